@@ -1,0 +1,368 @@
+//! The layers of a configuration and how they are read.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use toml::de::{DeTable, DeValue};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use super::{Config, DATAFUSION_PREFIX, keys};
+use crate::error::{Error, Result};
+
+/// Environment variable naming the config file when `--config` is not given.
+pub const CONFIG_FILE_ENV: &str = "SCORELAKE_CONFIG";
+/// Prefix of environment variables that set keys: `SCORELAKE__ENGINE__MEMORY_LIMIT`.
+pub const ENV_PREFIX: &str = "SCORELAKE__";
+
+/// Standard AWS variables and the keys they set (first listed wins on ties).
+const AWS_VARS: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "storage.s3.access_key_id"),
+    ("AWS_SECRET_ACCESS_KEY", "storage.s3.secret_access_key"),
+    ("AWS_SESSION_TOKEN", "storage.s3.session_token"),
+    ("AWS_REGION", "storage.s3.region"),
+    ("AWS_DEFAULT_REGION", "storage.s3.region"),
+    ("AWS_ENDPOINT_URL_S3", "storage.s3.endpoint"),
+    ("AWS_ENDPOINT_URL", "storage.s3.endpoint"),
+    ("AWS_ALLOW_HTTP", "storage.s3.allow_http"),
+];
+
+/// Where a configuration value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The built-in default.
+    Default,
+    /// A config file, with the line where the value stands when known.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: Option<usize>,
+    },
+    /// An environment variable.
+    Env(String),
+    /// A command-line flag (or an API call naming itself).
+    Flag(String),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File {
+                path,
+                line: Some(line),
+            } => write!(f, "{}:{line}", path.display()),
+            Source::File { path, line: None } => write!(f, "{}", path.display()),
+            Source::Env(var) => write!(f, "env {var}"),
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// One key set by one layer.
+#[derive(Clone, Debug)]
+struct Entry {
+    key: String,
+    value: String,
+    source: Source,
+}
+
+/// Collects configuration layers in precedence order, then builds a [`Config`].
+///
+/// Later layers win. [`ConfigBuilder::standard`] stacks the usual layers in
+/// the documented order; the other methods add one layer each.
+#[derive(Clone, Debug, Default)]
+pub struct ConfigBuilder {
+    entries: Vec<Entry>,
+}
+
+impl ConfigBuilder {
+    /// An empty builder: building it gives the defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The usual stack from the process environment: `AWS_*` variables,
+    /// the config file (`file`, else `$SCORELAKE_CONFIG`), then
+    /// `SCORELAKE__*` variables. Add flags with [`ConfigBuilder::set`] after.
+    pub fn standard(file: Option<&Path>) -> Result<Self> {
+        let vars: Vec<(String, String)> = std::env::vars().collect();
+        let mut builder = Self::new().aws_env(vars.iter().cloned());
+        let env_file = vars
+            .iter()
+            .find(|(k, _)| k == CONFIG_FILE_ENV)
+            .map(|(_, v)| PathBuf::from(v));
+        if let Some(path) = file.map(Path::to_path_buf).or(env_file) {
+            builder = builder.file(&path)?;
+        }
+        builder.env(vars)
+    }
+
+    /// Adds the standard `AWS_*` variables found in `vars`.
+    pub fn aws_env(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        // Walk in reverse priority so the preferred variable is pushed last and wins.
+        for (var, key) in AWS_VARS.iter().rev() {
+            if let Some((_, value)) = vars.iter().find(|(k, v)| k == var && !v.is_empty()) {
+                self.push(key, value, Source::Env(var.to_string()));
+            }
+        }
+        self
+    }
+
+    /// Adds every `SCORELAKE__SECTION__KEY` variable found in `vars`.
+    pub fn env(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
+        for (var, value) in vars {
+            let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let key = rest
+                .split("__")
+                .map(str::to_ascii_lowercase)
+                .collect::<Vec<_>>()
+                .join(".");
+            self.push(&key, &value, Source::Env(var.clone()));
+        }
+        Ok(self)
+    }
+
+    /// Adds a config file; `.yaml`/`.yml` is read as YAML, anything else as TOML.
+    pub fn file(self, path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Config(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        let yaml = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        );
+        if yaml {
+            self.yaml_str(path, &text)
+        } else {
+            self.toml_str(path, &text)
+        }
+    }
+
+    /// Adds TOML text read from `path` (used for messages).
+    pub fn toml_str(mut self, path: impl AsRef<Path>, text: &str) -> Result<Self> {
+        let path = path.as_ref();
+        let table = DeTable::parse(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            Error::Config(format!(
+                "config file {} is not valid TOML{}: {}",
+                path.display(),
+                line.map(|l| format!(" (line {l})")).unwrap_or_default(),
+                e.message()
+            ))
+        })?;
+        flatten_toml(table.get_ref(), "", text, path, &mut self.entries)?;
+        Ok(self)
+    }
+
+    /// Adds YAML text read from `path` (used for messages).
+    pub fn yaml_str(mut self, path: impl AsRef<Path>, text: &str) -> Result<Self> {
+        let path = path.as_ref();
+        let mut flat = YamlFlattener {
+            path: path.to_path_buf(),
+            ..Default::default()
+        };
+        Parser::new_from_str(text)
+            .load(&mut flat, false)
+            .map_err(|e| {
+                Error::Config(format!(
+                    "config file {} is not valid YAML (line {}): {}",
+                    path.display(),
+                    e.marker().line(),
+                    e.info()
+                ))
+            })?;
+        if let Some(err) = flat.error {
+            return Err(Error::Config(err));
+        }
+        self.entries.extend(flat.entries);
+        Ok(self)
+    }
+
+    /// Sets one key, e.g. from a flag; `origin` names the flag for messages.
+    pub fn set(mut self, key: &str, value: &str, origin: &str) -> Result<Self> {
+        self.push(key, value, Source::Flag(origin.to_string()));
+        Ok(self)
+    }
+
+    fn push(&mut self, key: &str, value: &str, source: Source) {
+        self.entries.push(Entry {
+            key: key.to_string(),
+            value: value.to_string(),
+            source,
+        });
+    }
+
+    /// Applies the layers over the defaults and validates the result.
+    pub fn build(self) -> Result<Config> {
+        let mut config = Config::default();
+        let mut df_options = datafusion::config::ConfigOptions::new();
+        for Entry { key, value, source } in self.entries {
+            if key.starts_with(DATAFUSION_PREFIX) {
+                df_options.set(&key, &value).map_err(|e| {
+                    Error::Config(format!(
+                        "bad DataFusion option `{key}` (from {source}): {}",
+                        e.strip_backtrace()
+                    ))
+                })?;
+                config.datafusion.insert(key.clone(), value);
+            } else {
+                match config.set_typed(&key, &value) {
+                    Some(Ok(())) => {}
+                    Some(Err(expected)) => {
+                        return Err(Error::Config(format!(
+                            "bad value `{value}` for `{key}` (from {source}): expected {expected}",
+                            value = if super::keys().iter().any(|k| k.key == key && k.secret) {
+                                "****"
+                            } else {
+                                &value
+                            }
+                        )));
+                    }
+                    None => return Err(Error::Config(unknown_key(&key, &source))),
+                }
+            }
+            config.sources.insert(key, source);
+        }
+        config.validate().map_err(Error::Config)?;
+        Ok(config)
+    }
+}
+
+/// "unknown config key ...; did you mean ...?"
+fn unknown_key(key: &str, source: &Source) -> String {
+    let best = keys()
+        .iter()
+        .map(|k| (strsim::jaro_winkler(key, k.key), k.key))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let hint = match best {
+        Some((score, k)) if score > 0.8 => format!("; did you mean `{k}`?"),
+        _ => String::new(),
+    };
+    let section_hint = match source {
+        Source::Env(_) => " (variables are SCORELAKE__SECTION__KEY)",
+        _ => "",
+    };
+    format!("unknown config key `{key}` (from {source}){section_hint}{hint}")
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+fn flatten_toml(
+    table: &DeTable<'_>,
+    prefix: &str,
+    text: &str,
+    path: &Path,
+    out: &mut Vec<Entry>,
+) -> Result<()> {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", k.get_ref())
+        };
+        let source = Source::File {
+            path: path.to_path_buf(),
+            line: Some(line_of(text, k.span().start)),
+        };
+        let value = match v.get_ref() {
+            DeValue::Table(t) => {
+                flatten_toml(t, &key, text, path, out)?;
+                continue;
+            }
+            DeValue::String(s) => s.to_string(),
+            DeValue::Integer(i) => i.to_string(),
+            DeValue::Float(f) => f.to_string(),
+            DeValue::Boolean(b) => b.to_string(),
+            DeValue::Datetime(d) => d.to_string(),
+            DeValue::Array(_) => {
+                return Err(Error::Config(format!(
+                    "`{key}` (from {source}): expected a single value, found a list"
+                )));
+            }
+        };
+        out.push(Entry { key, value, source });
+    }
+    Ok(())
+}
+
+/// Turns YAML parser events into dotted keys with their lines.
+#[derive(Default)]
+struct YamlFlattener {
+    path: PathBuf,
+    /// Keys of the mappings we are inside; `None` while a mapping awaits its next key.
+    stack: Vec<Option<String>>,
+    entries: Vec<Entry>,
+    error: Option<String>,
+}
+
+impl YamlFlattener {
+    fn dotted(&self) -> String {
+        self.stack
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
+impl MarkedEventReceiver for YamlFlattener {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        let source = Source::File {
+            path: self.path.clone(),
+            line: Some(mark.line()),
+        };
+        match ev {
+            Event::MappingStart(..) => self.stack.push(None),
+            Event::MappingEnd => {
+                self.stack.pop();
+                if let Some(top) = self.stack.last_mut() {
+                    *top = None;
+                }
+            }
+            Event::Scalar(text, ..) => match self.stack.last_mut() {
+                Some(slot @ None) => *slot = Some(text),
+                Some(Some(_)) => {
+                    let key = self.dotted();
+                    if let Some(top) = self.stack.last_mut() {
+                        *top = None;
+                    }
+                    let value = if text == "~" || text == "null" {
+                        String::new()
+                    } else {
+                        text
+                    };
+                    self.entries.push(Entry { key, value, source });
+                }
+                None => {
+                    self.error = Some(format!(
+                        "config file {} (line {}): expected a mapping of sections",
+                        self.path.display(),
+                        mark.line()
+                    ));
+                }
+            },
+            Event::SequenceStart(..) => {
+                self.error = Some(format!(
+                    "`{}` (from {source}): expected a single value, found a list",
+                    self.dotted()
+                ));
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,380 @@
+//! One typed configuration, layered from defaults, a file, the environment and flags.
+//!
+//! Precedence, lowest first: built-in defaults < standard `AWS_*` variables <
+//! config file (TOML or YAML) < `SCORELAKE__SECTION__KEY` variables < CLI flags.
+//! Unknown keys are rejected with the nearest valid key suggested; bad values
+//! name the key, where the value came from and what was expected.
+//!
+//! ```
+//! use scorelake::config::{ByteSize, Config, ConfigBuilder};
+//!
+//! let config = ConfigBuilder::new()
+//!     .toml_str("engine.toml", "[engine]\nmemory_limit = \"2g\"\n")?
+//!     .set("engine.batch_size", "4096", "--set")?
+//!     .build()?;
+//! assert_eq!(config.engine.memory_limit, Some(ByteSize(2 << 30)));
+//! assert_eq!(config.engine.batch_size, 4096);
+//! assert_eq!(config.source_of("engine.memory_limit").unwrap().to_string(), "engine.toml:2");
+//! # Ok::<(), scorelake::Error>(())
+//! ```
+
+mod load;
+mod spark;
+mod value;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub use load::{ConfigBuilder, Source};
+pub use value::{
+    ByteSize, Codec, ConfigValue, EngineKind, Format, LogFormat, LogLevel, PoolKind, ProgressMode,
+    Secret,
+};
+
+/// One configuration key: its dotted name, what it expects and what it does.
+#[derive(Clone, Debug)]
+pub struct KeySpec {
+    /// Dotted key, e.g. `engine.memory_limit`.
+    pub key: &'static str,
+    /// What a valid value looks like.
+    pub expected: String,
+    /// One-line description.
+    pub help: &'static str,
+    /// Whether the value is a secret (never shown).
+    pub secret: bool,
+}
+
+/// A key's effective value and where it came from, as `config show` prints it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShownKey {
+    /// Dotted key.
+    pub key: String,
+    /// Effective value, secrets redacted.
+    pub value: String,
+    /// Where the value came from.
+    pub source: Source,
+}
+
+/// Prefix of the raw DataFusion options passed through unchanged.
+pub const DATAFUSION_PREFIX: &str = "datafusion.";
+
+/// The whole configuration. Build it with [`ConfigBuilder`] or take the defaults.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Config {
+    /// The embedded engine: memory, spilling, parallelism, optimiser switches.
+    pub engine: EngineConfig,
+    /// Reading and writing data.
+    pub io: IoConfig,
+    /// S3-compatible object storage (`storage.s3.*`).
+    pub s3: S3Config,
+    /// Remote engines (distributed execution).
+    pub remote: RemoteConfig,
+    /// Logs and metrics.
+    pub observability: ObservabilityConfig,
+    /// Raw `datafusion.*` options, passed to the engine as they are.
+    pub datafusion: BTreeMap<String, String>,
+    /// Where each key that is not a default came from.
+    sources: BTreeMap<String, Source>,
+}
+
+macro_rules! config_sections {
+    ($(
+        $(#[$sm:meta])*
+        $sname:ident as $field:ident at $prefix:literal {
+            $( $(#[doc = $doc:literal])* $key:ident : $ty:ty = $default:expr ),* $(,)?
+        }
+    )*) => {
+        $(
+            $(#[$sm])*
+            #[derive(Clone, Debug, PartialEq)]
+            pub struct $sname { $( $(#[doc = $doc])* pub $key: $ty, )* }
+
+            impl Default for $sname {
+                fn default() -> Self {
+                    Self { $($key: $default,)* }
+                }
+            }
+        )*
+
+        /// Every typed configuration key (the `datafusion.*` passthrough aside).
+        pub fn keys() -> Vec<KeySpec> {
+            vec![$($(KeySpec {
+                key: concat!($prefix, ".", stringify!($key)),
+                expected: <$ty as ConfigValue>::expected(),
+                help: concat!($($doc),*),
+                secret: <$ty as ConfigValue>::SECRET,
+            },)*)*]
+        }
+
+        impl Config {
+            /// Sets a typed key from text. `None`: no such key; `Some(Err)`: what was expected.
+            fn set_typed(&mut self, key: &str, text: &str) -> Option<Result<(), String>> {
+                match key {
+                    $($(concat!($prefix, ".", stringify!($key)) => Some(
+                        match <$ty as ConfigValue>::parse_value(text) {
+                            Some(v) => { self.$field.$key = v; Ok(()) }
+                            None => Err(<$ty as ConfigValue>::expected()),
+                        }
+                    ),)*)*
+                    _ => None,
+                }
+            }
+
+            /// A typed key's value rendered as text (secrets redacted).
+            fn render_typed(&self, key: &str) -> Option<String> {
+                match key {
+                    $($(concat!($prefix, ".", stringify!($key)) =>
+                        Some(ConfigValue::render(&self.$field.$key)),)*)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+config_sections! {
+    /// `engine.*`: the embedded engine.
+    EngineConfig as engine at "engine" {
+        /// Memory the engine may use before spilling; empty = unbounded.
+        memory_limit: Option<ByteSize> = None,
+        /// How the memory limit is shared between operators.
+        memory_pool: PoolKind = PoolKind::Fair,
+        /// Share of `memory_limit` the engine may actually use (0 < f <= 1).
+        memory_fraction: f64 = 1.0,
+        /// Directory for spill files; empty = the system temporary directory.
+        spill_dir: Option<String> = None,
+        /// Largest total size of spill files; empty = DataFusion's default (100g).
+        max_spill_size: Option<ByteSize> = None,
+        /// Memory reserved per sort for merging spilled runs.
+        sort_spill_reservation: ByteSize = ByteSize(10 << 20),
+        /// Parallel partitions per query; default = number of cores.
+        target_partitions: usize = cores(),
+        /// Rows per record batch.
+        batch_size: usize = 8192,
+        /// Repartition joins on their keys for parallelism.
+        repartition_joins: bool = true,
+        /// Repartition aggregations on their group keys for parallelism.
+        repartition_aggregations: bool = true,
+        /// Repartition window functions on their partition keys for parallelism.
+        repartition_windows: bool = true,
+        /// Sort partitions in parallel, then merge.
+        repartition_sorts: bool = true,
+        /// Split large files into several scan partitions.
+        repartition_file_scans: bool = true,
+        /// Collect file statistics when a table is opened (helps pruning and joins).
+        collect_statistics: bool = true,
+        /// Skip Parquet row groups and pages using their statistics.
+        parquet_pruning: bool = true,
+        /// Evaluate filters while decoding Parquet (late materialisation).
+        parquet_pushdown_filters: bool = false,
+        /// Largest build side (bytes) that is broadcast to every partition instead of shuffled.
+        broadcast_join_threshold: ByteSize = ByteSize(1 << 20),
+    }
+
+    /// `io.*`: reading and writing data.
+    IoConfig as io at "io" {
+        /// Format for outputs whose URL has no recognised extension.
+        default_format: Format = Format::Parquet,
+        /// Parquet compression codec.
+        compression: Codec = Codec::Zstd,
+        /// Codec level; empty = the codec's default (zstd 3, gzip 6).
+        compression_level: Option<i32> = None,
+        /// Rows per Parquet row group.
+        row_group_size: usize = 1 << 20,
+        /// Encode Parquet row groups and columns in parallel.
+        parallel_writes: bool = true,
+        /// Most bytes one scan partition reads; larger inputs get more partitions.
+        scan_partition_bytes: ByteSize = ByteSize(128 << 20),
+        /// Write to a temporary name and rename on success.
+        atomic_writes: bool = true,
+        /// CSV field delimiter (one ASCII character).
+        csv_delimiter: String = ",".into(),
+        /// Whether CSV files start with a header row.
+        csv_has_header: bool = true,
+        /// Rows read to infer a CSV schema.
+        csv_infer_rows: usize = 1000,
+    }
+
+    /// `storage.s3.*`: S3-compatible object storage (AWS, MinIO, SeaweedFS).
+    S3Config as s3 at "storage.s3" {
+        /// Endpoint URL for non-AWS stores, e.g. http://127.0.0.1:9000.
+        endpoint: Option<String> = None,
+        /// Region.
+        region: String = "us-east-1".into(),
+        /// Access key id.
+        access_key_id: Option<Secret> = None,
+        /// Secret access key.
+        secret_access_key: Option<Secret> = None,
+        /// Session token for temporary credentials.
+        session_token: Option<Secret> = None,
+        /// Path-style addressing (endpoint/bucket/key), needed by most non-AWS stores.
+        path_style: bool = false,
+        /// Allow plain http endpoints.
+        allow_http: bool = false,
+        /// Send unsigned requests (public buckets).
+        skip_signature: bool = false,
+        /// Most idle connections kept per host.
+        max_connections: usize = 64,
+        /// Part size of multipart uploads.
+        multipart_part_size: ByteSize = ByteSize(10 << 20),
+        /// Time allowed to open a connection.
+        connect_timeout: Duration = Duration::from_secs(5),
+        /// Time allowed for one request.
+        request_timeout: Duration = Duration::from_secs(60),
+        /// Retries of a failed request.
+        max_retries: usize = 5,
+        /// Total time spent retrying one request.
+        retry_timeout: Duration = Duration::from_secs(120),
+    }
+
+    /// `remote.*`: distributed engines.
+    RemoteConfig as remote at "remote" {
+        /// Where plans run.
+        engine: EngineKind = EngineKind::Embedded,
+        /// Ballista scheduler, e.g. df://127.0.0.1:50050.
+        ballista_url: Option<String> = None,
+        /// Spark Connect server, e.g. sc://127.0.0.1:15002.
+        spark_connect_url: Option<String> = None,
+    }
+
+    /// `observability.*`: logs and metrics.
+    ObservabilityConfig as observability at "observability" {
+        /// Log verbosity.
+        log_level: LogLevel = LogLevel::Warn,
+        /// Log line format.
+        log_format: LogFormat = LogFormat::Text,
+        /// Collect and report execution metrics per operator.
+        metrics: bool = false,
+        /// When to draw progress bars.
+        progress: ProgressMode = ProgressMode::Auto,
+    }
+}
+
+impl Config {
+    /// Where `key`'s value came from ([`Source::Default`] for untouched keys).
+    pub fn source_of(&self, key: &str) -> Option<Source> {
+        if let Some(s) = self.sources.get(key) {
+            return Some(s.clone());
+        }
+        keys()
+            .iter()
+            .any(|k| k.key == key)
+            .then_some(Source::Default)
+    }
+
+    /// Every key with its effective value and source, secrets redacted, sorted by key.
+    pub fn show(&self) -> Vec<ShownKey> {
+        let mut out: Vec<ShownKey> = keys()
+            .iter()
+            .map(|k| ShownKey {
+                key: k.key.to_string(),
+                value: self.render_typed(k.key).unwrap_or_default(),
+                source: self.sources.get(k.key).cloned().unwrap_or(Source::Default),
+            })
+            .collect();
+        out.extend(self.datafusion.iter().map(|(k, v)| ShownKey {
+            key: k.clone(),
+            value: v.clone(),
+            source: self.sources.get(k).cloned().unwrap_or(Source::Default),
+        }));
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        out
+    }
+
+    /// Checks cross-field and range rules; errors name the key and its source.
+    fn validate(&self) -> Result<(), String> {
+        let fail = |key: &str, what: String| {
+            let source = self.source_of(key).unwrap_or(Source::Default);
+            Err(format!(
+                "bad value for `{key}` (from {source}): expected {what}"
+            ))
+        };
+        let e = &self.engine;
+        if !(e.memory_fraction > 0.0 && e.memory_fraction <= 1.0) {
+            return fail("engine.memory_fraction", "a number in (0, 1]".into());
+        }
+        if e.target_partitions == 0 {
+            return fail("engine.target_partitions", "a whole number >= 1".into());
+        }
+        if e.batch_size == 0 {
+            return fail("engine.batch_size", "a whole number >= 1".into());
+        }
+        let io = &self.io;
+        if io.row_group_size == 0 {
+            return fail("io.row_group_size", "a whole number >= 1".into());
+        }
+        if io.scan_partition_bytes.0 == 0 {
+            return fail("io.scan_partition_bytes", "a size above 0".into());
+        }
+        if io.csv_delimiter.len() != 1 || !io.csv_delimiter.is_ascii() {
+            return fail("io.csv_delimiter", "exactly one ASCII character".into());
+        }
+        if let Some(level) = io.compression_level {
+            let range = match io.compression {
+                Codec::Zstd => Some(1..=22),
+                Codec::Gzip => Some(0..=9),
+                Codec::None | Codec::Snappy | Codec::Lz4 => None,
+            };
+            match range {
+                Some(r) if !r.contains(&level) => {
+                    return fail(
+                        "io.compression_level",
+                        format!(
+                            "a level in {}..={} for {}",
+                            r.start(),
+                            r.end(),
+                            io.compression
+                        ),
+                    );
+                }
+                None => {
+                    return fail(
+                        "io.compression_level",
+                        format!("no level: {} has none", io.compression),
+                    );
+                }
+                _ => {}
+            }
+        }
+        let s3 = &self.s3;
+        if s3.multipart_part_size.0 < (5 << 20) {
+            return fail(
+                "storage.s3.multipart_part_size",
+                "at least 5m (the S3 minimum part size)".into(),
+            );
+        }
+        if let Some(endpoint) = &s3.endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return fail(
+                "storage.s3.endpoint",
+                "a URL starting with http:// or https://".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The Parquet compression string DataFusion understands, e.g. `zstd(3)`.
+    ///
+    /// ```
+    /// let c = scorelake::config::Config::default();
+    /// assert_eq!(c.parquet_compression(), "zstd(3)");
+    /// ```
+    pub fn parquet_compression(&self) -> String {
+        let level = self.io.compression_level;
+        match self.io.compression {
+            Codec::None => "uncompressed".into(),
+            Codec::Snappy => "snappy".into(),
+            Codec::Lz4 => "lz4_raw".into(),
+            Codec::Gzip => format!("gzip({})", level.unwrap_or(6)),
+            Codec::Zstd => format!("zstd({})", level.unwrap_or(3)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,72 @@
+//! The crate's error type.
+
+use datafusion::error::DataFusionError;
+
+/// Everything that can go wrong in ScoreLake. Messages name the file, column
+/// or key involved and what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration key or value is wrong; the message names the key and its source.
+    #[error("{0}")]
+    Config(String),
+    /// A URL that cannot be used as a data location.
+    #[error("invalid URL `{url}`: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A file, directory or object that should exist does not.
+    #[error("`{0}` does not exist")]
+    NotFound(String),
+    /// An output that exists already and must not be replaced.
+    #[error("`{0}` exists already (choose another output or overwrite it)")]
+    AlreadyExists(String),
+    /// Data that cannot be read as what it claims to be.
+    #[error("cannot read `{location}`: {reason}")]
+    Read {
+        /// File, directory or object.
+        location: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A write that failed; nothing that looks complete was left behind.
+    #[error("cannot write `{location}`: {reason}")]
+    Write {
+        /// Target of the write.
+        location: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Invalid arguments or input data.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// An error from the query engine.
+    #[error(transparent)]
+    Engine(#[from] DataFusionError),
+    /// An error from Arrow (building or formatting record batches).
+    #[error(transparent)]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    /// An operating-system I/O error with the path it concerns.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl std::fmt::Display, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_string(),
+            source,
+        }
+    }
+}

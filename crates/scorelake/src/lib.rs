@@ -1,0 +1,15 @@
+//! ScoreLake: credit-risk feature engineering on a data lake.
+//!
+//! The library behind the `scorelake` command. Modules, lowest first:
+//! [`error`], [`config`] (layered typed configuration), [`session`] (the
+//! DataFusion engine built from a config), [`io`] (read and write tables by
+//! URL, atomically), [`sample`] (the synthetic credit panel) and
+//! [`pipeline`] (the end-to-end demo job).
+
+pub mod config;
+pub mod error;
+
+pub use error::{Error, Result};
+
+/// The engine, re-exported so callers use the same version.
+pub use datafusion;
