@@ -1,0 +1,258 @@
+//! The engine session: a DataFusion `SessionContext` built from a [`Config`].
+//!
+//! A [`Session`] owns the memory pool and spilling set-up, the parallelism and
+//! optimiser switches, Parquet writer defaults, and the object stores that
+//! serve `s3://` URLs (created on first use of each bucket from
+//! `storage.s3.*`). [`Session::global`] is the process-wide default.
+//!
+//! ```
+//! use scorelake::{config::Config, session::Session};
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let session = Session::new(Config::default())?;
+//! let batches = session.ctx().sql("SELECT 1 + 1 AS two").await?.collect().await?;
+//! assert_eq!(batches[0].num_rows(), 1);
+//! # Ok::<(), scorelake::Error>(())
+//! # }).unwrap();
+//! ```
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, RwLock};
+
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::{
+    FairSpillPool, GreedyMemoryPool, MemoryPool, TrackConsumersPool, UnboundedMemoryPool,
+};
+use datafusion::execution::object_store::{
+    DefaultObjectStoreRegistry, ObjectStoreRegistry, ObjectStoreUrl,
+};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use object_store::aws::AmazonS3Builder;
+use object_store::{ClientOptions, ObjectStore, RetryConfig};
+use url::Url;
+
+use crate::config::{Config, ConfigBuilder, PoolKind, S3Config};
+use crate::error::{Error, Result};
+
+/// An engine session built from a [`Config`]. Cheap to clone.
+#[derive(Clone)]
+pub struct Session {
+    ctx: SessionContext,
+    config: Arc<Config>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("session_id", &self.ctx.session_id())
+            .finish_non_exhaustive()
+    }
+}
+
+static GLOBAL: RwLock<Option<Session>> = RwLock::new(None);
+
+impl Session {
+    /// Builds a session from `config`.
+    pub fn new(config: Config) -> Result<Self> {
+        let runtime = runtime_builder(&config)
+            .with_object_store_registry(Arc::new(S3Registry::new(config.s3.clone())))
+            .build_arc()?;
+        let ctx = SessionContext::new_with_config_rt(session_config(&config)?, runtime);
+        Ok(Session {
+            ctx,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The process-wide default session, built on first use from the standard
+    /// configuration layers (`$SCORELAKE_CONFIG`, `SCORELAKE__*`, `AWS_*`).
+    pub fn global() -> Result<Session> {
+        if let Some(s) = GLOBAL.read().ok().and_then(|g| g.clone()) {
+            return Ok(s);
+        }
+        let mut slot = GLOBAL
+            .write()
+            .map_err(|_| Error::Config("the global session lock is poisoned".into()))?;
+        if let Some(s) = slot.as_ref() {
+            return Ok(s.clone());
+        }
+        let session = Session::new(ConfigBuilder::standard(None)?.build()?)?;
+        *slot = Some(session.clone());
+        Ok(session)
+    }
+
+    /// Replaces the process-wide default session (e.g. after the CLI read its flags).
+    pub fn set_global(session: Session) {
+        if let Ok(mut slot) = GLOBAL.write() {
+            *slot = Some(session);
+        }
+    }
+
+    /// The DataFusion context: plans, SQL, registered tables and functions.
+    pub fn ctx(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// A fresh context with its own (empty) table catalog that shares this
+    /// session's configuration, memory pool, spill space and object stores.
+    /// Use it to register tables by name without touching the session's.
+    pub fn new_context(&self) -> SessionContext {
+        SessionContext::new_with_config_rt(self.ctx.copied_config(), self.ctx.runtime_env())
+    }
+
+    /// The configuration this session was built from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The object store serving `url` (`file:///…` or `s3://bucket/…`).
+    pub fn object_store(&self, url: &Url) -> Result<Arc<dyn ObjectStore>> {
+        let root = ObjectStoreUrl::parse(&url[..url::Position::BeforePath])?;
+        Ok(self.ctx.runtime_env().object_store(&root)?)
+    }
+}
+
+fn runtime_builder(config: &Config) -> RuntimeEnvBuilder {
+    let e = &config.engine;
+    // No listing cache: a lake changes under us (other writers, our own
+    // overwrites), and every read must see the files that are there now.
+    let mut rt = RuntimeEnvBuilder::new().with_object_list_cache_limit(0);
+    if let Some(limit) = e.memory_limit {
+        let size = (limit.0 as f64 * e.memory_fraction) as usize;
+        let top = NonZeroUsize::new(5).unwrap_or(NonZeroUsize::MIN);
+        let pool: Arc<dyn MemoryPool> = match e.memory_pool {
+            PoolKind::Fair => Arc::new(TrackConsumersPool::new(FairSpillPool::new(size), top)),
+            PoolKind::Greedy => Arc::new(TrackConsumersPool::new(GreedyMemoryPool::new(size), top)),
+            PoolKind::Unbounded => Arc::new(UnboundedMemoryPool::default()),
+        };
+        rt = rt.with_memory_pool(pool);
+    }
+    let mut disk = DiskManagerBuilder::default();
+    if let Some(dir) = &e.spill_dir {
+        disk = disk.with_mode(DiskManagerMode::Directories(vec![dir.into()]));
+    }
+    if let Some(max) = e.max_spill_size {
+        disk = disk.with_max_temp_directory_size(max.0);
+    }
+    rt.with_disk_manager_builder(disk)
+}
+
+fn session_config(config: &Config) -> Result<SessionConfig> {
+    let e = &config.engine;
+    let io = &config.io;
+    let mut sc = SessionConfig::new()
+        .with_target_partitions(e.target_partitions)
+        .with_batch_size(e.batch_size)
+        .with_repartition_joins(e.repartition_joins)
+        .with_repartition_aggregations(e.repartition_aggregations)
+        .with_repartition_windows(e.repartition_windows)
+        .with_repartition_sorts(e.repartition_sorts)
+        .with_repartition_file_scans(e.repartition_file_scans)
+        .with_collect_statistics(e.collect_statistics)
+        .with_parquet_pruning(e.parquet_pruning)
+        .with_information_schema(true);
+    let options = sc.options_mut();
+    options.execution.parquet.pushdown_filters = e.parquet_pushdown_filters;
+    options.execution.sort_spill_reservation_bytes = e.sort_spill_reservation.0 as usize;
+    options.optimizer.hash_join_single_partition_threshold = e.broadcast_join_threshold.0 as usize;
+    options.execution.parquet.compression = Some(config.parquet_compression());
+    options.execution.parquet.max_row_group_size = io.row_group_size;
+    options.execution.parquet.allow_single_file_parallelism = io.parallel_writes;
+    for (key, value) in &config.datafusion {
+        options.set(key, value).map_err(|err| {
+            Error::Config(format!(
+                "bad DataFusion option `{key}`: {}",
+                err.strip_backtrace()
+            ))
+        })?;
+    }
+    Ok(sc)
+}
+
+/// Serves `file://` like DataFusion's default registry and creates an S3
+/// store per bucket on first use of an `s3://` (or `s3a://`) URL.
+#[derive(Debug)]
+struct S3Registry {
+    inner: DefaultObjectStoreRegistry,
+    s3: S3Config,
+}
+
+impl S3Registry {
+    fn new(s3: S3Config) -> Self {
+        S3Registry {
+            inner: DefaultObjectStoreRegistry::new(),
+            s3,
+        }
+    }
+}
+
+impl ObjectStoreRegistry for S3Registry {
+    fn register_store(
+        &self,
+        url: &Url,
+        store: Arc<dyn ObjectStore>,
+    ) -> Option<Arc<dyn ObjectStore>> {
+        self.inner.register_store(url, store)
+    }
+
+    fn deregister_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        self.inner.deregister_store(url)
+    }
+
+    fn get_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        if let Ok(store) = self.inner.get_store(url) {
+            return Ok(store);
+        }
+        if !matches!(url.scheme(), "s3" | "s3a") {
+            return self.inner.get_store(url);
+        }
+        // First use of this bucket: create its client; the inner registry
+        // caches it (a concurrent first use may build a second, harmlessly).
+        let bucket = url.host_str().unwrap_or_default();
+        let store: Arc<dyn ObjectStore> = Arc::new(s3_store(&self.s3, bucket)?);
+        self.inner.register_store(url, Arc::clone(&store));
+        Ok(store)
+    }
+}
+
+/// An S3 client for `bucket` from the `storage.s3.*` settings.
+pub(crate) fn s3_store(
+    s3: &S3Config,
+    bucket: &str,
+) -> datafusion::error::Result<object_store::aws::AmazonS3> {
+    let client = ClientOptions::new()
+        .with_allow_http(s3.allow_http)
+        .with_connect_timeout(s3.connect_timeout)
+        .with_timeout(s3.request_timeout)
+        .with_pool_max_idle_per_host(s3.max_connections);
+    let retry = RetryConfig {
+        max_retries: s3.max_retries,
+        retry_timeout: s3.retry_timeout,
+        ..RetryConfig::default()
+    };
+    let mut b = AmazonS3Builder::new()
+        .with_bucket_name(bucket)
+        .with_region(&s3.region)
+        .with_virtual_hosted_style_request(!s3.path_style)
+        .with_allow_http(s3.allow_http)
+        .with_skip_signature(s3.skip_signature)
+        .with_client_options(client)
+        .with_retry(retry);
+    if let Some(endpoint) = &s3.endpoint {
+        b = b.with_endpoint(endpoint);
+    }
+    if let Some(key) = &s3.access_key_id {
+        b = b.with_access_key_id(key.expose());
+    }
+    if let Some(secret) = &s3.secret_access_key {
+        b = b.with_secret_access_key(secret.expose());
+    }
+    if let Some(token) = &s3.session_token {
+        b = b.with_token(token.expose());
+    }
+    b.build().map_err(|e| {
+        datafusion::error::DataFusionError::Configuration(format!(
+            "cannot set up S3 for bucket `{bucket}`: {e}"
+        ))
+    })
+}
