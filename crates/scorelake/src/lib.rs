@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod error;
+pub mod io;
 pub mod session;
 
 pub use error::{Error, Result};

@@ -1,0 +1,318 @@
+//! Reading a location as one table.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::prelude::{DataFrame, SessionContext};
+use futures::{StreamExt, TryStreamExt};
+use object_store::{ObjectMeta, ObjectStore};
+
+use super::listing::{Listing, list};
+use super::location::Location;
+use crate::config::Format;
+use crate::error::{Error, Result};
+use crate::session::Session;
+
+/// How to read a location. Unset fields come from the session's config.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// The format; by default taken from the file extensions.
+    pub format: Option<Format>,
+    /// CSV settings.
+    pub csv: CsvReadOptions,
+    /// Accept files with different (compatible) schemas and read their union.
+    pub merge_schema: bool,
+}
+
+/// CSV reading settings; `None` takes `io.csv_*` from the config.
+#[derive(Clone, Debug, Default)]
+pub struct CsvReadOptions {
+    /// Field delimiter.
+    pub delimiter: Option<u8>,
+    /// Whether files start with a header row.
+    pub has_header: Option<bool>,
+    /// Rows read to infer the schema.
+    pub infer_rows: Option<usize>,
+    /// Column types that replace the inferred ones.
+    pub column_types: Vec<(String, DataType)>,
+}
+
+/// Opens `location` as a lazy [`DataFrame`].
+///
+/// Fails with a message naming the location (and the file, for per-file
+/// problems) when it does not exist, is not readable as the format, or its
+/// files disagree on the schema (unless `merge_schema`).
+pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> Result<DataFrame> {
+    let loc = Location::parse(location)?;
+    let store = session.object_store(&loc.store_url())?;
+    let listing = list(&store, &loc).await?;
+    let format = match options.format.or(listing.format(&loc)?) {
+        Some(f) => f,
+        None => {
+            return Err(Error::Read {
+                location: loc.to_string(),
+                reason: "cannot tell the format from the file names; name it (parquet or csv)"
+                    .into(),
+            });
+        }
+    };
+    let file_format: Arc<dyn FileFormat> = match format {
+        Format::Parquet => Arc::new(ParquetFormat::default().with_force_view_types(false)),
+        Format::Csv => {
+            let io = &session.config().io;
+            let csv = &options.csv;
+            Arc::new(
+                CsvFormat::default()
+                    .with_delimiter(csv.delimiter.unwrap_or(io.csv_delimiter.as_bytes()[0]))
+                    .with_has_header(csv.has_header.unwrap_or(io.csv_has_header))
+                    .with_schema_infer_max_rec(csv.infer_rows.unwrap_or(io.csv_infer_rows)),
+            )
+        }
+    };
+    let ctx = scan_context(session, &listing);
+    let schema = file_schema(&ctx, &store, &loc, &listing, &file_format, options).await?;
+    let schema = match format {
+        Format::Csv => with_column_types(&loc, schema, &options.csv.column_types)?,
+        Format::Parquet => schema,
+    };
+
+    let extension = listing
+        .files
+        .first()
+        .and_then(|f| f.location.extension().map(|e| format!(".{e}")))
+        .unwrap_or_default();
+    let partition_cols = listing
+        .partitions
+        .iter()
+        .map(|(k, values)| (k.clone(), partition_type(values)))
+        .collect();
+    let listing_options = ListingOptions::new(Arc::clone(&file_format))
+        .with_file_extension(if listing.single_file {
+            String::new()
+        } else {
+            extension
+        })
+        .with_table_partition_cols(partition_cols);
+    let table_urls: Vec<ListingTableUrl> =
+        if listing.skipped_hidden && listing.partitions.is_empty() {
+            // Name the visible files one by one so hidden ones stay out.
+            listing
+                .files
+                .iter()
+                .map(|f| file_url(&loc, f))
+                .collect::<Result<_>>()?
+        } else if listing.single_file {
+            vec![ListingTableUrl::parse(loc.url().as_str())?]
+        } else {
+            vec![ListingTableUrl::parse(loc.as_dir().url().as_str())?]
+        };
+    let config = ListingTableConfig::new_with_multi_paths(table_urls)
+        .with_listing_options(listing_options)
+        .with_schema(schema);
+    let table = ListingTable::try_new(config)?;
+    Ok(ctx.read_table(Arc::new(table))?)
+}
+
+/// A context for this scan: the session's, with more partitions when
+/// `io.scan_partition_bytes` asks for smaller scan splits than the engine's
+/// parallelism gives.
+fn scan_context(session: &Session, listing: &Listing) -> SessionContext {
+    let split = session.config().io.scan_partition_bytes.0.max(1);
+    let parts = listing.total_bytes().div_ceil(split) as usize;
+    let mut state = session.ctx().state();
+    if parts > state.config().target_partitions() {
+        let options = state.config_mut().options_mut();
+        options.execution.target_partitions = parts;
+        options.optimizer.repartition_file_min_size = options
+            .optimizer
+            .repartition_file_min_size
+            .min(split as usize);
+    }
+    SessionContext::new_with_state(state)
+}
+
+fn file_url(loc: &Location, meta: &ObjectMeta) -> Result<ListingTableUrl> {
+    let mut url = loc.store_url();
+    url.set_path(&format!("/{}", meta.location));
+    Ok(ListingTableUrl::parse(url.as_str())?)
+}
+
+/// The schema of the data files: every file's schema must agree on its
+/// columns' names and types, unless `merge_schema`.
+async fn file_schema(
+    ctx: &SessionContext,
+    store: &Arc<dyn ObjectStore>,
+    loc: &Location,
+    listing: &Listing,
+    format: &Arc<dyn FileFormat>,
+    options: &ReadOptions,
+) -> Result<SchemaRef> {
+    let state = ctx.state();
+    let schemas: Vec<(String, SchemaRef)> = futures::stream::iter(&listing.files)
+        .map(|meta| {
+            let state = &state;
+            async move {
+                let schema = format
+                    .infer_schema(state, store, std::slice::from_ref(meta))
+                    .await
+                    .map_err(|e| Error::Read {
+                        location: file_display(loc, meta, listing.single_file),
+                        reason: e.strip_backtrace(),
+                    })?;
+                Ok::<_, Error>((meta.location.to_string(), schema))
+            }
+        })
+        .buffered(
+            state
+                .config_options()
+                .execution
+                .meta_fetch_concurrency
+                .get(),
+        )
+        .try_collect()
+        .await?;
+    let (first_name, first) = &schemas[0];
+    if options.merge_schema {
+        let all: Vec<Schema> = schemas.iter().map(|(_, s)| s.as_ref().clone()).collect();
+        return Schema::try_merge(all)
+            .map(Arc::new)
+            .map_err(|e| Error::Read {
+                location: loc.to_string(),
+                reason: format!("the files' schemas cannot be merged: {e}"),
+            });
+    }
+    for (name, schema) in &schemas[1..] {
+        if let Some(diff) = schema_difference(first, schema) {
+            return Err(Error::Read {
+                location: loc.to_string(),
+                reason: format!(
+                    "mixed schemas: {diff} (`{first_name}` vs `{name}`); read with merge_schema to take their union"
+                ),
+            });
+        }
+    }
+    Ok(Arc::clone(first))
+}
+
+fn file_display(loc: &Location, meta: &ObjectMeta, single: bool) -> String {
+    if single {
+        loc.to_string()
+    } else {
+        format!(
+            "{}/{}",
+            loc.store_url().as_str().trim_end_matches('/'),
+            meta.location
+        )
+    }
+}
+
+/// Describes the first difference in column names or types, if any.
+fn schema_difference(a: &Schema, b: &Schema) -> Option<String> {
+    for fa in a.fields() {
+        match b.field_with_name(fa.name()) {
+            Err(_) => return Some(format!("column `{}` is missing from one file", fa.name())),
+            Ok(fb) if fb.data_type() != fa.data_type() => {
+                return Some(format!(
+                    "column `{}` is {} in one file and {} in another",
+                    fa.name(),
+                    fa.data_type(),
+                    fb.data_type()
+                ));
+            }
+            Ok(_) => {}
+        }
+    }
+    b.fields()
+        .iter()
+        .find(|fb| a.field_with_name(fb.name()).is_err())
+        .map(|fb| format!("column `{}` is missing from one file", fb.name()))
+}
+
+fn with_column_types(
+    loc: &Location,
+    schema: SchemaRef,
+    types: &[(String, DataType)],
+) -> Result<SchemaRef> {
+    if types.is_empty() {
+        return Ok(schema);
+    }
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    for (name, ty) in types {
+        let Some(field) = fields.iter_mut().find(|f| f.name() == name) else {
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(Error::InvalidInput(format!(
+                "column `{name}` given a type is not in `{loc}` (columns: {})",
+                names.join(", ")
+            )));
+        };
+        *field = Field::new(name, ty.clone(), true);
+    }
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+/// The narrowest type all partition values parse as: Int64, Date32 or Utf8.
+fn partition_type(values: &[String]) -> DataType {
+    let real = values.iter().filter(|v| !is_null_partition(v));
+    let mut real = real.peekable();
+    if real.peek().is_none() {
+        return DataType::Utf8;
+    }
+    let real: Vec<&String> = real.collect();
+    if real.iter().all(|v| v.parse::<i64>().is_ok()) {
+        DataType::Int64
+    } else if real
+        .iter()
+        .all(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok())
+    {
+        DataType::Date32
+    } else {
+        DataType::Utf8
+    }
+}
+
+fn is_null_partition(v: &str) -> bool {
+    v == "__HIVE_DEFAULT_PARTITION__" || v.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_types_are_inferred() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(partition_type(&s(&["1", "20", "-3"])), DataType::Int64);
+        assert_eq!(
+            partition_type(&s(&["2024-01-01", "2024-02-01"])),
+            DataType::Date32
+        );
+        assert_eq!(partition_type(&s(&["a", "1"])), DataType::Utf8);
+        assert_eq!(
+            partition_type(&s(&["__HIVE_DEFAULT_PARTITION__", "7"])),
+            DataType::Int64
+        );
+    }
+
+    #[test]
+    fn schema_differences_are_named() {
+        let a = Schema::new(vec![Field::new("x", DataType::Int64, true)]);
+        let b = Schema::new(vec![Field::new("x", DataType::Utf8, true)]);
+        let c = Schema::new(vec![
+            Field::new("x", DataType::Int64, false),
+            Field::new("y", DataType::Int64, true),
+        ]);
+        assert!(schema_difference(&a, &b).unwrap().contains("`x` is Int64"));
+        assert!(
+            schema_difference(&a, &c)
+                .unwrap()
+                .contains("`y` is missing")
+        );
+        assert_eq!(schema_difference(&a, &a), None);
+    }
+}
