@@ -9,6 +9,7 @@
 pub mod config;
 pub mod error;
 pub mod io;
+pub mod sample;
 pub mod session;
 
 pub use error::{Error, Result};
