@@ -9,6 +9,7 @@
 pub mod config;
 pub mod error;
 pub mod io;
+pub mod pipeline;
 pub mod sample;
 pub mod session;
 
