@@ -1,0 +1,205 @@
+//! Command-line flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// ScoreLake: credit-risk feature engineering on a data lake.
+///
+/// Reads and writes Parquet and CSV on local disk or S3 with an embedded,
+/// multi-core, spilling query engine. Configuration comes from defaults, a
+/// config file (--config or $SCORELAKE_CONFIG), SCORELAKE__SECTION__KEY
+/// variables and flags, in that order; see `scorelake config show`.
+#[derive(Debug, Parser)]
+#[command(name = "scorelake", version, propagate_version = true)]
+#[command(
+    after_help = "Examples:\n  scorelake demo\n  scorelake sample --customers 100000 --out panel.parquet\n  scorelake sql \"SELECT product, avg(balance) FROM p GROUP BY 1\" --table p=panel.parquet\n  scorelake config show"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file (TOML or YAML); defaults to $SCORELAKE_CONFIG.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Set any config key, e.g. --set engine.batch_size=4096 (repeatable).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Engine memory limit before spilling, e.g. 512m or 4g (engine.memory_limit).
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
+    /// Parallel partitions (engine.target_partitions; default: cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub target_partitions: Option<String>,
+    /// Directory for spill files (engine.spill_dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub spill_dir: Option<String>,
+    /// Log level: error, warn, info, debug, trace (observability.log_level).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Log format: text or json (observability.log_format).
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Progress bars: auto (when stderr is a terminal), always, never.
+    #[arg(long, global = true, value_name = "WHEN")]
+    pub progress: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the main job on the embedded engine: sample panel, Parquet, partitioned copy, CSV, SQL profile.
+    #[command(
+        after_help = "Examples:\n  scorelake demo\n  scorelake demo --customers 200000 --out /tmp/scorelake-demo"
+    )]
+    Demo(DemoArgs),
+    /// Generate the synthetic customer × month credit panel.
+    #[command(
+        after_help = "Examples:\n  scorelake sample --customers 500000 --out panel.parquet\n  scorelake sample --customers 1000 --months 36 --seed 7 --out s3://lake/panel/ --partition-by month"
+    )]
+    Sample(SampleArgs),
+    /// Convert a table between formats, codecs and layouts.
+    #[command(
+        after_help = "Examples:\n  scorelake convert panel.csv panel.parquet --compression zstd:3\n  scorelake convert panel.parquet s3://lake/panel/ --partition-by month\n  scorelake convert data/ out.csv --from parquet --overwrite"
+    )]
+    Convert(ConvertArgs),
+    /// Run SQL over tables given by URL and print the result (or write it).
+    #[command(
+        after_help = "Examples:\n  scorelake sql \"SELECT count(*) FROM p\" --table p=panel.parquet\n  scorelake sql \"SELECT * FROM p WHERE days_past_due >= 90\" --table p=s3://lake/panel/ --output late.parquet"
+    )]
+    Sql(SqlArgs),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Customers in the generated panel.
+    #[arg(long, default_value_t = 20_000)]
+    pub customers: u64,
+    /// Months in the panel.
+    #[arg(long, default_value_t = 24)]
+    pub months: u32,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output folder (replaced outputs inside it).
+    #[arg(long, default_value = "scorelake-demo")]
+    pub out: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Number of customers.
+    #[arg(long)]
+    pub customers: u64,
+    /// Months of history.
+    #[arg(long, default_value_t = 24)]
+    pub months: u32,
+    /// Random seed: the same seed gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First month, YYYY-MM.
+    #[arg(long, default_value = "2023-01")]
+    pub start: String,
+    /// Output URL (path, file://, s3://); format from the extension or --to.
+    #[arg(long)]
+    pub out: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input URL: a file or a directory of files.
+    pub input: String,
+    /// Output URL.
+    pub output: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query.
+    pub query: String,
+    /// A table for the query, NAME=URL (repeatable).
+    #[arg(long = "table", value_name = "NAME=URL")]
+    pub tables: Vec<String>,
+    /// Write the result here instead of printing it.
+    #[arg(long, value_name = "URL")]
+    pub output: Option<String>,
+    /// Most rows printed.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// How inputs are read.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Input format when the extension does not say.
+    #[arg(long, value_enum)]
+    pub from: Option<FormatArg>,
+    /// Read a directory whose files have different (compatible) schemas as their union.
+    #[arg(long)]
+    pub merge_schema: bool,
+    /// CSV input: field delimiter (io.csv_delimiter).
+    #[arg(long, value_name = "CHAR")]
+    pub csv_delimiter: Option<char>,
+    /// CSV input has no header row.
+    #[arg(long)]
+    pub no_header: bool,
+    /// CSV input: type of a column instead of the inferred one, COL=TYPE (int32, int64, float64, utf8, date, timestamp, bool).
+    #[arg(long = "csv-type", value_name = "COL=TYPE")]
+    pub csv_types: Vec<String>,
+}
+
+/// How outputs are written.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Output format when the extension does not say.
+    #[arg(long, value_enum)]
+    pub to: Option<FormatArg>,
+    /// Parquet codec and level, e.g. zstd:3, snappy, gzip:6, lz4, none.
+    #[arg(long, value_name = "CODEC[:LEVEL]")]
+    pub compression: Option<String>,
+    /// Partition the output folders by this column (repeatable).
+    #[arg(long = "partition-by", value_name = "COL")]
+    pub partition_by: Vec<String>,
+    /// Replace the output if it exists.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    Parquet,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every key's effective value and where it came from (secrets redacted).
+    #[command(
+        after_help = "Examples:\n  scorelake config show\n  SCORELAKE__ENGINE__MEMORY_LIMIT=2g scorelake config show --json\n  scorelake --config lake.toml config show"
+    )]
+    Show {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the Spark configuration equivalent to this one (secrets redacted).
+    Spark,
+}

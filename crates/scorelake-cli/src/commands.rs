@@ -1,0 +1,334 @@
+//! What each command does.
+
+use std::fmt;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use scorelake::config::{Config, ConfigBuilder, Format, LogFormat};
+use scorelake::datafusion::arrow::datatypes::{DataType, TimeUnit};
+use scorelake::datafusion::arrow::util::pretty::pretty_format_batches;
+use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
+use scorelake::pipeline::{self, DemoOptions};
+use scorelake::sample::{self, SampleSpec};
+use scorelake::session::Session;
+
+use crate::args::{
+    Cli, Command, ConfigCommand, DemoArgs, FormatArg, GlobalArgs, ReadArgs, SampleArgs, SqlArgs,
+    WriteArgs,
+};
+use crate::progress::Progress;
+
+/// A usage mistake found after parsing (exit code 2).
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl fmt::Display for Usage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let write_args = match &cli.command {
+        Command::Sample(a) => Some(&a.write),
+        Command::Convert(a) => Some(&a.write),
+        Command::Sql(a) => Some(&a.write),
+        Command::Demo(_) | Command::Config(_) => None,
+    };
+    let config = build_config(&cli.global, write_args)?;
+    init_logging(&config);
+    if let Command::Config(cmd) = &cli.command {
+        return config_command(&config, cmd);
+    }
+    let progress = Progress::new(config.observability.progress);
+    let session = Session::new(config).context("cannot start the engine")?;
+    Session::set_global(session.clone());
+    match cli.command {
+        Command::Demo(args) => demo(&session, progress, args).await,
+        Command::Sample(args) => sample(&session, progress, args).await,
+        Command::Convert(args) => {
+            let started = Instant::now();
+            let spinner = progress.spinner(&format!("{} → {}", args.input, args.output));
+            let summary = io::convert(
+                &session,
+                &args.input,
+                &args.output,
+                &read_options(&args.read)?,
+                &write_options(&args.write),
+            )
+            .await;
+            spinner.finish_and_clear();
+            let summary = summary?;
+            println!(
+                "wrote {} rows to {} ({}) in {:.2}s",
+                summary.rows,
+                summary.location,
+                summary.format,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sql(args) => sql(&session, progress, args).await,
+        Command::Config(_) => unreachable!("handled above"),
+    }
+}
+
+fn build_config(global: &GlobalArgs, write: Option<&WriteArgs>) -> Result<Config> {
+    let mut b = ConfigBuilder::standard(global.config.as_deref())?;
+    let flags = [
+        (
+            "engine.memory_limit",
+            "--memory-limit",
+            &global.memory_limit,
+        ),
+        (
+            "engine.target_partitions",
+            "--target-partitions",
+            &global.target_partitions,
+        ),
+        ("engine.spill_dir", "--spill-dir", &global.spill_dir),
+        ("observability.log_level", "--log-level", &global.log_level),
+        (
+            "observability.log_format",
+            "--log-format",
+            &global.log_format,
+        ),
+        ("observability.progress", "--progress", &global.progress),
+    ];
+    for (key, flag, value) in flags {
+        if let Some(v) = value {
+            b = b.set(key, v, flag)?;
+        }
+    }
+    for kv in &global.set {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!(Usage(format!("--set expects KEY=VALUE, got `{kv}`")));
+        };
+        b = b.set(k.trim(), v.trim(), "--set")?;
+    }
+    if let Some(c) = write.and_then(|w| w.compression.as_deref()) {
+        let (codec, level) = c.split_once(':').map_or((c, ""), |(a, b)| (a, b));
+        b = b.set("io.compression", codec, "--compression")?;
+        b = b.set("io.compression_level", level, "--compression")?;
+    }
+    Ok(b.build()?)
+}
+
+fn init_logging(config: &Config) {
+    let level = config.observability.log_level.as_str();
+    let filter = tracing_subscriber::EnvFilter::new(format!("scorelake={level},{level}"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.observability.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn config_command(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
+    match cmd {
+        ConfigCommand::Show { json } => {
+            let shown = config.show();
+            if *json {
+                let rows: Vec<_> = shown
+                    .iter()
+                    .map(|k| {
+                        serde_json::json!({
+                            "key": k.key, "value": k.value, "source": k.source.to_string()
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                let width = shown.iter().map(|k| k.key.len()).max().unwrap_or(0);
+                let vwidth = shown
+                    .iter()
+                    .map(|k| k.value.len())
+                    .max()
+                    .unwrap_or(0)
+                    .min(40);
+                for k in shown {
+                    println!("{:<width$}  {:<vwidth$}  {}", k.key, k.value, k.source);
+                }
+            }
+        }
+        ConfigCommand::Spark => {
+            let secret_keys = ["access.key", "secret.key", "session.token"];
+            for (k, v) in config.to_spark_conf() {
+                let redacted = secret_keys.iter().any(|s| k.ends_with(s));
+                println!("{k}={}", if redacted { "****" } else { v.as_str() });
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn demo(session: &Session, progress: Progress, args: DemoArgs) -> Result<ExitCode> {
+    let options = DemoOptions {
+        sample: SampleSpec {
+            customers: args.customers,
+            months: args.months,
+            seed: args.seed,
+            ..SampleSpec::default()
+        },
+        out_dir: args.out,
+    };
+    let spinner = progress.spinner("demo");
+    let on_step = |step: &str| spinner.set_message(step.to_string());
+    let report = pipeline::demo(session, &options, &on_step).await;
+    spinner.finish_and_clear();
+    println!("{}", report.context("demo failed")?);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sample(session: &Session, progress: Progress, args: SampleArgs) -> Result<ExitCode> {
+    let start = chrono_month(&args.start)?;
+    let spec = SampleSpec {
+        customers: args.customers,
+        months: args.months,
+        seed: args.seed,
+        start,
+    };
+    let started = Instant::now();
+    let counter = Arc::new(AtomicU64::new(0));
+    let bar = progress.counter(spec.customers, Arc::clone(&counter), "customers");
+    let df = sample::dataframe(session, &spec, Some(counter))?;
+    let result = io::write(session, df, &args.out, &write_options(&args.write)).await;
+    bar.finish_and_clear();
+    let summary = result?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "wrote {} rows ({} customers × up to {} months) to {} in {:.2}s ({:.2}M rows/s)",
+        summary.rows,
+        spec.customers,
+        spec.months,
+        summary.location,
+        secs,
+        summary.rows as f64 / secs / 1e6
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn chrono_month(text: &str) -> Result<scorelake::sample::NaiveDate> {
+    scorelake::sample::NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+        .map_err(|_| Usage(format!("--start expects YYYY-MM, got `{text}`")).into())
+}
+
+async fn sql(session: &Session, progress: Progress, args: SqlArgs) -> Result<ExitCode> {
+    let ctx = session.new_context();
+    let read = read_options(&args.read)?;
+    for spec in &args.tables {
+        let Some((name, url)) = spec.split_once('=') else {
+            bail!(Usage(format!("--table expects NAME=URL, got `{spec}`")));
+        };
+        let df = io::read(session, url, &read)
+            .await
+            .with_context(|| format!("table `{name}`"))?;
+        ctx.register_table(name, df.into_view())?;
+    }
+    let spinner = progress.spinner("running query");
+    let df = ctx.sql(&args.query).await;
+    let result = match (df, &args.output) {
+        (Err(e), _) => Err(anyhow::Error::from(scorelake::Error::from(e))),
+        (Ok(df), Some(out)) => io::write(session, df, out, &write_options(&args.write))
+            .await
+            .map(|s| format!("wrote {} rows to {}", s.rows, s.location))
+            .map_err(Into::into),
+        (Ok(df), None) => {
+            let batches = df.limit(0, Some(args.limit + 1))?.collect().await;
+            batches.map_err(Into::into).and_then(|mut batches| {
+                let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+                let mut more = String::new();
+                if rows > args.limit {
+                    let mut left = args.limit;
+                    for b in &mut batches {
+                        let take = left.min(b.num_rows());
+                        *b = b.slice(0, take);
+                        left -= take;
+                    }
+                    more = format!(
+                        "\n(first {} rows shown; raise --limit for more)",
+                        args.limit
+                    );
+                }
+                Ok(format!("{}{more}", pretty_format_batches(&batches)?))
+            })
+        }
+    };
+    spinner.finish_and_clear();
+    println!("{}", result?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
+    let delimiter = match args.csv_delimiter {
+        Some(c) if c.is_ascii() => Some(c as u8),
+        Some(c) => bail!(Usage(format!(
+            "--csv-delimiter must be one ASCII character, got `{c}`"
+        ))),
+        None => None,
+    };
+    let column_types = args
+        .csv_types
+        .iter()
+        .map(|spec| {
+            let (col, ty) = spec
+                .split_once('=')
+                .ok_or_else(|| Usage(format!("--csv-type expects COL=TYPE, got `{spec}`")))?;
+            Ok((col.to_string(), data_type(ty)?))
+        })
+        .collect::<Result<_>>()?;
+    Ok(ReadOptions {
+        format: args.from.map(format),
+        merge_schema: args.merge_schema,
+        csv: CsvReadOptions {
+            delimiter,
+            has_header: args.no_header.then_some(false),
+            infer_rows: None,
+            column_types,
+        },
+    })
+}
+
+fn data_type(name: &str) -> Result<DataType> {
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "int8" => DataType::Int8,
+        "int16" => DataType::Int16,
+        "int32" | "int" => DataType::Int32,
+        "int64" | "bigint" => DataType::Int64,
+        "float32" | "float" => DataType::Float32,
+        "float64" | "double" => DataType::Float64,
+        "utf8" | "string" | "str" => DataType::Utf8,
+        "bool" | "boolean" => DataType::Boolean,
+        "date" | "date32" => DataType::Date32,
+        "timestamp" => DataType::Timestamp(TimeUnit::Microsecond, None),
+        other => bail!(Usage(format!(
+            "unknown column type `{other}`; expected int8, int16, int32, int64, float32, float64, utf8, bool, date or timestamp"
+        ))),
+    })
+}
+
+fn write_options(args: &WriteArgs) -> WriteOptions {
+    WriteOptions {
+        format: args.to.map(format),
+        mode: if args.overwrite {
+            WriteMode::Overwrite
+        } else {
+            WriteMode::ErrorIfExists
+        },
+        partition_by: args.partition_by.clone(),
+    }
+}
+
+fn format(f: FormatArg) -> Format {
+    match f {
+        FormatArg::Parquet => Format::Parquet,
+        FormatArg::Csv => Format::Csv,
+    }
+}

@@ -1,0 +1,310 @@
+//! The `scorelake` binary end to end: flags, exit codes, outputs, errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn scorelake() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scorelake"));
+    // A clean environment: no config or credentials from the caller.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SCORELAKE") || k.starts_with("AWS_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run scorelake");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn every_command_has_help_with_examples() {
+    for cmd in [
+        vec![],
+        vec!["demo"],
+        vec!["sample"],
+        vec!["convert"],
+        vec!["sql"],
+        vec!["config", "show"],
+    ] {
+        let mut c = scorelake();
+        c.args(&cmd).arg("--help");
+        let (code, out, _) = run(&mut c);
+        assert_eq!(code, 0, "{cmd:?}");
+        assert!(out.contains("Examples:"), "{cmd:?}: {out}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, err) = run(scorelake().args(["sample", "--no-such-flag"]));
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(scorelake().args(["--set", "engine.batch_size", "config", "show"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("KEY=VALUE"), "{err}");
+}
+
+#[test]
+fn config_show_reports_values_sources_and_hides_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lake.yaml");
+    std::fs::write(
+        &file,
+        "engine:\n  batch_size: 4096\nio:\n  compression: snappy\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(scorelake()
+        .args([
+            "--config",
+            p(&file),
+            "--memory-limit",
+            "2g",
+            "config",
+            "show",
+        ])
+        .env("SCORELAKE__IO__ROW_GROUP_SIZE", "65536")
+        .env("AWS_SECRET_ACCESS_KEY", "super-secret-value")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"));
+    assert_eq!(code, 0, "{err}");
+    let line = |key: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no {key} in {out}"))
+            .to_string()
+    };
+    assert!(
+        line("engine.batch_size").contains("4096")
+            && line("engine.batch_size").contains("lake.yaml:2")
+    );
+    assert!(
+        line("engine.memory_limit").contains("2g")
+            && line("engine.memory_limit").contains("flag --memory-limit")
+    );
+    assert!(line("io.row_group_size").contains("env SCORELAKE__IO__ROW_GROUP_SIZE"));
+    assert!(line("storage.s3.secret_access_key").contains("****"));
+    assert!(line("engine.batch_size").contains("4096"));
+    assert!(
+        !out.contains("super-secret-value") && !out.contains("AKIDEXAMPLE"),
+        "{out}"
+    );
+
+    let (code, out, _) = run(scorelake().args(["config", "show", "--json"]));
+    assert_eq!(code, 0);
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(rows.as_array().unwrap().len() >= 40);
+
+    let (code, out, _) = run(scorelake()
+        .args(["config", "spark"])
+        .env("AWS_SECRET_ACCESS_KEY", "super-secret-value"));
+    assert_eq!(code, 0);
+    assert!(out.contains("spark.sql.shuffle.partitions="), "{out}");
+    assert!(out.contains("spark.hadoop.fs.s3a.secret.key=****"), "{out}");
+}
+
+#[test]
+fn config_mistakes_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[engine]\nmemory_limt = \"1g\"\n").unwrap();
+    let (code, _, err) = run(scorelake().args(["--config", p(&file), "config", "show"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("bad.toml:2") && err.contains("did you mean `engine.memory_limit`"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let (code, _, err) = run(scorelake().args(["--memory-limit", "lots", "config", "show"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("engine.memory_limit")
+            && err.contains("--memory-limit")
+            && err.contains("512m"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(scorelake()
+        .args(["config", "show"])
+        .env("SCORELAKE__ENGINE__BATCH", "1"));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("SCORELAKE__ENGINE__BATCH") && err.contains("engine.batch_size"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sample_convert_and_sql_work_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let (code, out, err) = run(scorelake().args([
+        "sample",
+        "--customers",
+        "300",
+        "--months",
+        "12",
+        "--out",
+        p(&panel),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote") && out.contains("rows"), "{out}");
+
+    let csv = dir.path().join("panel.csv");
+    let (code, _, err) = run(scorelake().args(["convert", p(&panel), p(&csv)]));
+    assert_eq!(code, 0, "{err}");
+    let parts = dir.path().join("parts");
+    let (code, _, err) = run(scorelake().args([
+        "convert",
+        p(&csv),
+        p(&parts),
+        "--to",
+        "parquet",
+        "--compression",
+        "zstd:5",
+        "--partition-by",
+        "product",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(parts.join("product=credit_card").is_dir());
+
+    let (code, out, err) = run(scorelake().args([
+        "sql",
+        "SELECT (SELECT count(*) FROM a) = (SELECT count(*) FROM b) AS same, (SELECT count(*) FROM a) AS n",
+        "--table",
+        &format!("a={}", p(&panel)),
+        "--table",
+        &format!("b={}", p(&parts)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("true"), "{out}");
+
+    let (code, out, _) = run(scorelake().args([
+        "sql",
+        "SELECT customer_id FROM a ORDER BY 1",
+        "--limit",
+        "5",
+        "--table",
+        &format!("a={}", p(&panel)),
+    ]));
+    assert_eq!(code, 0);
+    assert!(out.contains("first 5 rows shown"), "{out}");
+
+    let late = dir.path().join("late.parquet");
+    let (code, out, err) = run(scorelake().args([
+        "sql",
+        "SELECT * FROM a WHERE days_past_due >= 30",
+        "--output",
+        p(&late),
+        "--table",
+        &format!("a={}", p(&panel)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote") && late.is_file(), "{out}");
+
+    // An existing output is refused unless --overwrite.
+    let (code, _, err) = run(scorelake().args(["convert", p(&panel), p(&csv)]));
+    assert_eq!(code, 1);
+    assert!(err.contains("exists already"), "{err}");
+    let (code, _, err) = run(scorelake().args(["convert", p(&panel), p(&csv), "--overwrite"]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn bad_inputs_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.parquet");
+    let out = dir.path().join("out.parquet");
+    let (code, _, err) = run(scorelake().args(["convert", p(&missing), p(&out)]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("missing.parquet") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!out.exists());
+
+    let corrupt = dir.path().join("corrupt.parquet");
+    std::fs::write(&corrupt, vec![7u8; 4096]).unwrap();
+    let (code, _, err) = run(scorelake().args([
+        "sql",
+        "SELECT * FROM t",
+        "--table",
+        &format!("t={}", p(&corrupt)),
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("corrupt.parquet"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let (code, _, err) = run(scorelake().args(["convert", "s3://Bad_Bucket/x.parquet", p(&out)]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("s3://Bad_Bucket/x.parquet") && err.contains("bucket"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(scorelake().args(["sample", "--customers", "0", "--out", p(&out)]));
+    assert_eq!(code, 1);
+    assert!(err.contains("--customers"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_killed_write_leaves_no_complete_looking_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("panel.parquet");
+    let mut child = scorelake()
+        .args(["sample", "--customers", "3000000", "--out", p(&out)])
+        .spawn()
+        .unwrap();
+    // Wait until the write has visibly started (its hidden temporary file exists).
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        let staged = std::fs::read_dir(dir.path()).unwrap().count();
+        if staged > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!out.exists(), "a killed write must not leave {out:?}");
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(name.starts_with('.'), "unexpected visible file {name}");
+    }
+}
+
+#[test]
+fn demo_runs_on_the_embedded_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let (code, stdout, err) =
+        run(scorelake().args(["demo", "--customers", "400", "--out", p(&out)]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("ScoreLake demo") && stdout.contains("credit_card"),
+        "{stdout}"
+    );
+    assert!(out.join("panel.parquet").is_file());
+    assert!(out.join("panel_by_month/_SUCCESS").is_file());
+    assert!(out.join("delinquent_accounts.csv").is_file());
+    // Running it again replaces its outputs.
+    let (code, _, err) = run(scorelake().args(["demo", "--customers", "400", "--out", p(&out)]));
+    assert_eq!(code, 0, "{err}");
+}
