@@ -1,0 +1,6 @@
+//! Integration tests of the library: real files, a real S3 server.
+
+mod io_local;
+mod s3;
+mod sample_io;
+mod support;
