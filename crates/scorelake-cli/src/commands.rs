@@ -10,6 +10,8 @@ use anyhow::{Context, Result, bail};
 use scorelake::config::{Config, ConfigBuilder, Format, LogFormat};
 use scorelake::datafusion::arrow::datatypes::{DataType, TimeUnit};
 use scorelake::datafusion::arrow::util::pretty::pretty_format_batches;
+use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
+use scorelake::datafusion::prelude::{DataFrame, SessionContext};
 use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
 use scorelake::pipeline::{self, DemoOptions};
 use scorelake::sample::{self, SampleSpec};
@@ -241,29 +243,42 @@ async fn sql(session: &Session, progress: Progress, args: SqlArgs) -> Result<Exi
             .map(|s| format!("wrote {} rows to {}", s.rows, s.location))
             .map_err(Into::into),
         (Ok(df), None) => {
-            let batches = df.limit(0, Some(args.limit + 1))?.collect().await;
-            batches.map_err(Into::into).and_then(|mut batches| {
-                let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-                let mut more = String::new();
-                if rows > args.limit {
-                    let mut left = args.limit;
-                    for b in &mut batches {
-                        let take = left.min(b.num_rows());
-                        *b = b.slice(0, take);
-                        left -= take;
-                    }
-                    more = format!(
-                        "\n(first {} rows shown; raise --limit for more)",
-                        args.limit
-                    );
-                }
-                Ok(format!("{}{more}", pretty_format_batches(&batches)?))
-            })
+            print_query(&ctx, df, args.limit, session.config().observability.metrics).await
         }
     };
     spinner.finish_and_clear();
     println!("{}", result?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `df`, returns at most `limit` rows as a table; with `metrics`, prints
+/// the executed plan with per-operator metrics to stderr.
+async fn print_query(
+    ctx: &SessionContext,
+    df: DataFrame,
+    limit: usize,
+    metrics: bool,
+) -> Result<String> {
+    let plan = df.limit(0, Some(limit + 1))?.create_physical_plan().await?;
+    let mut batches = collect(Arc::clone(&plan), ctx.task_ctx()).await?;
+    if metrics {
+        eprintln!(
+            "{}",
+            DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true)
+        );
+    }
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let mut more = String::new();
+    if rows > limit {
+        let mut left = limit;
+        for b in &mut batches {
+            let take = left.min(b.num_rows());
+            *b = b.slice(0, take);
+            left -= take;
+        }
+        more = format!("\n(first {limit} rows shown; raise --limit for more)");
+    }
+    Ok(format!("{}{more}", pretty_format_batches(&batches)?))
 }
 
 fn read_options(args: &ReadArgs) -> Result<ReadOptions> {

@@ -31,7 +31,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use url::Url;
 
-use crate::config::{Config, ConfigBuilder, PoolKind, S3Config};
+use crate::config::{Config, ConfigBuilder, EngineKind, PoolKind, S3Config};
 use crate::error::{Error, Result};
 
 /// An engine session built from a [`Config`]. Cheap to clone.
@@ -53,7 +53,20 @@ static GLOBAL: RwLock<Option<Session>> = RwLock::new(None);
 
 impl Session {
     /// Builds a session from `config`.
+    ///
+    /// Plans run in-process; `remote.engine` must be `embedded` until a
+    /// distributed engine is available in this build.
     pub fn new(config: Config) -> Result<Self> {
+        if config.remote.engine != EngineKind::Embedded {
+            return Err(Error::Config(format!(
+                "remote.engine = {} (from {}) is not available in this build; use embedded",
+                config.remote.engine,
+                config
+                    .source_of("remote.engine")
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            )));
+        }
         let runtime = runtime_builder(&config)
             .with_object_store_registry(Arc::new(S3Registry::new(config.s3.clone())))
             .build_arc()?;
@@ -158,6 +171,7 @@ fn session_config(config: &Config) -> Result<SessionConfig> {
     options.execution.parquet.compression = Some(config.parquet_compression());
     options.execution.parquet.max_row_group_size = io.row_group_size;
     options.execution.parquet.allow_single_file_parallelism = io.parallel_writes;
+    options.execution.objectstore_writer_buffer_size = config.s3.multipart_part_size.0 as usize;
     for (key, value) in &config.datafusion {
         options.set(key, value).map_err(|err| {
             Error::Config(format!(
@@ -255,4 +269,74 @@ pub(crate) fn s3_store(
             "cannot set up S3 for bucket `{bucket}`: {e}"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Session> {
+        let mut b = ConfigBuilder::new();
+        for (k, v) in pairs {
+            b = b.set(k, v, "test")?;
+        }
+        Session::new(b.build()?)
+    }
+
+    #[test]
+    fn config_reaches_the_engine() {
+        let s = with(&[
+            ("engine.target_partitions", "3"),
+            ("engine.batch_size", "1024"),
+            ("engine.parquet_pushdown_filters", "true"),
+            ("io.compression", "gzip"),
+            ("storage.s3.multipart_part_size", "16m"),
+            ("datafusion.optimizer.max_passes", "5"),
+        ])
+        .unwrap();
+        let config = s.ctx().copied_config();
+        let o = config.options();
+        assert_eq!(o.execution.target_partitions, 3);
+        assert_eq!(s.ctx().copied_config().batch_size(), 1024);
+        assert!(o.execution.parquet.pushdown_filters);
+        assert_eq!(o.execution.parquet.compression.as_deref(), Some("gzip(6)"));
+        assert_eq!(o.execution.objectstore_writer_buffer_size, 16 << 20);
+        assert_eq!(o.optimizer.max_passes, 5);
+    }
+
+    #[test]
+    fn memory_limit_installs_a_bounded_pool() {
+        let s = with(&[
+            ("engine.memory_limit", "64m"),
+            ("engine.memory_fraction", "0.5"),
+        ])
+        .unwrap();
+        let limit = s.ctx().runtime_env().memory_pool.memory_limit();
+        assert!(matches!(
+            limit,
+            datafusion::execution::memory_pool::MemoryLimit::Finite(n) if n == 32 << 20
+        ));
+    }
+
+    #[test]
+    fn remote_engines_are_refused_until_available() {
+        let e = with(&[("remote.engine", "ballista")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("remote.engine = ballista") && e.contains("flag test"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn global_session_is_shared_and_replaceable() {
+        let a = Session::global().unwrap();
+        let b = Session::global().unwrap();
+        assert_eq!(a.ctx().session_id(), b.ctx().session_id());
+        let fresh = Session::new(Config::default()).unwrap();
+        let id = fresh.ctx().session_id();
+        Session::set_global(fresh);
+        assert_eq!(Session::global().unwrap().ctx().session_id(), id);
+    }
 }

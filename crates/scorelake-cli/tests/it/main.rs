@@ -204,6 +204,21 @@ fn sample_convert_and_sql_work_together() {
     assert_eq!(code, 0);
     assert!(out.contains("first 5 rows shown"), "{out}");
 
+    let (code, out, err) = run(scorelake().args([
+        "--set",
+        "observability.metrics=true",
+        "sql",
+        "SELECT count(*) AS n FROM a",
+        "--table",
+        &format!("a={}", p(&panel)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("| n "), "{out}");
+    assert!(
+        err.contains("metrics=[") && err.contains("output_rows"),
+        "{err}"
+    );
+
     let late = dir.path().join("late.parquet");
     let (code, out, err) = run(scorelake().args([
         "sql",
