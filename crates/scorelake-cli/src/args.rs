@@ -200,6 +200,16 @@ pub enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List every key with what it expects and what it does.
+    #[command(
+        after_help = "Examples:\n  scorelake config keys\n  scorelake config keys --markdown"
+    )]
+    Keys {
+        /// Print a Markdown table.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Print the Spark configuration equivalent to this one (secrets redacted).
+    #[command(after_help = "Examples:\n  scorelake --memory-limit 8g config spark")]
     Spark,
 }

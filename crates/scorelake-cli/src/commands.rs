@@ -160,6 +160,30 @@ fn config_command(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
                 }
             }
         }
+        ConfigCommand::Keys { markdown } => {
+            let defaults = Config::default().show();
+            let default_of = |key: &str| {
+                defaults
+                    .iter()
+                    .find(|k| k.key == key)
+                    .map(|k| k.value.clone())
+                    .unwrap_or_default()
+            };
+            if *markdown {
+                println!("| key | default | expects | what it does |\n|---|---|---|---|");
+            }
+            for k in scorelake::config::keys() {
+                let (help, default) = (k.help.trim(), default_of(k.key));
+                if *markdown {
+                    println!("| `{}` | {} | {} | {help} |", k.key, default, k.expected);
+                } else {
+                    println!(
+                        "{}\n    default: {default}\n    expects: {}\n    {help}",
+                        k.key, k.expected
+                    );
+                }
+            }
+        }
         ConfigCommand::Spark => {
             let secret_keys = ["access.key", "secret.key", "session.token"];
             for (k, v) in config.to_spark_conf() {

@@ -41,6 +41,8 @@ fn every_command_has_help_with_examples() {
         vec!["convert"],
         vec!["sql"],
         vec!["config", "show"],
+        vec!["config", "keys"],
+        vec!["config", "spark"],
     ] {
         let mut c = scorelake();
         c.args(&cmd).arg("--help");

