@@ -16,7 +16,7 @@ use scorelake::datafusion::physical_plan::ExecutionPlanProperties;
 use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
 use scorelake::session::Session;
 
-use crate::support::{collect, session, sorted_rows};
+use crate::support::{collect, read_from, session, sorted_rows, write_to};
 
 fn all_types_batch() -> RecordBatch {
     let n = |v: i64| if v % 4 == 3 { None } else { Some(v) };
@@ -186,14 +186,7 @@ async fn the_codec_is_really_applied() {
             .sql("SELECT v % 10 AS a, v AS b FROM generate_series(1, 100000) AS t(v)")
             .await
             .unwrap();
-        io::write(
-            &session,
-            df,
-            out.to_str().unwrap(),
-            &WriteOptions::default(),
-        )
-        .await
-        .unwrap();
+        write_to(&session, df, &out).await;
         sizes.push(std::fs::metadata(&out).unwrap().len());
     }
     assert!(
@@ -263,16 +256,12 @@ async fn directories_and_hive_partitions_read_as_one_table() {
             .await
             .unwrap();
         let f = flat.join(format!("part-{i}.parquet"));
-        io::write(&session, df, f.to_str().unwrap(), &WriteOptions::default())
-            .await
-            .unwrap();
+        write_to(&session, df, &f).await;
     }
     // Hidden and underscore files are not data.
     std::fs::write(flat.join(".part-9.parquet.tmp"), b"junk").unwrap();
     std::fs::write(flat.join("_SUCCESS"), b"").unwrap();
-    let df = io::read(&session, flat.to_str().unwrap(), &ReadOptions::default())
-        .await
-        .unwrap();
+    let df = read_from(&session, &flat).await;
     assert_eq!(df.count().await.unwrap(), 20);
 }
 
@@ -345,14 +334,7 @@ async fn csv_to_parquet_and_back_keeps_values() {
     let expected = sorted_rows(&collect(source.clone()).await);
     let csv = dir.path().join("t.csv");
     let parquet = dir.path().join("t.parquet");
-    io::write(
-        &session,
-        source,
-        csv.to_str().unwrap(),
-        &WriteOptions::default(),
-    )
-    .await
-    .unwrap();
+    write_to(&session, source, &csv).await;
     let summary = io::convert(
         &session,
         csv.to_str().unwrap(),
@@ -363,9 +345,7 @@ async fn csv_to_parquet_and_back_keeps_values() {
     .await
     .unwrap();
     assert_eq!(summary.rows, 500);
-    let back = io::read(&session, parquet.to_str().unwrap(), &ReadOptions::default())
-        .await
-        .unwrap();
+    let back = read_from(&session, &parquet).await;
     assert_eq!(sorted_rows(&collect(back).await), expected);
 }
 
@@ -473,10 +453,7 @@ async fn write_files(session: &Session, dir: &std::path::Path, files: &[(&str, &
     std::fs::create_dir(dir).unwrap();
     for (name, sql) in files {
         let df = session.ctx().sql(sql).await.unwrap();
-        let f = dir.join(name);
-        io::write(session, df, f.to_str().unwrap(), &WriteOptions::default())
-            .await
-            .unwrap();
+        write_to(session, df, &dir.join(name)).await;
     }
 }
 
@@ -592,9 +569,7 @@ async fn scan_partition_bytes_splits_large_inputs() {
         .unwrap();
     let bytes = std::fs::metadata(&out).unwrap().len();
     assert!(bytes > 4 * 65536, "{bytes}");
-    let df = io::read(&session, out.to_str().unwrap(), &ReadOptions::default())
-        .await
-        .unwrap();
+    let df = read_from(&session, &out).await;
     let plan = df.clone().create_physical_plan().await.unwrap();
     assert!(plan.output_partitioning().partition_count() > 2);
     assert_eq!(df.count().await.unwrap(), 200_000);

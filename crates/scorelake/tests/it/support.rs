@@ -1,6 +1,6 @@
 //! Shared test helpers: sessions, a real SeaweedFS S3 server.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use scorelake::config::{Config, ConfigBuilder};
 use scorelake::datafusion::arrow::record_batch::RecordBatch;
 use scorelake::datafusion::prelude::DataFrame;
+use scorelake::io::{self, ReadOptions, WriteOptions, WriteSummary};
 use scorelake::session::Session;
 
 pub const ACCESS_KEY: &str = "scorelake-test-key";
@@ -16,6 +17,25 @@ pub const BUCKET: &str = "lake";
 
 pub fn session() -> Session {
     Session::new(Config::default()).unwrap()
+}
+
+/// Writes `df` to a local `path` with default options.
+pub async fn write_to(session: &Session, df: DataFrame, path: &Path) -> WriteSummary {
+    io::write(
+        session,
+        df,
+        path.to_str().unwrap(),
+        &WriteOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Reads a local `path` with default options.
+pub async fn read_from(session: &Session, path: &Path) -> DataFrame {
+    io::read(session, path.to_str().unwrap(), &ReadOptions::default())
+        .await
+        .unwrap()
 }
 
 pub async fn collect(df: DataFrame) -> Vec<RecordBatch> {
