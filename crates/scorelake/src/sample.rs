@@ -35,11 +35,13 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::streaming::StreamingTable;
+use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::DataFrame;
+use futures::StreamExt;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -124,6 +126,7 @@ pub fn dataframe(
     let partition: Arc<dyn PartitionStream> = Arc::new(PanelStream {
         spec: spec.clone(),
         progress,
+        schema: schema(),
     });
     let table = StreamingTable::try_new(schema(), vec![partition])?;
     Ok(session.ctx().read_table(Arc::new(table))?)
@@ -133,31 +136,42 @@ pub fn dataframe(
 struct PanelStream {
     spec: SampleSpec,
     progress: Option<Arc<AtomicU64>>,
+    schema: SchemaRef,
 }
 
 impl PartitionStream for PanelStream {
     fn schema(&self) -> &SchemaRef {
-        static S: LazyLock<SchemaRef> = LazyLock::new(schema);
-        &S
+        &self.schema
     }
 
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let spec = self.spec.clone();
+    /// Batches are generated in parallel (one blocking task per batch, as
+    /// many in flight as the engine has partitions) and yielded in order.
+    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let spec = Arc::new(self.spec.clone());
         let progress = self.progress.clone();
         let total = spec.customers;
-        let batches = (0..total.div_ceil(CUSTOMERS_PER_BATCH)).map(move |b| {
-            let lo = b * CUSTOMERS_PER_BATCH;
-            let hi = (lo + CUSTOMERS_PER_BATCH).min(total);
-            if let Some(p) = &progress {
-                p.fetch_add(hi - lo, Ordering::Relaxed);
-            }
-            generate(&spec, lo..hi)
-                .map_err(|e| datafusion::error::DataFusionError::Execution(format!("sample: {e}")))
-        });
-        Box::pin(RecordBatchStreamAdapter::new(
-            schema(),
-            futures::stream::iter(batches),
-        ))
+        let in_flight = ctx.session_config().target_partitions().max(1);
+        let batches = futures::stream::iter(0..total.div_ceil(CUSTOMERS_PER_BATCH))
+            .map(move |b| {
+                let spec = Arc::clone(&spec);
+                let progress = progress.clone();
+                tokio::task::spawn_blocking(move || {
+                    let lo = b * CUSTOMERS_PER_BATCH;
+                    let hi = (lo + CUSTOMERS_PER_BATCH).min(total);
+                    let batch = generate(&spec, lo..hi);
+                    if let Some(p) = &progress {
+                        p.fetch_add(hi - lo, Ordering::Relaxed);
+                    }
+                    batch
+                })
+            })
+            .buffered(in_flight)
+            .map(|joined| match joined {
+                Ok(Ok(batch)) => Ok(batch),
+                Ok(Err(e)) => Err(DataFusionError::Execution(format!("sample: {e}"))),
+                Err(e) => Err(DataFusionError::External(Box::new(e))),
+            });
+        Box::pin(RecordBatchStreamAdapter::new(schema(), batches))
     }
 }
 
