@@ -383,7 +383,7 @@ fn customer(seed: u64, id: u64, months: &[i32], b: &mut Builders) {
     }
     let rows = b.customer_id.len() - rows_before;
     let mean_util = util_sum / rows.max(1) as f64;
-    let logit = -4.1
+    let logit = -4.36
         + 0.8 * risk
         + 0.8 * f64::from(u8::from(max_dpd >= 30))
         + 1.2 * f64::from(u8::from(max_dpd >= 60))
@@ -453,7 +453,7 @@ mod tests {
         }
         assert_eq!(customers, 20_000);
         let rate = defaults as f64 / customers as f64;
-        assert!((0.035..0.07).contains(&rate), "default rate {rate}");
+        assert!((0.04..0.06).contains(&rate), "default rate {rate}");
 
         // About 1-2 % nulls in the nullable measure columns.
         for col in [2, 3, 5, 6, 7, 9] {
