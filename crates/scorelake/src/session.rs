@@ -223,6 +223,11 @@ impl ObjectStoreRegistry for S3Registry {
         // First use of this bucket: create its client; the inner registry
         // caches it (a concurrent first use may build a second, harmlessly).
         let bucket = url.host_str().unwrap_or_default();
+        tracing::debug!(
+            bucket,
+            endpoint = self.s3.endpoint.as_deref().unwrap_or("AWS"),
+            "creating S3 client"
+        );
         let store: Arc<dyn ObjectStore> = Arc::new(s3_store(&self.s3, bucket)?);
         self.inner.register_store(url, Arc::clone(&store));
         Ok(store)

@@ -28,6 +28,15 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// The row count in `scorelake sample`'s "wrote N rows" line.
+fn out_rows(stdout: &str) -> u64 {
+    stdout
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no row count in {stdout}"))
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -167,8 +176,25 @@ fn sample_convert_and_sql_work_together() {
     assert!(out.contains("wrote") && out.contains("rows"), "{out}");
 
     let csv = dir.path().join("panel.csv");
-    let (code, _, err) = run(scorelake().args(["convert", p(&panel), p(&csv)]));
+    let (code, _, err) = run(scorelake()
+        .args([
+            "--log-level",
+            "debug",
+            "--log-format",
+            "json",
+            "convert",
+            p(&panel),
+            p(&csv),
+        ])
+        .env("AWS_SECRET_ACCESS_KEY", "log-secret-value"));
     assert_eq!(code, 0, "{err}");
+    let written = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "table written")
+        .unwrap_or_else(|| panic!("no JSON 'table written' log line in {err}"));
+    assert_eq!(written["fields"]["rows"].as_u64(), Some(out_rows(&out)));
+    assert!(!err.contains("log-secret-value"), "secret in logs");
     let parts = dir.path().join("parts");
     let (code, _, err) = run(scorelake().args([
         "convert",

@@ -75,6 +75,14 @@ pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> R
             )
         }
     };
+    tracing::debug!(
+        location = %loc,
+        files = listing.files.len(),
+        bytes = listing.total_bytes(),
+        format = %format,
+        partitions = listing.partitions.len(),
+        "opening table"
+    );
     let ctx = scan_context(session, &listing);
     let schema = file_schema(&ctx, &store, &loc, &listing, &file_format, options).await?;
     let schema = match format {

@@ -106,10 +106,12 @@ pub async fn write(
     } else {
         loc.clone()
     };
+    let started = std::time::Instant::now();
     let result = execute(session, df, &target, format, single_file, options).await;
     let rows = match result {
         Ok(rows) => rows,
         Err(e) => {
+            tracing::warn!(location = %loc, error = %e, "write failed; removing its temporary output");
             if staged {
                 let _ = remove(&store, &target).await;
             }
@@ -124,6 +126,13 @@ pub async fn write(
     } else if !single_file {
         mark_success(&store, &loc).await?;
     }
+    tracing::info!(
+        location = %loc,
+        rows,
+        format = %format,
+        seconds = started.elapsed().as_secs_f64(),
+        "table written"
+    );
     Ok(WriteSummary {
         location: loc.to_string(),
         rows,
