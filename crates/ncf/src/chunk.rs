@@ -1,0 +1,665 @@
+//! Encoding one column of a row group into a chunk, and decoding it back.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, BinaryArray, BooleanArray, StringArray, make_array};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer};
+use arrow_schema::DataType;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use crate::bits;
+use crate::error::{NcfError, Result, corrupt};
+use crate::footer::{Encoding, Stats};
+
+const _: () = assert!(
+    cfg!(target_endian = "little"),
+    "NCF copies Arrow's native buffers as little-endian data"
+);
+
+/// Longest string value whose min/max is kept in statistics.
+const MAX_STAT_BYTES: usize = 1024;
+/// Most distinct values a dictionary may hold.
+const MAX_DICTIONARY: usize = 1 << 16;
+
+/// How a type's values are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Physical {
+    Bool,
+    /// Fixed width; `int` when the values are integers usable by
+    /// bitpacked/rle (signed or unsigned, fitting an i64).
+    Fixed {
+        width: usize,
+        int: Option<bool>,
+    },
+    Float {
+        width: usize,
+    },
+    Decimal,
+    Bytes,
+}
+
+fn physical(t: &DataType) -> Physical {
+    use DataType::*;
+    match t {
+        Boolean => Physical::Bool,
+        Int8 => Physical::Fixed {
+            width: 1,
+            int: Some(true),
+        },
+        Int16 => Physical::Fixed {
+            width: 2,
+            int: Some(true),
+        },
+        Int32 | Date32 => Physical::Fixed {
+            width: 4,
+            int: Some(true),
+        },
+        Int64 | Timestamp(..) => Physical::Fixed {
+            width: 8,
+            int: Some(true),
+        },
+        UInt8 => Physical::Fixed {
+            width: 1,
+            int: Some(false),
+        },
+        UInt16 => Physical::Fixed {
+            width: 2,
+            int: Some(false),
+        },
+        UInt32 => Physical::Fixed {
+            width: 4,
+            int: Some(false),
+        },
+        UInt64 => Physical::Fixed {
+            width: 8,
+            int: None,
+        },
+        Float32 => Physical::Float { width: 4 },
+        Float64 => Physical::Float { width: 8 },
+        Decimal128(..) => Physical::Decimal,
+        _ => Physical::Bytes,
+    }
+}
+
+fn fixed_width(p: Physical) -> usize {
+    match p {
+        Physical::Fixed { width, .. } | Physical::Float { width } => width,
+        Physical::Decimal => 16,
+        Physical::Bool | Physical::Bytes => 0,
+    }
+}
+
+/// An encoded chunk before compression.
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    pub encoding: Encoding,
+    pub stats: Stats,
+}
+
+/// Encodes `array`, choosing the smallest valid encoding.
+pub fn encode(array: &ArrayRef) -> Encoded {
+    let n = array.len();
+    let nulls = array.null_count();
+    let mut out = Vec::new();
+    let mut stats = Stats {
+        null_count: Some(nulls as u64),
+        ..Stats::default()
+    };
+    if n > 0 && nulls == n {
+        out.push(2);
+        return Encoded {
+            bytes: out,
+            encoding: Encoding::Plain,
+            stats,
+        };
+    }
+    if nulls == 0 {
+        out.push(0);
+    } else {
+        out.push(1);
+        bits::pack((0..n).map(|i| u64::from(array.is_valid(i))), 1, &mut out);
+    }
+    let valid = |i: usize| array.is_valid(i);
+    let encoding = match physical(array.data_type()) {
+        Physical::Bool => {
+            let values = array.as_any().downcast_ref::<BooleanArray>().map(|a| {
+                (0..n)
+                    .map(|i| valid(i) && a.value(i))
+                    .collect::<Vec<bool>>()
+            });
+            let values = values.unwrap_or_default();
+            let set: Vec<bool> = (0..n).filter(|&i| valid(i)).map(|i| values[i]).collect();
+            if let (Some(min), Some(max)) = (set.iter().min(), set.iter().max()) {
+                stats.min = Some(B64.encode([u8::from(*min)]));
+                stats.max = Some(B64.encode([u8::from(*max)]));
+            }
+            let runs = runs(&values);
+            if 4 + runs.len() * 5 < n.div_ceil(8) {
+                out.extend_from_slice(&(runs.len() as u32).to_le_bytes());
+                for (len, v) in runs {
+                    out.extend_from_slice(&len.to_le_bytes());
+                    out.push(u8::from(v));
+                }
+                Encoding::Rle
+            } else {
+                bits::pack(values.iter().map(|&b| u64::from(b)), 1, &mut out);
+                Encoding::Plain
+            }
+        }
+        p @ (Physical::Fixed { .. } | Physical::Float { .. } | Physical::Decimal) => {
+            let width = fixed_width(p);
+            let raw = fixed_bytes(array, width);
+            fixed_stats(p, &raw, width, &valid, &mut stats);
+            match p {
+                Physical::Fixed {
+                    int: Some(signed), ..
+                } => encode_int(&raw, width, signed, &valid, &mut out),
+                _ => {
+                    out.extend_from_slice(&raw);
+                    Encoding::Plain
+                }
+            }
+        }
+        Physical::Bytes => encode_bytes(array, &valid, &mut stats, &mut out),
+    };
+    Encoded {
+        bytes: out,
+        encoding,
+        stats,
+    }
+}
+
+/// The values buffer of a fixed-width array, with null slots zeroed.
+fn fixed_bytes(array: &ArrayRef, width: usize) -> Vec<u8> {
+    let data = array.to_data();
+    let start = data.offset() * width;
+    let mut raw = data.buffers()[0].as_slice()[start..start + array.len() * width].to_vec();
+    if array.null_count() > 0 {
+        for i in 0..array.len() {
+            if array.is_null(i) {
+                raw[i * width..(i + 1) * width].fill(0);
+            }
+        }
+    }
+    raw
+}
+
+fn read_int(bytes: &[u8], signed: bool) -> i64 {
+    let mut buf = [0u8; 8];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    let negative = signed && bytes.last().is_some_and(|b| b & 0x80 != 0);
+    if negative {
+        buf[bytes.len()..].fill(0xFF);
+    }
+    i64::from_le_bytes(buf)
+}
+
+fn fixed_stats(
+    p: Physical,
+    raw: &[u8],
+    width: usize,
+    valid: &dyn Fn(usize) -> bool,
+    stats: &mut Stats,
+) {
+    let n = raw.len() / width;
+    let slot = |i: usize| &raw[i * width..(i + 1) * width];
+    let mut best: Option<(usize, usize)> = None;
+    let mut keep = |less: &dyn Fn(usize, usize) -> bool| {
+        for i in (0..n).filter(|&i| valid(i)) {
+            best = Some(match best {
+                None => (i, i),
+                Some((lo, hi)) => (
+                    if less(i, lo) { i } else { lo },
+                    if less(hi, i) { i } else { hi },
+                ),
+            });
+        }
+    };
+    match p {
+        Physical::Fixed {
+            int: Some(signed), ..
+        } => {
+            keep(&|a, b| read_int(slot(a), signed) < read_int(slot(b), signed));
+        }
+        Physical::Fixed { .. } => {
+            let u = |i: usize| u64::from_le_bytes(slot(i).try_into().unwrap_or([0; 8]));
+            keep(&|a, b| u(a) < u(b));
+        }
+        Physical::Float { width } => {
+            let f = |i: usize| {
+                let s = slot(i);
+                if width == 4 {
+                    f64::from(f32::from_le_bytes(s.try_into().unwrap_or([0; 4])))
+                } else {
+                    f64::from_le_bytes(s.try_into().unwrap_or([0; 8]))
+                }
+            };
+            if (0..n).any(|i| valid(i) && f(i).is_nan()) {
+                return;
+            }
+            keep(&|a, b| f(a) < f(b));
+        }
+        Physical::Decimal => {
+            let d = |i: usize| i128::from_le_bytes(slot(i).try_into().unwrap_or([0; 16]));
+            keep(&|a, b| d(a) < d(b));
+        }
+        Physical::Bool | Physical::Bytes => {}
+    }
+    if let Some((lo, hi)) = best {
+        stats.min = Some(B64.encode(slot(lo)));
+        stats.max = Some(B64.encode(slot(hi)));
+    }
+}
+
+fn runs<T: PartialEq + Copy>(values: &[T]) -> Vec<(u32, T)> {
+    let mut runs: Vec<(u32, T)> = Vec::new();
+    for &v in values {
+        match runs.last_mut() {
+            Some((len, last)) if *last == v && *len < u32::MAX => *len += 1,
+            _ => runs.push((1, v)),
+        }
+    }
+    runs
+}
+
+fn encode_int(
+    raw: &[u8],
+    width: usize,
+    signed: bool,
+    valid: &dyn Fn(usize) -> bool,
+    out: &mut Vec<u8>,
+) -> Encoding {
+    let n = raw.len() / width;
+    let values: Vec<i64> = raw
+        .chunks_exact(width)
+        .map(|c| read_int(c, signed))
+        .collect();
+    let reference = (0..n)
+        .filter(|&i| valid(i))
+        .map(|i| values[i])
+        .min()
+        .unwrap_or(0);
+    let spread = (0..n)
+        .filter(|&i| valid(i))
+        .map(|i| (i128::from(values[i]) - i128::from(reference)) as u64)
+        .max()
+        .unwrap_or(0);
+    let bit_width = bits::width_of(spread);
+    let packed_size = 9 + bits::packed_len(n, bit_width);
+    let run_list = runs(&values);
+    let rle_size = 4 + run_list.len() * (4 + width);
+    let plain_size = raw.len();
+    if rle_size < packed_size && rle_size < plain_size {
+        out.extend_from_slice(&(run_list.len() as u32).to_le_bytes());
+        for (len, v) in run_list {
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&v.to_le_bytes()[..width]);
+        }
+        Encoding::Rle
+    } else if packed_size < plain_size {
+        out.extend_from_slice(&reference.to_le_bytes());
+        out.push(bit_width);
+        let offsets = (0..n).map(|i| {
+            if valid(i) {
+                (i128::from(values[i]) - i128::from(reference)) as u64
+            } else {
+                0
+            }
+        });
+        bits::pack(offsets, bit_width, out);
+        Encoding::Bitpacked
+    } else {
+        out.extend_from_slice(raw);
+        Encoding::Plain
+    }
+}
+
+fn bytes_values(array: &ArrayRef) -> Vec<&[u8]> {
+    if let Some(a) = array.as_any().downcast_ref::<StringArray>() {
+        (0..a.len())
+            .map(|i| {
+                if a.is_valid(i) {
+                    a.value(i).as_bytes()
+                } else {
+                    &[][..]
+                }
+            })
+            .collect()
+    } else if let Some(a) = array.as_any().downcast_ref::<BinaryArray>() {
+        (0..a.len())
+            .map(|i| if a.is_valid(i) { a.value(i) } else { &[][..] })
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+fn encode_bytes(
+    array: &ArrayRef,
+    valid: &dyn Fn(usize) -> bool,
+    stats: &mut Stats,
+    out: &mut Vec<u8>,
+) -> Encoding {
+    let values = bytes_values(array);
+    let n = values.len();
+    let live = || (0..n).filter(|&i| valid(i)).map(|i| values[i]);
+    if let (Some(min), Some(max)) = (live().min(), live().max())
+        && min.len() <= MAX_STAT_BYTES
+        && max.len() <= MAX_STAT_BYTES
+    {
+        stats.min = Some(B64.encode(min));
+        stats.max = Some(B64.encode(max));
+    }
+    let plain_size = 4 * n + values.iter().map(|v| v.len()).sum::<usize>();
+
+    let mut ids: HashMap<&[u8], u32> = HashMap::new();
+    let mut dict: Vec<&[u8]> = Vec::new();
+    let mut indices = Vec::with_capacity(n);
+    for (i, &v) in values.iter().enumerate() {
+        if !valid(i) {
+            indices.push(0);
+            continue;
+        }
+        let next = dict.len() as u32;
+        let id = *ids.entry(v).or_insert_with(|| {
+            dict.push(v);
+            next
+        });
+        indices.push(id);
+        if dict.len() > MAX_DICTIONARY {
+            break;
+        }
+    }
+    if dict.len() <= MAX_DICTIONARY {
+        stats.distinct_count = Some(dict.len() as u64);
+        let width = bits::width_of(dict.len().saturating_sub(1) as u64);
+        let dict_size = 5
+            + 4 * dict.len()
+            + dict.iter().map(|v| v.len()).sum::<usize>()
+            + bits::packed_len(n, width);
+        if dict_size < plain_size {
+            out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
+            for v in &dict {
+                out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            }
+            for v in &dict {
+                out.extend_from_slice(v);
+            }
+            out.push(width);
+            bits::pack(indices.iter().map(|&i| u64::from(i)), width, out);
+            return Encoding::Dictionary;
+        }
+    }
+    for v in &values {
+        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+    }
+    for v in &values {
+        out.extend_from_slice(v);
+    }
+    Encoding::Plain
+}
+
+/// Reads an encoded buffer with bounds checks; errors name the chunk.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    what: &'a str,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, len: usize) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(len).filter(|&e| e <= self.bytes.len());
+        let Some(end) = end else {
+            return Err(corrupt(format!(
+                "{}: needs {len} more bytes at byte {} of {}",
+                self.what,
+                self.pos,
+                self.bytes.len()
+            )));
+        };
+        let out = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().unwrap_or([0; 4]),
+        ))
+    }
+    fn i64(&mut self) -> Result<i64> {
+        Ok(i64::from_le_bytes(
+            self.take(8)?.try_into().unwrap_or([0; 8]),
+        ))
+    }
+    fn finish(&self) -> Result<()> {
+        if self.pos != self.bytes.len() {
+            return Err(corrupt(format!(
+                "{}: {} unexpected bytes after the values",
+                self.what,
+                self.bytes.len() - self.pos
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a chunk of `n` rows of type `t`; `what` names the chunk in errors.
+pub fn decode(
+    t: &DataType,
+    n: usize,
+    encoding: Encoding,
+    bytes: &[u8],
+    what: &str,
+) -> Result<ArrayRef> {
+    let mut c = Cursor {
+        bytes,
+        pos: 0,
+        what,
+    };
+    let nulls = match c.u8()? {
+        0 => None,
+        1 => {
+            let bitmap = c.take(n.div_ceil(8))?;
+            Some(NullBuffer::new(BooleanBuffer::new(
+                Buffer::from(bitmap.to_vec()),
+                0,
+                n,
+            )))
+        }
+        2 => {
+            c.finish()?;
+            return Ok(arrow_array::new_null_array(t, n));
+        }
+        other => return Err(corrupt(format!("{what}: unknown validity flag {other}"))),
+    };
+    let p = physical(t);
+    let array: ArrayRef = match (p, encoding) {
+        (Physical::Bool, Encoding::Plain) => {
+            let bits = c.take(n.div_ceil(8))?;
+            let values = BooleanBuffer::new(Buffer::from(bits.to_vec()), 0, n);
+            Arc::new(BooleanArray::new(values, nulls))
+        }
+        (Physical::Bool, Encoding::Rle) => {
+            let bytes = decode_runs(&mut c, n, 1, what)?;
+            let values: BooleanBuffer = bytes.iter().map(|&b| b != 0).collect();
+            Arc::new(BooleanArray::new(values, nulls))
+        }
+        (Physical::Fixed { .. } | Physical::Float { .. } | Physical::Decimal, Encoding::Plain) => {
+            let width = fixed_width(p);
+            let raw = c.take(
+                n.checked_mul(width)
+                    .ok_or_else(|| corrupt(format!("{what}: too many rows")))?,
+            )?;
+            fixed_array(t, n, raw.to_vec(), nulls)?
+        }
+        (
+            Physical::Fixed {
+                width,
+                int: Some(_),
+            },
+            Encoding::Rle,
+        ) => {
+            let raw = decode_runs(&mut c, n, width, what)?;
+            fixed_array(t, n, raw, nulls)?
+        }
+        (
+            Physical::Fixed {
+                width,
+                int: Some(_),
+            },
+            Encoding::Bitpacked,
+        ) => {
+            let reference = c.i64()?;
+            let bit_width = c.u8()?;
+            if bit_width > 64 {
+                return Err(corrupt(format!("{what}: bit width {bit_width} over 64")));
+            }
+            let packed = c.take(bits::packed_len(n, bit_width))?;
+            let mut raw = Vec::with_capacity(n * width);
+            for offset in bits::unpack(packed, n, bit_width) {
+                let v = reference.wrapping_add(offset as i64);
+                raw.extend_from_slice(&v.to_le_bytes()[..width]);
+            }
+            fixed_array(t, n, raw, nulls)?
+        }
+        (Physical::Bytes, Encoding::Plain) => {
+            let mut lengths = Vec::with_capacity(n.min(bytes.len() / 4));
+            for _ in 0..n {
+                lengths.push(c.u32()? as usize);
+            }
+            let total: usize = lengths.iter().sum();
+            let data = c.take(total)?;
+            bytes_array(t, &lengths, data.to_vec(), nulls, what)?
+        }
+        (Physical::Bytes, Encoding::Dictionary) => {
+            let d = c.u32()? as usize;
+            if d > MAX_DICTIONARY.max(n) {
+                return Err(corrupt(format!(
+                    "{what}: dictionary of {d} entries for {n} rows"
+                )));
+            }
+            let mut lens = Vec::with_capacity(d);
+            for _ in 0..d {
+                lens.push(c.u32()? as usize);
+            }
+            let entries = c.take(lens.iter().sum())?;
+            let width = c.u8()?;
+            if width > 32 {
+                return Err(corrupt(format!(
+                    "{what}: dictionary index width {width} over 32"
+                )));
+            }
+            let indices = bits::unpack(c.take(bits::packed_len(n, width))?, n, width);
+            let mut starts = Vec::with_capacity(d);
+            let mut at = 0;
+            for len in &lens {
+                starts.push(at);
+                at += len;
+            }
+            let mut lengths = Vec::with_capacity(n);
+            let mut data = Vec::new();
+            for (row, &id) in indices.iter().enumerate() {
+                let id = id as usize;
+                let is_null = nulls.as_ref().is_some_and(|nb| nb.is_null(row));
+                if is_null {
+                    lengths.push(0);
+                    continue;
+                }
+                if id >= d {
+                    return Err(corrupt(format!(
+                        "{what}: dictionary index {id} out of {d} entries"
+                    )));
+                }
+                data.extend_from_slice(&entries[starts[id]..starts[id] + lens[id]]);
+                lengths.push(lens[id]);
+            }
+            bytes_array(t, &lengths, data, nulls, what)?
+        }
+        (_, e) => {
+            return Err(corrupt(format!(
+                "{what}: encoding {e:?} is not valid for type {t}"
+            )));
+        }
+    };
+    c.finish()?;
+    Ok(array)
+}
+
+fn decode_runs(c: &mut Cursor<'_>, n: usize, width: usize, what: &str) -> Result<Vec<u8>> {
+    let k = c.u32()? as usize;
+    if k > n {
+        return Err(corrupt(format!("{what}: {k} runs for {n} rows")));
+    }
+    let mut raw = Vec::with_capacity(n * width);
+    let mut rows = 0usize;
+    for _ in 0..k {
+        let len = c.u32()? as usize;
+        let value = c.take(width)?;
+        rows = rows.saturating_add(len);
+        if rows > n {
+            return Err(corrupt(format!("{what}: runs cover more than {n} rows")));
+        }
+        for _ in 0..len {
+            raw.extend_from_slice(value);
+        }
+    }
+    if rows != n {
+        return Err(corrupt(format!("{what}: runs cover {rows} of {n} rows")));
+    }
+    Ok(raw)
+}
+
+fn fixed_array(
+    t: &DataType,
+    n: usize,
+    raw: Vec<u8>,
+    nulls: Option<NullBuffer>,
+) -> Result<ArrayRef> {
+    let data = arrow_data::ArrayDataBuilder::new(t.clone())
+        .len(n)
+        .add_buffer(Buffer::from(raw))
+        .nulls(nulls)
+        .align_buffers(true)
+        .build()?;
+    Ok(make_array(data))
+}
+
+fn bytes_array(
+    t: &DataType,
+    lengths: &[usize],
+    data: Vec<u8>,
+    nulls: Option<NullBuffer>,
+    what: &str,
+) -> Result<ArrayRef> {
+    let mut offsets = Vec::with_capacity(lengths.len() + 1);
+    let mut at: i32 = 0;
+    offsets.push(at);
+    for &len in lengths {
+        at = i32::try_from(len)
+            .ok()
+            .and_then(|l| at.checked_add(l))
+            .ok_or_else(|| {
+                NcfError::Unsupported(format!("{what}: over 2 GiB of text in one chunk"))
+            })?;
+        offsets.push(at);
+    }
+    let offsets: Buffer = offsets
+        .iter()
+        .flat_map(|o| o.to_le_bytes())
+        .collect::<Vec<u8>>()
+        .into();
+    let built = arrow_data::ArrayDataBuilder::new(t.clone())
+        .len(lengths.len())
+        .add_buffer(offsets)
+        .add_buffer(Buffer::from(data))
+        .nulls(nulls)
+        .align_buffers(true)
+        .build()
+        .map_err(|e| corrupt(format!("{what}: {e}")))?;
+    Ok(make_array(built))
+}

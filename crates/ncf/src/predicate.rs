@@ -1,0 +1,229 @@
+//! Predicates for row-group pruning by statistics.
+
+use std::cmp::Ordering;
+
+use arrow_schema::DataType;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use crate::error::{NcfError, Result, corrupt};
+use crate::footer::Stats;
+
+/// A literal to compare a column with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Integers, dates, timestamps and decimals (unscaled).
+    Int(i128),
+    /// Floating point.
+    Float(f64),
+    /// Text or bytes, compared bytewise.
+    Bytes(Vec<u8>),
+    /// Boolean.
+    Bool(bool),
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `=`
+    Eq,
+    /// `<>`
+    NotEq,
+    /// `<`
+    Lt,
+    /// `<=`
+    LtEq,
+    /// `>`
+    Gt,
+    /// `>=`
+    GtEq,
+}
+
+/// A condition on rows; row groups whose statistics rule it out are skipped.
+///
+/// ```
+/// use ncf::{Op, Predicate, Value};
+/// let late = Predicate::cmp("days_past_due", Op::GtEq, Value::Int(90));
+/// let p = Predicate::And(vec![late, Predicate::IsNotNull("balance".into())]);
+/// # let _ = p;
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Predicate {
+    /// `column op value`
+    Cmp {
+        /// Column name.
+        column: String,
+        /// Operator.
+        op: Op,
+        /// Literal.
+        value: Value,
+    },
+    /// `column IN (values)`
+    In {
+        /// Column name.
+        column: String,
+        /// Literals.
+        values: Vec<Value>,
+    },
+    /// `column IS NULL`
+    IsNull(String),
+    /// `column IS NOT NULL`
+    IsNotNull(String),
+    /// All must hold.
+    And(Vec<Predicate>),
+    /// One must hold.
+    Or(Vec<Predicate>),
+}
+
+/// Type, statistics and row count of a column in one row group.
+pub type Lookup<'a> = dyn Fn(&str) -> Option<(DataType, &'a Stats, u64)> + 'a;
+
+impl Predicate {
+    /// `column op value`.
+    pub fn cmp(column: &str, op: Op, value: Value) -> Self {
+        Predicate::Cmp {
+            column: column.to_string(),
+            op,
+            value,
+        }
+    }
+
+    /// Whether a row group with these statistics may hold a matching row.
+    pub fn may_match(&self, lookup: &Lookup<'_>) -> Result<bool> {
+        let find = |column: &str| {
+            lookup(column).ok_or_else(|| {
+                NcfError::Invalid(format!("predicate names unknown column `{column}`"))
+            })
+        };
+        Ok(match self {
+            Predicate::And(ps) => {
+                for p in ps {
+                    if !p.may_match(lookup)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Predicate::Or(ps) => {
+                for p in ps {
+                    if p.may_match(lookup)? {
+                        return Ok(true);
+                    }
+                }
+                ps.is_empty()
+            }
+            Predicate::IsNull(c) => {
+                let (_, stats, _) = find(c)?;
+                stats.null_count.is_none_or(|n| n > 0)
+            }
+            Predicate::IsNotNull(c) => {
+                let (_, stats, rows) = find(c)?;
+                stats.null_count.is_none_or(|n| n < rows)
+            }
+            Predicate::Cmp { column, op, value } => {
+                let (t, stats, rows) = find(column)?;
+                match bounds(&t, stats, rows, column)? {
+                    Bounds::Empty => false,
+                    Bounds::Unknown => true,
+                    Bounds::Range(min, max) => {
+                        let lo = compare(&min, value, column)?;
+                        let hi = compare(&max, value, column)?;
+                        use Ordering::*;
+                        match op {
+                            Op::Eq => lo != Greater && hi != Less,
+                            Op::NotEq => !(lo == Equal && hi == Equal),
+                            Op::Lt => lo == Less,
+                            Op::LtEq => lo != Greater,
+                            Op::Gt => hi == Greater,
+                            Op::GtEq => hi != Less,
+                        }
+                    }
+                }
+            }
+            Predicate::In { column, values } => {
+                let (t, stats, rows) = find(column)?;
+                match bounds(&t, stats, rows, column)? {
+                    Bounds::Empty => false,
+                    Bounds::Unknown => true,
+                    Bounds::Range(min, max) => {
+                        let mut any = false;
+                        for v in values {
+                            any |= compare(&min, v, column)? != Ordering::Greater
+                                && compare(&max, v, column)? != Ordering::Less;
+                        }
+                        any
+                    }
+                }
+            }
+        })
+    }
+}
+
+enum Bounds {
+    /// Every row is null: no comparison can hold.
+    Empty,
+    /// No usable statistics.
+    Unknown,
+    Range(Value, Value),
+}
+
+fn bounds(t: &DataType, stats: &Stats, rows: u64, column: &str) -> Result<Bounds> {
+    if stats.null_count == Some(rows) {
+        return Ok(Bounds::Empty);
+    }
+    let (Some(min), Some(max)) = (&stats.min, &stats.max) else {
+        return Ok(Bounds::Unknown);
+    };
+    let decode = |s: &str| {
+        let bytes = B64
+            .decode(s)
+            .map_err(|e| corrupt(format!("column `{column}`: statistics are not base64: {e}")))?;
+        value_of(t, &bytes)
+            .ok_or_else(|| corrupt(format!("column `{column}`: statistics do not fit type {t}")))
+    };
+    Ok(Bounds::Range(decode(min)?, decode(max)?))
+}
+
+/// A statistics value from its plain encoding.
+fn value_of(t: &DataType, b: &[u8]) -> Option<Value> {
+    use DataType::*;
+    let int = |signed: bool| {
+        let mut buf = [0u8; 16];
+        if b.is_empty() || b.len() > 16 {
+            return None;
+        }
+        buf[..b.len()].copy_from_slice(b);
+        if signed && b[b.len() - 1] & 0x80 != 0 {
+            buf[b.len()..].fill(0xFF);
+        }
+        Some(Value::Int(i128::from_le_bytes(buf)))
+    };
+    match t {
+        Boolean => b.first().map(|&v| Value::Bool(v != 0)),
+        Int8 | Int16 | Int32 | Int64 | Date32 | Timestamp(..) | Decimal128(..) => int(true),
+        UInt8 | UInt16 | UInt32 | UInt64 => int(false),
+        Float32 => Some(Value::Float(f64::from(f32::from_le_bytes(
+            b.try_into().ok()?,
+        )))),
+        Float64 => Some(Value::Float(f64::from_le_bytes(b.try_into().ok()?))),
+        Utf8 | Binary => Some(Value::Bytes(b.to_vec())),
+        _ => None,
+    }
+}
+
+fn compare(a: &Value, b: &Value, column: &str) -> Result<Ordering> {
+    let mismatch = || {
+        NcfError::Invalid(format!(
+            "cannot compare column `{column}` ({a:?}) with {b:?}"
+        ))
+    };
+    Ok(match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y).ok_or_else(mismatch)?,
+        (Value::Int(x), Value::Float(y)) => (*x as f64).partial_cmp(y).ok_or_else(mismatch)?,
+        (Value::Float(x), Value::Int(y)) => x.partial_cmp(&(*y as f64)).ok_or_else(mismatch)?,
+        (Value::Bytes(x), Value::Bytes(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => return Err(mismatch()),
+    })
+}
