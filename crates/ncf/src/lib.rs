@@ -20,6 +20,6 @@ mod writer;
 
 pub use error::{NcfError, Result};
 pub use footer::{Compression, Encoding, Semantic};
-pub use predicate::{Op, Predicate, Value};
+pub use predicate::{Op, Predicate, Value, stat_value};
 pub use reader::{NcfReader, ReadOptions, SEMANTIC_KEY, Source};
 pub use writer::{NcfWriter, WriteOptions};

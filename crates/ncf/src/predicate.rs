@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use crate::error::{NcfError, Result, corrupt};
 use crate::footer::Stats;
 
-/// A literal to compare a column with.
+/// A literal to compare a column with, or a statistics bound.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// Integers, dates, timestamps and decimals (unscaled).
@@ -184,6 +184,16 @@ fn bounds(t: &DataType, stats: &Stats, rows: u64, column: &str) -> Result<Bounds
     Ok(Bounds::Range(decode(min)?, decode(max)?))
 }
 
+/// A statistics bound (`min` or `max`, base64 of the plain encoding) as a value of type `t`.
+///
+/// ```
+/// use arrow_schema::DataType;
+/// assert_eq!(ncf::stat_value(&DataType::Int32, "KgAAAA=="), Some(ncf::Value::Int(42)));
+/// ```
+pub fn stat_value(t: &DataType, base64: &str) -> Option<Value> {
+    value_of(t, &B64.decode(base64).ok()?)
+}
+
 /// A statistics value from its plain encoding.
 fn value_of(t: &DataType, b: &[u8]) -> Option<Value> {
     use DataType::*;
@@ -226,4 +236,18 @@ fn compare(a: &Value, b: &Value, column: &str) -> Result<Ordering> {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => return Err(mismatch()),
     })
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Int(v) => write!(f, "{v}"),
+            Value::Float(v) => write!(f, "{v}"),
+            Value::Bool(v) => write!(f, "{v}"),
+            Value::Bytes(b) => match std::str::from_utf8(b) {
+                Ok(s) => write!(f, "{s:?}"),
+                Err(_) => b.iter().try_for_each(|x| write!(f, "{x:02x}")),
+            },
+        }
+    }
 }

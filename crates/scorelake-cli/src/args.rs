@@ -76,6 +76,24 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Work with NCF files.
+    #[command(subcommand)]
+    Ncf(NcfCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NcfCommand {
+    /// Print schema, semantic metadata, row groups, encodings and statistics, and verify every checksum.
+    #[command(
+        after_help = "Examples:\n  scorelake ncf inspect panel.ncf\n  scorelake ncf inspect panel.ncf --json"
+    )]
+    Inspect {
+        /// A local NCF file.
+        file: PathBuf,
+        /// Print the footer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

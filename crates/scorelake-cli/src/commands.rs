@@ -18,8 +18,8 @@ use scorelake::sample::{self, SampleSpec};
 use scorelake::session::Session;
 
 use crate::args::{
-    Cli, Command, ConfigCommand, DemoArgs, FormatArg, GlobalArgs, ReadArgs, SampleArgs, SqlArgs,
-    WriteArgs,
+    Cli, Command, ConfigCommand, DemoArgs, FormatArg, GlobalArgs, NcfCommand, ReadArgs, SampleArgs,
+    SqlArgs, WriteArgs,
 };
 use crate::progress::Progress;
 
@@ -40,12 +40,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sample(a) => Some(&a.write),
         Command::Convert(a) => Some(&a.write),
         Command::Sql(a) => Some(&a.write),
-        Command::Demo(_) | Command::Config(_) => None,
+        Command::Demo(_) | Command::Config(_) | Command::Ncf(_) => None,
     };
     let config = build_config(&cli.global, write_args)?;
     init_logging(&config);
     if let Command::Config(cmd) = &cli.command {
         return config_command(&config, cmd);
+    }
+    if let Command::Ncf(NcfCommand::Inspect { file, json }) = &cli.command {
+        crate::inspect::inspect(file, *json)?;
+        return Ok(ExitCode::SUCCESS);
     }
     let progress = Progress::new(config.observability.progress);
     let session = Session::new(config).context("cannot start the engine")?;
@@ -76,7 +80,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sql(args) => sql(&session, progress, args).await,
-        Command::Config(_) => unreachable!("handled above"),
+        Command::Config(_) | Command::Ncf(_) => unreachable!("handled above"),
     }
 }
 

@@ -52,6 +52,7 @@ fn every_command_has_help_with_examples() {
         vec!["config", "show"],
         vec!["config", "keys"],
         vec!["config", "spark"],
+        vec!["ncf", "inspect"],
     ] {
         let mut c = scorelake();
         c.args(&cmd).arg("--help");
@@ -350,4 +351,64 @@ fn demo_runs_on_the_embedded_engine() {
     // Running it again replaces its outputs.
     let (code, _, err) = run(scorelake().args(["demo", "--customers", "400", "--out", p(&out)]));
     assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn ncf_inspect_shows_the_file_and_catches_damage() {
+    use scorelake::datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.ncf");
+    let ids: ArrayRef = Arc::new(Int64Array::from_iter_values(0..1000));
+    let product: ArrayRef = Arc::new(StringArray::from_iter_values(
+        (0..1000).map(|i| ["card", "loan"][i % 2]),
+    ));
+    let batch = RecordBatch::try_from_iter([("customer_id", ids), ("product", product)]).unwrap();
+    let mut w = ncf::NcfWriter::new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        ncf::WriteOptions {
+            semantics: [(
+                "customer_id".to_string(),
+                ncf::Semantic {
+                    kind: Some("identifier".into()),
+                    ..Default::default()
+                },
+            )]
+            .into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+
+    let (code, out, err) = run(scorelake().args(["ncf", "inspect", p(&path)]));
+    assert_eq!(code, 0, "{err}");
+    for expected in [
+        "1000 rows",
+        "customer_id",
+        "identifier",
+        "dictionary",
+        "min 0 max 999",
+        "\"card\"",
+        "all checksums verified",
+    ] {
+        assert!(out.contains(expected), "missing {expected} in {out}");
+    }
+    let (code, out, _) = run(scorelake().args(["ncf", "inspect", p(&path), "--json"]));
+    assert_eq!(code, 0);
+    let footer: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(footer["num_rows"], 1000);
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[6] ^= 0xFF; // inside the first chunk
+    std::fs::write(&path, bytes).unwrap();
+    let (code, _, err) = run(scorelake().args(["ncf", "inspect", p(&path)]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("checksum mismatch in row group 0, column `customer_id`"),
+        "{err}"
+    );
 }
