@@ -186,14 +186,22 @@ fn fixed_bytes(array: &ArrayRef, width: usize) -> Vec<u8> {
     raw
 }
 
-fn read_int(bytes: &[u8], signed: bool) -> i64 {
-    let mut buf = [0u8; 8];
+/// A little-endian integer of 1–16 bytes, sign-extended when `signed`.
+pub(crate) fn le_int(bytes: &[u8], signed: bool) -> Option<i128> {
+    if bytes.is_empty() || bytes.len() > 16 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
     buf[..bytes.len()].copy_from_slice(bytes);
-    let negative = signed && bytes.last().is_some_and(|b| b & 0x80 != 0);
-    if negative {
+    if signed && bytes[bytes.len() - 1] & 0x80 != 0 {
         buf[bytes.len()..].fill(0xFF);
     }
-    i64::from_le_bytes(buf)
+    Some(i128::from_le_bytes(buf))
+}
+
+/// A value of a bitpacked/rle-capable integer type (at most 8 bytes) as i64.
+fn read_int(bytes: &[u8], signed: bool) -> i64 {
+    le_int(bytes, signed).unwrap_or(0) as i64
 }
 
 fn fixed_stats(

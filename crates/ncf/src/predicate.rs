@@ -6,6 +6,7 @@ use arrow_schema::DataType;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
+use crate::chunk::le_int;
 use crate::error::{NcfError, Result, corrupt};
 use crate::footer::Stats;
 
@@ -197,17 +198,7 @@ pub fn stat_value(t: &DataType, base64: &str) -> Option<Value> {
 /// A statistics value from its plain encoding.
 fn value_of(t: &DataType, b: &[u8]) -> Option<Value> {
     use DataType::*;
-    let int = |signed: bool| {
-        let mut buf = [0u8; 16];
-        if b.is_empty() || b.len() > 16 {
-            return None;
-        }
-        buf[..b.len()].copy_from_slice(b);
-        if signed && b[b.len() - 1] & 0x80 != 0 {
-            buf[b.len()..].fill(0xFF);
-        }
-        Some(Value::Int(i128::from_le_bytes(buf)))
-    };
+    let int = |signed: bool| le_int(b, signed).map(Value::Int);
     match t {
         Boolean => b.first().map(|&v| Value::Bool(v != 0)),
         Int8 | Int16 | Int32 | Int64 | Date32 | Timestamp(..) | Decimal128(..) => int(true),
