@@ -189,10 +189,8 @@ fn config_command(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
             }
         }
         ConfigCommand::Spark => {
-            let secret_keys = ["access.key", "secret.key", "session.token"];
-            for (k, v) in config.to_spark_conf() {
-                let redacted = secret_keys.iter().any(|s| k.ends_with(s));
-                println!("{k}={}", if redacted { "****" } else { v.as_str() });
+            for (k, v) in config.to_spark_conf_redacted() {
+                println!("{k}={v}");
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Codec, Config};
+use super::{Codec, Config, Secret};
 
 impl Config {
     /// The options that have Spark equivalents, as Spark keys and values.
@@ -21,6 +21,22 @@ impl Config {
     /// # Ok::<(), scorelake::Error>(())
     /// ```
     pub fn to_spark_conf(&self) -> BTreeMap<String, String> {
+        self.spark_conf(Secret::expose)
+    }
+
+    /// [`Config::to_spark_conf`] with credentials shown as `****`, for display.
+    ///
+    /// ```
+    /// use scorelake::config::ConfigBuilder;
+    /// let c = ConfigBuilder::new().set("storage.s3.secret_access_key", "s3cr3t", "--set")?.build()?;
+    /// assert_eq!(c.to_spark_conf_redacted()["spark.hadoop.fs.s3a.secret.key"], "****");
+    /// # Ok::<(), scorelake::Error>(())
+    /// ```
+    pub fn to_spark_conf_redacted(&self) -> BTreeMap<String, String> {
+        self.spark_conf(|_| "****")
+    }
+
+    fn spark_conf(&self, secret: impl Fn(&Secret) -> &str) -> BTreeMap<String, String> {
         let mut conf = BTreeMap::new();
         let mut put = |k: &str, v: String| {
             conf.insert(k.to_string(), v);
@@ -88,13 +104,13 @@ impl Config {
         }
         s3put("endpoint.region", s3.region.clone());
         if let Some(key) = &s3.access_key_id {
-            s3put("access.key", key.expose().into());
+            s3put("access.key", secret(key).into());
         }
-        if let Some(secret) = &s3.secret_access_key {
-            s3put("secret.key", secret.expose().into());
+        if let Some(key) = &s3.secret_access_key {
+            s3put("secret.key", secret(key).into());
         }
         if let Some(token) = &s3.session_token {
-            s3put("session.token", token.expose().into());
+            s3put("session.token", secret(token).into());
             s3put(
                 "aws.credentials.provider",
                 "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider".into(),
