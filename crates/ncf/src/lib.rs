@@ -21,5 +21,5 @@ mod writer;
 pub use error::{NcfError, Result};
 pub use footer::{Compression, Encoding, Semantic};
 pub use predicate::{Op, Predicate, Value, stat_value};
-pub use reader::{NcfReader, ReadOptions, SEMANTIC_KEY, Source};
+pub use reader::{FileMetadata, NcfReader, ReadOptions, SEMANTIC_KEY, Source, footer_span};
 pub use writer::{NcfWriter, WriteOptions};

@@ -229,6 +229,51 @@ fn compare(a: &Value, b: &Value, column: &str) -> Result<Ordering> {
     })
 }
 
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Op::Eq => "=",
+            Op::NotEq => "<>",
+            Op::Lt => "<",
+            Op::LtEq => "<=",
+            Op::Gt => ">",
+            Op::GtEq => ">=",
+        })
+    }
+}
+
+/// SQL-like text, e.g. `days_past_due >= 90 AND region IN ("N", "S")`.
+impl std::fmt::Display for Predicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let join = |f: &mut std::fmt::Formatter<'_>, ps: &[Predicate], sep: &str| {
+            for (i, p) in ps.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(sep)?;
+                }
+                match p {
+                    Predicate::And(_) | Predicate::Or(_) => write!(f, "({p})")?,
+                    _ => write!(f, "{p}")?,
+                }
+            }
+            Ok(())
+        };
+        match self {
+            Predicate::Cmp { column, op, value } => write!(f, "{column} {op} {value}"),
+            Predicate::In { column, values } => {
+                write!(f, "{column} IN (")?;
+                for (i, v) in values.iter().enumerate() {
+                    write!(f, "{}{v}", if i > 0 { ", " } else { "" })?;
+                }
+                f.write_str(")")
+            }
+            Predicate::IsNull(c) => write!(f, "{c} IS NULL"),
+            Predicate::IsNotNull(c) => write!(f, "{c} IS NOT NULL"),
+            Predicate::And(ps) => join(f, ps, " AND "),
+            Predicate::Or(ps) => join(f, ps, " OR "),
+        }
+    }
+}
+
 impl std::fmt::Display for Value {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -1,6 +1,7 @@
 //! NCF reader: footer checks, projection, row-group pruning, parallel decoding.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
@@ -71,25 +72,45 @@ impl Default for ReadOptions {
     }
 }
 
-/// An open NCF file.
-pub struct NcfReader<S: Source> {
-    source: S,
+/// A file's checked footer and Arrow schema: everything needed to plan reads.
+#[derive(Debug)]
+pub struct FileMetadata {
     footer: Footer,
     schema: SchemaRef,
-    options: ReadOptions,
 }
 
 /// Key of the Arrow field metadata that carries a column's semantic metadata (JSON).
 pub const SEMANTIC_KEY: &str = "ncf.semantic";
 
-impl<S: Source> NcfReader<S> {
-    /// Opens `source` with the default limits.
-    pub fn new(source: S) -> Result<Self> {
-        Self::with_options(source, ReadOptions::default())
+/// How many bytes at the end of a file of `size` bytes hold the footer and
+/// trailer, from the last [`TRAILER_LEN`] bytes (`trailer`). Lets a reader of
+/// remote files fetch the footer in one request.
+pub fn footer_span(size: u64, trailer: &[u8]) -> Result<u64> {
+    let min = (MAGIC.len() + TRAILER_LEN) as u64;
+    if size < min {
+        return Err(corrupt(format!(
+            "{size} bytes is too short for NCF (at least {min})"
+        )));
     }
+    if trailer.len() != TRAILER_LEN || &trailer[8..12] != MAGIC {
+        return Err(corrupt(
+            "wrong magic at the end: the file is truncated or not NCF",
+        ));
+    }
+    let footer_len = u64::from(u32::from_le_bytes([
+        trailer[0], trailer[1], trailer[2], trailer[3],
+    ]));
+    if footer_len > size - min {
+        return Err(corrupt(format!(
+            "footer length {footer_len} points outside the file of {size} bytes"
+        )));
+    }
+    Ok(footer_len + TRAILER_LEN as u64)
+}
 
-    /// Opens `source`: checks the trailer, the footer and every chunk's bounds.
-    pub fn with_options(source: S, options: ReadOptions) -> Result<Self> {
+impl FileMetadata {
+    /// Reads and checks the trailer, the footer and every chunk's bounds.
+    pub fn load<S: Source + ?Sized>(source: &S, options: &ReadOptions) -> Result<Self> {
         let size = source.size()?;
         let min = (MAGIC.len() + TRAILER_LEN) as u64;
         if size < min {
@@ -101,26 +122,15 @@ impl<S: Source> NcfReader<S> {
             return Err(corrupt("wrong magic at the start: not an NCF file"));
         }
         let trailer = source.read_at(size - TRAILER_LEN as u64, TRAILER_LEN)?;
-        if &trailer[8..12] != MAGIC {
-            return Err(corrupt(
-                "wrong magic at the end: the file is truncated or not NCF",
-            ));
-        }
-        let footer_len = u64::from(u32::from_le_bytes([
-            trailer[0], trailer[1], trailer[2], trailer[3],
-        ]));
+        let span = footer_span(size, &trailer)?;
+        let footer_len = span - TRAILER_LEN as u64;
         let footer_crc = u32::from_le_bytes([trailer[4], trailer[5], trailer[6], trailer[7]]);
-        if footer_len > size - min {
-            return Err(corrupt(format!(
-                "footer length {footer_len} points outside the file of {size} bytes"
-            )));
-        }
         if footer_len > options.max_footer_bytes {
             return Err(corrupt(format!(
                 "footer length {footer_len} over the limit"
             )));
         }
-        let footer_start = size - TRAILER_LEN as u64 - footer_len;
+        let footer_start = size - span;
         let bytes = source.read_at(footer_start, footer_len as usize)?;
         if crc32c::crc32c(&bytes) != footer_crc {
             return Err(corrupt("checksum mismatch in the footer"));
@@ -134,13 +144,8 @@ impl<S: Source> NcfReader<S> {
             )));
         }
         let schema = arrow_schema(&footer)?;
-        check_layout(&footer, footer_start, &options)?;
-        Ok(NcfReader {
-            source,
-            footer,
-            schema,
-            options,
-        })
+        check_layout(&footer, footer_start, options)?;
+        Ok(FileMetadata { footer, schema })
     }
 
     /// The footer as stored.
@@ -158,56 +163,10 @@ impl<S: Source> NcfReader<S> {
         self.footer.row_groups.len()
     }
 
-    /// Reads row group `index`, only the `projection` columns if given.
-    pub fn read_row_group(
-        &self,
-        index: usize,
-        projection: Option<&[usize]>,
-    ) -> Result<RecordBatch> {
-        let group = self
-            .footer
-            .row_groups
-            .get(index)
-            .ok_or_else(|| NcfError::Invalid(format!("no row group {index}")))?;
-        let columns: Vec<usize> = match projection {
-            Some(p) => p.to_vec(),
-            None => (0..self.schema.fields().len()).collect(),
-        };
-        if let Some(bad) = columns.iter().find(|&&c| c >= self.schema.fields().len()) {
-            return Err(NcfError::Invalid(format!("no column {bad}")));
-        }
-        let n = group.num_rows as usize;
-        let arrays = parallel::map(&columns, self.options.threads, |&c| {
-            self.read_chunk(index, c, n)
-        })
-        .into_iter()
-        .collect::<Result<Vec<_>>>()?;
-        let schema = Arc::new(self.schema.project(&columns)?);
-        let options = RecordBatchOptions::new().with_row_count(Some(n));
-        Ok(RecordBatch::try_new_with_options(schema, arrays, &options)?)
-    }
-
-    fn read_chunk(&self, group: usize, column: usize, n: usize) -> Result<ArrayRef> {
-        let meta = &self.footer.row_groups[group].columns[column];
-        let field = self.schema.field(column);
-        let what = format!("row group {group}, column `{}`", field.name());
-        let stored = self
-            .source
-            .read_at(meta.offset, meta.stored_length as usize)?;
-        if crc32c::crc32c(&stored) != meta.crc32c {
-            return Err(corrupt(format!("checksum mismatch in {what}")));
-        }
-        let encoded = decompress(
-            meta.compression,
-            stored,
-            meta.encoded_length as usize,
-            &what,
-        )?;
-        let array = decode(field.data_type(), n, meta.encoding, &encoded, &what)?;
-        if !field.is_nullable() && array.null_count() > 0 {
-            return Err(corrupt(format!("{what}: nulls in a non-nullable column")));
-        }
-        Ok(array)
+    /// Byte range of the chunk of `column` in row group `group` (checked at load).
+    pub fn chunk_range(&self, group: usize, column: usize) -> Option<Range<u64>> {
+        let c = self.footer.row_groups.get(group)?.columns.get(column)?;
+        Some(c.offset..c.offset + c.stored_length)
     }
 
     /// Row groups that may hold rows matching `predicate` (all when `None`).
@@ -238,6 +197,116 @@ impl<S: Source> NcfReader<S> {
             }
         }
         Ok(keep)
+    }
+}
+
+/// An open NCF file.
+pub struct NcfReader<S: Source> {
+    source: S,
+    meta: Arc<FileMetadata>,
+    options: ReadOptions,
+}
+
+impl<S: Source> NcfReader<S> {
+    /// Opens `source` with the default limits.
+    pub fn new(source: S) -> Result<Self> {
+        Self::with_options(source, ReadOptions::default())
+    }
+
+    /// Opens `source`: checks the trailer, the footer and every chunk's bounds.
+    pub fn with_options(source: S, options: ReadOptions) -> Result<Self> {
+        let meta = Arc::new(FileMetadata::load(&source, &options)?);
+        Ok(Self::with_metadata(source, meta, options))
+    }
+
+    /// Reads `source` with metadata loaded before (e.g. once per remote file).
+    pub fn with_metadata(source: S, meta: Arc<FileMetadata>, options: ReadOptions) -> Self {
+        NcfReader {
+            source,
+            meta,
+            options,
+        }
+    }
+
+    /// The checked footer and schema.
+    pub fn metadata(&self) -> &Arc<FileMetadata> {
+        &self.meta
+    }
+
+    /// The footer as stored.
+    pub fn footer(&self) -> &Footer {
+        &self.meta.footer
+    }
+
+    /// The Arrow schema (semantic metadata under [`SEMANTIC_KEY`] per field).
+    pub fn schema(&self) -> SchemaRef {
+        self.meta.schema()
+    }
+
+    /// Number of row groups.
+    pub fn num_row_groups(&self) -> usize {
+        self.meta.num_row_groups()
+    }
+
+    /// Reads row group `index`, only the `projection` columns if given.
+    pub fn read_row_group(
+        &self,
+        index: usize,
+        projection: Option<&[usize]>,
+    ) -> Result<RecordBatch> {
+        let group = self
+            .meta
+            .footer
+            .row_groups
+            .get(index)
+            .ok_or_else(|| NcfError::Invalid(format!("no row group {index}")))?;
+        let columns: Vec<usize> = match projection {
+            Some(p) => p.to_vec(),
+            None => (0..self.meta.schema.fields().len()).collect(),
+        };
+        if let Some(bad) = columns
+            .iter()
+            .find(|&&c| c >= self.meta.schema.fields().len())
+        {
+            return Err(NcfError::Invalid(format!("no column {bad}")));
+        }
+        let n = group.num_rows as usize;
+        let arrays = parallel::map(&columns, self.options.threads, |&c| {
+            self.read_chunk(index, c, n)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+        let schema = Arc::new(self.meta.schema.project(&columns)?);
+        let options = RecordBatchOptions::new().with_row_count(Some(n));
+        Ok(RecordBatch::try_new_with_options(schema, arrays, &options)?)
+    }
+
+    fn read_chunk(&self, group: usize, column: usize, n: usize) -> Result<ArrayRef> {
+        let meta = &self.meta.footer.row_groups[group].columns[column];
+        let field = self.meta.schema.field(column);
+        let what = format!("row group {group}, column `{}`", field.name());
+        let stored = self
+            .source
+            .read_at(meta.offset, meta.stored_length as usize)?;
+        if crc32c::crc32c(&stored) != meta.crc32c {
+            return Err(corrupt(format!("checksum mismatch in {what}")));
+        }
+        let encoded = decompress(
+            meta.compression,
+            stored,
+            meta.encoded_length as usize,
+            &what,
+        )?;
+        let array = decode(field.data_type(), n, meta.encoding, &encoded, &what)?;
+        if !field.is_nullable() && array.null_count() > 0 {
+            return Err(corrupt(format!("{what}: nulls in a non-nullable column")));
+        }
+        Ok(array)
+    }
+
+    /// Row groups that may hold rows matching `predicate` (all when `None`).
+    pub fn prune(&self, predicate: Option<&Predicate>) -> Result<Vec<usize>> {
+        self.meta.prune(predicate)
     }
 
     /// Reads the row groups that may match `predicate`, projected. Rows of a

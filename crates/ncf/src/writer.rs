@@ -14,6 +14,7 @@ use crate::footer::{
     Semantic,
 };
 use crate::parallel;
+use crate::reader::SEMANTIC_KEY;
 use crate::types::to_meta;
 
 /// Writer settings.
@@ -92,7 +93,10 @@ impl<W: Write> NcfWriter<W> {
                     name: f.name().clone(),
                     data_type: to_meta(f.name(), f.data_type())?,
                     nullable: f.is_nullable(),
-                    semantic: options.semantics.get(f.name()).cloned(),
+                    semantic: options.semantics.get(f.name()).cloned().or_else(|| {
+                        let json = f.metadata().get(SEMANTIC_KEY)?;
+                        serde_json::from_str(json).ok()
+                    }),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
