@@ -190,7 +190,7 @@ pub struct WriteArgs {
     /// Output format when the extension does not say.
     #[arg(long, value_enum)]
     pub to: Option<FormatArg>,
-    /// Parquet codec and level, e.g. zstd:3, snappy, gzip:6, lz4, none.
+    /// Codec and level, e.g. zstd:3, snappy, gzip:6, lz4, none (NCF: none, lz4, zstd).
     #[arg(long, value_name = "CODEC[:LEVEL]")]
     pub compression: Option<String>,
     /// Partition the output folders by this column (repeatable).
@@ -199,12 +199,17 @@ pub struct WriteArgs {
     /// Replace the output if it exists.
     #[arg(long)]
     pub overwrite: bool,
+    /// NCF output: semantic column metadata from a TOML/YAML/JSON file
+    /// (`[columns.NAME] kind, pii, contains_pii, description, group`).
+    #[arg(long, value_name = "FILE")]
+    pub semantics: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum FormatArg {
     Parquet,
     Csv,
+    Ncf,
 }
 
 #[derive(Debug, Subcommand)]

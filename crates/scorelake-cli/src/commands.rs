@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use scorelake::config::{Config, ConfigBuilder, Format, LogFormat};
 use scorelake::datafusion::arrow::datatypes::{DataType, TimeUnit};
 use scorelake::datafusion::arrow::util::pretty::pretty_format_batches;
+use scorelake::datafusion::logical_expr::LogicalPlan;
 use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
 use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
@@ -65,17 +66,24 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 &args.input,
                 &args.output,
                 &read_options(&args.read)?,
-                &write_options(&args.write),
+                &write_options(&args.write)?,
             )
             .await;
             spinner.finish_and_clear();
             let summary = summary?;
+            let secs = started.elapsed().as_secs_f64();
+            let read_bytes = io::total_bytes(&session, &args.input).await?;
             println!(
-                "wrote {} rows to {} ({}) in {:.2}s",
+                "converted {} rows: {} ({}) → {} ({}, {}, {:.2}× the input) in {:.2}s ({:.2}M rows/s)",
                 summary.rows,
+                args.input,
+                human_bytes(read_bytes),
                 summary.location,
                 summary.format,
-                started.elapsed().as_secs_f64()
+                human_bytes(summary.bytes),
+                summary.bytes as f64 / read_bytes.max(1) as f64,
+                secs,
+                summary.rows as f64 / secs / 1e6
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -227,7 +235,7 @@ async fn sample(session: &Session, progress: Progress, args: SampleArgs) -> Resu
     let counter = Arc::new(AtomicU64::new(0));
     let bar = progress.counter(spec.customers, Arc::clone(&counter), "customers");
     let df = sample::dataframe(session, &spec, Some(counter))?;
-    let result = io::write(session, df, &args.out, &write_options(&args.write)).await;
+    let result = io::write(session, df, &args.out, &write_options(&args.write)?).await;
     bar.finish_and_clear();
     let summary = result?;
     let secs = started.elapsed().as_secs_f64();
@@ -249,8 +257,8 @@ fn chrono_month(text: &str) -> Result<scorelake::sample::NaiveDate> {
 }
 
 async fn sql(session: &Session, progress: Progress, args: SqlArgs) -> Result<ExitCode> {
-    let ctx = session.new_context();
     let read = read_options(&args.read)?;
+    let ctx = io::with_url_tables(session, session.new_context(), read.clone());
     for spec in &args.tables {
         let Some((name, url)) = spec.split_once('=') else {
             bail!(Usage(format!("--table expects NAME=URL, got `{spec}`")));
@@ -264,10 +272,13 @@ async fn sql(session: &Session, progress: Progress, args: SqlArgs) -> Result<Exi
     let df = ctx.sql(&args.query).await;
     let result = match (df, &args.output) {
         (Err(e), _) => Err(anyhow::Error::from(scorelake::Error::from(e))),
-        (Ok(df), Some(out)) => io::write(session, df, out, &write_options(&args.write))
-            .await
-            .map(|s| format!("wrote {} rows to {}", s.rows, s.location))
-            .map_err(Into::into),
+        (Ok(df), Some(out)) => match write_options(&args.write) {
+            Ok(options) => io::write(session, df, out, &options)
+                .await
+                .map(|s| format!("wrote {} rows to {}", s.rows, s.location))
+                .map_err(Into::into),
+            Err(e) => Err(e),
+        },
         (Ok(df), None) => {
             print_query(&ctx, df, args.limit, session.config().observability.metrics).await
         }
@@ -285,7 +296,17 @@ async fn print_query(
     limit: usize,
     metrics: bool,
 ) -> Result<String> {
-    let plan = df.limit(0, Some(limit + 1))?.create_physical_plan().await?;
+    // EXPLAIN must stay the root of its plan; its output is small anyway.
+    let explain = matches!(
+        df.logical_plan(),
+        LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)
+    );
+    let df = if explain {
+        df
+    } else {
+        df.limit(0, Some(limit + 1))?
+    };
+    let plan = df.create_physical_plan().await?;
     let mut batches = collect(Arc::clone(&plan), ctx.task_ctx()).await?;
     if metrics {
         eprintln!(
@@ -355,8 +376,12 @@ fn data_type(name: &str) -> Result<DataType> {
     })
 }
 
-fn write_options(args: &WriteArgs) -> WriteOptions {
-    WriteOptions {
+fn write_options(args: &WriteArgs) -> Result<WriteOptions> {
+    let semantics = match &args.semantics {
+        Some(path) => scorelake::formats::ncf::load_semantics(path)?,
+        None => Default::default(),
+    };
+    Ok(WriteOptions {
         format: args.to.map(format),
         mode: if args.overwrite {
             WriteMode::Overwrite
@@ -364,12 +389,30 @@ fn write_options(args: &WriteArgs) -> WriteOptions {
             WriteMode::ErrorIfExists
         },
         partition_by: args.partition_by.clone(),
-    }
+        semantics,
+    })
 }
 
 fn format(f: FormatArg) -> Format {
     match f {
         FormatArg::Parquet => Format::Parquet,
         FormatArg::Csv => Format::Csv,
+        FormatArg::Ncf => Format::Ncf,
+    }
+}
+
+/// `1.5 GB`-style sizes (decimal units).
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }

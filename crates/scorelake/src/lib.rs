@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod error;
+pub mod formats;
 pub mod io;
 pub mod pipeline;
 pub mod sample;

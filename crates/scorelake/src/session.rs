@@ -25,7 +25,7 @@ use datafusion::execution::memory_pool::{
 use datafusion::execution::object_store::{
     DefaultObjectStoreRegistry, ObjectStoreRegistry, ObjectStoreUrl,
 };
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use object_store::aws::AmazonS3Builder;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
@@ -33,6 +33,7 @@ use url::Url;
 
 use crate::config::{Config, ConfigBuilder, EngineKind, PoolKind, S3Config};
 use crate::error::{Error, Result};
+use crate::formats::ncf::NcfFormatFactory;
 
 /// An engine session built from a [`Config`]. Cheap to clone.
 #[derive(Clone)]
@@ -70,7 +71,7 @@ impl Session {
         let runtime = runtime_builder(&config)
             .with_object_store_registry(Arc::new(S3Registry::new(config.s3.clone())))
             .build_arc()?;
-        let ctx = SessionContext::new_with_config_rt(session_config(&config)?, runtime);
+        let ctx = context(session_config(&config)?, runtime, &config);
         Ok(Session {
             ctx,
             config: Arc::new(config),
@@ -110,7 +111,10 @@ impl Session {
     /// session's configuration, memory pool, spill space and object stores.
     /// Use it to register tables by name without touching the session's.
     pub fn new_context(&self) -> SessionContext {
-        SessionContext::new_with_config_rt(self.ctx.copied_config(), self.ctx.runtime_env())
+        let ctx =
+            SessionContext::new_with_config_rt(self.ctx.copied_config(), self.ctx.runtime_env());
+        register_formats(&ctx, &self.config);
+        ctx
     }
 
     /// The configuration this session was built from.
@@ -123,6 +127,19 @@ impl Session {
         let root = ObjectStoreUrl::parse(&url[..url::Position::BeforePath])?;
         Ok(self.ctx.runtime_env().object_store(&root)?)
     }
+}
+
+fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> SessionContext {
+    let ctx = SessionContext::new_with_config_rt(sc, runtime);
+    register_formats(&ctx, config);
+    ctx
+}
+
+/// Our file formats, found by extension (`'x.ncf'` in SQL, `STORED AS NCF`).
+fn register_formats(ctx: &SessionContext, config: &Config) {
+    let ncf = Arc::new(NcfFormatFactory::from_config(config));
+    // Registering with `overwrite` cannot fail.
+    let _ = ctx.state_ref().write().register_file_format(ncf, true);
 }
 
 fn runtime_builder(config: &Config) -> RuntimeEnvBuilder {

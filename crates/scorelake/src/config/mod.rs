@@ -179,12 +179,14 @@ config_sections! {
     IoConfig as io at "io" {
         /// Format for outputs whose URL has no recognised extension.
         default_format: Format = Format::Parquet,
-        /// Parquet compression codec.
+        /// Compression codec of Parquet and NCF files (NCF: none, lz4, zstd).
         compression: Codec = Codec::Zstd,
         /// Codec level; empty = the codec's default (zstd 3, gzip 6).
         compression_level: Option<i32> = None,
         /// Rows per Parquet row group.
         row_group_size: usize = 1 << 20,
+        /// Rows per NCF row group (the unit that NCF statistics skip).
+        ncf_row_group_rows: usize = 128 * 1024,
         /// Encode Parquet row groups and columns in parallel.
         parallel_writes: bool = true,
         /// Most bytes one scan partition reads; larger inputs get more partitions.
@@ -306,6 +308,12 @@ impl Config {
         let io = &self.io;
         if io.row_group_size == 0 {
             return fail("io.row_group_size", "a whole number >= 1".into());
+        }
+        if io.ncf_row_group_rows == 0 || io.ncf_row_group_rows > u32::MAX as usize {
+            return fail(
+                "io.ncf_row_group_rows",
+                "a whole number from 1 to 4294967295".into(),
+            );
         }
         if io.scan_partition_bytes.0 == 0 {
             return fail("io.scan_partition_bytes", "a size above 0".into());

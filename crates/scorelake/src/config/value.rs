@@ -282,6 +282,8 @@ word_enum!(
         Parquet = "parquet",
         /// Comma (or otherwise) separated text.
         Csv = "csv",
+        /// NCF, ScoreLake's columnar format (`docs/ncf-format.md`).
+        Ncf = "ncf",
     }
 );
 

@@ -177,6 +177,7 @@ pub fn format_of_name(name: &str) -> Option<Format> {
     match ext.as_str() {
         "parquet" | "pq" | "parq" => Some(Format::Parquet),
         "csv" | "tsv" => Some(Format::Csv),
+        "ncf" => Some(Format::Ncf),
         _ => None,
     }
 }

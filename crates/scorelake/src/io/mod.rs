@@ -1,4 +1,4 @@
-//! Reading and writing tables by URL: Parquet and CSV, on local disk or S3.
+//! Reading and writing tables by URL: Parquet, CSV and NCF, on local disk or S3.
 //!
 //! Locations are plain paths, `file://` URLs or `s3://bucket/key` URLs. A
 //! location is one file or a directory of files (also hive-partitioned
@@ -24,10 +24,12 @@
 mod listing;
 mod location;
 mod read;
+mod url_tables;
 mod write;
 
 pub use location::{Location, format_of_name};
 pub use read::{CsvReadOptions, ReadOptions, read};
+pub use url_tables::with_url_tables;
 pub use write::{WriteMode, WriteOptions, WriteSummary, write};
 
 use crate::error::{Error, Result};
@@ -44,6 +46,13 @@ pub async fn convert(
 ) -> Result<WriteSummary> {
     let df = read(session, input, read_options).await?;
     write(session, df, output, write_options).await
+}
+
+/// Total size in bytes of the table files at `location` (hidden files excluded).
+pub async fn total_bytes(session: &Session, location: &str) -> Result<u64> {
+    let loc = Location::parse(location)?;
+    let store = session.object_store(&loc.store_url())?;
+    Ok(listing::list(&store, &loc).await?.total_bytes())
 }
 
 /// Turns an object-store error into ours, naming `location`.

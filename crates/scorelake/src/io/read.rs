@@ -17,6 +17,7 @@ use super::listing::{Listing, list};
 use super::location::Location;
 use crate::config::Format;
 use crate::error::{Error, Result};
+use crate::formats::ncf::NcfFormat;
 use crate::session::Session;
 
 /// How to read a location. Unset fields come from the session's config.
@@ -57,13 +58,14 @@ pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> R
         None => {
             return Err(Error::Read {
                 location: loc.to_string(),
-                reason: "cannot tell the format from the file names; name it (parquet or csv)"
+                reason: "cannot tell the format from the file names; name it (parquet, csv or ncf)"
                     .into(),
             });
         }
     };
     let file_format: Arc<dyn FileFormat> = match format {
         Format::Parquet => Arc::new(ParquetFormat::default().with_force_view_types(false)),
+        Format::Ncf => Arc::new(NcfFormat::default()),
         Format::Csv => {
             let io = &session.config().io;
             let csv = &options.csv;
@@ -87,7 +89,7 @@ pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> R
     let schema = file_schema(&ctx, &store, &loc, &listing, &file_format, options).await?;
     let schema = match format {
         Format::Csv => with_column_types(&loc, schema, &options.csv.column_types)?,
-        Format::Parquet => schema,
+        Format::Parquet | Format::Ncf => schema,
     };
 
     let extension = listing
@@ -162,19 +164,17 @@ async fn file_schema(
     options: &ReadOptions,
 ) -> Result<SchemaRef> {
     let state = ctx.state();
-    let schemas: Vec<(String, SchemaRef)> = futures::stream::iter(&listing.files)
-        .map(|meta| {
-            let state = &state;
-            async move {
-                let schema = format
-                    .infer_schema(state, store, std::slice::from_ref(meta))
-                    .await
-                    .map_err(|e| Error::Read {
-                        location: file_display(loc, meta, listing.single_file),
-                        reason: e.strip_backtrace(),
-                    })?;
-                Ok::<_, Error>((meta.location.to_string(), schema))
-            }
+    let state = &state;
+    let schemas: Vec<(String, SchemaRef)> = futures::stream::iter(listing.files.iter().cloned())
+        .map(|meta: ObjectMeta| async move {
+            let schema = format
+                .infer_schema(state, store, std::slice::from_ref(&meta))
+                .await
+                .map_err(|e| Error::Read {
+                    location: file_display(loc, &meta, listing.single_file),
+                    reason: e.strip_backtrace(),
+                })?;
+            Ok::<_, Error>((meta.location.to_string(), schema))
         })
         .buffered(
             state

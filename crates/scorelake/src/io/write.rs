@@ -1,5 +1,6 @@
 //! Writing a table to a location, atomically.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,16 +8,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::common::config::CsvOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::datasource::file_format::format_as_file_type;
+use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::DataFrame;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
+use super::listing::list;
 use super::location::Location;
 use super::store_error;
 use crate::config::Format;
 use crate::error::{Error, Result};
+use crate::formats::ncf::NcfFormatFactory;
 use crate::session::Session;
+use ncf::Semantic;
 
 /// What to do when the output exists already.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,6 +43,10 @@ pub struct WriteOptions {
     pub mode: WriteMode,
     /// Columns to partition the output folders by (`key=value/`).
     pub partition_by: Vec<String>,
+    /// NCF outputs: semantic metadata per column (see
+    /// [`load_semantics`](crate::formats::ncf::load_semantics)); columns read
+    /// from NCF keep theirs unless named here.
+    pub semantics: BTreeMap<String, Semantic>,
 }
 
 /// What a write produced.
@@ -48,6 +58,8 @@ pub struct WriteSummary {
     pub rows: u64,
     /// Format written.
     pub format: Format,
+    /// Bytes of the written files.
+    pub bytes: u64,
 }
 
 /// Name of the marker written last into directory outputs.
@@ -126,9 +138,11 @@ pub async fn write(
     } else if !single_file {
         mark_success(&store, &loc).await?;
     }
+    let bytes = list(&store, &loc).await?.total_bytes();
     tracing::info!(
         location = %loc,
         rows,
+        bytes,
         format = %format,
         seconds = started.elapsed().as_secs_f64(),
         "table written"
@@ -137,6 +151,7 @@ pub async fn write(
         location: loc.to_string(),
         rows,
         format,
+        bytes,
     })
 }
 
@@ -158,6 +173,25 @@ async fn execute(
         .with_partition_by(options.partition_by.clone());
     let batches = match format {
         Format::Parquet => df.write_parquet(&url, write_options, None).await,
+        Format::Ncf => {
+            let factory = NcfFormatFactory::from_config(session.config())
+                .with_semantics(options.semantics.clone());
+            let sink_options =
+                HashMap::from([("single_file_output".to_string(), single_file.to_string())]);
+            let (state, plan) = df.into_parts();
+            let copy = LogicalPlanBuilder::copy_to(
+                plan,
+                url,
+                format_as_file_type(Arc::new(factory)),
+                sink_options,
+                options.partition_by.clone(),
+            )
+            .and_then(|b| b.build());
+            match copy {
+                Ok(plan) => DataFrame::new(state, plan).collect().await,
+                Err(e) => Err(e),
+            }
+        }
         Format::Csv => {
             let io = &session.config().io;
             let csv = CsvOptions::default()

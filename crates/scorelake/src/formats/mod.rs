@@ -1,0 +1,3 @@
+//! DataFusion adapters for ScoreLake's own file formats.
+
+pub mod ncf;

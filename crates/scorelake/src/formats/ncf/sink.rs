@@ -1,0 +1,152 @@
+//! Writing NCF files from the engine (`COPY … TO`, `DataFrame` writes).
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::runtime::{JoinSet, SpawnedTask};
+use datafusion::common::{DataFusionError, Result};
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::datasource::file_format::write::demux::DemuxedStreamReceiver;
+use datafusion::datasource::file_format::write::{
+    ObjectWriterBuilder, SharedBuffer, get_writer_schema,
+};
+use datafusion::datasource::physical_plan::{FileSink, FileSinkConfig};
+use datafusion::datasource::sink::DataSink;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
+use ncf::{NcfWriter, WriteOptions};
+use object_store::ObjectStore;
+use tokio::io::AsyncWriteExt;
+
+/// Bytes gathered from the encoder before they go to the object store.
+const FLUSH_BYTES: usize = 4 << 20;
+
+/// Writes each output file of a plan as NCF.
+pub struct NcfSink {
+    config: FileSinkConfig,
+    options: WriteOptions,
+}
+
+impl NcfSink {
+    pub(super) fn new(config: FileSinkConfig, options: WriteOptions) -> Self {
+        NcfSink { config, options }
+    }
+}
+
+impl fmt::Debug for NcfSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NcfSink").finish_non_exhaustive()
+    }
+}
+
+impl DisplayAs for NcfSink {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match t {
+            DisplayFormatType::TreeRender => {
+                writeln!(f, "format: ncf")?;
+                write!(f, "file={}", self.config.original_url)
+            }
+            _ => write!(
+                f,
+                "NcfSink(url={}, compression={:?}, row_group_rows={})",
+                self.config.original_url, self.options.compression, self.options.row_group_rows
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl FileSink for NcfSink {
+    fn config(&self) -> &FileSinkConfig {
+        &self.config
+    }
+
+    async fn spawn_writer_tasks_and_join(
+        &self,
+        context: &Arc<TaskContext>,
+        demux_task: SpawnedTask<Result<()>>,
+        mut files: DemuxedStreamReceiver,
+        object_store: Arc<dyn ObjectStore>,
+    ) -> Result<u64> {
+        let buffer_size = context
+            .session_config()
+            .options()
+            .execution
+            .objectstore_writer_buffer_size;
+        let schema = get_writer_schema(&self.config);
+        let mut tasks: JoinSet<Result<u64>> = JoinSet::new();
+        while let Some((path, mut rx)) = files.recv().await {
+            let buffer = SharedBuffer::new(FLUSH_BYTES + (1 << 20));
+            let mut writer =
+                NcfWriter::new(buffer.clone(), Arc::clone(&schema), self.options.clone())
+                    .map_err(|e| DataFusionError::External(format!("{path}: {e}").into()))?;
+            let mut out = ObjectWriterBuilder::new(
+                FileCompressionType::UNCOMPRESSED,
+                &path,
+                Arc::clone(&object_store),
+            )
+            .with_buffer_size(Some(buffer_size))
+            .build()?;
+            tasks.spawn(async move {
+                let failed =
+                    |e: ncf::NcfError| DataFusionError::External(format!("{path}: {e}").into());
+                let mut rows = 0u64;
+                while let Some(batch) = rx.recv().await {
+                    rows += batch.num_rows() as u64;
+                    writer.write(&batch).map_err(failed)?;
+                    let ready = take_if_over(&buffer, FLUSH_BYTES)?;
+                    if !ready.is_empty() {
+                        out.write_all(&ready).await?;
+                    }
+                }
+                writer.finish().map_err(failed)?;
+                out.write_all(&take_if_over(&buffer, 0)?).await?;
+                out.shutdown().await?;
+                Ok(rows)
+            });
+        }
+        let mut rows = 0;
+        while let Some(result) = tasks.join_next().await {
+            match result {
+                Ok(r) => rows += r?,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => return Err(DataFusionError::External(Box::new(e))),
+            }
+        }
+        demux_task
+            .join_unwind()
+            .await
+            .map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))??;
+        Ok(rows)
+    }
+}
+
+/// The encoded bytes gathered so far, once there are more than `threshold`.
+fn take_if_over(buffer: &SharedBuffer, threshold: usize) -> Result<Vec<u8>> {
+    let mut bytes = buffer
+        .buffer
+        .try_lock()
+        .ok_or_else(|| DataFusionError::Internal("NCF write buffer is busy".into()))?;
+    if bytes.len() > threshold || threshold == 0 {
+        Ok(std::mem::take(&mut *bytes))
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+#[async_trait]
+impl DataSink for NcfSink {
+    fn schema(&self) -> &SchemaRef {
+        self.config.output_schema()
+    }
+
+    async fn write_all(
+        &self,
+        data: SendableRecordBatchStream,
+        context: &Arc<TaskContext>,
+    ) -> Result<u64> {
+        FileSink::write_all(self, data, context).await
+    }
+}
