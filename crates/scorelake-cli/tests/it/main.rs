@@ -412,3 +412,81 @@ fn ncf_inspect_shows_the_file_and_catches_damage() {
         "{err}"
     );
 }
+
+#[test]
+fn convert_to_ncf_and_query_it_by_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let (code, _, err) =
+        run(scorelake().args(["sample", "--customers", "200", "--out", p(&panel)]));
+    assert_eq!(code, 0, "{err}");
+    let semantics = dir.path().join("semantics.yaml");
+    std::fs::write(
+        &semantics,
+        "columns:\n  customer_id: {kind: identifier, pii: indirect}\n  default_flag: {kind: target}\n",
+    )
+    .unwrap();
+    let ncf_file = dir.path().join("panel.ncf");
+    let (code, out, err) = run(scorelake().args([
+        "convert",
+        p(&panel),
+        p(&ncf_file),
+        "--semantics",
+        p(&semantics),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    // Rows, both sizes, the ratio and the time.
+    assert!(
+        out.starts_with("converted ")
+            && out.contains("kB")
+            && out.contains("× the input")
+            && out.contains("rows/s"),
+        "{out}"
+    );
+    let (code, out, err) = run(scorelake().args(["ncf", "inspect", p(&ncf_file)]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("identifier") && out.contains("target"),
+        "{out}"
+    );
+
+    let (code, out, err) = run(scorelake().args([
+        "sql",
+        &format!(
+            "SELECT (SELECT count(*) FROM '{}') = (SELECT count(*) FROM '{}') AS same",
+            p(&panel),
+            p(&ncf_file)
+        ),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("true"), "{out}");
+    let (code, out, err) = run(scorelake().args([
+        "sql",
+        &format!(
+            "EXPLAIN SELECT balance FROM '{}' WHERE customer_id = 7",
+            p(&ncf_file)
+        ),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("file_type=ncf") && out.contains("pruning_predicate=customer_id = 7"),
+        "{out}"
+    );
+    let (code, _, err) = run(scorelake().args(["sql", "SELECT * FROM 'missing/panel.ncf'"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("missing/panel.ncf"), "{err}");
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "columns:\n  customer_id: {kind: key}\n").unwrap();
+    let (code, _, err) = run(scorelake().args([
+        "convert",
+        p(&panel),
+        p(&dir.path().join("x.ncf")),
+        "--semantics",
+        p(&bad),
+    ]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("bad.yaml") && err.contains("kind `key`"),
+        "{err}"
+    );
+}

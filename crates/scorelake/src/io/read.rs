@@ -188,12 +188,27 @@ async fn file_schema(
     let (first_name, first) = &schemas[0];
     if options.merge_schema {
         let all: Vec<Schema> = schemas.iter().map(|(_, s)| s.as_ref().clone()).collect();
-        return Schema::try_merge(all)
-            .map(Arc::new)
-            .map_err(|e| Error::Read {
-                location: loc.to_string(),
-                reason: format!("the files' schemas cannot be merged: {e}"),
-            });
+        let merged = Schema::try_merge(all).map_err(|e| Error::Read {
+            location: loc.to_string(),
+            reason: format!("the files' schemas cannot be merged: {e}"),
+        })?;
+        // A column some files lack reads as null in their rows.
+        let fields: Vec<Field> = merged
+            .fields()
+            .iter()
+            .map(|f| {
+                let everywhere = schemas
+                    .iter()
+                    .all(|(_, s)| s.field_with_name(f.name()).is_ok());
+                f.as_ref()
+                    .clone()
+                    .with_nullable(f.is_nullable() || !everywhere)
+            })
+            .collect();
+        return Ok(Arc::new(Schema::new_with_metadata(
+            fields,
+            merged.metadata().clone(),
+        )));
     }
     for (name, schema) in &schemas[1..] {
         if let Some(diff) = schema_difference(first, schema) {

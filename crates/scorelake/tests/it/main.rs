@@ -1,6 +1,7 @@
 //! Integration tests of the library: real files, a real S3 server.
 
 mod io_local;
+mod ncf_engine;
 mod s3;
 mod sample_io;
 mod support;
