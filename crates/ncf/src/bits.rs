@@ -33,9 +33,30 @@ pub fn packed_len(n: usize, width: u8) -> usize {
 
 /// Unpacks `n` values of `width` bits; `bytes` must hold `packed_len(n, width)` bytes.
 pub fn unpack(bytes: &[u8], n: usize, width: u8) -> Vec<u64> {
+    unpack_map(bytes, n, width, |v| v)
+}
+
+/// Unpacks `n` values of `width` bits straight into `f(value)`s, in one pass.
+pub fn unpack_map<T>(bytes: &[u8], n: usize, width: u8, f: impl Fn(u64) -> T) -> Vec<T> {
     let mut out = Vec::with_capacity(n);
     if width == 0 {
-        out.resize(n, 0);
+        out.extend((0..n).map(|_| f(0)));
+        return out;
+    }
+    if width <= 56 {
+        // Each value lies within one unaligned 8-byte window; pad the input
+        // so the last windows can be read whole.
+        let mut padded = Vec::with_capacity(bytes.len() + 8);
+        padded.extend_from_slice(bytes);
+        padded.resize(bytes.len() + 8, 0);
+        let mask = (1u64 << width) - 1;
+        let width = usize::from(width);
+        out.extend((0..n).map(|i| {
+            let bit = i * width;
+            let at = bit / 8;
+            let window: [u8; 8] = padded[at..at + 8].try_into().unwrap_or([0; 8]);
+            f((u64::from_le_bytes(window) >> (bit % 8)) & mask)
+        }));
         return out;
     }
     let mask: u128 = if width == 64 {
@@ -51,7 +72,7 @@ pub fn unpack(bytes: &[u8], n: usize, width: u8) -> Vec<u64> {
             acc |= u128::from(*next.next().unwrap_or(&0)) << bits;
             bits += 8;
         }
-        out.push((acc & mask) as u64);
+        out.push(f((acc & mask) as u64));
         acc >>= width;
         bits -= u32::from(width);
     }

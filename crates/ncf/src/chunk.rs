@@ -1,6 +1,7 @@
 //! Encoding one column of a row group into a chunk, and decoding it back.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, BinaryArray, BooleanArray, StringArray, make_array};
@@ -119,7 +120,7 @@ pub fn encode(array: &ArrayRef) -> Encoded {
         out.push(0);
     } else {
         out.push(1);
-        bits::pack((0..n).map(|i| u64::from(array.is_valid(i))), 1, &mut out);
+        validity_bitmap(array, &mut out);
     }
     let valid = |i: usize| array.is_valid(i);
     let encoding = match physical(array.data_type()) {
@@ -151,12 +152,16 @@ pub fn encode(array: &ArrayRef) -> Encoded {
         p @ (Physical::Fixed { .. } | Physical::Float { .. } | Physical::Decimal) => {
             let width = fixed_width(p);
             let raw = fixed_bytes(array, width);
-            fixed_stats(p, &raw, width, &valid, &mut stats);
-            match p {
+            let ints = match p {
                 Physical::Fixed {
                     int: Some(signed), ..
-                } => encode_int(&raw, width, signed, &valid, &mut out),
-                _ => {
+                } => Some(int_values(&raw, width, signed)),
+                _ => None,
+            };
+            fixed_stats(p, &raw, ints.as_deref(), array.nulls(), &mut stats);
+            match ints {
+                Some(values) => encode_int(&raw, width, &values, array.nulls(), &mut out),
+                None => {
                     out.extend_from_slice(&raw);
                     Encoding::Plain
                 }
@@ -168,6 +173,56 @@ pub fn encode(array: &ArrayRef) -> Encoded {
         bytes: out,
         encoding,
         stats,
+    }
+}
+
+/// Appends the validity bitmap of `array` (which has nulls): `ceil(n / 8)`
+/// bytes, LSB-first, unused bits of the last byte zero.
+fn validity_bitmap(array: &ArrayRef, out: &mut Vec<u8>) {
+    let n = array.len();
+    match array.nulls() {
+        Some(nulls) => {
+            let bytes = nulls.inner().sliced();
+            let start = out.len();
+            out.extend_from_slice(&bytes.as_slice()[..n.div_ceil(8)]);
+            if n % 8 != 0
+                && let Some(last) = out.get_mut(start + n / 8)
+            {
+                *last &= (1u8 << (n % 8)) - 1;
+            }
+        }
+        None => out.extend(std::iter::repeat_n(0xFF, n.div_ceil(8))),
+    }
+}
+
+/// A fast, non-cryptographic hasher for dictionary building.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.add(u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -199,62 +254,84 @@ pub(crate) fn le_int(bytes: &[u8], signed: bool) -> Option<i128> {
     Some(i128::from_le_bytes(buf))
 }
 
-/// A value of a bitpacked/rle-capable integer type (at most 8 bytes) as i64.
-fn read_int(bytes: &[u8], signed: bool) -> i64 {
-    le_int(bytes, signed).unwrap_or(0) as i64
+/// The values of a bitpacked/rle-capable integer column (1, 2, 4 or 8 bytes
+/// wide, an unsigned 8-byte column excluded) as i64.
+fn int_values(raw: &[u8], width: usize, signed: bool) -> Vec<i64> {
+    fn each<const W: usize>(raw: &[u8], f: impl Fn([u8; W]) -> i64) -> Vec<i64> {
+        raw.chunks_exact(W)
+            .map(|c| f(c.try_into().unwrap_or([0; W])))
+            .collect()
+    }
+    match (width, signed) {
+        (1, true) => each::<1>(raw, |b| i64::from(i8::from_le_bytes(b))),
+        (1, false) => each::<1>(raw, |b| i64::from(b[0])),
+        (2, true) => each::<2>(raw, |b| i64::from(i16::from_le_bytes(b))),
+        (2, false) => each::<2>(raw, |b| i64::from(u16::from_le_bytes(b))),
+        (4, true) => each::<4>(raw, |b| i64::from(i32::from_le_bytes(b))),
+        (4, false) => each::<4>(raw, |b| i64::from(u32::from_le_bytes(b))),
+        _ => each::<8>(raw, i64::from_le_bytes),
+    }
+}
+
+/// Index of the smallest and largest valid value by `less`.
+fn min_max_index(
+    n: usize,
+    nulls: Option<&NullBuffer>,
+    less: impl Fn(usize, usize) -> bool,
+) -> Option<(usize, usize)> {
+    let mut live = (0..n).filter(|&i| nulls.is_none_or(|nb| nb.is_valid(i)));
+    let first = live.next()?;
+    Some(live.fold((first, first), |(lo, hi), i| {
+        (
+            if less(i, lo) { i } else { lo },
+            if less(hi, i) { i } else { hi },
+        )
+    }))
 }
 
 fn fixed_stats(
     p: Physical,
     raw: &[u8],
-    width: usize,
-    valid: &dyn Fn(usize) -> bool,
+    ints: Option<&[i64]>,
+    nulls: Option<&NullBuffer>,
     stats: &mut Stats,
 ) {
+    let width = fixed_width(p);
     let n = raw.len() / width;
     let slot = |i: usize| &raw[i * width..(i + 1) * width];
-    let mut best: Option<(usize, usize)> = None;
-    let mut keep = |less: &dyn Fn(usize, usize) -> bool| {
-        for i in (0..n).filter(|&i| valid(i)) {
-            best = Some(match best {
-                None => (i, i),
-                Some((lo, hi)) => (
-                    if less(i, lo) { i } else { lo },
-                    if less(hi, i) { i } else { hi },
-                ),
-            });
+    let best = match (p, ints) {
+        (_, Some(v)) => min_max_index(n, nulls, |a, b| v[a] < v[b]),
+        (Physical::Fixed { .. }, None) => {
+            let u: Vec<u64> = raw
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect();
+            min_max_index(n, nulls, |a, b| u[a] < u[b])
         }
-    };
-    match p {
-        Physical::Fixed {
-            int: Some(signed), ..
-        } => {
-            keep(&|a, b| read_int(slot(a), signed) < read_int(slot(b), signed));
-        }
-        Physical::Fixed { .. } => {
-            let u = |i: usize| u64::from_le_bytes(slot(i).try_into().unwrap_or([0; 8]));
-            keep(&|a, b| u(a) < u(b));
-        }
-        Physical::Float { width } => {
-            let f = |i: usize| {
-                let s = slot(i);
-                if width == 4 {
-                    f64::from(f32::from_le_bytes(s.try_into().unwrap_or([0; 4])))
-                } else {
-                    f64::from_le_bytes(s.try_into().unwrap_or([0; 8]))
-                }
+        (Physical::Float { width }, None) => {
+            let f: Vec<f64> = if width == 4 {
+                raw.chunks_exact(4)
+                    .map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap_or([0; 4]))))
+                    .collect()
+            } else {
+                raw.chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                    .collect()
             };
-            if (0..n).any(|i| valid(i) && f(i).is_nan()) {
+            if (0..n).any(|i| f[i].is_nan() && nulls.is_none_or(|nb| nb.is_valid(i))) {
                 return;
             }
-            keep(&|a, b| f(a) < f(b));
+            min_max_index(n, nulls, |a, b| f[a] < f[b])
         }
-        Physical::Decimal => {
-            let d = |i: usize| i128::from_le_bytes(slot(i).try_into().unwrap_or([0; 16]));
-            keep(&|a, b| d(a) < d(b));
+        (Physical::Decimal, None) => {
+            let d: Vec<i128> = raw
+                .chunks_exact(16)
+                .map(|c| i128::from_le_bytes(c.try_into().unwrap_or([0; 16])))
+                .collect();
+            min_max_index(n, nulls, |a, b| d[a] < d[b])
         }
-        Physical::Bool | Physical::Bytes => {}
-    }
+        (Physical::Bool | Physical::Bytes, None) => None,
+    };
     if let Some((lo, hi)) = best {
         stats.min = Some(B64.encode(slot(lo)));
         stats.max = Some(B64.encode(slot(hi)));
@@ -275,28 +352,27 @@ fn runs<T: PartialEq + Copy>(values: &[T]) -> Vec<(u32, T)> {
 fn encode_int(
     raw: &[u8],
     width: usize,
-    signed: bool,
-    valid: &dyn Fn(usize) -> bool,
+    values: &[i64],
+    nulls: Option<&NullBuffer>,
     out: &mut Vec<u8>,
 ) -> Encoding {
-    let n = raw.len() / width;
-    let values: Vec<i64> = raw
-        .chunks_exact(width)
-        .map(|c| read_int(c, signed))
-        .collect();
-    let reference = (0..n)
-        .filter(|&i| valid(i))
-        .map(|i| values[i])
-        .min()
-        .unwrap_or(0);
-    let spread = (0..n)
-        .filter(|&i| valid(i))
-        .map(|i| (i128::from(values[i]) - i128::from(reference)) as u64)
-        .max()
-        .unwrap_or(0);
+    let n = values.len();
+    let valid = |i: usize| nulls.is_none_or(|nb| nb.is_valid(i));
+    // Null slots hold 0 (see `fixed_bytes`); without nulls every value counts.
+    let (reference, top) = match nulls {
+        None => (
+            values.iter().copied().min().unwrap_or(0),
+            values.iter().copied().max().unwrap_or(0),
+        ),
+        Some(_) => {
+            let live = || (0..n).filter(|&i| valid(i)).map(|i| values[i]);
+            (live().min().unwrap_or(0), live().max().unwrap_or(0))
+        }
+    };
+    let spread = (i128::from(top) - i128::from(reference)) as u64;
     let bit_width = bits::width_of(spread);
     let packed_size = 9 + bits::packed_len(n, bit_width);
-    let run_list = runs(&values);
+    let run_list = runs(values);
     let rle_size = 4 + run_list.len() * (4 + width);
     let plain_size = raw.len();
     if rle_size < packed_size && rle_size < plain_size {
@@ -311,7 +387,7 @@ fn encode_int(
         out.push(bit_width);
         let offsets = (0..n).map(|i| {
             if valid(i) {
-                (i128::from(values[i]) - i128::from(reference)) as u64
+                values[i].wrapping_sub(reference) as u64
             } else {
                 0
             }
@@ -362,7 +438,7 @@ fn encode_bytes(
     }
     let plain_size = 4 * n + values.iter().map(|v| v.len()).sum::<usize>();
 
-    let mut ids: HashMap<&[u8], u32> = HashMap::new();
+    let mut ids: HashMap<&[u8], u32, BuildHasherDefault<FxHasher>> = HashMap::default();
     let mut dict: Vec<&[u8]> = Vec::new();
     let mut indices = Vec::with_capacity(n);
     for (i, &v) in values.iter().enumerate() {
@@ -503,7 +579,7 @@ pub fn decode(
                 n.checked_mul(width)
                     .ok_or_else(|| corrupt(format!("{what}: too many rows")))?,
             )?;
-            fixed_array(t, n, raw.to_vec(), nulls)?
+            fixed_array(t, n, Buffer::from(raw), nulls)?
         }
         (
             Physical::Fixed {
@@ -513,7 +589,7 @@ pub fn decode(
             Encoding::Rle,
         ) => {
             let raw = decode_runs(&mut c, n, width, what)?;
-            fixed_array(t, n, raw, nulls)?
+            fixed_array(t, n, Buffer::from_vec(raw), nulls)?
         }
         (
             Physical::Fixed {
@@ -528,12 +604,15 @@ pub fn decode(
                 return Err(corrupt(format!("{what}: bit width {bit_width} over 64")));
             }
             let packed = c.take(bits::packed_len(n, bit_width))?;
-            let mut raw = Vec::with_capacity(n * width);
-            for offset in bits::unpack(packed, n, bit_width) {
-                let v = reference.wrapping_add(offset as i64);
-                raw.extend_from_slice(&v.to_le_bytes()[..width]);
-            }
-            fixed_array(t, n, raw, nulls)?
+            let value = |o: u64| reference.wrapping_add(o as i64);
+            // Truncation keeps the low bytes: the value's little-endian prefix.
+            let values = match width {
+                1 => Buffer::from_vec(bits::unpack_map(packed, n, bit_width, |o| value(o) as i8)),
+                2 => Buffer::from_vec(bits::unpack_map(packed, n, bit_width, |o| value(o) as i16)),
+                4 => Buffer::from_vec(bits::unpack_map(packed, n, bit_width, |o| value(o) as i32)),
+                _ => Buffer::from_vec(bits::unpack_map(packed, n, bit_width, value)),
+            };
+            fixed_array(t, n, values, nulls)?
         }
         (Physical::Bytes, Encoding::Plain) => {
             let mut lengths = Vec::with_capacity(n.min(bytes.len() / 4));
@@ -570,11 +649,13 @@ pub fn decode(
                 at += len;
             }
             let mut lengths = Vec::with_capacity(n);
-            let mut data = Vec::new();
+            let mean = entries.len() / d.max(1);
+            let mut data = Vec::with_capacity(n.saturating_mul(mean).min(1 << 30));
             for (row, &id) in indices.iter().enumerate() {
                 let id = id as usize;
-                let is_null = nulls.as_ref().is_some_and(|nb| nb.is_null(row));
-                if is_null {
+                if let Some(nb) = &nulls
+                    && nb.is_null(row)
+                {
                     lengths.push(0);
                     continue;
                 }
@@ -612,8 +693,10 @@ fn decode_runs(c: &mut Cursor<'_>, n: usize, width: usize, what: &str) -> Result
         if rows > n {
             return Err(corrupt(format!("{what}: runs cover more than {n} rows")));
         }
-        for _ in 0..len {
-            raw.extend_from_slice(value);
+        if width == 1 {
+            raw.resize(raw.len() + len, value[0]);
+        } else {
+            raw.extend(value.iter().cycle().take(len * width));
         }
     }
     if rows != n {
@@ -625,12 +708,12 @@ fn decode_runs(c: &mut Cursor<'_>, n: usize, width: usize, what: &str) -> Result
 fn fixed_array(
     t: &DataType,
     n: usize,
-    raw: Vec<u8>,
+    values: Buffer,
     nulls: Option<NullBuffer>,
 ) -> Result<ArrayRef> {
     let data = arrow_data::ArrayDataBuilder::new(t.clone())
         .len(n)
-        .add_buffer(Buffer::from(raw))
+        .add_buffer(values)
         .nulls(nulls)
         .align_buffers(true)
         .build()?;

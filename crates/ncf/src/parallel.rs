@@ -1,20 +1,35 @@
 //! Running one job per column on a few threads, results in column order.
 
-/// Applies `f` to every item on up to `threads` scoped threads; the results
-/// come back in the items' order.
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Applies `f` to every item on up to `threads` scoped threads, each taking
+/// the next unclaimed item (so one slow column does not hold back a fixed
+/// share of the others); the results come back in the items' order.
 pub fn map<I: Sync, T: Send>(items: &[I], threads: usize, f: impl Fn(&I) -> T + Sync) -> Vec<T> {
-    let per_thread = items.len().div_ceil(threads.max(1)).max(1);
-    let f = &f;
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<T>>> = items.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<T>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = f(item);
+                    *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                }
+            });
+        }
+    });
+    // Every slot was filled: a panicking job re-panics when the scope ends.
+    slots
+        .into_iter()
+        .filter_map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -28,5 +43,6 @@ mod tests {
                 items.iter().map(|x| x * 2).collect::<Vec<_>>()
             );
         }
+        assert!(super::map(&[] as &[u32], 4, |x| *x).is_empty());
     }
 }

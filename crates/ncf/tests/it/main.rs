@@ -8,6 +8,8 @@ use arrow_array::{
     TimestampMicrosecondArray, UInt16Array, UInt64Array, new_null_array,
 };
 use arrow_schema::{DataType, Field, Schema};
+mod corruption;
+
 use ncf::{
     Compression, Encoding, NcfReader, NcfWriter, Op, Predicate, Semantic, Value, WriteOptions,
 };

@@ -634,3 +634,14 @@ async fn ncf_on_s3_reads_writes_and_queries() {
     let n: usize = local.iter().map(|b| b.num_rows()).sum();
     assert_eq!(sorted_rows(&counted), vec![format!("| {n:<2} |")]);
 }
+
+#[test]
+fn the_shipped_panel_semantics_name_real_columns() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/panel-semantics.toml");
+    let semantics = scorelake::formats::ncf::load_semantics(&file).unwrap();
+    let schema = sample::schema();
+    assert_eq!(semantics.len(), schema.fields().len());
+    for name in semantics.keys() {
+        assert!(schema.field_with_name(name).is_ok(), "{name}");
+    }
+}

@@ -246,11 +246,12 @@ impl FileFormat for NcfFormat {
                         ..ColumnStatistics::new_unknown()
                     };
                 };
-                let nulls: Option<u64> = footer
-                    .row_groups
-                    .iter()
-                    .map(|g| g.columns[c].stats.null_count)
-                    .sum();
+                // Statistics are checked against the row counts: a count no
+                // row group can hold leaves the column's nulls unknown.
+                let nulls = footer.row_groups.iter().try_fold(0u64, |total, g| {
+                    let n = g.columns[c].stats.null_count?;
+                    (n <= g.num_rows).then(|| total + n)
+                });
                 ColumnStatistics {
                     null_count: nulls.map_or(Precision::Absent, |n| Precision::Exact(n as usize)),
                     ..ColumnStatistics::new_unknown()
