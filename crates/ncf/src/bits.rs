@@ -31,12 +31,8 @@ pub fn packed_len(n: usize, width: u8) -> usize {
     (n * usize::from(width)).div_ceil(8)
 }
 
-/// Unpacks `n` values of `width` bits; `bytes` must hold `packed_len(n, width)` bytes.
-pub fn unpack(bytes: &[u8], n: usize, width: u8) -> Vec<u64> {
-    unpack_map(bytes, n, width, |v| v)
-}
-
-/// Unpacks `n` values of `width` bits straight into `f(value)`s, in one pass.
+/// Unpacks `n` values of `width` bits straight into `f(value)`s, in one pass;
+/// `bytes` must hold `packed_len(n, width)` bytes.
 pub fn unpack_map<T>(bytes: &[u8], n: usize, width: u8, f: impl Fn(u64) -> T) -> Vec<T> {
     let mut out = Vec::with_capacity(n);
     if width == 0 {
@@ -108,7 +104,11 @@ mod tests {
             let mut buf = vec![];
             pack(values.iter().copied(), width, &mut buf);
             assert_eq!(buf.len(), packed_len(values.len(), width));
-            assert_eq!(unpack(&buf, values.len(), width), values, "width {width}");
+            assert_eq!(
+                unpack_map(&buf, values.len(), width, |v| v),
+                values,
+                "width {width}"
+            );
         }
     }
 

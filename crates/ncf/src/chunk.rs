@@ -185,7 +185,7 @@ fn validity_bitmap(array: &ArrayRef, out: &mut Vec<u8>) {
             let bytes = nulls.inner().sliced();
             let start = out.len();
             out.extend_from_slice(&bytes.as_slice()[..n.div_ceil(8)]);
-            if n % 8 != 0
+            if !n.is_multiple_of(8)
                 && let Some(last) = out.get_mut(start + n / 8)
             {
                 *last &= (1u8 << (n % 8)) - 1;
@@ -428,14 +428,6 @@ fn encode_bytes(
 ) -> Encoding {
     let values = bytes_values(array);
     let n = values.len();
-    let live = || (0..n).filter(|&i| valid(i)).map(|i| values[i]);
-    if let (Some(min), Some(max)) = (live().min(), live().max())
-        && min.len() <= MAX_STAT_BYTES
-        && max.len() <= MAX_STAT_BYTES
-    {
-        stats.min = Some(B64.encode(min));
-        stats.max = Some(B64.encode(max));
-    }
     let plain_size = 4 * n + values.iter().map(|v| v.len()).sum::<usize>();
 
     let mut ids: HashMap<&[u8], u32, BuildHasherDefault<FxHasher>> = HashMap::default();
@@ -456,7 +448,22 @@ fn encode_bytes(
             break;
         }
     }
-    if dict.len() <= MAX_DICTIONARY {
+    let dictionary = dict.len() <= MAX_DICTIONARY;
+    // The bounds are found among the distinct values when there are few.
+    let (min, max) = if dictionary {
+        (dict.iter().min().copied(), dict.iter().max().copied())
+    } else {
+        let live = || (0..n).filter(|&i| valid(i)).map(|i| values[i]);
+        (live().min(), live().max())
+    };
+    if let (Some(min), Some(max)) = (min, max)
+        && min.len() <= MAX_STAT_BYTES
+        && max.len() <= MAX_STAT_BYTES
+    {
+        stats.min = Some(B64.encode(min));
+        stats.max = Some(B64.encode(max));
+    }
+    if dictionary {
         stats.distinct_count = Some(dict.len() as u64);
         let width = bits::width_of(dict.len().saturating_sub(1) as u64);
         let dict_size = 5
@@ -621,7 +628,14 @@ pub fn decode(
             }
             let total: usize = lengths.iter().sum();
             let data = c.take(total)?;
-            bytes_array(t, &lengths, data.to_vec(), nulls, what)?
+            let mut offsets = Vec::with_capacity(n + 1);
+            offsets.push(0);
+            let mut at = 0usize;
+            for len in lengths {
+                at += len;
+                offsets.push(at as i32);
+            }
+            bytes_array(t, offsets, data.to_vec(), nulls, what)?
         }
         (Physical::Bytes, Encoding::Dictionary) => {
             let d = c.u32()? as usize;
@@ -641,33 +655,31 @@ pub fn decode(
                     "{what}: dictionary index width {width} over 32"
                 )));
             }
-            let indices = bits::unpack(c.take(bits::packed_len(n, width))?, n, width);
-            let mut starts = Vec::with_capacity(d);
+            let indices = bits::unpack_map(c.take(bits::packed_len(n, width))?, n, width, |v| {
+                v as usize
+            });
+            let mut words = Vec::with_capacity(d);
             let mut at = 0;
             for len in &lens {
-                starts.push(at);
+                words.push(&entries[at..at + len]);
                 at += len;
             }
-            let mut lengths = Vec::with_capacity(n);
             let mean = entries.len() / d.max(1);
             let mut data = Vec::with_capacity(n.saturating_mul(mean).min(1 << 30));
+            let mut offsets = Vec::with_capacity(n + 1);
+            offsets.push(0i32);
             for (row, &id) in indices.iter().enumerate() {
-                let id = id as usize;
-                if let Some(nb) = &nulls
-                    && nb.is_null(row)
-                {
-                    lengths.push(0);
-                    continue;
+                let null = nulls.as_ref().is_some_and(|nb| nb.is_null(row));
+                if !null {
+                    let word = words.get(id).ok_or_else(|| {
+                        corrupt(format!("{what}: dictionary index {id} out of {d} entries"))
+                    })?;
+                    data.extend_from_slice(word);
                 }
-                if id >= d {
-                    return Err(corrupt(format!(
-                        "{what}: dictionary index {id} out of {d} entries"
-                    )));
-                }
-                data.extend_from_slice(&entries[starts[id]..starts[id] + lens[id]]);
-                lengths.push(lens[id]);
+                // Over 2 GiB is refused by `bytes_array` before the offsets are used.
+                offsets.push(data.len() as i32);
             }
-            bytes_array(t, &lengths, data, nulls, what)?
+            bytes_array(t, offsets, data, nulls, what)?
         }
         (_, e) => {
             return Err(corrupt(format!(
@@ -693,16 +705,38 @@ fn decode_runs(c: &mut Cursor<'_>, n: usize, width: usize, what: &str) -> Result
         if rows > n {
             return Err(corrupt(format!("{what}: runs cover more than {n} rows")));
         }
-        if width == 1 {
-            raw.resize(raw.len() + len, value[0]);
-        } else {
-            raw.extend(value.iter().cycle().take(len * width));
+        let start = raw.len();
+        raw.resize(start + len * width, 0);
+        if value.iter().any(|&b| b != 0) {
+            fill(&mut raw[start..], value);
         }
     }
     if rows != n {
         return Err(corrupt(format!("{what}: runs cover {rows} of {n} rows")));
     }
     Ok(raw)
+}
+
+/// Repeats `value` over `dst` (whose length is a multiple of its width).
+fn fill(dst: &mut [u8], value: &[u8]) {
+    fn each<const W: usize>(dst: &mut [u8], value: &[u8]) {
+        let v: [u8; W] = value.try_into().unwrap_or([0; W]);
+        for slot in dst.chunks_exact_mut(W) {
+            slot.copy_from_slice(&v);
+        }
+    }
+    match value.len() {
+        1 => dst.fill(value[0]),
+        2 => each::<2>(dst, value),
+        4 => each::<4>(dst, value),
+        8 => each::<8>(dst, value),
+        16 => each::<16>(dst, value),
+        _ => {
+            for slot in dst.chunks_exact_mut(value.len().max(1)) {
+                slot.copy_from_slice(value);
+            }
+        }
+    }
 }
 
 fn fixed_array(
@@ -722,31 +756,19 @@ fn fixed_array(
 
 fn bytes_array(
     t: &DataType,
-    lengths: &[usize],
+    offsets: Vec<i32>,
     data: Vec<u8>,
     nulls: Option<NullBuffer>,
     what: &str,
 ) -> Result<ArrayRef> {
-    let mut offsets = Vec::with_capacity(lengths.len() + 1);
-    let mut at: i32 = 0;
-    offsets.push(at);
-    for &len in lengths {
-        at = i32::try_from(len)
-            .ok()
-            .and_then(|l| at.checked_add(l))
-            .ok_or_else(|| {
-                NcfError::Unsupported(format!("{what}: over 2 GiB of text in one chunk"))
-            })?;
-        offsets.push(at);
+    if i32::try_from(data.len()).is_err() {
+        return Err(NcfError::Unsupported(format!(
+            "{what}: over 2 GiB of text in one chunk"
+        )));
     }
-    let offsets: Buffer = offsets
-        .iter()
-        .flat_map(|o| o.to_le_bytes())
-        .collect::<Vec<u8>>()
-        .into();
     let built = arrow_data::ArrayDataBuilder::new(t.clone())
-        .len(lengths.len())
-        .add_buffer(offsets)
+        .len(offsets.len() - 1)
+        .add_buffer(Buffer::from_vec(offsets))
         .add_buffer(Buffer::from(data))
         .nulls(nulls)
         .align_buffers(true)

@@ -6,14 +6,14 @@
 //! metrics) and split large files by byte range across partitions.
 //!
 //! ```
-//! use scorelake::{config::Config, session::Session};
+//! use scorelake::{config::Config, io, session::Session};
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let dir = tempfile::tempdir().unwrap();
 //! let file = dir.path().join("t.ncf");
 //! let session = Session::new(Config::default())?;
-//! let ctx = session.ctx();
 //! let copy = format!("COPY (SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS t(x, y)) TO '{}'", file.display());
-//! ctx.sql(&copy).await?.collect().await?;
+//! session.ctx().sql(&copy).await?.collect().await?;
+//! let ctx = io::with_url_tables(&session, session.new_context(), io::ReadOptions::default());
 //! let read = format!("SELECT y FROM '{}' WHERE x > 1", file.display());
 //! let batches = ctx.sql(&read).await?.collect().await?;
 //! assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);

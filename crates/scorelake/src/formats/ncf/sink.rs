@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::runtime::{JoinSet, SpawnedTask};
 use datafusion::common::{DataFusionError, Result};
@@ -18,7 +19,8 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
 use ncf::{NcfWriter, WriteOptions};
 use object_store::ObjectStore;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc::{self, Receiver};
 
 /// Bytes gathered from the encoder before they go to the object store.
 const FLUSH_BYTES: usize = 4 << 20;
@@ -77,35 +79,18 @@ impl FileSink for NcfSink {
             .objectstore_writer_buffer_size;
         let schema = get_writer_schema(&self.config);
         let mut tasks: JoinSet<Result<u64>> = JoinSet::new();
-        while let Some((path, mut rx)) = files.recv().await {
+        while let Some((path, rx)) = files.recv().await {
             let buffer = SharedBuffer::new(FLUSH_BYTES + (1 << 20));
-            let mut writer =
-                NcfWriter::new(buffer.clone(), Arc::clone(&schema), self.options.clone())
-                    .map_err(|e| DataFusionError::External(format!("{path}: {e}").into()))?;
-            let mut out = ObjectWriterBuilder::new(
+            let writer = NcfWriter::new(buffer.clone(), Arc::clone(&schema), self.options.clone())
+                .map_err(|e| DataFusionError::External(format!("{path}: {e}").into()))?;
+            let out = ObjectWriterBuilder::new(
                 FileCompressionType::UNCOMPRESSED,
                 &path,
                 Arc::clone(&object_store),
             )
             .with_buffer_size(Some(buffer_size))
             .build()?;
-            tasks.spawn(async move {
-                let failed =
-                    |e: ncf::NcfError| DataFusionError::External(format!("{path}: {e}").into());
-                let mut rows = 0u64;
-                while let Some(batch) = rx.recv().await {
-                    rows += batch.num_rows() as u64;
-                    writer.write(&batch).map_err(failed)?;
-                    let ready = take_if_over(&buffer, FLUSH_BYTES)?;
-                    if !ready.is_empty() {
-                        out.write_all(&ready).await?;
-                    }
-                }
-                writer.finish().map_err(failed)?;
-                out.write_all(&take_if_over(&buffer, 0)?).await?;
-                out.shutdown().await?;
-                Ok(rows)
-            });
+            tasks.spawn(write_file(path.to_string(), rx, (writer, buffer), out));
         }
         let mut rows = 0;
         while let Some(result) = tasks.join_next().await {
@@ -121,6 +106,54 @@ impl FileSink for NcfSink {
             .map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))??;
         Ok(rows)
     }
+}
+
+/// Writes one file: batches go to a blocking thread that encodes row groups
+/// (columns in parallel) while the next batches are being produced; the
+/// encoded bytes come back here and stream to the object store.
+async fn write_file(
+    path: String,
+    mut rx: Receiver<RecordBatch>,
+    (mut writer, buffer): (NcfWriter<SharedBuffer>, SharedBuffer),
+    mut out: Box<dyn AsyncWrite + Send + Unpin>,
+) -> Result<u64> {
+    let (batch_tx, mut batch_rx) = mpsc::channel::<RecordBatch>(4);
+    let (bytes_tx, mut bytes_rx) = mpsc::channel::<Vec<u8>>(2);
+    let failed = move |e: ncf::NcfError| DataFusionError::External(format!("{path}: {e}").into());
+    let encoder = SpawnedTask::spawn_blocking(move || -> Result<u64> {
+        let mut rows = 0u64;
+        while let Some(batch) = batch_rx.blocking_recv() {
+            rows += batch.num_rows() as u64;
+            writer.write(&batch).map_err(&failed)?;
+            let ready = take_if_over(&buffer, FLUSH_BYTES)?;
+            if !ready.is_empty() && bytes_tx.blocking_send(ready).is_err() {
+                return Ok(rows); // the writing side failed; its error is reported
+            }
+        }
+        writer.finish().map_err(&failed)?;
+        let _ = bytes_tx.blocking_send(take_if_over(&buffer, 0)?);
+        Ok(rows)
+    });
+    let forward = SpawnedTask::spawn(async move {
+        while let Some(batch) = rx.recv().await {
+            if batch_tx.send(batch).await.is_err() {
+                break; // the encoder stopped; its error is reported
+            }
+        }
+    });
+    while let Some(bytes) = bytes_rx.recv().await {
+        out.write_all(&bytes).await?;
+    }
+    let rows = encoder
+        .join_unwind()
+        .await
+        .map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))??;
+    forward
+        .join_unwind()
+        .await
+        .map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?;
+    out.shutdown().await?;
+    Ok(rows)
 }
 
 /// The encoded bytes gathered so far, once there are more than `threshold`.
