@@ -539,8 +539,98 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Decodes a chunk of `n` rows of type `t`; `what` names the chunk in errors.
+/// Decodes a chunk of `n` rows of type `t`, or only the rows at `rows`
+/// (ascending, each below `n`); `what` names the chunk in errors.
 pub fn decode(
+    t: &DataType,
+    n: usize,
+    encoding: Encoding,
+    bytes: &[u8],
+    what: &str,
+    rows: Option<&[u32]>,
+) -> Result<ArrayRef> {
+    let Some(rows) = rows else {
+        return decode_all(t, n, encoding, bytes, what);
+    };
+    let mut c = Cursor {
+        bytes,
+        pos: 0,
+        what,
+    };
+    let p = physical(t);
+    let gather = matches!(
+        (p, encoding),
+        (
+            Physical::Fixed { .. } | Physical::Float { .. } | Physical::Decimal,
+            Encoding::Plain
+        ) | (Physical::Bytes, Encoding::Dictionary)
+    );
+    if !gather {
+        let all = decode_all(t, n, encoding, bytes, what)?;
+        let indices = arrow_array::UInt32Array::from(rows.to_vec());
+        return Ok(arrow_select::take::take(&all, &indices, None)?);
+    }
+    let nulls = match validity(&mut c, n)? {
+        Validity::AllNull => {
+            c.finish()?;
+            return Ok(arrow_array::new_null_array(t, rows.len()));
+        }
+        Validity::Nulls(nulls) => nulls.map(|nb| {
+            NullBuffer::from(
+                rows.iter()
+                    .map(|&r| nb.is_valid(r as usize))
+                    .collect::<Vec<_>>(),
+            )
+        }),
+    };
+    let nulls = nulls.filter(|nb| nb.null_count() > 0);
+    let array = if encoding == Encoding::Dictionary {
+        decode_dictionary(&mut c, t, n, nulls, Some(rows))?
+    } else {
+        let width = fixed_width(p);
+        let raw = c.take(
+            n.checked_mul(width)
+                .ok_or_else(|| corrupt(format!("{what}: too many rows")))?,
+        )?;
+        let mut picked = Vec::with_capacity(rows.len() * width);
+        for &r in rows {
+            let at = r as usize * width;
+            picked.extend_from_slice(&raw[at..at + width]);
+        }
+        fixed_array(t, rows.len(), Buffer::from_vec(picked), nulls)?
+    };
+    c.finish()?;
+    Ok(array)
+}
+
+enum Validity {
+    AllNull,
+    Nulls(Option<NullBuffer>),
+}
+
+/// The validity section.
+fn validity(c: &mut Cursor<'_>, n: usize) -> Result<Validity> {
+    Ok(match c.u8()? {
+        0 => Validity::Nulls(None),
+        1 => {
+            let bitmap = c.take(n.div_ceil(8))?;
+            Validity::Nulls(Some(NullBuffer::new(BooleanBuffer::new(
+                Buffer::from(bitmap.to_vec()),
+                0,
+                n,
+            ))))
+        }
+        2 => Validity::AllNull,
+        other => {
+            return Err(corrupt(format!(
+                "{}: unknown validity flag {other}",
+                c.what
+            )));
+        }
+    })
+}
+
+fn decode_all(
     t: &DataType,
     n: usize,
     encoding: Encoding,
@@ -552,21 +642,12 @@ pub fn decode(
         pos: 0,
         what,
     };
-    let nulls = match c.u8()? {
-        0 => None,
-        1 => {
-            let bitmap = c.take(n.div_ceil(8))?;
-            Some(NullBuffer::new(BooleanBuffer::new(
-                Buffer::from(bitmap.to_vec()),
-                0,
-                n,
-            )))
-        }
-        2 => {
+    let nulls = match validity(&mut c, n)? {
+        Validity::AllNull => {
             c.finish()?;
             return Ok(arrow_array::new_null_array(t, n));
         }
-        other => return Err(corrupt(format!("{what}: unknown validity flag {other}"))),
+        Validity::Nulls(nulls) => nulls,
     };
     let p = physical(t);
     let array: ArrayRef = match (p, encoding) {
@@ -637,50 +718,7 @@ pub fn decode(
             }
             bytes_array(t, offsets, data.to_vec(), nulls, what)?
         }
-        (Physical::Bytes, Encoding::Dictionary) => {
-            let d = c.u32()? as usize;
-            if d > MAX_DICTIONARY.max(n) {
-                return Err(corrupt(format!(
-                    "{what}: dictionary of {d} entries for {n} rows"
-                )));
-            }
-            let mut lens = Vec::with_capacity(d);
-            for _ in 0..d {
-                lens.push(c.u32()? as usize);
-            }
-            let entries = c.take(lens.iter().sum())?;
-            let width = c.u8()?;
-            if width > 32 {
-                return Err(corrupt(format!(
-                    "{what}: dictionary index width {width} over 32"
-                )));
-            }
-            let indices = bits::unpack_map(c.take(bits::packed_len(n, width))?, n, width, |v| {
-                v as usize
-            });
-            let mut words = Vec::with_capacity(d);
-            let mut at = 0;
-            for len in &lens {
-                words.push(&entries[at..at + len]);
-                at += len;
-            }
-            let mean = entries.len() / d.max(1);
-            let mut data = Vec::with_capacity(n.saturating_mul(mean).min(1 << 30));
-            let mut offsets = Vec::with_capacity(n + 1);
-            offsets.push(0i32);
-            for (row, &id) in indices.iter().enumerate() {
-                let null = nulls.as_ref().is_some_and(|nb| nb.is_null(row));
-                if !null {
-                    let word = words.get(id).ok_or_else(|| {
-                        corrupt(format!("{what}: dictionary index {id} out of {d} entries"))
-                    })?;
-                    data.extend_from_slice(word);
-                }
-                // Over 2 GiB is refused by `bytes_array` before the offsets are used.
-                offsets.push(data.len() as i32);
-            }
-            bytes_array(t, offsets, data, nulls, what)?
-        }
+        (Physical::Bytes, Encoding::Dictionary) => decode_dictionary(&mut c, t, n, nulls, None)?,
         (_, e) => {
             return Err(corrupt(format!(
                 "{what}: encoding {e:?} is not valid for type {t}"
@@ -689,6 +727,69 @@ pub fn decode(
     };
     c.finish()?;
     Ok(array)
+}
+
+/// The values section of a dictionary chunk: all `n` rows, or the rows at
+/// `rows` (then `nulls` are the selected rows' validity).
+fn decode_dictionary(
+    c: &mut Cursor<'_>,
+    t: &DataType,
+    n: usize,
+    nulls: Option<NullBuffer>,
+    rows: Option<&[u32]>,
+) -> Result<ArrayRef> {
+    let what = c.what;
+    let d = c.u32()? as usize;
+    if d > MAX_DICTIONARY.max(n) {
+        return Err(corrupt(format!(
+            "{what}: dictionary of {d} entries for {n} rows"
+        )));
+    }
+    let mut lens = Vec::with_capacity(d);
+    for _ in 0..d {
+        lens.push(c.u32()? as usize);
+    }
+    let entries = c.take(lens.iter().sum())?;
+    let width = c.u8()?;
+    if width > 32 {
+        return Err(corrupt(format!(
+            "{what}: dictionary index width {width} over 32"
+        )));
+    }
+    let indices = bits::unpack_map(c.take(bits::packed_len(n, width))?, n, width, |v| {
+        v as usize
+    });
+    let mut words = Vec::with_capacity(d);
+    let mut at = 0;
+    for len in &lens {
+        words.push(&entries[at..at + len]);
+        at += len;
+    }
+    let k = rows.map_or(n, <[u32]>::len);
+    let mean = entries.len() / d.max(1);
+    let mut data = Vec::with_capacity(k.saturating_mul(mean).min(1 << 30));
+    let mut offsets = Vec::with_capacity(k + 1);
+    offsets.push(0i32);
+    let mut push = |out: usize, row: usize| -> Result<()> {
+        if nulls.as_ref().is_none_or(|nb| nb.is_valid(out)) {
+            let id = indices[row];
+            let word = words.get(id).ok_or_else(|| {
+                corrupt(format!("{what}: dictionary index {id} out of {d} entries"))
+            })?;
+            data.extend_from_slice(word);
+        }
+        // Over 2 GiB is refused by `bytes_array` before the offsets are used.
+        offsets.push(data.len() as i32);
+        Ok(())
+    };
+    match rows {
+        None => (0..n).try_for_each(|row| push(row, row))?,
+        Some(rows) => rows
+            .iter()
+            .enumerate()
+            .try_for_each(|(out, &row)| push(out, row as usize))?,
+    }
+    bytes_array(t, offsets, data, nulls, what)
 }
 
 fn decode_runs(c: &mut Cursor<'_>, n: usize, width: usize, what: &str) -> Result<Vec<u8>> {

@@ -254,6 +254,28 @@ impl<S: Source> NcfReader<S> {
         index: usize,
         projection: Option<&[usize]>,
     ) -> Result<RecordBatch> {
+        self.read(index, projection, None)
+    }
+
+    /// Reads only the rows at `rows` (ascending positions within the group)
+    /// of row group `index`, only the `projection` columns if given. Cheaper
+    /// than reading the group and filtering it: plain values are gathered and
+    /// dictionary text is built for the selected rows only.
+    pub fn read_rows(
+        &self,
+        index: usize,
+        projection: Option<&[usize]>,
+        rows: &[u32],
+    ) -> Result<RecordBatch> {
+        self.read(index, projection, Some(rows))
+    }
+
+    fn read(
+        &self,
+        index: usize,
+        projection: Option<&[usize]>,
+        rows: Option<&[u32]>,
+    ) -> Result<RecordBatch> {
         let group = self
             .meta
             .footer
@@ -271,17 +293,31 @@ impl<S: Source> NcfReader<S> {
             return Err(NcfError::Invalid(format!("no column {bad}")));
         }
         let n = group.num_rows as usize;
+        if let Some(rows) = rows
+            && rows.iter().any(|&r| r as usize >= n)
+        {
+            return Err(NcfError::Invalid(format!(
+                "row selection beyond the {n} rows of row group {index}"
+            )));
+        }
         let arrays = parallel::map(&columns, self.options.threads, |&c| {
-            self.read_chunk(index, c, n)
+            self.read_chunk(index, c, n, rows)
         })
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
         let schema = Arc::new(self.meta.schema.project(&columns)?);
-        let options = RecordBatchOptions::new().with_row_count(Some(n));
+        let rows_out = rows.map_or(n, <[u32]>::len);
+        let options = RecordBatchOptions::new().with_row_count(Some(rows_out));
         Ok(RecordBatch::try_new_with_options(schema, arrays, &options)?)
     }
 
-    fn read_chunk(&self, group: usize, column: usize, n: usize) -> Result<ArrayRef> {
+    fn read_chunk(
+        &self,
+        group: usize,
+        column: usize,
+        n: usize,
+        rows: Option<&[u32]>,
+    ) -> Result<ArrayRef> {
         let meta = &self.meta.footer.row_groups[group].columns[column];
         let field = self.meta.schema.field(column);
         let what = format!("row group {group}, column `{}`", field.name());
@@ -297,7 +333,7 @@ impl<S: Source> NcfReader<S> {
             meta.encoded_length as usize,
             &what,
         )?;
-        let array = decode(field.data_type(), n, meta.encoding, &encoded, &what)?;
+        let array = decode(field.data_type(), n, meta.encoding, &encoded, &what, rows)?;
         if !field.is_nullable() && array.null_count() > 0 {
             return Err(corrupt(format!("{what}: nulls in a non-nullable column")));
         }

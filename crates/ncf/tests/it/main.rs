@@ -179,6 +179,47 @@ fn every_type_round_trips_with_every_codec() {
 }
 
 #[test]
+fn selected_rows_equal_taking_them_from_the_whole_group() {
+    let bytes = write(
+        &[batch(1000, 4), batch(300, 5)],
+        WriteOptions {
+            row_group_rows: 650,
+            ..WriteOptions::default()
+        },
+    );
+    let r = NcfReader::new(bytes).unwrap();
+    let mut s = 9u64;
+    for g in 0..r.num_row_groups() {
+        let whole = r.read_row_group(g, None).unwrap();
+        let n = whole.num_rows() as u32;
+        for density in [0u64, 1, 10, 50, 100] {
+            let rows: Vec<u32> = (0..n)
+                .filter(|_| {
+                    s = s
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (s >> 33) % 100 < density
+                })
+                .collect();
+            let indices = arrow_array::UInt32Array::from(rows.clone());
+            let expected = arrow_select::take::take_record_batch(&whole, &indices).unwrap();
+            assert_eq!(
+                r.read_rows(g, None, &rows).unwrap(),
+                expected,
+                "group {g}, {density}%"
+            );
+            let projected = r.read_rows(g, Some(&[2, 0]), &rows).unwrap();
+            assert_eq!(projected.num_columns(), 2);
+            assert_eq!(projected.column(1), expected.column(0));
+        }
+        assert!(
+            r.read_rows(g, None, &[n]).is_err(),
+            "rows beyond the group are refused"
+        );
+    }
+}
+
+#[test]
 fn encodings_are_chosen_by_size() {
     let bytes = write(
         &[batch(5000, 9)],

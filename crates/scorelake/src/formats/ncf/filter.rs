@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::Schema;
 use datafusion::common::ScalarValue;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::Operator;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::{
@@ -45,6 +46,33 @@ pub fn to_predicate(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Option<Pre
         });
     }
     None
+}
+
+/// Whether `expr` is built only from file columns, literals, comparisons,
+/// `AND`/`OR`, `IN` lists and null tests: deterministic, cheap, and safe to
+/// evaluate in the scan ahead of the engine's own filter.
+pub fn is_simple(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> bool {
+    let mut simple = true;
+    let _ = expr.apply(|e| {
+        let e = e.as_ref();
+        let ok = if let Some(b) = e.downcast_ref::<BinaryExpr>() {
+            matches!(b.op(), Operator::And | Operator::Or) || comparison(*b.op()).is_some()
+        } else if let Some(c) = e.downcast_ref::<Column>() {
+            schema.field_with_name(c.name()).is_ok()
+        } else {
+            e.downcast_ref::<Literal>().is_some()
+                || e.downcast_ref::<InListExpr>().is_some()
+                || e.downcast_ref::<IsNullExpr>().is_some()
+                || e.downcast_ref::<IsNotNullExpr>().is_some()
+        };
+        simple &= ok;
+        Ok(if ok {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
+    });
+    simple
 }
 
 fn binary(b: &BinaryExpr, schema: &Schema) -> Option<Predicate> {
@@ -216,6 +244,26 @@ mod tests {
                 Value::Int(1)
             )]))
         );
+    }
+
+    #[test]
+    fn only_plain_column_literal_logic_is_simple() {
+        let s = schema();
+        let dpd = col("dpd", &s).unwrap();
+        let simple = bin(
+            bin(Arc::clone(&dpd), Operator::GtEq, lit(90i32)),
+            Operator::Or,
+            is_null(col("region", &s).unwrap()).unwrap(),
+        );
+        assert!(is_simple(&simple, &s));
+        let arithmetic = bin(
+            bin(Arc::clone(&dpd), Operator::Plus, lit(1i32)),
+            Operator::Gt,
+            lit(90i32),
+        );
+        assert!(!is_simple(&arithmetic, &s));
+        let nested = bin(simple, Operator::And, arithmetic);
+        assert!(!is_simple(&nested, &s));
     }
 
     #[test]

@@ -5,9 +5,10 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use datafusion::arrow::array::{Array, BooleanArray};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
@@ -19,7 +20,9 @@ use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::projection::ProjectionExprs;
-use datafusion::physical_expr::utils::conjunction;
+use datafusion::physical_expr::utils::{
+    collect_columns, conjunction, reassign_expr_columns, split_conjunction,
+};
 use datafusion::physical_plan::DisplayFormatType;
 use datafusion::physical_plan::filter_pushdown::{FilterPushdownPropagation, PushedDown};
 use datafusion::physical_plan::metrics::{Count, ExecutionPlanMetricsSet, MetricBuilder};
@@ -28,7 +31,7 @@ use ncf::{FileMetadata, NcfReader, Predicate, ReadOptions, footer_span};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use super::filter::to_predicate;
+use super::filter::{is_simple, to_predicate};
 
 /// Bytes read speculatively from the end of a file: usually trailer and footer in one request.
 const TAIL_GUESS: u64 = 64 * 1024;
@@ -77,10 +80,12 @@ impl FileSource for NcfSource {
             store: object_store,
             columns,
             predicate: self.predicate().map(Arc::new),
+            filter: self.filter.clone(),
             batch_size: self.batch_size,
             metrics: ScanMetrics {
                 row_groups_matched: metric("row_groups_matched"),
                 row_groups_pruned: metric("row_groups_pruned_statistics"),
+                row_groups_pruned_by_filter: metric("row_groups_pruned_by_filter"),
                 bytes_scanned: metric("bytes_scanned"),
             },
         });
@@ -137,9 +142,12 @@ impl FileSource for NcfSource {
         _config: &ConfigOptions,
     ) -> Result<FilterPushdownPropagation<Arc<dyn FileSource>>> {
         let file_schema = self.table_schema.file_schema();
+        // Kept: the parts of the filters that statistics can use and that are
+        // plain enough to evaluate early (see `LateFilter`).
         let useful: Vec<_> = filters
             .iter()
-            .filter(|f| to_predicate(f, file_schema).is_some())
+            .flat_map(split_conjunction)
+            .filter(|f| is_simple(f, file_schema) && to_predicate(f, file_schema).is_some())
             .cloned()
             .collect();
         let result = FilterPushdownPropagation::with_parent_pushdown_result(vec![
@@ -188,6 +196,7 @@ impl FileSource for NcfSource {
 struct ScanMetrics {
     row_groups_matched: Count,
     row_groups_pruned: Count,
+    row_groups_pruned_by_filter: Count,
     bytes_scanned: Count,
 }
 
@@ -197,6 +206,8 @@ struct NcfOpener {
     /// The table's file columns this scan reads, in output order.
     columns: SchemaRef,
     predicate: Option<Arc<Predicate>>,
+    /// The pushed-down filters, evaluated on their columns first.
+    filter: Option<Arc<dyn PhysicalExpr>>,
     batch_size: usize,
     metrics: ScanMetrics,
 }
@@ -206,6 +217,7 @@ impl FileOpener for NcfOpener {
         let store = Arc::clone(&self.store);
         let columns = Arc::clone(&self.columns);
         let predicate = self.predicate.clone();
+        let filter = self.filter.clone();
         let batch_size = self.batch_size.max(1);
         let metrics = self.metrics.clone();
         Ok(Box::pin(async move {
@@ -232,14 +244,19 @@ impl FileOpener for NcfOpener {
             metrics.row_groups_pruned.add(in_range.len() - groups.len());
             metrics.row_groups_matched.add(groups.len());
             let plan = ColumnPlan::new(&meta, &columns)?;
+            let late = filter
+                .as_ref()
+                .and_then(|f| LateFilter::new(f, &meta, &columns, &location))
+                .map(Arc::new);
             let stream = futures::stream::iter(groups)
                 .map(move |g| {
-                    let (store, meta, location, plan, metrics) = (
+                    let (store, meta, location, plan, metrics, late) = (
                         Arc::clone(&store),
                         Arc::clone(&meta),
                         location.clone(),
                         plan.clone(),
                         metrics.clone(),
+                        late.clone(),
                     );
                     async move {
                         let ranges: Vec<Range<u64>> = plan
@@ -259,13 +276,27 @@ impl FileOpener for NcfOpener {
                             pieces: ranges.iter().map(|r| r.start).zip(bytes).collect(),
                         };
                         let reader = NcfReader::with_metadata(source, meta, single_thread());
-                        let batch = reader
-                            .read_row_group(g, Some(&plan.physical))
-                            .map_err(|e| named(&location, e))?;
-                        plan.to_table(batch)
+                        let rows = match &late {
+                            Some(late) => match late.select(&reader, g)? {
+                                Selection::None => {
+                                    metrics.row_groups_pruned_by_filter.add(1);
+                                    return Ok(None);
+                                }
+                                Selection::Rows(rows) => Some(rows),
+                                Selection::Most => None,
+                            },
+                            None => None,
+                        };
+                        let batch = match &rows {
+                            Some(rows) => reader.read_rows(g, Some(&plan.physical), rows),
+                            None => reader.read_row_group(g, Some(&plan.physical)),
+                        }
+                        .map_err(|e| named(&location, e))?;
+                        plan.to_table(batch).map(Some)
                     }
                 })
                 .buffered(2)
+                .try_filter_map(|batch| async move { Ok(batch) })
                 .map_ok(move |batch| {
                     let n = batch.num_rows();
                     let slices: Vec<Result<RecordBatch>> = (0..n)
@@ -277,6 +308,82 @@ impl FileOpener for NcfOpener {
                 .try_flatten();
             Ok(stream.boxed())
         }))
+    }
+}
+
+/// The scan's filters evaluated on their own columns before the other
+/// columns are decoded: groups without a matching row are skipped, and of
+/// groups where few rows match only those rows are materialised. The engine
+/// still applies the filters above the scan (rows are only ever dropped when
+/// they fail them).
+struct LateFilter {
+    expr: Arc<dyn PhysicalExpr>,
+    /// Physical columns the filter reads.
+    columns: Vec<usize>,
+    location: Path,
+}
+
+enum Selection {
+    /// No row matches.
+    None,
+    /// Few rows match: these.
+    Rows(Vec<u32>),
+    /// Enough rows match that reading the group whole is cheaper.
+    Most,
+}
+
+impl LateFilter {
+    /// `None` when the filter reads a column this scan does not decode.
+    fn new(
+        filter: &Arc<dyn PhysicalExpr>,
+        meta: &FileMetadata,
+        scanned: &SchemaRef,
+        location: &Path,
+    ) -> Option<Self> {
+        let schema = meta.schema();
+        let mut columns: Vec<usize> = collect_columns(filter)
+            .iter()
+            .map(|c| {
+                scanned.field_with_name(c.name()).ok()?;
+                schema.index_of(c.name()).ok()
+            })
+            .collect::<Option<_>>()?;
+        columns.sort_unstable();
+        let projected = Schema::new(
+            columns
+                .iter()
+                .map(|&c| schema.field(c).clone())
+                .collect::<Vec<_>>(),
+        );
+        let expr = reassign_expr_columns(Arc::clone(filter), &projected).ok()?;
+        Some(LateFilter {
+            expr,
+            columns,
+            location: location.clone(),
+        })
+    }
+
+    fn select<S: ncf::Source>(&self, reader: &NcfReader<S>, group: usize) -> Result<Selection> {
+        let batch = reader
+            .read_row_group(group, Some(&self.columns))
+            .map_err(|e| named(&self.location, e))?;
+        let n = batch.num_rows();
+        let mask = self.expr.evaluate(&batch)?.into_array(n)?;
+        let Some(mask) = mask.as_any().downcast_ref::<BooleanArray>() else {
+            return Ok(Selection::Most);
+        };
+        let matching = mask.true_count();
+        Ok(if matching == 0 {
+            Selection::None
+        } else if matching <= n / 2 {
+            let rows = (0..n)
+                .filter(|&i| mask.is_valid(i) && mask.value(i))
+                .map(|i| i as u32)
+                .collect();
+            Selection::Rows(rows)
+        } else {
+            Selection::Most
+        })
     }
 }
 
