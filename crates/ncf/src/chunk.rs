@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use crate::bits;
+use crate::distinct;
 use crate::error::{NcfError, Result, corrupt};
 use crate::footer::{Encoding, Stats};
 
@@ -135,6 +136,7 @@ pub fn encode(array: &ArrayRef) -> Encoded {
             if let (Some(min), Some(max)) = (set.iter().min(), set.iter().max()) {
                 stats.min = Some(B64.encode([u8::from(*min)]));
                 stats.max = Some(B64.encode([u8::from(*max)]));
+                stats.distinct_count = Some(1 + u64::from(min != max));
             }
             let runs = runs(&values);
             if 4 + runs.len() * 5 < n.div_ceil(8) {
@@ -160,8 +162,27 @@ pub fn encode(array: &ArrayRef) -> Encoded {
             };
             fixed_stats(p, &raw, ints.as_deref(), array.nulls(), &mut stats);
             match ints {
-                Some(values) => encode_int(&raw, width, &values, array.nulls(), &mut out),
+                Some(values) => {
+                    encode_int(&raw, width, &values, array.nulls(), &mut stats, &mut out)
+                }
                 None => {
+                    let mut sketch = distinct::Sketch::new();
+                    let mut live = 0;
+                    for (i, v) in raw.chunks_exact(width).enumerate() {
+                        if valid(i) {
+                            let mut key = [0u8; 8];
+                            let low = width.min(8);
+                            key[..low].copy_from_slice(&v[..low]);
+                            let mut key = u64::from_le_bytes(key);
+                            if width == 16 {
+                                let high: [u8; 8] = v[8..16].try_into().unwrap_or([0; 8]);
+                                key ^= distinct::mix(u64::from_le_bytes(high));
+                            }
+                            sketch.add(key);
+                            live += 1;
+                        }
+                    }
+                    stats.distinct_estimate = Some(sketch.estimate(live));
                     out.extend_from_slice(&raw);
                     Encoding::Plain
                 }
@@ -354,6 +375,7 @@ fn encode_int(
     width: usize,
     values: &[i64],
     nulls: Option<&NullBuffer>,
+    stats: &mut Stats,
     out: &mut Vec<u8>,
 ) -> Encoding {
     let n = values.len();
@@ -370,6 +392,10 @@ fn encode_int(
         }
     };
     let spread = (i128::from(top) - i128::from(reference)) as u64;
+    match distinct::of_ints(values, valid, reference, spread) {
+        (count, true) => stats.distinct_count = Some(count),
+        (estimate, false) => stats.distinct_estimate = Some(estimate),
+    }
     let bit_width = bits::width_of(spread);
     let packed_size = 9 + bits::packed_len(n, bit_width);
     let run_list = runs(values);
@@ -462,6 +488,18 @@ fn encode_bytes(
     {
         stats.min = Some(B64.encode(min));
         stats.max = Some(B64.encode(max));
+    }
+    if !dictionary {
+        let mut sketch = distinct::Sketch::new();
+        let mut live = 0;
+        for v in (0..n).filter(|&i| valid(i)).map(|i| values[i]) {
+            let mut h = FxHasher::default();
+            h.write(v);
+            h.write_usize(v.len());
+            sketch.add(h.finish());
+            live += 1;
+        }
+        stats.distinct_estimate = Some(sketch.estimate(live));
     }
     if dictionary {
         stats.distinct_count = Some(dict.len() as u64);

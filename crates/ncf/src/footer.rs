@@ -142,6 +142,10 @@ pub struct Stats {
     /// Exact number of distinct non-null values, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distinct_count: Option<u64>,
+    /// Estimated number of distinct non-null values (HyperLogLog), when the
+    /// exact number is not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinct_estimate: Option<u64>,
 }
 
 /// How values are laid out in a chunk.

@@ -10,6 +10,7 @@
 mod bits;
 mod chunk;
 mod compress;
+mod distinct;
 mod error;
 pub mod footer;
 mod parallel;

@@ -64,7 +64,11 @@ pub fn inspect(path: &Path, json: bool) -> Result<()> {
                 chunk.stored_length,
                 chunk.encoded_length,
                 s.null_count.map_or("?".into(), |n| n.to_string()),
-                s.distinct_count.map_or("?".into(), |n| n.to_string()),
+                match (s.distinct_count, s.distinct_estimate) {
+                    (Some(n), _) => n.to_string(),
+                    (None, Some(n)) => format!("~{n}"),
+                    (None, None) => "?".into(),
+                },
                 bound(&s.min),
                 bound(&s.max),
             );

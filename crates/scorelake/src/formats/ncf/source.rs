@@ -133,9 +133,10 @@ impl FileSource for NcfSource {
         }
     }
 
-    /// Filters are used to skip row groups by their statistics; the rows of
-    /// the groups read are still filtered above the scan, so every filter is
-    /// reported as not pushed down.
+    /// Filters skip row groups by their statistics, and their simple parts
+    /// are evaluated on their own columns before the rest is decoded (see
+    /// `LateFilter`); the engine still filters the rows above the scan, so
+    /// every filter is reported as not pushed down.
     fn try_pushdown_filters(
         &self,
         filters: Vec<Arc<dyn PhysicalExpr>>,
