@@ -653,3 +653,23 @@ fn the_shipped_panel_semantics_name_real_columns() {
         assert!(schema.field_with_name(name).is_ok(), "{name}");
     }
 }
+
+#[tokio::test]
+async fn an_empty_result_is_an_empty_ncf_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let out = dir.path().join("none.ncf");
+    let df = sample::dataframe(&session, &spec(10), None)
+        .unwrap()
+        .filter(scorelake::datafusion::prelude::lit(false))
+        .unwrap();
+    assert_eq!(write_to(&session, df, &out).await.rows, 0);
+    let back = read_from(&session, &out).await;
+    assert_eq!(
+        back.schema().fields().len(),
+        sample::schema().fields().len()
+    );
+    assert_eq!(back.count().await.unwrap(), 0);
+    let r = ncf::NcfReader::new(std::fs::File::open(&out).unwrap()).unwrap();
+    assert_eq!(r.footer().num_rows, 0);
+}
