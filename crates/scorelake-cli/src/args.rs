@@ -85,11 +85,11 @@ pub enum Command {
 pub enum NcfCommand {
     /// Print schema, semantic metadata, row groups, encodings and statistics, and verify every checksum.
     #[command(
-        after_help = "Examples:\n  scorelake ncf inspect panel.ncf\n  scorelake ncf inspect panel.ncf --json"
+        after_help = "Examples:\n  scorelake ncf inspect panel.ncf\n  scorelake ncf inspect panel.ncf --json\n  scorelake ncf inspect s3://lake/panel/part-0.ncf"
     )]
     Inspect {
-        /// A local NCF file.
-        file: PathBuf,
+        /// An NCF file: a local path, or an s3:// URL (fetched whole).
+        file: String,
         /// Print the footer as JSON.
         #[arg(long)]
         json: bool,

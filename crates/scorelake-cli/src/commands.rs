@@ -48,12 +48,28 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Config(cmd) = &cli.command {
         return config_command(&config, cmd);
     }
-    if let Command::Ncf(NcfCommand::Inspect { file, json }) = &cli.command {
-        crate::inspect::inspect(file, *json)?;
-        return Ok(ExitCode::SUCCESS);
-    }
+    let remote_inspect = match &cli.command {
+        Command::Ncf(NcfCommand::Inspect { file, json }) => {
+            let location = io::Location::parse(file)?;
+            match location.local_path() {
+                Some(path) => {
+                    let opened = std::fs::File::open(&path)
+                        .with_context(|| format!("cannot open {}", path.display()))?;
+                    crate::inspect::inspect(file, opened, *json)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+                None => Some((file.clone(), *json)),
+            }
+        }
+        _ => None,
+    };
     let progress = Progress::new(config.observability.progress);
     let session = Session::new(config).context("cannot start the engine")?;
+    if let Some((url, json)) = remote_inspect {
+        let bytes = io::fetch(&session, &url).await?;
+        crate::inspect::inspect(&url, bytes, json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     Session::set_global(session.clone());
     match cli.command {
         Command::Demo(args) => demo(&session, progress, args).await,

@@ -1,20 +1,17 @@
 //! `scorelake ncf inspect`: what an NCF file holds, with every checksum verified.
 
-use std::path::Path;
-
 use anyhow::{Context, Result};
-use ncf::NcfReader;
+use ncf::{NcfReader, Source};
 
-/// Prints the file's schema, semantic metadata, row groups, encodings and
-/// statistics, after reading every chunk (which verifies its checksum).
-pub fn inspect(path: &Path, json: bool) -> Result<()> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let reader = NcfReader::new(file).with_context(|| format!("{}", path.display()))?;
+/// Prints the schema, semantic metadata, row groups, encodings and
+/// statistics of the NCF file `name` held in `source`, after reading every
+/// chunk (which verifies its checksum).
+pub fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
+    let reader = NcfReader::new(source).with_context(|| name.to_string())?;
     for g in 0..reader.num_row_groups() {
         reader
             .read_row_group(g, None)
-            .with_context(|| format!("{}", path.display()))?;
+            .with_context(|| name.to_string())?;
     }
     let footer = reader.footer();
     if json {
@@ -23,7 +20,7 @@ pub fn inspect(path: &Path, json: bool) -> Result<()> {
     }
     println!(
         "{}: NCF version {}, {} rows, {} row groups, written by {}",
-        path.display(),
+        name,
         footer.format_version,
         footer.num_rows,
         footer.row_groups.len(),

@@ -48,6 +48,22 @@ pub async fn convert(
     write(session, df, output, write_options).await
 }
 
+/// The whole object at `location` (one file, local or on S3) in memory.
+pub async fn fetch(session: &Session, location: &str) -> Result<Vec<u8>> {
+    use object_store::ObjectStoreExt;
+    let loc = Location::parse(location)?;
+    let store = session.object_store(&loc.store_url())?;
+    let got = store
+        .get(&loc.object_path())
+        .await
+        .map_err(|e| store_error(location, e, false))?;
+    let bytes = got
+        .bytes()
+        .await
+        .map_err(|e| store_error(location, e, false))?;
+    Ok(bytes.to_vec())
+}
+
 /// Total size in bytes of the table files at `location` (hidden files excluded).
 pub async fn total_bytes(session: &Session, location: &str) -> Result<u64> {
     let loc = Location::parse(location)?;

@@ -623,6 +623,10 @@ async fn ncf_on_s3_reads_writes_and_queries() {
     let df = sample::dataframe(&session, &spec, None).unwrap();
     let written = io::write(&session, df, &url, &options).await.unwrap();
     assert!(written.bytes > 0);
+    let bytes = io::fetch(&session, &url).await.unwrap();
+    assert_eq!(bytes.len() as u64, written.bytes);
+    let r = ncf::NcfReader::new(bytes).unwrap();
+    assert_eq!(r.footer().num_rows, written.rows);
     let back = io::read(&session, &url, &ReadOptions::default())
         .await
         .unwrap();
