@@ -345,8 +345,11 @@ impl LateFilter {
         let mut columns: Vec<usize> = collect_columns(filter)
             .iter()
             .map(|c| {
-                scanned.field_with_name(c.name()).ok()?;
-                schema.index_of(c.name()).ok()
+                // The file must hold the column with the table's type (a
+                // merged schema may differ) for the filter to apply as typed.
+                let wanted = scanned.field_with_name(c.name()).ok()?;
+                let index = schema.index_of(c.name()).ok()?;
+                (schema.field(index).data_type() == wanted.data_type()).then_some(index)
             })
             .collect::<Option<_>>()?;
         columns.sort_unstable();
