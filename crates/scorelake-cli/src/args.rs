@@ -173,6 +173,9 @@ pub struct ReadArgs {
     /// Read a directory whose files have different (compatible) schemas as their union.
     #[arg(long)]
     pub merge_schema: bool,
+    /// Keep the input's row order (files in path order, one partition; slower).
+    #[arg(long)]
+    pub preserve_order: bool,
     /// CSV input: field delimiter (io.csv_delimiter).
     #[arg(long, value_name = "CHAR")]
     pub csv_delimiter: Option<char>,

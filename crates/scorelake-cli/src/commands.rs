@@ -365,6 +365,7 @@ fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
     Ok(ReadOptions {
         format: args.from.map(format),
         merge_schema: args.merge_schema,
+        preserve_order: args.preserve_order,
         csv: CsvReadOptions {
             delimiter,
             has_header: args.no_header.then_some(false),

@@ -29,6 +29,10 @@ pub struct ReadOptions {
     pub csv: CsvReadOptions,
     /// Accept files with different (compatible) schemas and read their union.
     pub merge_schema: bool,
+    /// Read files (in path order) and their rows in order, on one partition:
+    /// a conversion keeps a sorted input sorted (so statistics prune well),
+    /// at the cost of parallelism.
+    pub preserve_order: bool,
 }
 
 /// CSV reading settings; `None` takes `io.csv_*` from the config.
@@ -85,7 +89,7 @@ pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> R
         partitions = listing.partitions.len(),
         "opening table"
     );
-    let ctx = scan_context(session, &listing);
+    let ctx = scan_context(session, &listing, options.preserve_order);
     let schema = file_schema(&ctx, &store, &loc, &listing, &file_format, options).await?;
     let schema = match format {
         Format::Csv => with_column_types(&loc, schema, &options.csv.column_types)?,
@@ -131,12 +135,16 @@ pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> R
 
 /// A context for this scan: the session's, with more partitions when
 /// `io.scan_partition_bytes` asks for smaller scan splits than the engine's
-/// parallelism gives.
-fn scan_context(session: &Session, listing: &Listing) -> SessionContext {
+/// parallelism gives, or with one when the order must be kept.
+fn scan_context(session: &Session, listing: &Listing, preserve_order: bool) -> SessionContext {
     let split = session.config().io.scan_partition_bytes.0.max(1);
     let parts = listing.total_bytes().div_ceil(split) as usize;
     let mut state = session.ctx().state();
-    if parts > state.config().target_partitions() {
+    if preserve_order {
+        let options = state.config_mut().options_mut();
+        options.execution.target_partitions = 1;
+        options.optimizer.repartition_file_scans = false;
+    } else if parts > state.config().target_partitions() {
         let options = state.config_mut().options_mut();
         options.execution.target_partitions = parts;
         options.optimizer.repartition_file_min_size = options

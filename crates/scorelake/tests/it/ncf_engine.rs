@@ -677,3 +677,79 @@ async fn an_empty_result_is_an_empty_ncf_table() {
     let r = ncf::NcfReader::new(std::fs::File::open(&out).unwrap()).unwrap();
     assert_eq!(r.footer().num_rows, 0);
 }
+
+#[tokio::test]
+async fn preserve_order_keeps_a_sorted_input_sorted_for_pruning() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ConfigBuilder::new()
+        .set("io.row_group_size", "1000", "test")
+        .unwrap()
+        .set("io.ncf_row_group_rows", "1000", "test")
+        .unwrap()
+        .set("engine.target_partitions", "4", "test")
+        .unwrap()
+        // Small scan splits: without preserve_order the file is read in pieces in parallel.
+        .set("io.scan_partition_bytes", "20000", "test")
+        .unwrap()
+        .build()
+        .unwrap();
+    let session = Session::new(config).unwrap();
+    let pq = dir.path().join("sorted.parquet");
+    write_to(
+        &session,
+        sample::dataframe(&session, &spec(800), None).unwrap(),
+        &pq,
+    )
+    .await;
+    let ordered = ReadOptions {
+        preserve_order: true,
+        ..ReadOptions::default()
+    };
+    // The default read splits the file across partitions (whose batches a
+    // write interleaves); preserve_order reads it on one.
+    let partitions = |options: ReadOptions| {
+        let session = session.clone();
+        let pq = pq.clone();
+        async move {
+            let df = io::read(&session, path(&pq), &options).await.unwrap();
+            let plan = df.create_physical_plan().await.unwrap();
+            plan.properties().output_partitioning().partition_count()
+        }
+    };
+    assert!(partitions(ReadOptions::default()).await > 1);
+    assert_eq!(partitions(ordered.clone()).await, 1);
+    let nc = dir.path().join("sorted.ncf");
+    io::convert(
+        &session,
+        path(&pq),
+        path(&nc),
+        &ordered,
+        &WriteOptions::default(),
+    )
+    .await
+    .unwrap();
+    let r = ncf::NcfReader::new(std::fs::File::open(&nc).unwrap()).unwrap();
+    let id = r.schema().index_of("customer_id").unwrap();
+    let t = r.schema().field(id).data_type().clone();
+    let bounds: Vec<(ncf::Value, ncf::Value)> = r
+        .footer()
+        .row_groups
+        .iter()
+        .map(|g| {
+            let s = &g.columns[id].stats;
+            (
+                ncf::stat_value(&t, s.min.as_ref().unwrap()).unwrap(),
+                ncf::stat_value(&t, s.max.as_ref().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    assert!(bounds.len() > 5);
+    let int = |v: &ncf::Value| match v {
+        ncf::Value::Int(i) => *i,
+        other => panic!("{other:?}"),
+    };
+    for pair in bounds.windows(2) {
+        // Consecutive groups hold consecutive, non-overlapping key ranges.
+        assert!(int(&pair[0].1) <= int(&pair[1].0), "{pair:?}");
+    }
+}
