@@ -342,7 +342,8 @@ fn fixed_stats(
             if (0..n).any(|i| f[i].is_nan() && nulls.is_none_or(|nb| nb.is_valid(i))) {
                 return;
             }
-            min_max_index(n, nulls, |a, b| f[a] < f[b])
+            // Total order: -0.0 is below 0.0, as the engine's min and max see it.
+            min_max_index(n, nulls, |a, b| f[a].total_cmp(&f[b]).is_lt())
         }
         (Physical::Decimal, None) => {
             let d: Vec<i128> = raw

@@ -25,6 +25,7 @@ mod filter;
 mod semantics;
 mod sink;
 mod source;
+mod stats;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -239,23 +240,13 @@ impl FileFormat for NcfFormat {
         let column_statistics = table_schema
             .fields()
             .iter()
-            .map(|f| {
-                let Ok(c) = file_schema.index_of(f.name()) else {
-                    return ColumnStatistics {
-                        null_count: Precision::Exact(footer.num_rows as usize),
-                        ..ColumnStatistics::new_unknown()
-                    };
-                };
-                // Statistics are checked against the row counts: a count no
-                // row group can hold leaves the column's nulls unknown.
-                let nulls = footer.row_groups.iter().try_fold(0u64, |total, g| {
-                    let n = g.columns[c].stats.null_count?;
-                    (n <= g.num_rows).then(|| total + n)
-                });
-                ColumnStatistics {
-                    null_count: nulls.map_or(Precision::Absent, |n| Precision::Exact(n as usize)),
+            .map(|f| match file_schema.index_of(f.name()) {
+                Ok(c) => stats::column(footer, c, file_schema.field(c).data_type(), f),
+                // A column the file lacks (merged schema) is null in every row.
+                Err(_) => ColumnStatistics {
+                    null_count: Precision::Exact(footer.num_rows as usize),
                     ..ColumnStatistics::new_unknown()
-                }
+                },
             })
             .collect();
         Ok(Statistics {
