@@ -460,9 +460,18 @@ fn encode_bytes(
     let mut ids: HashMap<&[u8], u32, BuildHasherDefault<FxHasher>> = HashMap::default();
     let mut dict: Vec<&[u8]> = Vec::new();
     let mut indices = Vec::with_capacity(n);
+    // Panels repeat a value over consecutive rows (one customer's months):
+    // the previous row's id is reused without hashing.
+    let mut previous: Option<(&[u8], u32)> = None;
     for (i, &v) in values.iter().enumerate() {
         if !valid(i) {
             indices.push(0);
+            continue;
+        }
+        if let Some((last, id)) = previous
+            && last == v
+        {
+            indices.push(id);
             continue;
         }
         let next = dict.len() as u32;
@@ -471,6 +480,7 @@ fn encode_bytes(
             next
         });
         indices.push(id);
+        previous = Some((v, id));
         if dict.len() > MAX_DICTIONARY {
             break;
         }
