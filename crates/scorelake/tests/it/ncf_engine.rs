@@ -15,7 +15,9 @@ use scorelake::io::{self, ReadOptions, WriteMode, WriteOptions};
 use scorelake::sample::{self, SampleSpec};
 use scorelake::session::Session;
 
-use crate::support::{BUCKET, collect, read_from, session, shared_s3, sorted_rows, write_to};
+use crate::support::{
+    BUCKET, collect, read_from, sample_columns, session, shared_s3, sorted_rows, write_to,
+};
 
 fn small_groups(rows: usize, partitions: usize) -> Session {
     let config = ConfigBuilder::new()
@@ -421,16 +423,7 @@ async fn directories_partitions_and_merged_schemas() {
         .filter(|p| p.ends_with(".ncf"))
         .collect();
     assert!(files.len() > 3, "{files:?}");
-    let columns: Vec<String> = sample::schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let back = read_from(&session, &parts)
-        .await
-        .select_columns(&columns)
-        .unwrap();
+    let back = sample_columns(read_from(&session, &parts).await);
     assert_eq!(sorted_rows(&collect(back).await), expected);
 
     // Two files, the second with an extra column: refused, then merged.

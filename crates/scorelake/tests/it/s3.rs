@@ -10,7 +10,7 @@ use scorelake::io::{self, ReadOptions, WriteMode, WriteOptions};
 use scorelake::sample::{self, SampleSpec};
 use scorelake::session::Session;
 
-use crate::support::{BUCKET, Seaweed, collect, shared_s3, sorted_rows};
+use crate::support::{BUCKET, Seaweed, collect, sample_columns, shared_s3, sorted_rows};
 
 async fn keys_under(session: &Session, prefix: &str) -> Vec<String> {
     let store = session
@@ -71,13 +71,7 @@ async fn parquet_round_trip_and_directory_datasets() {
     let back = io::read(&session, &dir, &ReadOptions::default())
         .await
         .unwrap();
-    let columns: Vec<String> = sample::schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let back = back.select_columns(&columns).unwrap();
+    let back = sample_columns(back);
     assert_eq!(sorted_rows(&collect(back).await), expected);
 
     // Overwrite replaces the directory's content whole.

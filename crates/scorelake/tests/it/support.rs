@@ -38,6 +38,14 @@ pub async fn read_from(session: &Session, path: &Path) -> DataFrame {
         .unwrap()
 }
 
+/// `df` with the sample panel's columns only, in their order (drops the
+/// partition columns a partitioned dataset reads back with).
+pub fn sample_columns(df: DataFrame) -> DataFrame {
+    let schema = scorelake::sample::schema();
+    let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    df.select_columns(&columns).unwrap()
+}
+
 pub async fn collect(df: DataFrame) -> Vec<RecordBatch> {
     df.collect().await.unwrap()
 }
