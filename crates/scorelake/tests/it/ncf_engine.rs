@@ -786,3 +786,46 @@ async fn preserve_order_keeps_a_sorted_input_sorted_for_pruning() {
         assert!(int(&pair[0].1) <= int(&pair[1].0), "{pair:?}");
     }
 }
+
+#[tokio::test]
+async fn cached_footers_follow_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let out = dir.path().join("t.ncf");
+    let overwrite = WriteOptions {
+        mode: WriteMode::Overwrite,
+        ..WriteOptions::default()
+    };
+    let q = format!(
+        "SELECT count(*) AS n, max(customer_id) AS top FROM '{}'",
+        out.display()
+    );
+    for customers in [10, 25, 7] {
+        let df = sample::dataframe(&session, &spec(customers), None).unwrap();
+        let written = io::write(&session, df, path(&out), &overwrite)
+            .await
+            .unwrap();
+        // Planning and scanning share footers through the session's cache;
+        // each overwrite is a new version of the file and is read afresh.
+        let rows = sorted_rows(&sql(&session, &q).await);
+        assert_eq!(rows.len(), 1);
+        assert!(
+            rows[0].contains(&format!(" {} ", written.rows))
+                && rows[0].contains(&format!(" {customers} ")),
+            "{rows:?} after writing {} rows of {customers} customers",
+            written.rows
+        );
+        let scanned = format!(
+            "SELECT sum(balance) FROM '{}' WHERE customer_id > 0",
+            out.display()
+        );
+        sql(&session, &scanned).await;
+    }
+    // A file too short to be NCF is named, not a panic.
+    std::fs::write(&out, b"").unwrap();
+    let err = io::read(&session, path(&out), &ReadOptions::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("t.ncf") && err.contains("too short"), "{err}");
+}

@@ -215,13 +215,14 @@ impl FileFormat for NcfFormat {
 
     async fn infer_schema(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         store: &Arc<dyn ObjectStore>,
         objects: &[ObjectMeta],
     ) -> Result<SchemaRef> {
+        let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
         let mut schemas = Vec::with_capacity(objects.len());
         for object in objects {
-            let meta = source::load_metadata(store, &object.location, object.size).await?;
+            let meta = source::load_metadata(store, object, Some(&cache)).await?;
             schemas.push(meta.schema().as_ref().clone());
         }
         Ok(Arc::new(Schema::try_merge(schemas)?))
@@ -229,12 +230,13 @@ impl FileFormat for NcfFormat {
 
     async fn infer_stats(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         store: &Arc<dyn ObjectStore>,
         table_schema: SchemaRef,
         object: &ObjectMeta,
     ) -> Result<Statistics> {
-        let meta = source::load_metadata(store, &object.location, object.size).await?;
+        let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
+        let meta = source::load_metadata(store, object, Some(&cache)).await?;
         let footer = meta.footer();
         let file_schema = meta.schema();
         let column_statistics = table_schema
@@ -258,13 +260,15 @@ impl FileFormat for NcfFormat {
 
     async fn create_physical_plan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         conf: FileScanConfig,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let table_schema = TableSchema::builder(Arc::clone(conf.file_schema()))
             .with_table_partition_cols(conf.table_partition_cols().clone())
             .build();
-        let mut source: Arc<dyn FileSource> = Arc::new(NcfSource::new(table_schema));
+        let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
+        let mut source: Arc<dyn FileSource> =
+            Arc::new(NcfSource::new(table_schema).with_metadata_cache(cache));
         if let Some(projection) = conf.file_source.projection()
             && let Some(projected) = source.try_pushdown_projection(projection)?
         {

@@ -1,5 +1,6 @@
 //! Scanning NCF files in the engine: projection, statistics pruning, byte-range splits.
 
+use std::any::Any;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -11,13 +12,16 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{DataFusionError, Result};
+use datafusion::common::{DataFusionError, HashMap, Result};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
     FileOpenFuture, FileOpener, FileScanConfig, FileSource,
 };
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::table_schema::TableSchema;
+use datafusion::execution::cache::cache_manager::{
+    CachedFileMetadataEntry, FileMetadata as CachedFileMetadata, FileMetadataCache,
+};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::projection::ProjectionExprs;
 use datafusion::physical_expr::utils::{
@@ -29,7 +33,7 @@ use datafusion::physical_plan::metrics::{Count, ExecutionPlanMetricsSet, MetricB
 use futures::{StreamExt, TryStreamExt};
 use ncf::{FileMetadata, NcfReader, Predicate, ReadOptions, footer_span};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use super::filter::{is_simple, to_predicate};
 
@@ -40,6 +44,7 @@ const TAIL_GUESS: u64 = 64 * 1024;
 #[derive(Clone)]
 pub struct NcfSource {
     table_schema: TableSchema,
+    metadata_cache: Option<Arc<FileMetadataCache>>,
     projection: SplitProjection,
     filter: Option<Arc<dyn PhysicalExpr>>,
     batch_size: usize,
@@ -52,9 +57,18 @@ impl NcfSource {
         NcfSource {
             projection: SplitProjection::unprojected(&table_schema),
             table_schema,
+            metadata_cache: None,
             filter: None,
             batch_size: 8192,
             metrics: ExecutionPlanMetricsSet::new(),
+        }
+    }
+
+    /// The same scan, taking footers from (and putting them in) `cache`.
+    pub fn with_metadata_cache(self, cache: Arc<FileMetadataCache>) -> Self {
+        NcfSource {
+            metadata_cache: Some(cache),
+            ..self
         }
     }
 
@@ -78,6 +92,7 @@ impl FileSource for NcfSource {
             |name: &'static str| MetricBuilder::new(&self.metrics).counter(name, partition);
         let opener = Arc::new(NcfOpener {
             store: object_store,
+            metadata_cache: self.metadata_cache.clone(),
             columns,
             predicate: self.predicate().map(Arc::new),
             filter: self.filter.clone(),
@@ -204,6 +219,7 @@ struct ScanMetrics {
 /// Opens one NCF file (or the row groups of one byte range of it).
 struct NcfOpener {
     store: Arc<dyn ObjectStore>,
+    metadata_cache: Option<Arc<FileMetadataCache>>,
     /// The table's file columns this scan reads, in output order.
     columns: SchemaRef,
     predicate: Option<Arc<Predicate>>,
@@ -216,6 +232,7 @@ struct NcfOpener {
 impl FileOpener for NcfOpener {
     fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
         let store = Arc::clone(&self.store);
+        let cache = self.metadata_cache.clone();
         let columns = Arc::clone(&self.columns);
         let predicate = self.predicate.clone();
         let filter = self.filter.clone();
@@ -224,7 +241,7 @@ impl FileOpener for NcfOpener {
         Ok(Box::pin(async move {
             let location = file.object_meta.location.clone();
             let size = file.object_meta.size;
-            let meta = load_metadata(&store, &location, size).await?;
+            let meta = load_metadata(&store, &file.object_meta, cache.as_ref()).await?;
             let kept = meta
                 .prune(predicate.as_deref())
                 .map_err(|e| named(&location, e))?;
@@ -462,12 +479,44 @@ impl ColumnPlan {
     }
 }
 
-/// Reads and checks a file's footer with one or two range requests.
+/// A checked footer held in the engine's file metadata cache (shared with
+/// Parquet footers, bounded by DataFusion's metadata cache limit).
+struct CachedFooter {
+    meta: Arc<FileMetadata>,
+    /// Footer and trailer bytes: the size it stands for.
+    bytes: usize,
+}
+
+impl CachedFileMetadata for CachedFooter {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn memory_size(&self) -> usize {
+        self.bytes
+    }
+    fn extra_info(&self) -> HashMap<String, String> {
+        HashMap::new()
+    }
+}
+
+/// The checked footer of `object`: from `cache` when it holds one for this
+/// version of the file (same size, modification time and entity tag), else
+/// read with one or two range requests (and put in `cache`). Planning reads
+/// each footer for the schema and the statistics, and scanning once more.
 pub(super) async fn load_metadata(
     store: &Arc<dyn ObjectStore>,
-    location: &Path,
-    size: u64,
+    object: &ObjectMeta,
+    cache: Option<&Arc<FileMetadataCache>>,
 ) -> Result<Arc<FileMetadata>> {
+    let location = &object.location;
+    if let Some(entry) = cache.and_then(|c| c.get(location))
+        && entry.is_valid_for(object)
+        && entry.meta.e_tag == object.e_tag
+        && let Some(footer) = entry.file_metadata.as_any().downcast_ref::<CachedFooter>()
+    {
+        return Ok(Arc::clone(&footer.meta));
+    }
+    let size = object.size;
     let tail_len = size.min(TAIL_GUESS);
     let mut ranges = vec![0..size.min(4), size - tail_len..size];
     let mut bytes = store.get_ranges(location, &ranges).await?;
@@ -481,9 +530,20 @@ pub(super) async fn load_metadata(
         size,
         pieces: ranges.iter().map(|r| r.start).zip(bytes).collect(),
     };
-    let meta =
-        FileMetadata::load(&source, &ReadOptions::default()).map_err(|e| named(location, e))?;
-    Ok(Arc::new(meta))
+    let meta = Arc::new(
+        FileMetadata::load(&source, &ReadOptions::default()).map_err(|e| named(location, e))?,
+    );
+    if let Some(cache) = cache {
+        let footer = CachedFooter {
+            meta: Arc::clone(&meta),
+            bytes: span as usize,
+        };
+        cache.put(
+            location,
+            CachedFileMetadataEntry::new(object.clone(), Arc::new(footer)),
+        );
+    }
+    Ok(meta)
 }
 
 /// File bytes fetched before decoding: the pieces the reader will ask for.
