@@ -68,6 +68,11 @@ pub enum Command {
         after_help = "Examples:\n  scorelake convert panel.csv panel.parquet --compression zstd:3\n  scorelake convert panel.parquet s3://lake/panel/ --partition-by month\n  scorelake convert data/ out.csv --from parquet --overwrite"
     )]
     Convert(ConvertArgs),
+    /// Compute features from a recipe file: trends, window aggregations, transforms.
+    #[command(
+        after_help = "Examples:\n  scorelake features --recipes examples/panel-features.yaml --input panel.parquet --output features.parquet\n  scorelake features --recipes r.yaml --input train.parquet --output train_features.parquet --fitted fitted.json --lineage lineage.json\n  scorelake features --apply fitted.json --input s3://lake/new/ --output s3://lake/new_features/"
+    )]
+    Features(FeaturesArgs),
     /// Run SQL over tables given by URL and print the result (or write it).
     #[command(
         after_help = "Examples:\n  scorelake sql \"SELECT count(*) FROM p\" --table p=panel.parquet\n  scorelake sql \"SELECT * FROM p WHERE days_past_due >= 90\" --table p=s3://lake/panel/ --output late.parquet"
@@ -139,6 +144,32 @@ pub struct ConvertArgs {
     pub input: String,
     /// Output URL.
     pub output: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// Recipe file (YAML, TOML or JSON).
+    #[arg(long, value_name = "FILE", required_unless_present = "apply")]
+    pub recipes: Option<PathBuf>,
+    /// Input table URL.
+    #[arg(long, value_name = "URL")]
+    pub input: String,
+    /// Output table URL.
+    #[arg(long, value_name = "URL")]
+    pub output: String,
+    /// Fit on the input and save the learned values (means, medians) here.
+    #[arg(long, value_name = "FILE", conflicts_with = "apply")]
+    pub fitted: Option<PathBuf>,
+    /// Apply learned values saved by --fitted instead of fitting.
+    #[arg(long, value_name = "FILE")]
+    pub apply: Option<PathBuf>,
+    /// Write every output feature's sources, operation, parameters and dependencies (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub lineage: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

@@ -14,13 +14,13 @@ use scorelake::datafusion::logical_expr::LogicalPlan;
 use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
 use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
-use scorelake::pipeline::{self, DemoOptions};
+use scorelake::pipeline::{self, DemoOptions, FeaturesJob};
 use scorelake::sample::{self, SampleSpec};
 use scorelake::session::Session;
 
 use crate::args::{
-    Cli, Command, ConfigCommand, DemoArgs, FormatArg, GlobalArgs, NcfCommand, ReadArgs, SampleArgs,
-    SqlArgs, WriteArgs,
+    Cli, Command, ConfigCommand, DemoArgs, FeaturesArgs, FormatArg, GlobalArgs, NcfCommand,
+    ReadArgs, SampleArgs, SqlArgs, WriteArgs,
 };
 use crate::progress::Progress;
 
@@ -41,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sample(a) => Some(&a.write),
         Command::Convert(a) => Some(&a.write),
         Command::Sql(a) => Some(&a.write),
+        Command::Features(a) => Some(&a.write),
         Command::Demo(_) | Command::Config(_) | Command::Ncf(_) => None,
     };
     let config = build_config(&cli.global, write_args)?;
@@ -104,6 +105,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sql(args) => sql(&session, progress, args).await,
+        Command::Features(args) => features(&session, progress, args).await,
         Command::Config(_) | Command::Ncf(_) => unreachable!("handled above"),
     }
 }
@@ -236,6 +238,41 @@ async fn demo(session: &Session, progress: Progress, args: DemoArgs) -> Result<E
     let report = pipeline::demo(session, &options, &on_step).await;
     spinner.finish_and_clear();
     println!("{}", report.context("demo failed")?);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn features(session: &Session, progress: Progress, args: FeaturesArgs) -> Result<ExitCode> {
+    let job = FeaturesJob {
+        recipes: args.recipes,
+        input: args.input,
+        output: args.output,
+        fitted: args.fitted,
+        apply: args.apply,
+        lineage: args.lineage,
+        read: read_options(&args.read)?,
+        write: write_options(&args.write)?,
+    };
+    let spinner = progress.spinner(&format!("features {} → {}", job.input, job.output));
+    let report = pipeline::run_features(session, &job).await;
+    spinner.finish_and_clear();
+    let report = report?;
+    println!(
+        "wrote {} rows with {} features to {} in {:.2}s ({:.2}M rows/s){}",
+        report.written.rows,
+        report.features.len(),
+        report.written.location,
+        report.seconds,
+        report.written.rows as f64 / report.seconds / 1e6,
+        match (&job.fitted, report.fitted_here) {
+            (Some(path), _) => format!("; learned values saved to {}", path.display()),
+            (None, true) =>
+                "; learned values fitted on this input (not saved: use --fitted FILE)".into(),
+            (None, false) => String::new(),
+        }
+    );
+    if let Some(path) = &job.lineage {
+        println!("lineage written to {}", path.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

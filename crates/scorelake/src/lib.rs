@@ -7,8 +7,11 @@
 //! [`pipeline`] (the end-to-end demo job).
 
 pub mod config;
+pub mod docfile;
 pub mod error;
+pub mod features;
 pub mod formats;
+pub mod functions;
 pub mod io;
 pub mod pipeline;
 pub mod sample;

@@ -26,6 +26,7 @@ use datafusion::execution::object_store::{
     DefaultObjectStoreRegistry, ObjectStoreRegistry, ObjectStoreUrl,
 };
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use object_store::aws::AmazonS3Builder;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
@@ -34,6 +35,7 @@ use url::Url;
 use crate::config::{Config, ConfigBuilder, EngineKind, PoolKind, S3Config};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
+use crate::functions::ScoreLakePlanner;
 
 /// An engine session built from a [`Config`]. Cheap to clone.
 #[derive(Clone)]
@@ -111,10 +113,11 @@ impl Session {
     /// session's configuration, memory pool, spill space and object stores.
     /// Use it to register tables by name without touching the session's.
     pub fn new_context(&self) -> SessionContext {
-        let ctx =
-            SessionContext::new_with_config_rt(self.ctx.copied_config(), self.ctx.runtime_env());
-        register_formats(&ctx, &self.config);
-        ctx
+        context(
+            self.ctx.copied_config(),
+            self.ctx.runtime_env(),
+            &self.config,
+        )
     }
 
     /// The configuration this session was built from.
@@ -129,8 +132,15 @@ impl Session {
     }
 }
 
+/// A context with our planner (custom operators) and formats.
 fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> SessionContext {
-    let ctx = SessionContext::new_with_config_rt(sc, runtime);
+    let state = SessionStateBuilder::new()
+        .with_config(sc)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_query_planner(Arc::new(ScoreLakePlanner))
+        .build();
+    let ctx = SessionContext::new_with_state(state);
     register_formats(&ctx, config);
     ctx
 }

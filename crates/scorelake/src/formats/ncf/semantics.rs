@@ -5,7 +5,6 @@ use std::path::Path;
 
 use ncf::Semantic;
 use serde::Deserialize;
-use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::{Error, Result};
 
@@ -55,19 +54,9 @@ struct ColumnEntry {
 /// # Ok::<(), scorelake::Error>(())
 /// ```
 pub fn load_semantics(path: &Path) -> Result<BTreeMap<String, Semantic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
     let bad = |reason: String| Error::InvalidInput(format!("{}: {reason}", path.display()));
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let file: SchemaFile = match ext {
-        "toml" => toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?,
-        "json" => serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?,
-        "yaml" | "yml" => {
-            let docs = YamlLoader::load_from_str(&text).map_err(|e| bad(e.to_string()))?;
-            let doc = docs.into_iter().next().unwrap_or(Yaml::Null);
-            serde_json::from_value(yaml_to_json(doc)).map_err(|e| bad(e.to_string()))?
-        }
-        _ => return Err(bad("expected a .toml, .yaml, .yml or .json file".into())),
-    };
+    let file: SchemaFile =
+        serde_json::from_value(crate::docfile::load(path)?).map_err(|e| bad(e.to_string()))?;
     file.columns
         .into_iter()
         .map(|(name, c)| {
@@ -99,29 +88,6 @@ pub fn load_semantics(path: &Path) -> Result<BTreeMap<String, Semantic>> {
             Ok((name, semantic))
         })
         .collect()
-}
-
-fn yaml_to_json(y: Yaml) -> serde_json::Value {
-    use serde_json::Value as J;
-    match y {
-        Yaml::Real(s) => s.parse::<f64>().map_or(J::String(s), J::from),
-        Yaml::Integer(i) => J::from(i),
-        Yaml::String(s) => J::String(s),
-        Yaml::Boolean(b) => J::Bool(b),
-        Yaml::Array(a) => J::Array(a.into_iter().map(yaml_to_json).collect()),
-        Yaml::Hash(h) => J::Object(
-            h.into_iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Yaml::String(s) => s,
-                        other => format!("{other:?}"),
-                    };
-                    (key, yaml_to_json(v))
-                })
-                .collect(),
-        ),
-        _ => J::Null,
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,61 @@
+//! Small documents users write by hand (recipes, column semantics): TOML,
+//! YAML or JSON, chosen by the file's extension, read into one JSON value.
+
+use std::path::Path;
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::error::{Error, Result};
+
+/// Reads `path` (`.toml`, `.yaml`/`.yml` or `.json`) as a JSON value.
+/// Errors name the file.
+pub fn load(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    parse(&text, ext).map_err(|reason| Error::InvalidInput(format!("{}: {reason}", path.display())))
+}
+
+/// Parses `text` written in the format named by `ext` (`toml`, `yaml`, `yml`, `json`).
+///
+/// ```
+/// let v = scorelake::docfile::parse("a: [1, 2]\nb: x\n", "yaml").unwrap();
+/// assert_eq!(v, serde_json::json!({"a": [1, 2], "b": "x"}));
+/// ```
+pub fn parse(text: &str, ext: &str) -> std::result::Result<serde_json::Value, String> {
+    match ext {
+        "toml" => toml::from_str(text).map_err(|e| e.to_string()),
+        "json" => serde_json::from_str(text).map_err(|e| e.to_string()),
+        "yaml" | "yml" => {
+            let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
+            Ok(docs
+                .into_iter()
+                .next()
+                .map_or(serde_json::Value::Null, yaml_to_json))
+        }
+        _ => Err("expected a .toml, .yaml, .yml or .json file".into()),
+    }
+}
+
+fn yaml_to_json(y: Yaml) -> serde_json::Value {
+    use serde_json::Value as J;
+    match y {
+        Yaml::Real(s) => s.parse::<f64>().map_or(J::String(s), J::from),
+        Yaml::Integer(i) => J::from(i),
+        Yaml::String(s) => J::String(s),
+        Yaml::Boolean(b) => J::Bool(b),
+        Yaml::Array(a) => J::Array(a.into_iter().map(yaml_to_json).collect()),
+        Yaml::Hash(h) => J::Object(
+            h.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Yaml::String(s) => s,
+                        Yaml::Integer(i) => i.to_string(),
+                        other => format!("{other:?}"),
+                    };
+                    (key, yaml_to_json(v))
+                })
+                .collect(),
+        ),
+        _ => J::Null,
+    }
+}

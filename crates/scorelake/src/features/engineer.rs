@@ -1,0 +1,626 @@
+//! Recipes → one lazy plan; fit learns fill values, transform applies them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::NaiveTime;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::DFSchema;
+use datafusion::functions_aggregate::expr_fn::{avg, count, max, median, min, stddev, sum};
+use datafusion::functions_aggregate::first_last::{first_value_udaf, last_value_udaf};
+use datafusion::logical_expr::expr::NullTreatment;
+use datafusion::logical_expr::{Expr, ExprFunctionExt, col, lit, when};
+use datafusion::prelude::DataFrame;
+use datafusion::scalar::ScalarValue;
+use serde::{Deserialize, Serialize};
+
+use super::lineage::Lineage;
+use super::recipe::RecipeFile;
+use super::resolve::{Op, Output, Resolved, resolve};
+use super::transforms::{Learned, expression, learn, number, quoted};
+use crate::error::{Error, Result};
+use crate::functions::temporal::{
+    Agg, Method, TemporalFeature, TemporalNode, TemporalSpec, Window, minus,
+};
+
+/// Builds feature plans from a recipe file.
+///
+/// ```
+/// use scorelake::features::{FeatureEngineer, RecipeFile};
+/// use scorelake::{config::Config, session::Session};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = Session::new(Config::default())?;
+/// let panel = session.ctx().sql(
+///     "SELECT * FROM (VALUES (1, DATE '2024-01-01', 10.0), (1, DATE '2024-02-01', 16.0), \
+///      (1, DATE '2024-04-01', 22.0)) AS t(id, month, balance)",
+/// ).await?;
+/// let recipes = RecipeFile::parse(
+///     "entity: id\ntime: month\nrecipes:\n\
+///      - {name: d, operation: delta, source: balance, window: 1mo}\n\
+///      - {name: s, operation: trend_slope, source: balance, window: last_3_months}\n",
+///     "yaml",
+/// )?;
+/// let engineer = FeatureEngineer::new(recipes)?;
+/// assert_eq!(engineer.outputs(), ["balance_delta_1mo", "balance_trend_slope_last_3_months"]);
+/// let out = engineer.transform(panel)?.collect().await?;
+/// let text = datafusion::arrow::util::pretty::pretty_format_batches(&out)?.to_string();
+/// // April has no March: no one-month delta; the slope spans Feb → Apr (2 months).
+/// assert!(text.contains("| 1  | 2024-04-01 | 22.0    |                   | 3.0 "), "{text}");
+/// # Ok::<(), scorelake::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct FeatureEngineer {
+    resolved: Resolved,
+}
+
+/// Fill values learned by [`FeatureEngineer::fit`], with the recipes they
+/// belong to: a self-contained JSON artifact that transforms other data the
+/// same way.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FittedFeatures {
+    /// Artifact kind and version.
+    pub format: String,
+    /// The recipes, as written.
+    pub recipes: RecipeFile,
+    /// Learned values per output column.
+    pub learned: BTreeMap<String, Learned>,
+}
+
+const FITTED_FORMAT: &str = "scorelake.fitted-features/1";
+
+/// One step of the plan.
+#[derive(Clone, Debug)]
+enum Stage {
+    /// Row expressions.
+    Project(Vec<usize>),
+    /// Trailing per-entity features (one operator).
+    Temporal(Vec<usize>),
+    /// Snapshot aggregations (one row per entity).
+    Aggregate(Vec<usize>),
+}
+
+impl FeatureEngineer {
+    /// Checks the recipes (operations, params, names, dependencies).
+    pub fn new(recipes: RecipeFile) -> Result<Self> {
+        let resolved = resolve(recipes)?;
+        stages(&resolved)?;
+        Ok(FeatureEngineer { resolved })
+    }
+
+    /// Reads and checks a recipe file.
+    pub fn from_path(path: &Path) -> Result<Self> {
+        FeatureEngineer::new(RecipeFile::load(path)?).map_err(|e| match e {
+            Error::InvalidInput(m) => Error::InvalidInput(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    /// The recipes, as written.
+    pub fn recipes(&self) -> &RecipeFile {
+        &self.resolved.file
+    }
+
+    /// Output column names, in recipe order.
+    pub fn outputs(&self) -> Vec<&str> {
+        self.final_outputs()
+            .into_iter()
+            .map(|i| self.resolved.outputs[i].name.as_str())
+            .collect()
+    }
+
+    /// True when some output needs values learned by [`fit`](Self::fit).
+    pub fn needs_fit(&self) -> bool {
+        self.resolved
+            .outputs
+            .iter()
+            .any(|o| matches!(&o.op, Op::Impute { strategy, .. } if strategy.learned()))
+    }
+
+    /// Every output with its sources, operation, parameters and dependencies.
+    pub fn lineage(&self) -> Lineage {
+        Lineage::of(&self.resolved, &self.final_outputs())
+    }
+
+    /// Learns fill values (means, medians) on `df`, stage by stage, as the
+    /// recipes would see the data. Everything is checked before any work.
+    pub async fn fit(&self, df: &DataFrame) -> Result<FittedFeatures> {
+        // A dry run with placeholder values checks every column and type first.
+        let mut placeholder = BTreeMap::new();
+        for o in &self.resolved.outputs {
+            if matches!(&o.op, Op::Impute { strategy, .. } if strategy.learned()) {
+                let l = Learned {
+                    statistic: String::new(),
+                    global: 0.0,
+                    scope: vec![],
+                    groups: vec![],
+                };
+                placeholder.insert(o.name.clone(), l);
+            }
+        }
+        self.build(df.clone(), &placeholder)?;
+        let mut learned = BTreeMap::new();
+        let mut current = self.start(df.clone())?;
+        for stage in stages(&self.resolved)? {
+            if let Stage::Project(ids) = &stage {
+                let wanted: Vec<&Output> = ids
+                    .iter()
+                    .map(|&i| &self.resolved.outputs[i])
+                    .filter(|o| matches!(&o.op, Op::Impute { strategy, .. } if strategy.learned()))
+                    .collect();
+                if !wanted.is_empty() {
+                    learned.extend(learn(&current, &wanted).await?);
+                }
+            }
+            current = self.apply(current, &stage, &learned)?;
+        }
+        Ok(FittedFeatures {
+            format: FITTED_FORMAT.into(),
+            recipes: self.resolved.file.clone(),
+            learned,
+        })
+    }
+
+    /// The features of `df` as a lazy plan. Recipes that fill with learned
+    /// values need [`fit`](Self::fit) first (then use [`FittedFeatures::transform`]).
+    pub fn transform(&self, df: DataFrame) -> Result<DataFrame> {
+        if self.needs_fit() {
+            return Err(Error::InvalidInput(
+                "these recipes fill missing values with learned means or medians: fit them first"
+                    .into(),
+            ));
+        }
+        self.build(df, &BTreeMap::new())
+    }
+
+    fn build(&self, df: DataFrame, learned: &BTreeMap<String, Learned>) -> Result<DataFrame> {
+        let mut df = self.start(df)?;
+        let input: Vec<String> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        for stage in stages(&self.resolved)? {
+            df = self.apply(df, &stage, learned)?;
+        }
+        let keep: Vec<String> = if self.resolved.snapshot.is_some() {
+            self.resolved.file.entity.clone()
+        } else {
+            input
+        };
+        let outputs = self
+            .final_outputs()
+            .into_iter()
+            .map(|i| self.resolved.outputs[i].name.clone());
+        let columns: Vec<Expr> = keep
+            .into_iter()
+            .chain(outputs)
+            .map(|c| col(quoted(&c)))
+            .collect();
+        Ok(df.select(columns)?)
+    }
+
+    /// Checks entity and time columns; in snapshot mode keeps rows up to the snapshot.
+    fn start(&self, df: DataFrame) -> Result<DataFrame> {
+        let file = &self.resolved.file;
+        let schema = df.schema().clone();
+        for e in &file.entity {
+            find(&schema, e, "entity column")?;
+        }
+        let time = find(&schema, &file.time, "time column")?;
+        let calendar = self
+            .resolved
+            .outputs
+            .iter()
+            .any(|o| matches!(o.op, Op::Temporal { window, .. } if window.is_calendar()));
+        let temporal_time = matches!(
+            time,
+            DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)
+        );
+        if (calendar || self.resolved.snapshot.is_some()) && !temporal_time {
+            return Err(Error::InvalidInput(format!(
+                "time column `{}` is {time}; calendar windows and snapshots need a date or timestamp",
+                file.time
+            )));
+        }
+        if !temporal_time && !time.is_integer() {
+            return Err(Error::InvalidInput(format!(
+                "time column `{}` is {time}; expected a date, timestamp or integer period",
+                file.time
+            )));
+        }
+        match self.resolved.snapshot {
+            Some(day) => {
+                let at = time_literal(&time, micros_of(day))?;
+                Ok(df.filter(col(quoted(&file.time)).lt_eq(lit(at)))?)
+            }
+            None => Ok(df),
+        }
+    }
+
+    fn apply(
+        &self,
+        df: DataFrame,
+        stage: &Stage,
+        learned: &BTreeMap<String, Learned>,
+    ) -> Result<DataFrame> {
+        let (ids, is_aggregate) = match stage {
+            Stage::Project(ids) | Stage::Temporal(ids) => (ids, false),
+            Stage::Aggregate(ids) => (ids, true),
+        };
+        let schema = df.schema().clone();
+        for &i in ids {
+            self.check_output(&schema, &self.resolved.outputs[i], is_aggregate)?;
+        }
+        let outs = ids.iter().map(|&i| &self.resolved.outputs[i]);
+        match stage {
+            Stage::Project(_) => {
+                let mut columns: Vec<Expr> =
+                    schema.columns().into_iter().map(Expr::Column).collect();
+                for o in outs {
+                    columns.push(expression(o, learned.get(&o.name))?.alias(&o.name));
+                }
+                Ok(df.select(columns)?)
+            }
+            Stage::Temporal(_) => {
+                let spec = TemporalSpec {
+                    entity: self.resolved.file.entity.clone(),
+                    time: self.resolved.file.time.clone(),
+                    features: outs
+                        .map(|o| match o.op {
+                            Op::Temporal {
+                                method,
+                                window,
+                                min_periods,
+                            } => Ok(TemporalFeature {
+                                output: o.name.clone(),
+                                source: o.sources[0].clone(),
+                                method,
+                                window,
+                                min_periods,
+                            }),
+                            _ => Err(Error::InvalidInput(format!(
+                                "`{}` is not a temporal feature",
+                                o.name
+                            ))),
+                        })
+                        .collect::<Result<_>>()?,
+                };
+                let (state, plan) = df.into_parts();
+                Ok(DataFrame::new(state, TemporalNode::plan(plan, spec)?))
+            }
+            Stage::Aggregate(_) => {
+                let time = schema
+                    .field_with_unqualified_name(&self.resolved.file.time)?
+                    .data_type()
+                    .clone();
+                let snapshot = self.resolved.snapshot.map(micros_of).unwrap_or_default();
+                let aggs = outs
+                    .map(|o| snapshot_aggregate(o, &self.resolved.file.time, &time, snapshot))
+                    .collect::<Result<Vec<_>>>()?;
+                let keys = self
+                    .resolved
+                    .file
+                    .entity
+                    .iter()
+                    .map(|e| col(quoted(e)))
+                    .collect();
+                Ok(df.aggregate(keys, aggs)?)
+            }
+        }
+    }
+
+    /// Sources exist and are numbers; the output is a new column.
+    fn check_output(&self, schema: &DFSchema, o: &Output, aggregate: bool) -> Result<()> {
+        let recipe = &self.resolved.file.recipes[o.recipe].name;
+        let bad = |what: String| Error::InvalidInput(format!("recipe `{recipe}`: {what}"));
+        for s in &o.sources {
+            let ty = find(schema, s, "column").map_err(|e| bad(e.to_string()))?;
+            let numeric = ty.is_numeric() || ty == DataType::Null;
+            if !numeric && o.op != Op::FlagMissing {
+                return Err(bad(format!("column `{s}` is {ty}; expected a number")));
+            }
+        }
+        if let Op::Impute { scope, .. } = &o.op {
+            for c in scope {
+                find(schema, c, "scope column").map_err(|e| bad(e.to_string()))?;
+            }
+        }
+        if !aggregate && schema.has_column_with_unqualified_name(&o.name) {
+            return Err(bad(format!(
+                "output `{}` is already a column of the input; set another `output` name",
+                o.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Outputs that end up in the result, in recipe order.
+    fn final_outputs(&self) -> Vec<usize> {
+        let r = &self.resolved;
+        let dropped = if r.snapshot.is_some() {
+            row_level(r)
+        } else {
+            BTreeSet::new()
+        };
+        (0..r.outputs.len())
+            .filter(|i| !dropped.contains(&r.outputs[*i].recipe))
+            .collect()
+    }
+}
+
+impl FittedFeatures {
+    /// The features of `df` with the learned values, as a lazy plan.
+    pub fn transform(&self, df: DataFrame) -> Result<DataFrame> {
+        FeatureEngineer::new(self.recipes.clone())?.build(df, &self.learned)
+    }
+
+    /// The recipes' engineer (outputs, lineage).
+    pub fn engineer(&self) -> Result<FeatureEngineer> {
+        FeatureEngineer::new(self.recipes.clone())
+    }
+
+    /// Writes the artifact as JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        std::fs::write(path, text + "\n").map_err(|e| Error::io(path.display(), e))
+    }
+
+    /// Reads an artifact written by [`save`](Self::save).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
+        let fitted: FittedFeatures = serde_json::from_str(&text).map_err(|e| {
+            Error::InvalidInput(format!(
+                "{}: not a fitted-features file: {e}",
+                path.display()
+            ))
+        })?;
+        if fitted.format != FITTED_FORMAT {
+            return Err(Error::InvalidInput(format!(
+                "{}: format `{}`, expected `{FITTED_FORMAT}`",
+                path.display(),
+                fitted.format
+            )));
+        }
+        Ok(fitted)
+    }
+}
+
+/// The type of `name` in `schema`, or an error with the closest names.
+fn find(schema: &DFSchema, name: &str, role: &str) -> Result<DataType> {
+    if let Ok(f) = schema.field_with_unqualified_name(name) {
+        return Ok(f.data_type().clone());
+    }
+    let mut names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    names.sort_by(|a, b| strsim::jaro_winkler(b, name).total_cmp(&strsim::jaro_winkler(a, name)));
+    let hint = names
+        .first()
+        .filter(|n| strsim::jaro_winkler(n, name) > 0.8)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
+    Err(Error::InvalidInput(format!(
+        "{role} `{name}` is not in the input{hint}; it has {}",
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// Recipes feeding snapshot aggregations (row-level, not in the output).
+fn row_level(r: &Resolved) -> BTreeSet<usize> {
+    let aggregated = aggregated(r);
+    (0..r.file.recipes.len())
+        .filter(|i| !aggregated.contains(i))
+        .collect()
+}
+
+/// Recipes that are aggregations or use one (transitively).
+fn aggregated(r: &Resolved) -> BTreeSet<usize> {
+    let mut set: BTreeSet<usize> = r
+        .outputs
+        .iter()
+        .filter(|o| o.op.is_temporal())
+        .map(|o| o.recipe)
+        .collect();
+    for level in &r.levels {
+        for &i in level {
+            if r.deps[i].iter().any(|d| set.contains(d)) {
+                set.insert(i);
+            }
+        }
+    }
+    set
+}
+
+/// Plan steps: per dependency level, row transforms then one temporal operator
+/// (snapshot mode: row transforms, one aggregation, transforms of aggregates).
+fn stages(r: &Resolved) -> Result<Vec<Stage>> {
+    let outputs_of = |recipes: &[usize], temporal: bool| -> Vec<usize> {
+        (0..r.outputs.len())
+            .filter(|&i| {
+                recipes.contains(&r.outputs[i].recipe) && r.outputs[i].op.is_temporal() == temporal
+            })
+            .collect()
+    };
+    let mut stages = Vec::new();
+    if r.snapshot.is_none() {
+        for level in &r.levels {
+            let project = outputs_of(level, false);
+            let temporal = outputs_of(level, true);
+            if !project.is_empty() {
+                stages.push(Stage::Project(project));
+            }
+            if !temporal.is_empty() {
+                stages.push(Stage::Temporal(temporal));
+            }
+        }
+        return Ok(stages);
+    }
+    let aggregated = aggregated(r);
+    let name = |i: usize| &r.file.recipes[i].name;
+    for o in r.outputs.iter().filter(|o| o.op.is_temporal()) {
+        let Op::Temporal { method, window, .. } = o.op else {
+            continue;
+        };
+        if !matches!(method, Method::Agg(_)) {
+            return Err(Error::InvalidInput(format!(
+                "recipe `{}`: {} is a per-row feature; a snapshot recipe file takes window aggregations and transforms",
+                name(o.recipe),
+                r.file.recipes[o.recipe].operation
+            )));
+        }
+        if matches!(window, Window::Rows(_)) {
+            return Err(Error::InvalidInput(format!(
+                "recipe `{}`: as of a snapshot, windows are calendar spans (last_6_months, 90d) or all_time",
+                name(o.recipe)
+            )));
+        }
+        if r.deps[o.recipe].iter().any(|d| aggregated.contains(d)) {
+            return Err(Error::InvalidInput(format!(
+                "recipe `{}` aggregates the output of an aggregation; as of a snapshot aggregations use row columns",
+                name(o.recipe)
+            )));
+        }
+    }
+    let feeds: BTreeSet<usize> = (0..r.deps.len())
+        .filter(|i| aggregated.contains(i))
+        .flat_map(|i| r.deps[i].iter().copied())
+        .collect();
+    let mut post = Vec::new();
+    for level in &r.levels {
+        let before: Vec<usize> = level
+            .iter()
+            .copied()
+            .filter(|i| !aggregated.contains(i))
+            .collect();
+        for &i in &before {
+            if !feeds.contains(&i) {
+                return Err(Error::InvalidInput(format!(
+                    "recipe `{}` transforms row values that no aggregation uses; as of a snapshot the output has one row per entity",
+                    name(i)
+                )));
+            }
+        }
+        let project = outputs_of(&before, false);
+        if !project.is_empty() {
+            stages.push(Stage::Project(project));
+        }
+        let after: Vec<usize> = level
+            .iter()
+            .copied()
+            .filter(|i| aggregated.contains(i))
+            .collect();
+        let transforms = outputs_of(&after, false);
+        if !transforms.is_empty() {
+            post.push(Stage::Project(transforms));
+        }
+    }
+    let all: Vec<usize> = (0..r.outputs.len())
+        .filter(|&i| r.outputs[i].op.is_temporal())
+        .collect();
+    if !all.is_empty() {
+        stages.push(Stage::Aggregate(all));
+    }
+    stages.extend(post);
+    Ok(stages)
+}
+
+fn micros_of(day: chrono::NaiveDate) -> i64 {
+    day.and_time(NaiveTime::MIN).and_utc().timestamp_micros()
+}
+
+/// `micros` as a literal of the time column's type.
+fn time_literal(ty: &DataType, micros: i64) -> Result<ScalarValue> {
+    Ok(match ty {
+        DataType::Date32 => ScalarValue::Date32(Some(micros.div_euclid(86_400_000_000) as i32)),
+        DataType::Date64 => ScalarValue::Date64(Some(micros.div_euclid(1000))),
+        DataType::Timestamp(unit, tz) => {
+            let v = match unit {
+                TimeUnit::Second => micros.div_euclid(1_000_000),
+                TimeUnit::Millisecond => micros.div_euclid(1000),
+                TimeUnit::Microsecond => micros,
+                TimeUnit::Nanosecond => micros.saturating_mul(1000),
+            };
+            match unit {
+                TimeUnit::Second => ScalarValue::TimestampSecond(Some(v), tz.clone()),
+                TimeUnit::Millisecond => ScalarValue::TimestampMillisecond(Some(v), tz.clone()),
+                TimeUnit::Microsecond => ScalarValue::TimestampMicrosecond(Some(v), tz.clone()),
+                TimeUnit::Nanosecond => ScalarValue::TimestampNanosecond(Some(v), tz.clone()),
+            }
+        }
+        other => {
+            return Err(Error::InvalidInput(format!(
+                "a snapshot needs a date or timestamp time column, not {other}"
+            )));
+        }
+    })
+}
+
+/// One snapshot aggregation: the window `(snapshot − span, snapshot]` is the
+/// aggregate's filter (the plan already dropped rows after the snapshot).
+fn snapshot_aggregate(o: &Output, time: &str, time_type: &DataType, snapshot: i64) -> Result<Expr> {
+    let Op::Temporal {
+        method: Method::Agg(agg),
+        window,
+        min_periods,
+    } = o.op
+    else {
+        return Err(Error::InvalidInput(format!(
+            "`{}` is not an aggregation",
+            o.name
+        )));
+    };
+    let x = number(&o.sources[0]);
+    let t = col(quoted(time));
+    let filter = match window {
+        Window::Calendar(span) => Some(
+            t.clone()
+                .gt(lit(time_literal(time_type, minus(snapshot, span))?)),
+        ),
+        _ => None,
+    };
+    let with = |e: Expr| -> Result<Expr> {
+        Ok(match &filter {
+            Some(f) => e.filter(f.clone()).build()?,
+            None => e,
+        })
+    };
+    let n = with(count(x.clone()))?;
+    let value = match agg {
+        Agg::Count => return Ok(n.alias(&o.name)),
+        Agg::Max | Agg::Worst => with(max(x.clone()))?,
+        Agg::Min => with(min(x.clone()))?,
+        Agg::Range => with(max(x.clone()))? - with(min(x.clone()))?,
+        Agg::Mean => with(avg(x.clone()))?,
+        Agg::Median => with(median(x.clone()))?,
+        Agg::Std => with(stddev(x.clone()))?,
+        Agg::Sum => with(sum(x.clone()))?,
+        Agg::First | Agg::Last => {
+            let udaf = if agg == Agg::First {
+                first_value_udaf()
+            } else {
+                last_value_udaf()
+            };
+            let mut b = udaf
+                .call(vec![x.clone()])
+                .order_by(vec![t.sort(true, false)])
+                .null_treatment(NullTreatment::IgnoreNulls);
+            if let Some(f) = &filter {
+                b = b.filter(f.clone());
+            }
+            b.build()?
+        }
+    };
+    let needed = i64::from(min_periods.max(1));
+    Ok(when(
+        n.gt_eq(lit(needed)),
+        datafusion::logical_expr::cast(value, DataType::Float64),
+    )
+    .otherwise(lit(ScalarValue::Float64(None)))?
+    .alias(&o.name))
+}

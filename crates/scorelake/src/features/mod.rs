@@ -1,0 +1,23 @@
+//! Feature engineering from recipe files: temporal trends, time-window
+//! aggregations and row transforms, compiled into one lazy plan.
+//!
+//! A [`RecipeFile`] (YAML, TOML or JSON) names the entity and time columns
+//! and lists recipes; [`FeatureEngineer`] checks them, orders them by their
+//! dependencies and builds the plan: row transforms as expressions, trailing
+//! features as the registered [temporal operator](crate::functions::temporal),
+//! snapshot aggregations as one grouped aggregation. [`FeatureEngineer::fit`]
+//! learns fill values into a [`FittedFeatures`] artifact that transforms other
+//! data the same way; [`FeatureEngineer::lineage`] describes every output.
+//! Semantics: `docs/features.md`.
+
+mod engineer;
+mod lineage;
+mod recipe;
+mod resolve;
+mod transforms;
+
+pub use engineer::{FeatureEngineer, FittedFeatures};
+pub use lineage::{FeatureLineage, Lineage};
+pub use recipe::{Recipe, RecipeFile};
+pub use resolve::operations;
+pub use transforms::{GroupValue, Learned};

@@ -1,0 +1,169 @@
+//! Recipe files: what the user writes.
+//!
+//! ```yaml
+//! entity: customer_id            # or a list of columns
+//! time: month
+//! # snapshot: 2024-12-01         # one row per entity as of this date
+//! recipes:
+//!   - name: balance_trend
+//!     operation: trend_slope
+//!     source: balance            # or sources: [balance, payment]
+//!     window: 6                  # rows, "6mo", "90d", last_6_months, all_time
+//!     params: {min_periods: 3}
+//!     description: six-month balance trend
+//!   - name: utilization_filled
+//!     operation: impute
+//!     source: utilization
+//!     params: {strategy: median, scope: [product]}
+//!   - name: util_volatility
+//!     operation: volatility
+//!     source: utilization_imputed   # an earlier recipe's output
+//!     window: 6
+//! ```
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// A whole recipe file, as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeFile {
+    /// Entity (group) columns: a history is the rows of one entity.
+    #[serde(default, alias = "entity_columns", deserialize_with = "one_or_many")]
+    pub entity: Vec<String>,
+    /// The time column that orders each history.
+    pub time: String,
+    /// When set (`YYYY-MM-DD`), the output is one row per entity as of this
+    /// date: window aggregations over `(snapshot − span, snapshot]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+    /// The recipes, in any order that respects nothing in particular: the
+    /// engine orders them by their dependencies.
+    pub recipes: Vec<Recipe>,
+}
+
+/// One recipe: an operation applied to one or more source columns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    /// Unique name (errors and lineage use it).
+    pub name: String,
+    /// Source columns (input columns or earlier recipes' outputs).
+    #[serde(alias = "source", deserialize_with = "one_or_many")]
+    pub sources: Vec<String>,
+    /// Operation name (`trend_slope`, `max`, `ratio`, `impute`, …).
+    pub operation: String,
+    /// Window: rows (`6`), calendar (`"6mo"`, `"90d"`), `last_N_months` or `all_time`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "window_text"
+    )]
+    pub window: Option<String>,
+    /// Operation parameters (`min_periods`, `periods`, `kind`, `policy`, …).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub params: Map<String, Value>,
+    /// Output column name (only for recipes with one output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// What the feature means, for people and the lineage export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Recipes that must run first (besides those whose outputs are sources).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "one_or_many"
+    )]
+    pub depends_on: Vec<String>,
+}
+
+impl RecipeFile {
+    /// Reads a recipe file (`.yaml`, `.yml`, `.toml` or `.json`).
+    pub fn load(path: &Path) -> Result<RecipeFile> {
+        let value = crate::docfile::load(path)?;
+        RecipeFile::from_value(value).map_err(|e| prefix(e, &path.display().to_string()))
+    }
+
+    /// Parses recipe text in the format named by `ext` (`yaml`, `toml`, `json`).
+    ///
+    /// ```
+    /// use scorelake::features::RecipeFile;
+    /// let file = RecipeFile::parse(
+    ///     "entity = \"customer_id\"\ntime = \"month\"\n\
+    ///      [[recipes]]\nname = \"dpd\"\noperation = \"max\"\nsource = \"days_past_due\"\nwindow = \"last_6_months\"\n",
+    ///     "toml",
+    /// )?;
+    /// assert_eq!(file.recipes[0].sources, ["days_past_due"]);
+    /// # Ok::<(), scorelake::Error>(())
+    /// ```
+    pub fn parse(text: &str, ext: &str) -> Result<RecipeFile> {
+        let value = crate::docfile::parse(text, ext).map_err(Error::InvalidInput)?;
+        RecipeFile::from_value(value)
+    }
+
+    fn from_value(mut value: Value) -> Result<RecipeFile> {
+        // Recipes one by one, so an error names the recipe it is in.
+        let recipes = match value.as_object_mut().and_then(|o| o.remove("recipes")) {
+            Some(Value::Array(items)) => items,
+            Some(_) => return Err(Error::InvalidInput("`recipes` must be a list".into())),
+            None => return Err(Error::InvalidInput("no `recipes` list".into())),
+        };
+        if let Some(o) = value.as_object_mut() {
+            o.insert("recipes".into(), Value::Array(vec![]));
+        }
+        let mut file: RecipeFile = serde_json::from_value(value)
+            .map_err(|e| Error::InvalidInput(format!("recipe file: {e}")))?;
+        for (i, item) in recipes.into_iter().enumerate() {
+            let label = match item.get("name").and_then(Value::as_str) {
+                Some(name) => format!("recipe `{name}`"),
+                None => format!("recipe #{}", i + 1),
+            };
+            let recipe: Recipe = serde_json::from_value(item)
+                .map_err(|e| Error::InvalidInput(format!("{label}: {e}")))?;
+            file.recipes.push(recipe);
+        }
+        Ok(file)
+    }
+}
+
+fn prefix(e: Error, file: &str) -> Error {
+    match e {
+        Error::InvalidInput(m) => Error::InvalidInput(format!("{file}: {m}")),
+        other => other,
+    }
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+fn window_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Number(i64),
+        Text(String),
+    }
+    Ok(Some(match Text::deserialize(d)? {
+        Text::Number(n) => n.to_string(),
+        Text::Text(s) => s,
+    }))
+}

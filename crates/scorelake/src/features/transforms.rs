@@ -1,0 +1,264 @@
+//! Row transforms and missing-value fills as engine expressions.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions::math::expr_fn::{isnan, ln, sqrt};
+use datafusion::logical_expr::{Expr, cast, col, lit, when};
+use datafusion::prelude::DataFrame;
+use datafusion::scalar::ScalarValue;
+use serde::{Deserialize, Serialize};
+
+use super::resolve::{Fallback, Op, Output, Strategy};
+use crate::error::{Error, Result};
+
+/// Values learned by `fit` for one imputed output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Learned {
+    /// `mean` or `median`.
+    pub statistic: String,
+    /// Over all rows (also the value for groups not seen when fitting).
+    pub global: f64,
+    /// Group columns (empty: global scope).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<String>,
+    /// Per group: the group's key (as text, null for a null key) and value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupValue>,
+}
+
+/// The learned value of one group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupValue {
+    /// One entry per scope column; null stands for a null key.
+    pub key: Vec<Option<String>>,
+    /// The group's statistic (null when the group had no values: the global one applies).
+    pub value: Option<f64>,
+}
+
+/// `x` as a float with NaN read as missing.
+pub(crate) fn number(name: &str) -> Expr {
+    let x = cast(col(quoted(name)), DataType::Float64);
+    when(isnan(x.clone()), lit(ScalarValue::Float64(None)))
+        .otherwise(x)
+        .unwrap_or_else(|_| lit(ScalarValue::Float64(None)))
+}
+
+/// A column reference that keeps the name as written (no case folding, dots allowed).
+pub(crate) fn quoted(name: &str) -> datafusion::common::Column {
+    datafusion::common::Column::new_unqualified(name)
+}
+
+fn fallback(f: Fallback) -> Expr {
+    match f {
+        Fallback::Null => lit(ScalarValue::Float64(None)),
+        Fallback::Value(v) => lit(v),
+    }
+}
+
+/// The expression computing `out` (learned values must be given for fitted fills).
+pub(crate) fn expression(out: &Output, learned: Option<&Learned>) -> Result<Expr> {
+    let src = |i: usize| number(&out.sources[i]);
+    let x = src(0);
+    let missing = || x.clone().is_null();
+    let e = match &out.op {
+        Op::Ratio(on_zero) => {
+            when(src(1).eq(lit(0.0)), fallback(*on_zero)).otherwise(x.clone() / src(1))?
+        }
+        Op::Difference => x.clone() - src(1),
+        Op::Product => x.clone() * src(1),
+        Op::Log { nonpositive, base } => {
+            let log = match base {
+                Some(b) => ln(x.clone()) / lit(b.ln()),
+                None => ln(x.clone()),
+            };
+            when(x.clone().lt_eq(lit(0.0)), fallback(*nonpositive)).otherwise(log)?
+        }
+        Op::Sqrt => when(x.clone().lt(lit(0.0)), lit(ScalarValue::Float64(None)))
+            .otherwise(sqrt(x.clone()))?,
+        Op::Clip { lower, upper } => {
+            let mut e = x.clone();
+            if let Some(u) = upper {
+                e = when(e.clone().gt(lit(*u)), lit(*u)).otherwise(e)?;
+            }
+            if let Some(l) = lower {
+                e = when(e.clone().lt(lit(*l)), lit(*l)).otherwise(e)?;
+            }
+            e
+        }
+        Op::Bin(edges) => {
+            let mut case = when(missing(), lit(0i32));
+            for (i, edge) in edges[1..edges.len() - 1].iter().enumerate() {
+                case = case.when(x.clone().lt_eq(lit(*edge)), lit(i as i32 + 1));
+            }
+            case.otherwise(lit(edges.len() as i32 - 1))?
+        }
+        Op::FlagMissing => when(missing(), lit(1i8)).otherwise(lit(0i8))?,
+        Op::Impute { strategy, .. } => {
+            let fill = match (strategy, learned) {
+                (Strategy::Keep, _) => return Ok(x),
+                (Strategy::Value(v), _) => lit(*v),
+                (_, Some(l)) => learned_value(l)?,
+                (_, None) => {
+                    return Err(Error::InvalidInput(format!(
+                        "output `{}` fills with a learned value: fit the recipes first (or apply a fitted file)",
+                        out.name
+                    )));
+                }
+            };
+            when(missing(), fill).otherwise(x.clone())?
+        }
+        Op::Temporal { .. } => {
+            return Err(Error::InvalidInput(format!(
+                "output `{}` is not a row transform",
+                out.name
+            )));
+        }
+    };
+    Ok(e)
+}
+
+fn learned_value(l: &Learned) -> Result<Expr> {
+    if l.scope.is_empty() || l.groups.is_empty() {
+        return Ok(lit(l.global));
+    }
+    let mut case: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+    for g in &l.groups {
+        let Some(v) = g.value else { continue };
+        let cond = l
+            .scope
+            .iter()
+            .zip(&g.key)
+            .map(|(c, k)| match k {
+                Some(k) => cast(col(quoted(c)), DataType::Utf8).eq(lit(k.as_str())),
+                None => col(quoted(c)).is_null(),
+            })
+            .reduce(Expr::and)
+            .unwrap_or(lit(true));
+        case = Some(match case {
+            None => when(cond, lit(v)),
+            Some(mut c) => c.when(cond, lit(v)),
+        });
+    }
+    Ok(match case {
+        Some(mut c) => c.otherwise(lit(l.global))?,
+        None => lit(l.global),
+    })
+}
+
+/// Learns the fill values of `outputs` (imputations by mean or median) on `df`:
+/// one aggregate query per scope.
+pub(crate) async fn learn(df: &DataFrame, outputs: &[&Output]) -> Result<Vec<(String, Learned)>> {
+    use datafusion::functions_aggregate::expr_fn::{avg, median};
+    let mut learned = Vec::new();
+    let mut scopes: Vec<&Vec<String>> = Vec::new();
+    for o in outputs {
+        if let Op::Impute { scope, .. } = &o.op
+            && !scopes.contains(&scope)
+        {
+            scopes.push(scope);
+        }
+    }
+    let stat = |o: &Output| match &o.op {
+        Op::Impute {
+            strategy: Strategy::Mean,
+            ..
+        } => Some(("mean", avg(number(&o.sources[0])))),
+        Op::Impute {
+            strategy: Strategy::Median,
+            ..
+        } => Some(("median", median(number(&o.sources[0])))),
+        _ => None,
+    };
+    // Global values for every learned output (the fallback of scoped ones too).
+    let globals: Vec<_> = outputs
+        .iter()
+        .filter_map(|o| stat(o).map(|(_, e)| e.alias(&o.name)))
+        .collect();
+    if globals.is_empty() {
+        return Ok(learned);
+    }
+    let row = df.clone().aggregate(vec![], globals)?.collect().await?;
+    let global = |name: &str| -> Option<f64> {
+        let b = row.first()?;
+        let a = b.column_by_name(name)?;
+        let v = ScalarValue::try_from_array(a, 0).ok()?;
+        match v.cast_to(&DataType::Float64).ok()? {
+            ScalarValue::Float64(v) => v,
+            _ => None,
+        }
+    };
+    for scope in scopes {
+        let mine: Vec<&&Output> = outputs
+            .iter()
+            .filter(|o| {
+                matches!(&o.op, Op::Impute { scope: s, .. } if s == scope) && stat(o).is_some()
+            })
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let mut groups: Vec<Vec<GroupValue>> = vec![Vec::new(); mine.len()];
+        if !scope.is_empty() {
+            let keys: Vec<Expr> = scope
+                .iter()
+                .enumerate()
+                .map(|(i, c)| cast(col(quoted(c)), DataType::Utf8).alias(format!("__key{i}")))
+                .collect();
+            let aggs: Vec<Expr> = mine
+                .iter()
+                .filter_map(|o| stat(o).map(|(_, e)| e.alias(&o.name)))
+                .collect();
+            let batches = df.clone().aggregate(keys, aggs)?.collect().await?;
+            for b in &batches {
+                for r in 0..b.num_rows() {
+                    let key: Vec<Option<String>> = (0..scope.len())
+                        .map(|i| {
+                            let a = b.column(i);
+                            ScalarValue::try_from_array(a, r)
+                                .ok()
+                                .and_then(|v| match v {
+                                    ScalarValue::Utf8(s) => s,
+                                    _ => None,
+                                })
+                        })
+                        .collect();
+                    for (k, g) in groups.iter_mut().enumerate() {
+                        let a = b.column(scope.len() + k);
+                        let value = ScalarValue::try_from_array(a, r)
+                            .ok()
+                            .and_then(|v| v.cast_to(&DataType::Float64).ok())
+                            .and_then(|v| match v {
+                                ScalarValue::Float64(v) => v,
+                                _ => None,
+                            });
+                        g.push(GroupValue {
+                            key: key.clone(),
+                            value,
+                        });
+                    }
+                }
+            }
+            for g in &mut groups {
+                g.sort_by(|a, b| a.key.cmp(&b.key));
+            }
+        }
+        for (o, groups) in mine.iter().zip(groups) {
+            let (statistic, _) = stat(o).ok_or_else(|| Error::InvalidInput(o.name.clone()))?;
+            let global = global(&o.name).ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "output `{}`: column `{}` has no values to learn a {statistic} from",
+                    o.name, o.sources[0]
+                ))
+            })?;
+            learned.push((
+                o.name.clone(),
+                Learned {
+                    statistic: statistic.into(),
+                    global,
+                    scope: scope.clone(),
+                    groups,
+                },
+            ));
+        }
+    }
+    Ok(learned)
+}
