@@ -60,9 +60,11 @@ pub(crate) fn expression(out: &Output, learned: Option<&Learned>) -> Result<Expr
     let x = src(0);
     let missing = || x.clone().is_null();
     let e = match &out.op {
-        Op::Ratio(on_zero) => {
-            when(src(1).eq(lit(0.0)), fallback(*on_zero)).otherwise(x.clone() / src(1))?
-        }
+        Op::Ratio(on_zero) => when(
+            src(1).eq(lit(0.0)).and(x.clone().is_not_null()),
+            fallback(*on_zero),
+        )
+        .otherwise(x.clone() / src(1))?,
         Op::Difference => x.clone() - src(1),
         Op::Product => x.clone() * src(1),
         Op::Log { nonpositive, base } => {

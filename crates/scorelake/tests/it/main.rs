@@ -1,5 +1,7 @@
 //! Integration tests of the library: real files, a real S3 server.
 
+mod features;
+mod features_reference;
 mod io_local;
 mod ncf_engine;
 mod s3;
