@@ -49,6 +49,7 @@ fn every_command_has_help_with_examples() {
         vec!["sample"],
         vec!["convert"],
         vec!["sql"],
+        vec!["features"],
         vec!["config", "show"],
         vec!["config", "keys"],
         vec!["config", "spark"],
@@ -348,6 +349,8 @@ fn demo_runs_on_the_embedded_engine() {
     assert!(out.join("panel.parquet").is_file());
     assert!(out.join("panel_by_month/_SUCCESS").is_file());
     assert!(out.join("delinquent_accounts.csv").is_file());
+    assert!(out.join("features.parquet").is_file());
+    assert!(stdout.contains("worst_dpd_6m"), "{stdout}");
     // Running it again replaces its outputs.
     let (code, _, err) = run(scorelake().args(["demo", "--customers", "400", "--out", p(&out)]));
     assert_eq!(code, 0, "{err}");
@@ -489,4 +492,79 @@ fn convert_to_ncf_and_query_it_by_path() {
         err.contains("bad.yaml") && err.contains("kind `key`"),
         "{err}"
     );
+}
+
+#[test]
+fn features_fit_apply_lineage_and_bad_recipes() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let (code, _, err) =
+        run(scorelake().args(["sample", "--customers", "300", "--out", p(&panel)]));
+    assert_eq!(code, 0, "{err}");
+    let recipes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/panel-features.yaml");
+    let (fitted, lineage) = (
+        dir.path().join("fitted.json"),
+        dir.path().join("lineage.json"),
+    );
+    let out = dir.path().join("features.parquet");
+    let (code, stdout, err) = run(scorelake().args([
+        "features",
+        "--recipes",
+        p(&recipes),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&out),
+        "--fitted",
+        p(&fitted),
+        "--lineage",
+        p(&lineage),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("features to") && stdout.contains("learned values saved"),
+        "{stdout}"
+    );
+    let lineage_text = std::fs::read_to_string(&lineage).unwrap();
+    assert!(
+        lineage_text.contains("\"recipe\": \"payment_ratio_trend\""),
+        "{lineage_text}"
+    );
+    // Applying the fitted file gives the same table.
+    let again = dir.path().join("again.parquet");
+    let (code, stdout, err) = run(scorelake().args([
+        "features",
+        "--apply",
+        p(&fitted),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&again),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!stdout.contains("learned values"), "{stdout}");
+    let query =
+        "SELECT count(*), sum(utilization_imputed), sum(balance_trend_slope_last_6_months) FROM t";
+    let (_, a, _) = run(scorelake().args(["sql", query, "--table", &format!("t={}", p(&out))]));
+    let (_, b, _) = run(scorelake().args(["sql", query, "--table", &format!("t={}", p(&again))]));
+    assert_eq!(a, b);
+    // A bad recipe is named and nothing is written.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "entity: customer_id\ntime: month\nrecipes:\n- {name: trend, operation: trend_slope, source: balanse, window: 6}\n").unwrap();
+    let target = dir.path().join("bad_out.parquet");
+    let (code, _, err) = run(scorelake().args([
+        "features",
+        "--recipes",
+        p(&bad),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&target),
+    ]));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("recipe `trend`") && err.contains("did you mean `balance`"),
+        "{err}"
+    );
+    assert!(!target.exists());
 }

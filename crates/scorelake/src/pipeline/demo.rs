@@ -6,6 +6,7 @@ use std::time::Instant;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 
 use crate::error::Result;
+use crate::features::{FeatureEngineer, RecipeFile};
 use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
 use crate::sample::{self, SampleSpec};
 use crate::session::Session;
@@ -39,10 +40,16 @@ pub struct DemoReport {
     pub profile: String,
     /// Default rate by product.
     pub by_product: String,
+    /// Default rate by the worst delinquency of the last 6 months (a feature).
+    pub delinquency: String,
 }
 
+/// The recipe set the demo runs (also shipped as `examples/panel-features.yaml`).
+pub const EXAMPLE_RECIPES: &str = include_str!("../../../../examples/panel-features.yaml");
+
 /// Generates the sample panel, writes it as Parquet, reads it back, writes a
-/// month-partitioned copy and a CSV extract, and profiles the panel with SQL.
+/// month-partitioned copy and a CSV extract, computes the example features,
+/// and profiles the panel and the features with SQL.
 /// `on_step` is called as each step starts.
 pub async fn demo(
     session: &Session,
@@ -116,6 +123,30 @@ pub async fn demo(
         t,
     );
 
+    on_step("computing features from the example recipes");
+    let t = Instant::now();
+    let features_url = format!("{out}/features.parquet");
+    let recipes = RecipeFile::parse(EXAMPLE_RECIPES, "yaml")?;
+    let engineer = FeatureEngineer::new(recipes)?;
+    let input = io::read(session, &panel_url, &ReadOptions::default()).await?;
+    let fitted = engineer.fit(&input).await?;
+    let features = io::write(session, fitted.transform(input)?, &features_url, &overwrite).await?;
+    step(
+        "features (examples/panel-features.yaml)",
+        format!(
+            "{} features on {} rows → {features_url}",
+            engineer.outputs().len(),
+            features.rows
+        ),
+        t,
+    );
+    ctx.register_table(
+        "features",
+        io::read(session, &features_url, &ReadOptions::default())
+            .await?
+            .into_view(),
+    )?;
+
     on_step("profiling the panel with SQL");
     let t = Instant::now();
     let profile = ctx
@@ -144,8 +175,23 @@ pub async fn demo(
         t,
     );
 
+    let delinquency = ctx
+        .sql(
+            "SELECT CASE WHEN w = 0 THEN '0' WHEN w < 30 THEN '1-29' WHEN w < 60 THEN '30-59' \
+             WHEN w < 90 THEN '60-89' WHEN w >= 90 THEN '90+' END AS worst_dpd_6m, \
+             count(*) AS customers, round(avg(default_flag) * 100, 2) AS default_rate_pct, \
+             round(avg(s), 1) AS mean_balance_slope \
+             FROM (SELECT days_past_due_worst_last_6_months AS w, balance_trend_slope_last_6_months AS s, \
+             default_flag FROM features WHERE month = (SELECT max(month) FROM features)) \
+             GROUP BY 1 ORDER BY min(w) NULLS LAST",
+        )
+        .await?
+        .collect()
+        .await?;
+
     Ok(DemoReport {
         steps,
+        delinquency: pretty_format_batches(&delinquency)?.to_string(),
         profile: pretty_format_batches(&profile)?.to_string(),
         by_product: pretty_format_batches(&by_product)?.to_string(),
     })
@@ -158,6 +204,11 @@ impl fmt::Display for DemoReport {
             writeln!(f, "  {:<36} {:>7.2}s  {}", s.name, s.seconds, s.detail)?;
         }
         writeln!(f, "\nPanel profile\n{}", self.profile)?;
-        write!(f, "\nDefault rate by product\n{}", self.by_product)
+        writeln!(f, "\nDefault rate by product\n{}", self.by_product)?;
+        write!(
+            f,
+            "\nLast month: default rate by worst days past due in the last 6 months\n{}",
+            self.delinquency
+        )
     }
 }

@@ -1,0 +1,165 @@
+"""Workload W1 side by side: ScoreLake, DuckDB, Polars, PySpark on the same panel.
+
+Run from the repository root (see bench/README.md):
+    bash bench/setup.sh && bench/.venv/bin/python bench/w1/run.py
+
+Environment: BENCH_CUSTOMERS (default 200000), BENCH_RUNS (default 3),
+BENCH_TOOLS (default scorelake,duckdb,polars,pyspark), BENCH_SPILL_CUSTOMERS
+(default 500000; 0 skips the memory-limited run).
+Each run's wall time and peak RSS (the whole process tree, sampled every
+20 ms) are recorded; outputs are compared column by column with ScoreLake's
+before any figure is reported.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = ROOT / "bench" / "w1"
+DATA = ROOT / "bench" / "data" / "w1"
+BIN = ROOT / "target" / "release" / "scorelake"
+PY = sys.executable
+CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "200000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+TOOLS = os.environ.get("BENCH_TOOLS", "scorelake,duckdb,polars,pyspark").split(",")
+SPILL_CUSTOMERS = int(os.environ.get("BENCH_SPILL_CUSTOMERS", "500000"))
+FEATURES = [
+    f"{c}_{m}"
+    for c in ["balance", "utilization", "payment"]
+    for m in ["delta", "pct_change", "momentum_3", "volatility_6", "trend_slope_6", "rolling_rank_6", "minmax_range_6"]
+]
+
+
+def command(tool, src, dst, extra_env=None):
+    if tool == "scorelake":
+        return [str(BIN), "--progress", "never", "features", "--recipes", str(HERE / "recipes.yaml"),
+                "--input", str(src), "--output", str(dst), "--overwrite", "--compression", "zstd:1"]
+    return [PY, str(HERE / f"{tool}_w1.py"), str(src), str(dst)]
+
+
+def measure(cmd, env=None):
+    """Wall seconds and peak RSS (bytes) of the whole process tree."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            procs = [root] + root.children(recursive=True)
+            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    wall = time.perf_counter() - start
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
+    return wall, peak
+
+
+def panel(customers):
+    path = DATA / f"panel_{customers}.parquet"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(BIN), "--progress", "never", "sample", "--customers", str(customers), "--out", str(path)], check=True)
+    return path
+
+
+def load(path):
+    return pl.read_parquet(path).sort(["customer_id", "month"])
+
+
+def compare(reference, other, tool):
+    """Every feature equal: missing in the same rows, values to 1e-6 relative."""
+    if reference.height != other.height:
+        return [f"{other.height} rows, expected {reference.height}"]
+    bad = []
+    for f in FEATURES:
+        a = reference[f].cast(pl.Float64).to_numpy()
+        b = other[f].cast(pl.Float64).to_numpy()
+        na, nb = np.isnan(a), np.isnan(b)
+        both = ~na & ~nb
+        scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1.0)
+        diff = (np.abs(np.where(both, a - b, 0.0)) > 1e-6 * scale) & both
+        mismatched = int((na != nb).sum() + diff.sum())
+        if mismatched:
+            bad.append(f"{f}: {mismatched} rows differ")
+    return bad
+
+
+def main():
+    if not BIN.exists():
+        raise SystemExit("build the CLI first: cargo build --release -p scorelake-cli")
+    src = panel(CUSTOMERS)
+    rows = pl.scan_parquet(src).select(pl.len()).collect().item()
+    out = DATA / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    results = {t: [] for t in TOOLS}
+    for run in range(RUNS):
+        for tool in TOOLS:
+            dst = out / f"{tool}.parquet"
+            wall, peak = measure(command(tool, src, dst))
+            results[tool].append((wall, peak))
+            print(f"run {run + 1} {tool:10s} {wall:7.2f}s  peak {peak / 2**20:7.0f} MiB", flush=True)
+    reference = load(out / "scorelake.parquet")
+    checks = {}
+    for tool in TOOLS:
+        if tool != "scorelake":
+            checks[tool] = compare(reference, load(out / f"{tool}.parquet"), tool)
+            print(f"{tool}: {'same results' if not checks[tool] else checks[tool]}")
+    spill = None
+    if SPILL_CUSTOMERS and "scorelake" in TOOLS:
+        big = panel(SPILL_CUSTOMERS)
+        big_rows = pl.scan_parquet(big).select(pl.len()).collect().item()
+        cmd = [str(BIN), "--memory-limit", "1g"] + command("scorelake", big, out / "spill.parquet")[1:]
+        wall, peak = measure(cmd)
+        spill = (big_rows, wall, peak)
+        print(f"{SPILL_CUSTOMERS} customers with --memory-limit 1g: {wall:.2f}s, peak {peak / 2**20:.0f} MiB")
+    report(rows, results, checks, spill)
+
+
+def report(rows, results, checks, spill):
+    med = {t: statistics.median(w for w, _ in r) for t, r in results.items()}
+    peak = {t: max(p for _, p in r) for t, r in results.items()}
+    lines = [
+        "<!-- w1:start -->",
+        f"## W1: 21 temporal features ({time.strftime('%Y-%m-%d')}, 2 cores, one run of `bench/w1/run.py`)",
+        "",
+        f"Sample panel at {CUSTOMERS:,} customers ({rows:,} rows), Parquet in → 33-column Parquet (zstd level 1) out; "
+        f"{RUNS} runs per tool, interleaved; median wall time; peak RSS of the whole process tree.",
+        "",
+        "| tool | median s | runs (s) | peak RSS MiB | time vs ScoreLake | results |",
+        "|---|---|---|---|---|---|",
+    ]
+    base = med.get("scorelake")
+    for t in results:
+        runs = ", ".join(f"{w:.2f}" for w, _ in results[t])
+        ratio = f"{med[t] / base:.2f}×" if base else "–"
+        same = "reference" if t == "scorelake" else ("same" if not checks.get(t) else "; ".join(checks[t]))
+        lines.append(f"| {t} | {med[t]:.2f} | {runs} | {peak[t] / 2**20:.0f} | {ratio} | {same} |")
+    if spill:
+        r, w, p = spill
+        lines += ["", f"ScoreLake at {SPILL_CUSTOMERS:,} customers ({r:,} rows) with `--memory-limit 1g`: "
+                  f"completed in {w:.2f}s, peak RSS {p / 2**20:.0f} MiB."]
+    lines.append("<!-- w1:end -->")
+    section = "\n".join(lines) + "\n"
+    path = ROOT / "bench" / "RESULTS.md"
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    if "<!-- w1:start -->" in text:
+        head, rest = text.split("<!-- w1:start -->", 1)
+        text = head + section + rest.split("<!-- w1:end -->\n", 1)[-1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
