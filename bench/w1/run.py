@@ -73,7 +73,9 @@ def panel(customers):
 
 
 def load(path):
-    return pl.read_parquet(path).sort(["customer_id", "month"])
+    path = Path(path)
+    source = str(path / "*.parquet") if path.is_dir() else str(path)
+    return pl.read_parquet(source).sort(["customer_id", "month"])
 
 
 def compare(reference, other, tool):

@@ -1,10 +1,13 @@
 //! ScoreLake: credit-risk feature engineering on a data lake.
 //!
 //! The library behind the `scorelake` command. Modules, lowest first:
-//! [`error`], [`config`] (layered typed configuration), [`session`] (the
-//! DataFusion engine built from a config), [`io`] (read and write tables by
-//! URL, atomically), [`sample`] (the synthetic credit panel) and
-//! [`pipeline`] (the end-to-end demo job).
+//! [`error`], [`config`] (layered typed configuration), [`docfile`] (hand-written
+//! TOML/YAML/JSON documents), [`formats`] (NCF in the engine), [`functions`]
+//! (registered operators, such as the temporal feature operator),
+//! [`session`] (the DataFusion engine built from a config), [`features`]
+//! (recipes → one feature plan; fit/transform), [`io`] (read and write tables
+//! by URL, atomically), [`sample`] (the synthetic credit panel) and
+//! [`pipeline`] (the end-to-end jobs: demo, features).
 
 pub mod config;
 pub mod docfile;

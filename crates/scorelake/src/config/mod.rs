@@ -189,6 +189,9 @@ config_sections! {
         ncf_row_group_rows: usize = 128 * 1024,
         /// Encode Parquet row groups and columns in parallel.
         parallel_writes: bool = true,
+        /// Dictionary-encode float columns in Parquet (off: measured values
+        /// rarely repeat, and trying costs time and size).
+        parquet_float_dictionary: bool = false,
         /// Most bytes one scan partition reads; larger inputs get more partitions.
         scan_partition_bytes: ByteSize = ByteSize(128 << 20),
         /// Write to a temporary name and rename on success.

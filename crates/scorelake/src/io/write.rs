@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::arrow::array::{Array, UInt64Array};
-use datafusion::common::config::CsvOptions;
+use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::file_format::format_as_file_type;
 use datafusion::logical_expr::LogicalPlanBuilder;
@@ -155,6 +155,35 @@ pub async fn write(
     })
 }
 
+/// The session's Parquet options, with dictionary encoding off for float
+/// columns unless `io.parquet_float_dictionary` is set.
+fn parquet_options(session: &Session, df: &DataFrame) -> TableParquetOptions {
+    let mut options = TableParquetOptions {
+        global: df
+            .task_ctx()
+            .session_config()
+            .options()
+            .execution
+            .parquet
+            .clone(),
+        ..TableParquetOptions::default()
+    };
+    if !session.config().io.parquet_float_dictionary {
+        for f in df.schema().fields() {
+            if f.data_type().is_floating() {
+                options.column_specific_options.insert(
+                    f.name().clone(),
+                    ParquetColumnOptions {
+                        dictionary_enabled: Some(false),
+                        ..ParquetColumnOptions::default()
+                    },
+                );
+            }
+        }
+    }
+    options
+}
+
 async fn execute(
     session: &Session,
     df: DataFrame,
@@ -172,7 +201,10 @@ async fn execute(
         .with_single_file_output(single_file)
         .with_partition_by(options.partition_by.clone());
     let batches = match format {
-        Format::Parquet => df.write_parquet(&url, write_options, None).await,
+        Format::Parquet => {
+            let parquet = parquet_options(session, &df);
+            df.write_parquet(&url, write_options, Some(parquet)).await
+        }
         Format::Ncf => {
             let factory = NcfFormatFactory::from_config(session.config())
                 .with_semantics(options.semantics.clone());
