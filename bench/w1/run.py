@@ -4,7 +4,7 @@ Run from the repository root (see bench/README.md):
     bash bench/setup.sh && bench/.venv/bin/python bench/w1/run.py
 
 Environment: BENCH_CUSTOMERS (default 200000), BENCH_RUNS (default 3),
-BENCH_TOOLS (default scorelake,duckdb,polars,pyspark), BENCH_SPILL_CUSTOMERS
+BENCH_TOOLS (default scorelake,scorelake-512m,duckdb,polars,pyspark), BENCH_SPILL_CUSTOMERS
 (default 500000; 0 skips the memory-limited run).
 Each run's wall time and peak RSS (the whole process tree, sampled every
 20 ms) are recorded; outputs are compared column by column with ScoreLake's
@@ -28,7 +28,10 @@ BIN = ROOT / "target" / "release" / "scorelake"
 PY = sys.executable
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-TOOLS = os.environ.get("BENCH_TOOLS", "scorelake,duckdb,polars,pyspark").split(",")
+TOOLS = os.environ.get("BENCH_TOOLS", "scorelake,scorelake-512m,duckdb,polars,pyspark").split(",")
+# ScoreLake with a memory limit and smaller row groups: the sort spills and
+# the Parquet writer holds less, for a fraction of the memory.
+LIMITED = ["--memory-limit", "512m", "--set", "io.row_group_size=262144"]
 SPILL_CUSTOMERS = int(os.environ.get("BENCH_SPILL_CUSTOMERS", "500000"))
 FEATURES = [
     f"{c}_{m}"
@@ -37,9 +40,10 @@ FEATURES = [
 ]
 
 
-def command(tool, src, dst, extra_env=None):
-    if tool == "scorelake":
-        return [str(BIN), "--progress", "never", "features", "--recipes", str(HERE / "recipes.yaml"),
+def command(tool, src, dst):
+    if tool.startswith("scorelake"):
+        flags = LIMITED if tool == "scorelake-512m" else []
+        return [str(BIN), "--progress", "never", *flags, "features", "--recipes", str(HERE / "recipes.yaml"),
                 "--input", str(src), "--output", str(dst), "--overwrite", "--compression", "zstd:1"]
     return [PY, str(HERE / f"{tool}_w1.py"), str(src), str(dst)]
 
