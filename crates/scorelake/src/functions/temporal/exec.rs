@@ -511,6 +511,17 @@ impl Histories {
             partition(&self.keys(&batch))?.ranges()
         };
         let times = micros(batch.column(self.time), &self.spec.time)?;
+        // The engine sorts the input; a history out of time order would give
+        // wrong windows, so it is an error rather than an assumption.
+        if runs
+            .iter()
+            .any(|r| times[r.clone()].windows(2).any(|w| w[0] > w[1]))
+        {
+            return Err(DataFusionError::Execution(format!(
+                "temporal features: rows of one entity are not in `{}` order",
+                self.spec.time
+            )));
+        }
         let mut values: HashMap<usize, Vec<f64>> = HashMap::new();
         for &s in &self.sources {
             if let std::collections::hash_map::Entry::Vacant(e) = values.entry(s) {
@@ -638,4 +649,98 @@ fn micros(array: &ArrayRef, name: &str) -> Result<Vec<i64>> {
 /// The session's extension planners (registered by [`crate::session`]).
 pub fn planners() -> Vec<Arc<dyn ExtensionPlanner + Send + Sync>> {
     vec![Arc::new(TemporalPlanner)]
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::Int32Array;
+
+    use super::*;
+    use crate::functions::temporal::TemporalFeature;
+
+    fn spec() -> TemporalSpec {
+        TemporalSpec {
+            entity: vec!["id".into()],
+            time: "t".into(),
+            features: vec![TemporalFeature {
+                output: "s".into(),
+                source: "x".into(),
+                method: Method::Agg(super::super::Agg::Sum),
+                window: Window::Rows(2),
+                min_periods: 1,
+            }],
+        }
+    }
+
+    fn batch(ids: &[i32], ts: &[i32], xs: &[f64]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, false),
+            Field::new("t", DataType::Int32, false),
+            Field::new("x", DataType::Float64, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int32Array::from(ids.to_vec())),
+                Arc::new(Int32Array::from(ts.to_vec())),
+                Arc::new(Float64Array::from(xs.to_vec())),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn histories(input: &RecordBatch) -> Histories {
+        let out = TemporalExec::try_new(
+            Arc::new(datafusion::physical_plan::empty::EmptyExec::new(
+                input.schema(),
+            )),
+            spec(),
+        )
+        .unwrap()
+        .schema();
+        Histories::new(&spec(), &input.schema(), out).unwrap()
+    }
+
+    fn sums(batches: &[RecordBatch]) -> Vec<f64> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                b.column(3)
+                    .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                    .values()
+                    .to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn histories_split_across_batches_give_the_same_result() {
+        let whole = batch(
+            &[1, 1, 1, 2, 2, 3],
+            &[1, 2, 3, 1, 2, 1],
+            &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
+        );
+        let want = [1.0, 3.0, 6.0, 8.0, 24.0, 32.0];
+        let mut h = histories(&whole);
+        let mut out: Vec<RecordBatch> = h.push(whole.clone()).unwrap().into_iter().collect();
+        out.extend(h.finish().unwrap());
+        assert_eq!(sums(&out), want);
+        // One row per batch: entity 1 spans three batches.
+        let mut h = histories(&whole);
+        let mut out = Vec::new();
+        for i in 0..whole.num_rows() {
+            out.extend(h.push(whole.slice(i, 1)).unwrap());
+        }
+        out.extend(h.finish().unwrap());
+        assert_eq!(sums(&out), want);
+        assert_eq!(out.iter().map(|b| b.num_rows()).sum::<usize>(), 6);
+    }
+
+    #[test]
+    fn a_history_out_of_time_order_is_an_error() {
+        let b = batch(&[1, 1], &[2, 1], &[1.0, 2.0]);
+        let mut h = histories(&b);
+        let err = h.push(b).and_then(|_| h.finish()).unwrap_err().to_string();
+        assert!(err.contains("not in `t` order"), "{err}");
+    }
 }
