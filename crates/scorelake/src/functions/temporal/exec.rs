@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch};
 use datafusion::arrow::buffer::NullBuffer;
-use datafusion::arrow::compute::{cast, concat_batches, partition};
+use datafusion::arrow::compute::{SortOptions, cast, concat_batches, partition};
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Date64Type, Field, Int64Type, Schema, SchemaRef, TimeUnit,
 };
@@ -40,6 +40,13 @@ use super::kernel::{self, Frame};
 use super::spec::{Method, TemporalSpec, Window};
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// The order the operator needs (the SQL default, so inputs written sorted by
+/// `ORDER BY entity, time` need no sort).
+const ASCENDING: SortOptions = SortOptions {
+    descending: false,
+    nulls_first: false,
+};
 
 /// The logical plan node: `input` plus one column per feature of `spec`.
 ///
@@ -311,7 +318,7 @@ impl ExecutionPlan for TemporalExec {
             .map(|k| {
                 Ok(PhysicalSortRequirement::new(
                     self.column(k)?,
-                    Some(Default::default()),
+                    Some(ASCENDING),
                 ))
             })
             .collect();
