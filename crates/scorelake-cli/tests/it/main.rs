@@ -543,11 +543,19 @@ fn features_fit_apply_lineage_and_bad_recipes() {
     ]));
     assert_eq!(code, 0, "{err}");
     assert!(!stdout.contains("learned values"), "{stdout}");
-    let query =
-        "SELECT count(*), sum(utilization_imputed), sum(balance_trend_slope_last_6_months) FROM t";
-    let (_, a, _) = run(scorelake().args(["sql", query, "--table", &format!("t={}", p(&out))]));
-    let (_, b, _) = run(scorelake().args(["sql", query, "--table", &format!("t={}", p(&again))]));
-    assert_eq!(a, b);
+    let query = "SELECT count(*) AS differing FROM a JOIN b USING (customer_id, month) \
+        WHERE (a.utilization_imputed IS DISTINCT FROM b.utilization_imputed) \
+        OR (a.balance_trend_slope_last_6_months IS DISTINCT FROM b.balance_trend_slope_last_6_months)";
+    let (code, text, err) = run(scorelake().args([
+        "sql",
+        query,
+        "--table",
+        &format!("a={}", p(&out)),
+        "--table",
+        &format!("b={}", p(&again)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("| 0 "), "{text}");
     // A bad recipe is named and nothing is written.
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "entity: customer_id\ntime: month\nrecipes:\n- {name: trend, operation: trend_slope, source: balanse, window: 6}\n").unwrap();
