@@ -73,6 +73,11 @@ pub enum Command {
         after_help = "Examples:\n  scorelake features --recipes examples/panel-features.yaml --input panel.parquet --output features.parquet\n  scorelake features --recipes r.yaml --input train.parquet --output train_features.parquet --fitted fitted.json --lineage lineage.json\n  scorelake features --apply fitted.json --input s3://lake/new/ --output s3://lake/new_features/"
     )]
     Features(FeaturesArgs),
+    /// Validate columns: missing rate, unique count, zero variance, min/max/mean/std, p01/p99, top share; PASS/WARN/FAIL (exit 3 on FAIL).
+    #[command(
+        after_help = "Examples:\n  scorelake validate --input features.parquet\n  scorelake validate --input s3://lake/features/ --columns balance,utilization --thresholds thresholds.yaml --report report.json\n  scorelake validate --input big.parquet --approx --report report.md"
+    )]
+    Validate(ValidateArgs),
     /// Run SQL over tables given by URL and print the result (or write it).
     #[command(
         after_help = "Examples:\n  scorelake sql \"SELECT count(*) FROM p\" --table p=panel.parquet\n  scorelake sql \"SELECT * FROM p WHERE days_past_due >= 90\" --table p=s3://lake/panel/ --output late.parquet"
@@ -174,6 +179,27 @@ pub struct FeaturesArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Input table URL.
+    #[arg(long, value_name = "URL")]
+    pub input: String,
+    /// Columns to validate (comma-separated; all by default).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub columns: Option<Vec<String>>,
+    /// Warning and failure thresholds (YAML, TOML or JSON); defaults: missing rate warn > 5 %, fail > 50 %; constant columns fail.
+    #[arg(long, value_name = "FILE")]
+    pub thresholds: Option<PathBuf>,
+    /// Also write the report here: .json, .csv or .md.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Approximate unique counts (HyperLogLog) and quantiles (t-digest), for huge tables.
+    #[arg(long)]
+    pub approx: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Debug, Args)]

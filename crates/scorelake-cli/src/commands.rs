@@ -15,12 +15,13 @@ use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutio
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
 use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
 use scorelake::pipeline::{self, DemoOptions, FeaturesJob};
+use scorelake::quality::{self, Status, Thresholds, ValidateOptions};
 use scorelake::sample::{self, SampleSpec};
 use scorelake::session::Session;
 
 use crate::args::{
     Cli, Command, ConfigCommand, DemoArgs, FeaturesArgs, FormatArg, GlobalArgs, NcfCommand,
-    ReadArgs, SampleArgs, SqlArgs, WriteArgs,
+    ReadArgs, SampleArgs, SqlArgs, ValidateArgs, WriteArgs,
 };
 use crate::progress::Progress;
 
@@ -42,7 +43,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Convert(a) => Some(&a.write),
         Command::Sql(a) => Some(&a.write),
         Command::Features(a) => Some(&a.write),
-        Command::Demo(_) | Command::Config(_) | Command::Ncf(_) => None,
+        Command::Demo(_) | Command::Config(_) | Command::Ncf(_) | Command::Validate(_) => None,
     };
     let config = build_config(&cli.global, write_args)?;
     init_logging(&config);
@@ -106,6 +107,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Sql(args) => sql(&session, progress, args).await,
         Command::Features(args) => features(&session, progress, args).await,
+        Command::Validate(args) => validate(&session, progress, args).await,
         Command::Config(_) | Command::Ncf(_) => unreachable!("handled above"),
     }
 }
@@ -274,6 +276,50 @@ async fn features(session: &Session, progress: Progress, args: FeaturesArgs) -> 
         println!("lineage written to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn validate(session: &Session, progress: Progress, args: ValidateArgs) -> Result<ExitCode> {
+    let thresholds = match &args.thresholds {
+        Some(path) => Thresholds::load(path)?,
+        None => Thresholds::default(),
+    };
+    let report_format = match &args.report {
+        None => None,
+        Some(path) => match path.extension().and_then(|e| e.to_str()) {
+            Some(ext @ ("json" | "csv" | "md")) => Some(ext.to_string()),
+            _ => bail!(Usage(format!(
+                "--report {}: expected a .json, .csv or .md file",
+                path.display()
+            ))),
+        },
+    };
+    let options = ValidateOptions {
+        columns: args.columns,
+        thresholds,
+        approximate: args.approx,
+    };
+    let spinner = progress.spinner(&format!("validating {}", args.input));
+    let df = io::read(session, &args.input, &read_options(&args.read)?).await;
+    let report = match df {
+        Ok(df) => quality::validate(&df, &options).await,
+        Err(e) => Err(e),
+    };
+    spinner.finish_and_clear();
+    let report = report?;
+    println!("{}", report.to_markdown());
+    if let (Some(path), Some(ext)) = (&args.report, report_format) {
+        let text = match ext.as_str() {
+            "json" => report.to_json(),
+            "csv" => report.to_csv(),
+            _ => report.to_markdown(),
+        };
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(if report.status == Status::Fail {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn sample(session: &Session, progress: Progress, args: SampleArgs) -> Result<ExitCode> {

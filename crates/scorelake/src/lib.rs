@@ -5,7 +5,8 @@
 //! TOML/YAML/JSON documents), [`formats`] (NCF in the engine), [`functions`]
 //! (registered operators, such as the temporal feature operator),
 //! [`session`] (the DataFusion engine built from a config), [`features`]
-//! (recipes → one feature plan; fit/transform), [`io`] (read and write tables
+//! (recipes → one feature plan; fit/transform), [`quality`] (validation
+//! reports), [`io`] (read and write tables
 //! by URL, atomically), [`sample`] (the synthetic credit panel) and
 //! [`pipeline`] (the end-to-end jobs: demo, features).
 
@@ -17,6 +18,7 @@ pub mod formats;
 pub mod functions;
 pub mod io;
 pub mod pipeline;
+pub mod quality;
 pub mod sample;
 pub mod session;
 

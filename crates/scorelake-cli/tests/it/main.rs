@@ -50,6 +50,7 @@ fn every_command_has_help_with_examples() {
         vec!["convert"],
         vec!["sql"],
         vec!["features"],
+        vec!["validate"],
         vec!["config", "show"],
         vec!["config", "keys"],
         vec!["config", "spark"],
@@ -575,4 +576,63 @@ fn features_fit_apply_lineage_and_bad_recipes() {
         "{err}"
     );
     assert!(!target.exists());
+}
+
+#[test]
+fn validate_reports_and_exits_3_on_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let (code, _, err) =
+        run(scorelake().args(["sample", "--customers", "200", "--out", p(&panel)]));
+    assert_eq!(code, 0, "{err}");
+    let report = dir.path().join("report.json");
+    let (code, stdout, err) = run(scorelake().args([
+        "validate",
+        "--input",
+        p(&panel),
+        "--columns",
+        "balance,utilization,product",
+        "--report",
+        p(&report),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("| balance | Float64 | PASS |"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["status"], "PASS");
+    assert_eq!(json["columns"].as_array().unwrap().len(), 3);
+    // A threshold that balance breaks: FAIL, exit code 3, CSV report.
+    let thresholds = dir.path().join("t.yaml");
+    std::fs::write(&thresholds, "columns:\n  balance: {max: {fail: 10}}\n").unwrap();
+    let csv = dir.path().join("report.csv");
+    let (code, stdout, err) = run(scorelake().args([
+        "validate",
+        "--input",
+        p(&panel),
+        "--thresholds",
+        p(&thresholds),
+        "--report",
+        p(&csv),
+    ]));
+    assert_eq!(code, 3, "{stdout}{err}");
+    assert!(stdout.contains(": FAIL ("), "{stdout}");
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .contains("balance,Float64,FAIL")
+    );
+    // A bad thresholds file is named.
+    std::fs::write(&thresholds, "defaults:\n  missingness: {warn: 0.1}\n").unwrap();
+    let (code, _, err) = run(scorelake().args([
+        "validate",
+        "--input",
+        p(&panel),
+        "--thresholds",
+        p(&thresholds),
+    ]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("t.yaml") && err.contains("missingness"),
+        "{err}"
+    );
 }

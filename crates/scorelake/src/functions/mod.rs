@@ -1,12 +1,14 @@
 //! ScoreLake's registered engine extensions: custom operators and functions
 //! that plans built by the domain modules use.
 //!
+//! [`quantile`] is the exact, numpy-compatible quantile aggregate.
 //! [`temporal`] is the per-entity operator behind every trailing feature
 //! (trends and time-window aggregations). The [`session`](crate::session)
 //! registers its planner, so any plan holding a [`temporal::TemporalNode`]
 //! runs on the engine like a built-in operator: partitioned by entity across
 //! all cores, fed by the engine's (spilling) sort.
 
+pub mod quantile;
 pub mod temporal;
 
 use std::sync::Arc;

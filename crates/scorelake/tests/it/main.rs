@@ -4,6 +4,7 @@ mod features;
 mod features_reference;
 mod io_local;
 mod ncf_engine;
+mod quality;
 mod s3;
 mod sample_io;
 mod support;

@@ -1,0 +1,16 @@
+//! Data quality: feature validation reports with PASS/WARN/FAIL thresholds.
+//!
+//! [`validate`] computes per-column metrics (missing rate, unique count,
+//! zero variance, min, max, mean, std, exact p01/p99 for numbers; unique
+//! count and top-value share for text) for all columns in one aggregate pass
+//! (plus one grouped pass per text column for its top value), and
+//! [`Thresholds`] turn them into a status per column and overall.
+//! Semantics: `docs/quality.md`.
+
+mod report;
+mod thresholds;
+mod validate;
+
+pub use report::{ColumnReport, Status, ValidationReport};
+pub use thresholds::{Metric, Rule, Thresholds};
+pub use validate::{ValidateOptions, validate};

@@ -1,0 +1,225 @@
+//! Computing the metrics: one aggregate pass for every column, plus one
+//! grouped pass per text column for its most frequent value.
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions::math::expr_fn::isnan;
+use datafusion::functions_aggregate::expr_fn::{
+    approx_distinct, approx_percentile_cont, avg, count, count_distinct, max, min, stddev,
+};
+use datafusion::logical_expr::{Expr, cast, col, lit, when};
+use datafusion::prelude::DataFrame;
+use datafusion::scalar::ScalarValue;
+
+use super::report::{ColumnReport, Status, ValidationReport};
+use super::thresholds::{Metric, Thresholds};
+use crate::error::{Error, Result};
+use crate::functions::quantile::quantile_linear;
+
+/// What to validate and how.
+#[derive(Clone, Debug, Default)]
+pub struct ValidateOptions {
+    /// Columns to validate (all when `None`), in this order.
+    pub columns: Option<Vec<String>>,
+    /// Warning and failure thresholds.
+    pub thresholds: Thresholds,
+    /// HyperLogLog unique counts and t-digest quantiles instead of exact ones
+    /// (for tables too large to hold a column's values in memory).
+    pub approximate: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Number,
+    Text,
+    Other,
+}
+
+fn kind(ty: &DataType) -> Kind {
+    match ty {
+        t if t.is_numeric() => Kind::Number,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Kind::Text,
+        DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::LargeUtf8) => {
+            Kind::Text
+        }
+        _ => Kind::Other,
+    }
+}
+
+fn column(name: &str) -> Expr {
+    col(datafusion::common::Column::new_unqualified(name))
+}
+
+/// Numbers as floats with NaN read as missing.
+fn value(name: &str, k: Kind) -> Expr {
+    if k != Kind::Number {
+        return column(name);
+    }
+    let x = cast(column(name), DataType::Float64);
+    when(isnan(x.clone()), lit(ScalarValue::Float64(None)))
+        .otherwise(x)
+        .unwrap_or_else(|_| lit(ScalarValue::Float64(None)))
+}
+
+/// Validates `df`: metrics per column, thresholds applied, overall verdict.
+///
+/// ```
+/// use scorelake::quality::{validate, Status, ValidateOptions, Metric};
+/// use scorelake::{config::Config, session::Session};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = Session::new(Config::default())?;
+/// let df = session.ctx().sql("SELECT * FROM (VALUES (1.0, 'a'), (NULL, 'a'), (3.0, 'b'), (5.0, 'a')) AS t(x, s)").await?;
+/// let report = validate(&df, &ValidateOptions::default()).await?;
+/// let x = &report.columns[0];
+/// assert_eq!(x.metrics[&Metric::MissingRate], Some(0.25));
+/// assert_eq!(x.metrics[&Metric::P99], Some(4.96)); // 3 + (5 − 3)·0.98
+/// assert_eq!(report.columns[1].metrics[&Metric::TopShare], Some(0.75));
+/// assert_eq!(report.status, Status::Warn); // 25 % missing > the default 5 % warning
+/// # Ok::<(), scorelake::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<ValidationReport> {
+    let schema = df.schema().clone();
+    let names: Vec<String> = match &options.columns {
+        Some(cols) => cols.clone(),
+        None => schema.fields().iter().map(|f| f.name().clone()).collect(),
+    };
+    let all: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let mut types = Vec::new();
+    for n in &names {
+        let f = schema.field_with_unqualified_name(n).map_err(|_| {
+            Error::InvalidInput(format!(
+                "column `{n}` is not in the input; it has {}",
+                all.join(", ")
+            ))
+        })?;
+        types.push(f.data_type().clone());
+    }
+    for c in options.thresholds.columns.keys() {
+        if !names.contains(c) {
+            return Err(Error::InvalidInput(format!(
+                "thresholds are given for column `{c}`, which is not {}",
+                if all.contains(&c.as_str()) {
+                    "among the validated columns"
+                } else {
+                    "in the input"
+                }
+            )));
+        }
+    }
+    let kinds: Vec<Kind> = types.iter().map(kind).collect();
+    let mut aggs = vec![count(lit(1)).alias("__rows")];
+    for (i, (n, &k)) in names.iter().zip(&kinds).enumerate() {
+        let v = value(n, k);
+        aggs.push(count(v.clone()).alias(format!("__{i}_n")));
+        let distinct = match (options.approximate, k == Kind::Number) {
+            (false, _) => count_distinct(v.clone()),
+            // The sketch takes integers and text, not floats (numbers are floats
+            // here): their text form keeps every distinct value apart.
+            (true, true) => approx_distinct(cast(v.clone(), DataType::Utf8)),
+            (true, false) => approx_distinct(v.clone()),
+        };
+        aggs.push(distinct.alias(format!("__{i}_u")));
+        if k == Kind::Number {
+            aggs.push(min(v.clone()).alias(format!("__{i}_min")));
+            aggs.push(max(v.clone()).alias(format!("__{i}_max")));
+            aggs.push(avg(v.clone()).alias(format!("__{i}_mean")));
+            aggs.push(stddev(v.clone()).alias(format!("__{i}_std")));
+            for (p, name) in [(0.01, "p01"), (0.99, "p99")] {
+                let q = if options.approximate {
+                    approx_percentile_cont(v.clone().sort(true, false), lit(p), None)
+                } else {
+                    quantile_linear(v.clone(), p)
+                };
+                aggs.push(q.alias(format!("__{i}_{name}")));
+            }
+        }
+    }
+    let row = df.clone().aggregate(vec![], aggs)?.collect().await?;
+    let get = |name: &str| number(&row, name);
+    let rows = get("__rows").unwrap_or(0.0) as u64;
+    let mut columns = Vec::new();
+    for (i, (n, &k)) in names.iter().zip(&kinds).enumerate() {
+        let present = get(&format!("__{i}_n")).unwrap_or(0.0);
+        let unique = get(&format!("__{i}_u")).unwrap_or(0.0);
+        let mut metrics = BTreeMap::new();
+        let missing = if rows == 0 {
+            None
+        } else {
+            Some(1.0 - present / rows as f64)
+        };
+        metrics.insert(Metric::MissingRate, missing);
+        metrics.insert(Metric::UniqueCount, Some(unique));
+        metrics.insert(
+            Metric::ZeroVariance,
+            Some(if unique <= 1.0 { 1.0 } else { 0.0 }),
+        );
+        match k {
+            Kind::Number => {
+                let m = [
+                    (Metric::Min, "min"),
+                    (Metric::Max, "max"),
+                    (Metric::Mean, "mean"),
+                    (Metric::Std, "std"),
+                    (Metric::P01, "p01"),
+                    (Metric::P99, "p99"),
+                ];
+                for (metric, suffix) in m {
+                    metrics.insert(metric, get(&format!("__{i}_{suffix}")));
+                }
+            }
+            Kind::Text => {
+                let top = top_count(df, n).await?;
+                metrics.insert(Metric::TopShare, (rows > 0).then(|| top / rows as f64));
+            }
+            Kind::Other => {}
+        }
+        let mut report = ColumnReport {
+            column: n.clone(),
+            data_type: types[i].to_string(),
+            metrics,
+            status: Status::Pass,
+            findings: vec![],
+        };
+        report.judge(&options.thresholds);
+        columns.push(report);
+    }
+    let status = columns
+        .iter()
+        .map(|c| c.status)
+        .max()
+        .unwrap_or(Status::Pass);
+    Ok(ValidationReport {
+        rows,
+        approximate: options.approximate,
+        columns,
+        status,
+    })
+}
+
+/// Rows holding the most frequent non-null value of a text column.
+async fn top_count(df: &DataFrame, name: &str) -> Result<f64> {
+    let counts = df
+        .clone()
+        .filter(column(name).is_not_null())?
+        .aggregate(vec![column(name)], vec![count(lit(1)).alias("__c")])?
+        .aggregate(vec![], vec![max(col("__c")).alias("__top")])?
+        .collect()
+        .await?;
+    Ok(number(&counts, "__top").unwrap_or(0.0))
+}
+
+fn number(batches: &[RecordBatch], name: &str) -> Option<f64> {
+    let b = batches.iter().find(|b| b.num_rows() > 0)?;
+    let a = b.column_by_name(name)?;
+    match ScalarValue::try_from_array(a, 0)
+        .ok()?
+        .cast_to(&DataType::Float64)
+        .ok()?
+    {
+        ScalarValue::Float64(v) => v,
+        _ => None,
+    }
+}

@@ -1,0 +1,245 @@
+//! Validation against a naive reference on random data; thresholds; reports.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config as PropConfig, TestRunner};
+use scorelake::datafusion::arrow::array::{Float64Array, Int32Array, RecordBatch, StringArray};
+use scorelake::datafusion::arrow::datatypes::{DataType, Field, Schema};
+use scorelake::quality::{Metric, Status, Thresholds, ValidateOptions, validate};
+
+use crate::support::session;
+
+/// numpy's default quantile: linear interpolation at (n − 1)·p.
+fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let h = (sorted.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+/// Every numeric metric of `values` computed the obvious way.
+fn reference(values: &[Option<f64>]) -> HashMap<Metric, Option<f64>> {
+    let mut v: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|x| !x.is_nan())
+        .collect();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len() as f64;
+    let mean = (n > 0.0).then(|| v.iter().sum::<f64>() / n);
+    let std = (n > 1.0).then(|| {
+        let m = mean.unwrap();
+        (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)).sqrt()
+    });
+    let mut unique = v.clone();
+    unique.dedup();
+    HashMap::from([
+        (Metric::MissingRate, Some(1.0 - n / values.len() as f64)),
+        (Metric::UniqueCount, Some(unique.len() as f64)),
+        (
+            Metric::ZeroVariance,
+            Some(if unique.len() <= 1 { 1.0 } else { 0.0 }),
+        ),
+        (Metric::Min, v.first().copied()),
+        (Metric::Max, v.last().copied()),
+        (Metric::Mean, mean),
+        (Metric::Std, std),
+        (Metric::P01, quantile(&v, 0.01)),
+        (Metric::P99, quantile(&v, 0.99)),
+    ])
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0),
+        _ => false,
+    }
+}
+
+fn table(xs: &[Option<f64>], ints: &[Option<i32>], texts: &[Option<String>]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("x", DataType::Float64, true),
+        Field::new("i", DataType::Int32, true),
+        Field::new("s", DataType::Utf8, true),
+    ]));
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Float64Array::from(xs.to_vec())),
+            Arc::new(Int32Array::from(ints.to_vec())),
+            Arc::new(StringArray::from(texts.to_vec())),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn metrics_match_the_naive_reference() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let session = session();
+    let row = (
+        prop_oneof![2 => Just(None), 1 => Just(Some(f64::NAN)), 1 => (-3i32..3).prop_map(|v| Some(f64::from(v))), 6 => (-1e4..1e4f64).prop_map(Some)],
+        prop_oneof![1 => Just(None), 4 => (0i32..20).prop_map(Some)],
+        prop_oneof![1 => Just(None), 4 => "[a-d]".prop_map(Some)],
+    );
+    let mut runner = TestRunner::new(PropConfig {
+        cases: 40,
+        ..PropConfig::default()
+    });
+    runner
+        .run(&proptest::collection::vec(row, 1..300), |rows| {
+            let xs: Vec<_> = rows.iter().map(|r| r.0).collect();
+            let ints: Vec<_> = rows.iter().map(|r| r.1).collect();
+            let texts: Vec<_> = rows.iter().map(|r| r.2.clone()).collect();
+            let df = session.ctx().read_batch(table(&xs, &ints, &texts)).unwrap();
+            let report = rt
+                .block_on(validate(&df, &ValidateOptions::default()))
+                .unwrap();
+            prop_assert_eq!(report.rows, rows.len() as u64);
+            let as_f64: Vec<Option<f64>> = ints.iter().map(|v| v.map(f64::from)).collect();
+            for (c, values) in [(0, &xs), (1, &as_f64)] {
+                let want = reference(values);
+                for (metric, w) in &want {
+                    let got = report.columns[c].metrics[metric];
+                    prop_assert!(
+                        close(got, *w),
+                        "{} {metric}: engine {got:?}, reference {w:?}",
+                        report.columns[c].column
+                    );
+                }
+            }
+            // Text: unique count and the share of the most frequent value.
+            let mut counts: HashMap<&str, usize> = HashMap::new();
+            for t in texts.iter().flatten() {
+                *counts.entry(t).or_default() += 1;
+            }
+            let s = &report.columns[2].metrics;
+            prop_assert_eq!(s[&Metric::UniqueCount], Some(counts.len() as f64));
+            let top = counts.values().max().copied().unwrap_or(0) as f64 / rows.len() as f64;
+            prop_assert!(close(s[&Metric::TopShare], Some(top)));
+            prop_assert!(!s.contains_key(&Metric::Mean));
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn thresholds_decide_pass_warn_fail_and_reports_render() {
+    let session = session();
+    let df = session
+        .ctx()
+        .sql("SELECT * FROM (VALUES (1.0, 5, 'a'), (NULL, 5, 'a'), (3.0, 5, 'b'), (-1.0, 5, NULL)) AS t(x, k, s)")
+        .await
+        .unwrap();
+    let thresholds = Thresholds::parse(
+        "defaults:\n  missing_rate: {warn: 0.1, fail: 0.3}\n  zero_variance: {fail: true}\n\
+         columns:\n  x: {min: {warn_below: 0}}\n  s: {top_share: {warn: 0.4}}\n",
+        "yaml",
+    )
+    .unwrap();
+    let report = validate(
+        &df,
+        &ValidateOptions {
+            thresholds,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let by = |c: &str| report.columns.iter().find(|r| r.column == c).unwrap();
+    assert_eq!(by("x").status, Status::Warn, "{:?}", by("x").findings);
+    assert_eq!(
+        by("x").findings,
+        ["missing_rate 0.25 > warn 0.1", "min -1 < warn 0"]
+    );
+    assert_eq!(by("k").status, Status::Fail, "constant column");
+    assert_eq!(by("s").status, Status::Warn);
+    assert_eq!(report.status, Status::Fail);
+    assert!(
+        report
+            .to_markdown()
+            .contains("4 rows, 3 columns: FAIL (0 PASS, 2 WARN, 1 FAIL)"),
+        "{}",
+        report.to_markdown()
+    );
+    let csv = report.to_csv();
+    assert!(
+        csv.starts_with("column,data_type,status,missing_rate,unique_count"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 4);
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["columns"][1]["status"], "FAIL");
+    assert_eq!(json["columns"][0]["metrics"]["p99"], 2.96);
+
+    // Only some columns; a threshold for a column left out is an error.
+    let only = ValidateOptions {
+        columns: Some(vec!["x".into()]),
+        ..Default::default()
+    };
+    assert_eq!(validate(&df, &only).await.unwrap().columns.len(), 1);
+    let t = Thresholds::parse("columns:\n  k: {max: {fail: 1}}\n", "yaml").unwrap();
+    let e = validate(
+        &df,
+        &ValidateOptions {
+            thresholds: t,
+            ..only.clone()
+        },
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("column `k`") && e.contains("validated"), "{e}");
+    let missing = ValidateOptions {
+        columns: Some(vec!["nope".into()]),
+        ..Default::default()
+    };
+    assert!(
+        validate(&df, &missing)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("`nope`")
+    );
+
+    // Approximate mode agrees on small data.
+    let approx = validate(
+        &df,
+        &ValidateOptions {
+            approximate: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(approx.approximate);
+    assert_eq!(approx.columns[0].metrics[&Metric::UniqueCount], Some(3.0));
+}
+
+#[test]
+fn bad_threshold_files_are_named() {
+    for (text, wanted) in [
+        (
+            "defaults:\n  missingness: {warn: 0.1}\n",
+            "`defaults.missingness`: unknown metric",
+        ),
+        ("columns:\n  x: {max: {warn: high}}\n", "`columns.x.max`"),
+        ("columns:\n  x: {max: {alarm: 3}}\n", "alarm"),
+        ("limits: {}\n", "unknown key `limits`"),
+    ] {
+        let e = Thresholds::parse(text, "yaml").unwrap_err().to_string();
+        assert!(e.contains(wanted), "{e} should mention {wanted}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.toml");
+    std::fs::write(&path, "[defaults]\nmean = { fail = \"x\" }\n").unwrap();
+    let e = Thresholds::load(&path).unwrap_err().to_string();
+    assert!(e.contains("t.toml") && e.contains("defaults.mean"), "{e}");
+}
