@@ -78,6 +78,11 @@ pub enum Command {
         after_help = "Examples:\n  scorelake validate --input features.parquet\n  scorelake validate --input s3://lake/features/ --columns balance,utilization --thresholds thresholds.yaml --report report.json\n  scorelake validate --input big.parquet --approx --report report.md"
     )]
     Validate(ValidateArgs),
+    /// Population stability: PSI of numeric columns, CSI of categorical ones; two data sets or by period.
+    #[command(
+        after_help = "Examples:\n  scorelake drift --baseline train.parquet --current oot.parquet --columns balance,utilization,payment\n  scorelake drift --input panel.parquet --period-col month --baseline-periods 2023-01-01,2023-02-01 --columns balance --report psi.json\n  scorelake drift --baseline a.parquet --current b.parquet --binning equal-width --bins 20 --detail"
+    )]
+    Drift(DriftArgs),
     /// Run SQL over tables given by URL and print the result (or write it).
     #[command(
         after_help = "Examples:\n  scorelake sql \"SELECT count(*) FROM p\" --table p=panel.parquet\n  scorelake sql \"SELECT * FROM p WHERE days_past_due >= 90\" --table p=s3://lake/panel/ --output late.parquet"
@@ -200,6 +205,62 @@ pub struct ValidateArgs {
     pub approx: bool,
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Baseline table URL.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "current",
+        conflicts_with = "input"
+    )]
+    pub baseline: Option<String>,
+    /// Current table URL.
+    #[arg(long, value_name = "URL")]
+    pub current: Option<String>,
+    /// One table split by period (with --period-col and --baseline-periods).
+    #[arg(long, value_name = "URL", requires_all = ["period_col", "baseline_periods"])]
+    pub input: Option<String>,
+    /// Period column of --input.
+    #[arg(long, value_name = "COL")]
+    pub period_col: Option<String>,
+    /// Periods forming the baseline (comma-separated, as text: 2023-01-01).
+    #[arg(long, value_delimiter = ',', value_name = "P")]
+    pub baseline_periods: Vec<String>,
+    /// Columns to compare (comma-separated; all numeric and text columns by default).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub columns: Option<Vec<String>>,
+    /// How numeric bins are cut on the baseline.
+    #[arg(long, value_enum, default_value = "quantile")]
+    pub binning: BinningArg,
+    /// Numeric bins.
+    #[arg(long, default_value_t = 10)]
+    pub bins: usize,
+    /// Share used for a bin that is empty on one side.
+    #[arg(long, default_value_t = 1e-4)]
+    pub floor: f64,
+    /// Non-negative weight column (e.g. sample_weight).
+    #[arg(long, value_name = "COL")]
+    pub weight: Option<String>,
+    /// Numeric columns to treat as categories (already binned): CSI.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub categorical: Vec<String>,
+    /// Print every column's bins too.
+    #[arg(long)]
+    pub detail: bool,
+    /// Also write the report here: .json or .md.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum BinningArg {
+    Quantile,
+    EqualWidth,
 }
 
 #[derive(Debug, Args)]

@@ -15,13 +15,13 @@ use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutio
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
 use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
 use scorelake::pipeline::{self, DemoOptions, FeaturesJob};
-use scorelake::quality::{self, Status, Thresholds, ValidateOptions};
+use scorelake::quality::{self, Binning, DriftOptions, Status, Thresholds, ValidateOptions};
 use scorelake::sample::{self, SampleSpec};
 use scorelake::session::Session;
 
 use crate::args::{
-    Cli, Command, ConfigCommand, DemoArgs, FeaturesArgs, FormatArg, GlobalArgs, NcfCommand,
-    ReadArgs, SampleArgs, SqlArgs, ValidateArgs, WriteArgs,
+    BinningArg, Cli, Command, ConfigCommand, DemoArgs, DriftArgs, FeaturesArgs, FormatArg,
+    GlobalArgs, NcfCommand, ReadArgs, SampleArgs, SqlArgs, ValidateArgs, WriteArgs,
 };
 use crate::progress::Progress;
 
@@ -43,7 +43,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Convert(a) => Some(&a.write),
         Command::Sql(a) => Some(&a.write),
         Command::Features(a) => Some(&a.write),
-        Command::Demo(_) | Command::Config(_) | Command::Ncf(_) | Command::Validate(_) => None,
+        Command::Demo(_)
+        | Command::Config(_)
+        | Command::Ncf(_)
+        | Command::Validate(_)
+        | Command::Drift(_) => None,
     };
     let config = build_config(&cli.global, write_args)?;
     init_logging(&config);
@@ -108,6 +112,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sql(args) => sql(&session, progress, args).await,
         Command::Features(args) => features(&session, progress, args).await,
         Command::Validate(args) => validate(&session, progress, args).await,
+        Command::Drift(args) => drift(&session, progress, args).await,
         Command::Config(_) | Command::Ncf(_) => unreachable!("handled above"),
     }
 }
@@ -320,6 +325,65 @@ async fn validate(session: &Session, progress: Progress, args: ValidateArgs) -> 
     } else {
         ExitCode::SUCCESS
     })
+}
+
+async fn drift(session: &Session, progress: Progress, args: DriftArgs) -> Result<ExitCode> {
+    let json = match &args.report {
+        None => false,
+        Some(path) => match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => true,
+            Some("md") => false,
+            _ => bail!(Usage(format!(
+                "--report {}: expected a .json or .md file",
+                path.display()
+            ))),
+        },
+    };
+    let options = DriftOptions {
+        binning: match args.binning {
+            BinningArg::Quantile => Binning::Quantile,
+            BinningArg::EqualWidth => Binning::EqualWidth,
+        },
+        bins: args.bins,
+        floor: args.floor,
+        weight: args.weight.clone(),
+        categorical: args.categorical.clone(),
+        ..DriftOptions::default()
+    };
+    let read = read_options(&args.read)?;
+    let spinner = progress.spinner("drift");
+    let columns = args.columns.as_deref();
+    let report = async {
+        match (&args.baseline, &args.current, &args.input, &args.period_col) {
+            (Some(b), Some(c), _, _) => {
+                let base = io::read(session, b, &read).await?;
+                let now = io::read(session, c, &read).await?;
+                quality::drift(&base, &now, columns, &options).await
+            }
+            (_, _, Some(input), Some(period)) => {
+                let df = io::read(session, input, &read).await?;
+                quality::drift_by_period(&df, period, &args.baseline_periods, columns, &options)
+                    .await
+            }
+            _ => Err(scorelake::Error::InvalidInput(
+                "give --baseline and --current, or --input with --period-col and --baseline-periods"
+                    .into(),
+            )),
+        }
+    }
+    .await;
+    spinner.finish_and_clear();
+    let report = report?;
+    println!("{}", report.to_markdown(args.detail));
+    if let Some(path) = &args.report {
+        let text = if json {
+            report.to_json()
+        } else {
+            report.to_markdown(true)
+        };
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn sample(session: &Session, progress: Progress, args: SampleArgs) -> Result<ExitCode> {

@@ -51,6 +51,7 @@ fn every_command_has_help_with_examples() {
         vec!["sql"],
         vec!["features"],
         vec!["validate"],
+        vec!["drift"],
         vec!["config", "show"],
         vec!["config", "keys"],
         vec!["config", "spark"],
@@ -635,4 +636,74 @@ fn validate_reports_and_exits_3_on_fail() {
         err.contains("t.yaml") && err.contains("missingness"),
         "{err}"
     );
+}
+
+#[test]
+fn drift_by_period_and_between_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let (code, _, err) = run(scorelake().args([
+        "sample",
+        "--customers",
+        "300",
+        "--months",
+        "4",
+        "--out",
+        p(&panel),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let report = dir.path().join("psi.json");
+    let (code, stdout, err) = run(scorelake().args([
+        "drift",
+        "--input",
+        p(&panel),
+        "--period-col",
+        "month",
+        "--baseline-periods",
+        "2023-01-01,2023-02-01",
+        "--columns",
+        "balance,product",
+        "--report",
+        p(&report),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("| 2023-04-01 | product | csi |"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        json["columns"].as_array().unwrap().len(),
+        4,
+        "2 periods × 2 columns"
+    );
+    // A table against itself: PSI 0, stable; bins printed with --detail.
+    let (code, stdout, err) = run(scorelake().args([
+        "drift",
+        "--baseline",
+        p(&panel),
+        "--current",
+        p(&panel),
+        "--columns",
+        "utilization",
+        "--detail",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("| utilization | psi | 0.0000 | stable |")
+            && stdout.contains("| bin | baseline |"),
+        "{stdout}"
+    );
+    let (code, _, err) = run(scorelake().args([
+        "drift",
+        "--baseline",
+        p(&panel),
+        "--current",
+        p(&panel),
+        "--columns",
+        "nope",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("`nope`"), "{err}");
 }

@@ -14,7 +14,7 @@ mod engineer;
 mod lineage;
 mod recipe;
 mod resolve;
-mod transforms;
+pub(crate) mod transforms;
 
 pub use engineer::{FeatureEngineer, FittedFeatures};
 pub use lineage::{FeatureLineage, Lineage};

@@ -18,7 +18,8 @@ use datafusion::logical_expr::{
 };
 use datafusion::physical_expr::expressions::Literal;
 
-/// The aggregate function, to call with [`quantile_linear`].
+/// The aggregate function, to call with [`quantile_linear`]: `(x, p)`, or
+/// `(x, w, p)` with non-negative weights (a row of weight k counts as k rows).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct LinearQuantile {
     signature: Signature,
@@ -26,13 +27,27 @@ pub struct LinearQuantile {
 
 impl Default for LinearQuantile {
     fn default() -> Self {
+        use datafusion::logical_expr::TypeSignature::Exact;
         LinearQuantile {
-            signature: Signature::exact(
-                vec![DataType::Float64, DataType::Float64],
+            signature: Signature::one_of(
+                vec![
+                    Exact(vec![DataType::Float64, DataType::Float64]),
+                    Exact(vec![
+                        DataType::Float64,
+                        DataType::Float64,
+                        DataType::Float64,
+                    ]),
+                ],
                 Volatility::Immutable,
             ),
         }
     }
+}
+
+/// `quantile_linear(x, w, p)`: the quantile of `x` where each row counts
+/// `w` times (for whole weights, exactly the quantile of the expanded rows).
+pub fn weighted_quantile_linear(x: Expr, w: Expr, p: f64) -> Expr {
+    AggregateUDF::from(LinearQuantile::default()).call(vec![x, w, datafusion::prelude::lit(p)])
 }
 
 /// `quantile_linear(x, p)` as an expression; `x` must be Float64 and `p` a
@@ -55,28 +70,35 @@ impl AggregateUDFImpl for LinearQuantile {
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let item = Field::new_list_field(DataType::Float64, true);
-        Ok(vec![
+        let list = |name: &str| -> FieldRef {
+            let item = Field::new_list_field(DataType::Float64, true);
             Field::new(
-                format_state_name(args.name, "values"),
+                format_state_name(args.name, name),
                 DataType::List(Arc::new(item)),
                 true,
             )
-            .into(),
-        ])
+            .into()
+        };
+        Ok(vec![list("values"), list("weights")])
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let weighted = args.exprs.len() == 3;
         let p = args
             .exprs
-            .get(1)
+            .last()
             .and_then(|e| e.downcast_ref::<Literal>())
             .and_then(|l| match l.value() {
                 ScalarValue::Float64(Some(p)) => Some(*p),
                 _ => None,
             });
         match p {
-            Some(p) if (0.0..=1.0).contains(&p) => Ok(Box::new(Values { p, values: vec![] })),
+            Some(p) if (0.0..=1.0).contains(&p) => Ok(Box::new(Values {
+                p,
+                weighted,
+                values: vec![],
+                weights: vec![],
+            })),
             _ => plan_err!("quantile_linear needs a literal quantile between 0 and 1"),
         }
     }
@@ -85,48 +107,76 @@ impl AggregateUDFImpl for LinearQuantile {
 #[derive(Debug)]
 struct Values {
     p: f64,
+    weighted: bool,
     values: Vec<f64>,
+    weights: Vec<f64>,
 }
 
 impl Accumulator for Values {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let a = values[0].as_primitive::<Float64Type>();
-        if a.null_count() == 0 {
-            self.values.extend_from_slice(a.values());
-        } else {
-            self.values.extend(a.iter().flatten());
+        if !self.weighted {
+            if a.null_count() == 0 {
+                self.values.extend_from_slice(a.values());
+            } else {
+                self.values.extend(a.iter().flatten());
+            }
+            return Ok(());
+        }
+        let w = values[1].as_primitive::<Float64Type>();
+        for (x, w) in a.iter().zip(w.iter()) {
+            if let (Some(x), Some(w)) = (x, w)
+                && w > 0.0
+            {
+                self.values.push(x);
+                self.weights.push(w);
+            }
         }
         Ok(())
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        for list in states[0].as_list::<i32>().iter().flatten() {
-            self.update_batch(&[list])?;
+        let values = states[0].as_list::<i32>();
+        let weights = states[1].as_list::<i32>();
+        for (v, w) in values.iter().zip(weights.iter()) {
+            if let Some(v) = v {
+                self.values
+                    .extend(v.as_primitive::<Float64Type>().values().iter());
+            }
+            if let Some(w) = w {
+                self.weights
+                    .extend(w.as_primitive::<Float64Type>().values().iter());
+            }
         }
         Ok(())
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let values = std::mem::take(&mut self.values);
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(vec![0, values.len() as i32]));
-        let list = ListArray::new(
-            Arc::new(Field::new_list_field(DataType::Float64, true)),
-            offsets,
-            Arc::new(Float64Array::new(values.into(), None)),
-            None,
-        );
-        Ok(vec![ScalarValue::List(Arc::new(list))])
+        let list = |values: Vec<f64>| {
+            let offsets = OffsetBuffer::new(ScalarBuffer::from(vec![0, values.len() as i32]));
+            ScalarValue::List(Arc::new(ListArray::new(
+                Arc::new(Field::new_list_field(DataType::Float64, true)),
+                offsets,
+                Arc::new(Float64Array::new(values.into(), None)),
+                None,
+            )))
+        };
+        Ok(vec![
+            list(std::mem::take(&mut self.values)),
+            list(std::mem::take(&mut self.weights)),
+        ])
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Float64(linear_quantile(
-            &mut self.values,
-            self.p,
-        )))
+        Ok(ScalarValue::Float64(if self.weighted {
+            weighted_linear_quantile(&self.values, &self.weights, self.p)
+        } else {
+            linear_quantile(&mut self.values, self.p)
+        }))
     }
 
     fn size(&self) -> usize {
-        size_of_val(self) + self.values.capacity() * size_of::<f64>()
+        size_of_val(self) + (self.values.capacity() + self.weights.capacity()) * size_of::<f64>()
     }
 }
 
@@ -148,4 +198,43 @@ pub fn linear_quantile(values: &mut [f64], p: f64) -> Option<f64> {
     let low = *low;
     let high = above.iter().copied().min_by(f64::total_cmp).unwrap_or(low);
     Some(low + (h - lo as f64) * (high - low))
+}
+
+/// The linear quantile where row i counts `weights[i]` times: position
+/// `h = (W − 1)·p` on the expanded rows (W = total weight), interpolated
+/// between the values at expanded positions ⌊h⌋ and ⌊h⌋ + 1. For whole
+/// weights this is exactly [`linear_quantile`] of the expanded rows.
+///
+/// ```
+/// use scorelake::functions::quantile::{linear_quantile, weighted_linear_quantile};
+/// let w = weighted_linear_quantile(&[1.0, 2.0, 9.0], &[3.0, 1.0, 1.0], 0.6);
+/// assert_eq!(w, linear_quantile(&mut [1.0, 1.0, 1.0, 2.0, 9.0], 0.6));
+/// ```
+pub fn weighted_linear_quantile(values: &[f64], weights: &[f64], p: f64) -> Option<f64> {
+    let mut pairs: Vec<(f64, f64)> = values
+        .iter()
+        .copied()
+        .zip(weights.iter().copied())
+        .filter(|(_, w)| *w > 0.0)
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    let h = ((total - 1.0) * p).max(0.0);
+    let at = |t: f64| {
+        // The value at expanded position t: the first whose cumulative weight exceeds t.
+        let mut cumulative = 0.0;
+        for (v, w) in &pairs {
+            cumulative += w;
+            if cumulative > t {
+                return *v;
+            }
+        }
+        pairs[pairs.len() - 1].0
+    };
+    let lo = h.floor();
+    let (low, high) = (at(lo), at(lo + 1.0));
+    Some(low + (h - lo) * (high - low))
 }

@@ -1,4 +1,5 @@
-//! Data quality: feature validation reports with PASS/WARN/FAIL thresholds.
+//! Data quality: feature validation reports with PASS/WARN/FAIL thresholds,
+//! and drift (PSI of numeric columns, CSI of categorical ones, by period).
 //!
 //! [`validate`] computes per-column metrics (missing rate, unique count,
 //! zero variance, min, max, mean, std, exact p01/p99 for numbers; unique
@@ -7,10 +8,14 @@
 //! [`Thresholds`] turn them into a status per column and overall.
 //! Semantics: `docs/quality.md`.
 
+mod drift;
 mod report;
 mod thresholds;
 mod validate;
 
+pub use drift::{
+    Binning, ColumnDrift, DriftBin, DriftOptions, DriftReport, Verdict, drift, drift_by_period,
+};
 pub use report::{ColumnReport, Status, ValidationReport};
 pub use thresholds::{Metric, Rule, Thresholds};
 pub use validate::{ValidateOptions, validate};

@@ -105,7 +105,8 @@ impl ColumnReport {
     }
 }
 
-fn short(v: f64) -> String {
+/// A number in few characters: whole numbers as such, else up to 6 decimals.
+pub(super) fn short(v: f64) -> String {
     if v == v.trunc() && v.abs() < 1e15 {
         format!("{v:.0}")
     } else {

@@ -3,19 +3,18 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::functions::math::expr_fn::isnan;
 use datafusion::functions_aggregate::expr_fn::{
     approx_distinct, approx_percentile_cont, avg, count, count_distinct, max, min, stddev,
 };
-use datafusion::logical_expr::{Expr, cast, col, lit, when};
+use datafusion::logical_expr::{Expr, cast, col, lit};
 use datafusion::prelude::DataFrame;
-use datafusion::scalar::ScalarValue;
 
+use super::drift::first;
 use super::report::{ColumnReport, Status, ValidationReport};
 use super::thresholds::{Metric, Thresholds};
 use crate::error::{Error, Result};
+use crate::features::transforms::number;
 use crate::functions::quantile::quantile_linear;
 
 /// What to validate and how.
@@ -52,15 +51,13 @@ fn column(name: &str) -> Expr {
     col(datafusion::common::Column::new_unqualified(name))
 }
 
-/// Numbers as floats with NaN read as missing.
+/// Numbers as floats with NaN read as missing; other columns as they are.
 fn value(name: &str, k: Kind) -> Expr {
-    if k != Kind::Number {
-        return column(name);
+    if k == Kind::Number {
+        number(name)
+    } else {
+        column(name)
     }
-    let x = cast(column(name), DataType::Float64);
-    when(isnan(x.clone()), lit(ScalarValue::Float64(None)))
-        .otherwise(x)
-        .unwrap_or_else(|_| lit(ScalarValue::Float64(None)))
 }
 
 /// Validates `df`: metrics per column, thresholds applied, overall verdict.
@@ -138,7 +135,7 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         }
     }
     let row = df.clone().aggregate(vec![], aggs)?.collect().await?;
-    let get = |name: &str| number(&row, name);
+    let get = |name: &str| first(&row, name);
     let rows = get("__rows").unwrap_or(0.0) as u64;
     let mut columns = Vec::new();
     for (i, (n, &k)) in names.iter().zip(&kinds).enumerate() {
@@ -208,18 +205,5 @@ async fn top_count(df: &DataFrame, name: &str) -> Result<f64> {
         .aggregate(vec![], vec![max(col("__c")).alias("__top")])?
         .collect()
         .await?;
-    Ok(number(&counts, "__top").unwrap_or(0.0))
-}
-
-fn number(batches: &[RecordBatch], name: &str) -> Option<f64> {
-    let b = batches.iter().find(|b| b.num_rows() > 0)?;
-    let a = b.column_by_name(name)?;
-    match ScalarValue::try_from_array(a, 0)
-        .ok()?
-        .cast_to(&DataType::Float64)
-        .ok()?
-    {
-        ScalarValue::Float64(v) => v,
-        _ => None,
-    }
+    Ok(first(&counts, "__top").unwrap_or(0.0))
 }

@@ -1,5 +1,6 @@
 //! Integration tests of the library: real files, a real S3 server.
 
+mod drift;
 mod features;
 mod features_reference;
 mod io_local;

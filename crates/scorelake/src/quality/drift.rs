@@ -1,0 +1,662 @@
+//! Population stability: PSI of numeric columns and CSI of categorical ones,
+//! between a baseline and a current data set, or per period of one panel.
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
+use datafusion::logical_expr::{Expr, cast, col, lit, when};
+use datafusion::prelude::DataFrame;
+use datafusion::scalar::ScalarValue;
+use serde::Serialize;
+
+use super::report::short;
+use crate::error::{Error, Result};
+use crate::features::transforms::{bin_index, number};
+use crate::functions::quantile::{quantile_linear, weighted_quantile_linear};
+
+/// How numeric bins are cut on the baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Binning {
+    /// Baseline quantiles at k/n (linear interpolation); equal edges merge.
+    Quantile,
+    /// Equal widths over the baseline's [min, max]; values outside fall in the end bins.
+    EqualWidth,
+}
+
+/// Drift settings.
+#[derive(Clone, Debug)]
+pub struct DriftOptions {
+    /// How numeric bins are cut.
+    pub binning: Binning,
+    /// Number of numeric bins (before equal quantile edges merge).
+    pub bins: usize,
+    /// Share used for a bin that is empty on one side (never ln 0).
+    pub floor: f64,
+    /// PSI at or above this is `watch`.
+    pub watch: f64,
+    /// PSI above this is `shifted`.
+    pub shifted: f64,
+    /// A non-negative weight column (e.g. `sample_weight` of compressed rows).
+    pub weight: Option<String>,
+    /// Numeric columns to treat as categories (already-binned columns: CSI).
+    pub categorical: Vec<String>,
+}
+
+impl Default for DriftOptions {
+    fn default() -> Self {
+        DriftOptions {
+            binning: Binning::Quantile,
+            bins: 10,
+            floor: 1e-4,
+            watch: 0.1,
+            shifted: 0.25,
+            weight: None,
+            categorical: vec![],
+        }
+    }
+}
+
+/// The usual reading of a PSI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Below `watch` (0.1).
+    Stable,
+    /// From `watch` to `shifted` (0.1–0.25).
+    Watch,
+    /// Above `shifted` (0.25).
+    Shifted,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Stable => "stable",
+            Verdict::Watch => "watch",
+            Verdict::Shifted => "shifted",
+        })
+    }
+}
+
+/// One bin of a stability table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DriftBin {
+    /// `(a, b]`, `<= b`, `> a`, a category, or `null`.
+    pub bin: String,
+    /// Share of the baseline (of its weight) in the bin.
+    pub baseline: f64,
+    /// Share of the current data in the bin.
+    pub current: f64,
+    /// (c − b)·ln(c/b) with empty shares floored.
+    pub contribution: f64,
+}
+
+/// Stability of one column.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ColumnDrift {
+    /// Column.
+    pub column: String,
+    /// `psi` (numeric bins) or `csi` (categories).
+    pub method: String,
+    /// Period compared with the baseline (by-period reports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// The index: the sum of the contributions.
+    pub value: f64,
+    /// Reading of the value.
+    pub verdict: Verdict,
+    /// The bins.
+    pub bins: Vec<DriftBin>,
+}
+
+/// A drift report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DriftReport {
+    /// One entry per column (and period).
+    pub columns: Vec<ColumnDrift>,
+}
+
+/// How one column is binned: inner edges of numeric bins, or categories.
+#[derive(Clone, Debug)]
+enum Bins {
+    Numeric(Vec<f64>),
+    Categories,
+}
+
+struct Plan {
+    name: String,
+    bins: Bins,
+}
+
+fn column(name: &str) -> Expr {
+    col(datafusion::common::Column::new_unqualified(name))
+}
+
+fn weight(options: &DriftOptions) -> Expr {
+    match &options.weight {
+        Some(w) => cast(column(w), DataType::Float64),
+        None => lit(1.0),
+    }
+}
+
+/// PSI/CSI of `columns` (all shared columns when `None`) between `baseline` and `current`.
+///
+/// ```
+/// use scorelake::quality::{drift, DriftOptions, Binning, Verdict};
+/// use scorelake::{config::Config, session::Session};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = Session::new(Config::default())?;
+/// let base = session.ctx().sql("SELECT * FROM (VALUES (1.0), (2.0), (3.0), (4.0)) AS t(x)").await?;
+/// let now = session.ctx().sql("SELECT * FROM (VALUES (1.0), (4.0), (4.0), (4.0)) AS t(x)").await?;
+/// let options = DriftOptions { binning: Binning::EqualWidth, bins: 2, ..DriftOptions::default() };
+/// let report = drift(&base, &now, None, &options).await?;
+/// // bins (≤ 2.5] and (> 2.5]: baseline 50/50, current 25/75
+/// let psi = (0.25f64 - 0.5) * (0.25f64 / 0.5).ln() + (0.75f64 - 0.5) * (0.75f64 / 0.5).ln();
+/// assert!((report.columns[0].value - psi).abs() < 1e-12);
+/// assert_eq!(report.columns[0].verdict, Verdict::Shifted); // 0.27 > 0.25
+/// # Ok::<(), scorelake::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn drift(
+    baseline: &DataFrame,
+    current: &DataFrame,
+    columns: Option<&[String]>,
+    options: &DriftOptions,
+) -> Result<DriftReport> {
+    let names = shared_columns(baseline, Some(current), columns, options)?;
+    check_weight(baseline, "baseline", options).await?;
+    check_weight(current, "current", options).await?;
+    let plans = plan_bins(baseline, &names, options).await?;
+    let base = shares(baseline, &plans, None, options).await?;
+    let now = shares(current, &plans, None, options).await?;
+    let mut out = Vec::new();
+    for (i, p) in plans.iter().enumerate() {
+        let b = base.get(&None).map(|v| &v[i]);
+        let c = now.get(&None).map(|v| &v[i]);
+        out.push(compare(p, b, c, None, options));
+    }
+    Ok(DriftReport { columns: out })
+}
+
+/// PSI/CSI of every period of `df` (by `period_column`) against the rows of
+/// `baseline_periods`: the stability table of scorecard monitoring.
+pub async fn drift_by_period(
+    df: &DataFrame,
+    period_column: &str,
+    baseline_periods: &[String],
+    columns: Option<&[String]>,
+    options: &DriftOptions,
+) -> Result<DriftReport> {
+    let schema = df.schema();
+    if schema.field_with_unqualified_name(period_column).is_err() {
+        return Err(Error::InvalidInput(format!(
+            "period column `{period_column}` is not in the input"
+        )));
+    }
+    if baseline_periods.is_empty() {
+        return Err(Error::InvalidInput("no baseline periods given".into()));
+    }
+    let period = cast(column(period_column), DataType::Utf8);
+    let in_base = period.clone().in_list(
+        baseline_periods.iter().map(|p| lit(p.as_str())).collect(),
+        false,
+    );
+    let baseline = df.clone().filter(in_base.clone())?;
+    let exclude: Vec<String> = vec![period_column.to_string()];
+    let names: Vec<String> = shared_columns(df, None, columns, options)?
+        .into_iter()
+        .filter(|n| !exclude.contains(n))
+        .collect();
+    check_weight(df, "input", options).await?;
+    let plans = plan_bins(&baseline, &names, options).await?;
+    let base = shares(&baseline, &plans, None, options).await?;
+    if base.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "no rows have {period_column} in {}",
+            baseline_periods.join(", ")
+        )));
+    }
+    let rest = df.clone().filter(!in_base)?;
+    let by_period = shares(&rest, &plans, Some(period), options).await?;
+    let mut out = Vec::new();
+    for (label, current) in &by_period {
+        for (i, p) in plans.iter().enumerate() {
+            let b = base.get(&None).map(|v| &v[i]);
+            out.push(compare(p, b, Some(&current[i]), label.clone(), options));
+        }
+    }
+    Ok(DriftReport { columns: out })
+}
+
+fn is_text(ty: &DataType) -> bool {
+    matches!(
+        ty,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _)
+    )
+}
+
+/// The columns to compare: present (with the same kind) in both data sets.
+fn shared_columns(
+    baseline: &DataFrame,
+    current: Option<&DataFrame>,
+    columns: Option<&[String]>,
+    options: &DriftOptions,
+) -> Result<Vec<String>> {
+    let b = baseline.schema();
+    let names: Vec<String> = match columns {
+        Some(c) => c.to_vec(),
+        None => b
+            .fields()
+            .iter()
+            .filter(|f| f.data_type().is_numeric() || is_text(f.data_type()))
+            .map(|f| f.name().clone())
+            .filter(|n| Some(n) != options.weight.as_ref())
+            .collect(),
+    };
+    for n in &names {
+        let bt = b
+            .field_with_unqualified_name(n)
+            .map_err(|_| Error::InvalidInput(format!("column `{n}` is not in the baseline")))?
+            .data_type();
+        if !bt.is_numeric() && !is_text(bt) {
+            return Err(Error::InvalidInput(format!(
+                "column `{n}` is {bt}; drift needs numbers or categories"
+            )));
+        }
+        if let Some(c) = current {
+            let ct = c
+                .schema()
+                .field_with_unqualified_name(n)
+                .map_err(|_| {
+                    Error::InvalidInput(format!(
+                        "column `{n}` is in the baseline but not in the current data"
+                    ))
+                })?
+                .data_type();
+            if bt.is_numeric() != ct.is_numeric() {
+                return Err(Error::InvalidInput(format!(
+                    "column `{n}` is {bt} in the baseline but {ct} in the current data"
+                )));
+            }
+        }
+    }
+    if names.is_empty() {
+        return Err(Error::InvalidInput(
+            "no numeric or categorical columns to compare".into(),
+        ));
+    }
+    Ok(names)
+}
+
+/// Weights must be present and non-negative.
+async fn check_weight(df: &DataFrame, which: &str, options: &DriftOptions) -> Result<()> {
+    let Some(w) = &options.weight else {
+        return Ok(());
+    };
+    let ty = df
+        .schema()
+        .field_with_unqualified_name(w)
+        .map_err(|_| {
+            Error::InvalidInput(format!("weight column `{w}` is not in the {which} data"))
+        })?
+        .data_type()
+        .clone();
+    if !ty.is_numeric() {
+        return Err(Error::InvalidInput(format!(
+            "weight column `{w}` is {ty}; expected numbers"
+        )));
+    }
+    let x = cast(column(w), DataType::Float64);
+    let b = df
+        .clone()
+        .aggregate(
+            vec![],
+            vec![
+                count(lit(1)).alias("n"),
+                count(x.clone()).alias("k"),
+                min(x).alias("lo"),
+            ],
+        )?
+        .collect()
+        .await?;
+    let (n, k, lo) = (first(&b, "n"), first(&b, "k"), first(&b, "lo"));
+    if k < n {
+        return Err(Error::InvalidInput(format!(
+            "weight column `{w}` has {} null values in the {which} data; weights must be numbers ≥ 0",
+            n.unwrap_or(0.0) - k.unwrap_or(0.0)
+        )));
+    }
+    if lo.is_some_and(|lo| lo < 0.0) {
+        return Err(Error::InvalidInput(format!(
+            "weight column `{w}` has negative values in the {which} data (min {})",
+            lo.unwrap_or_default()
+        )));
+    }
+    Ok(())
+}
+
+/// Numeric edges from the baseline (one aggregate for every column).
+async fn plan_bins(
+    baseline: &DataFrame,
+    names: &[String],
+    options: &DriftOptions,
+) -> Result<Vec<Plan>> {
+    if options.bins < 1 {
+        return Err(Error::InvalidInput("bins must be at least 1".into()));
+    }
+    let schema = baseline.schema().clone();
+    let numeric = |n: &str| {
+        schema
+            .field_with_unqualified_name(n)
+            .map(|f| f.data_type().is_numeric())
+            .unwrap_or(false)
+            && !options.categorical.iter().any(|c| c == n)
+    };
+    let mut aggs = vec![count(lit(1)).alias("__rows")];
+    for (i, n) in names.iter().enumerate() {
+        let x = if numeric(n) { number(n) } else { column(n) };
+        // Weight of the rows with a value (rows of weight 0 are not there).
+        let present = when(x.clone().is_not_null(), weight(options)).otherwise(lit(0.0))?;
+        aggs.push(sum(present).alias(format!("__{i}_n")));
+        if !numeric(n) {
+            continue;
+        }
+        match options.binning {
+            Binning::EqualWidth => {
+                // Rows of weight 0 are not there (as if expanded).
+                let x = when(weight(options).gt(lit(0.0)), x.clone())
+                    .otherwise(lit(ScalarValue::Float64(None)))?;
+                aggs.push(min(x.clone()).alias(format!("__{i}_lo")));
+                aggs.push(max(x).alias(format!("__{i}_hi")));
+            }
+            Binning::Quantile => {
+                for k in 1..options.bins {
+                    let p = k as f64 / options.bins as f64;
+                    let q = match &options.weight {
+                        Some(_) => weighted_quantile_linear(x.clone(), weight(options), p),
+                        None => quantile_linear(x.clone(), p),
+                    };
+                    aggs.push(q.alias(format!("__{i}_q{k}")));
+                }
+            }
+        }
+    }
+    let row = baseline.clone().aggregate(vec![], aggs)?.collect().await?;
+    let mut plans = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        if first(&row, &format!("__{i}_n")).unwrap_or(0.0) == 0.0 {
+            return Err(Error::InvalidInput(format!(
+                "column `{n}` has no values in the baseline: its PSI is undefined"
+            )));
+        }
+        let bins = if !numeric(n) {
+            Bins::Categories
+        } else {
+            let mut inner: Vec<f64> = match options.binning {
+                Binning::EqualWidth => {
+                    let lo = first(&row, &format!("__{i}_lo")).unwrap_or(0.0);
+                    let hi = first(&row, &format!("__{i}_hi")).unwrap_or(0.0);
+                    let k = options.bins as f64;
+                    (1..options.bins)
+                        .map(|j| lo + (hi - lo) * j as f64 / k)
+                        .collect()
+                }
+                Binning::Quantile => (1..options.bins)
+                    .filter_map(|k| first(&row, &format!("__{i}_q{k}")))
+                    .collect(),
+            };
+            inner.dedup();
+            Bins::Numeric(inner)
+        };
+        plans.push(Plan {
+            name: n.clone(),
+            bins,
+        });
+    }
+    Ok(plans)
+}
+
+/// Per group (None: everything), per column: weight per bin label.
+type Shares = BTreeMap<Option<String>, Vec<BTreeMap<String, f64>>>;
+
+/// Weights per bin for every column, in one grouped pass for numeric
+/// columns and one per categorical column.
+async fn shares(
+    df: &DataFrame,
+    plans: &[Plan],
+    group: Option<Expr>,
+    options: &DriftOptions,
+) -> Result<Shares> {
+    let w = weight(options);
+    let keys: Vec<Expr> = group.iter().map(|g| g.clone().alias("__group")).collect();
+    let mut out: Shares = BTreeMap::new();
+    let mut aggs = Vec::new();
+    for (i, p) in plans.iter().enumerate() {
+        if let Bins::Numeric(inner) = &p.bins {
+            let bin = bin_index(number(&p.name), inner)?;
+            for j in 0..=inner.len() + 1 {
+                let e = sum(when(bin.clone().eq(lit(j as i32)), w.clone()).otherwise(lit(0.0))?);
+                aggs.push(e.alias(format!("__{i}_{j}")));
+            }
+        }
+    }
+    let ensure = |out: &mut Shares, g: &Option<String>| {
+        out.entry(g.clone())
+            .or_insert_with(|| vec![BTreeMap::new(); plans.len()]);
+    };
+    if !aggs.is_empty() {
+        let batches = df.clone().aggregate(keys.clone(), aggs)?.collect().await?;
+        for b in &batches {
+            for r in 0..b.num_rows() {
+                let g = group_label(b, r, group.is_some());
+                ensure(&mut out, &g);
+                for (i, p) in plans.iter().enumerate() {
+                    let Bins::Numeric(inner) = &p.bins else {
+                        continue;
+                    };
+                    for j in 0..=inner.len() + 1 {
+                        let v = value_at(b, &format!("__{i}_{j}"), r).unwrap_or(0.0);
+                        if j == 0 && v == 0.0 {
+                            continue;
+                        }
+                        if let Some(slot) = out.get_mut(&g) {
+                            slot[i].insert(numeric_label(inner, j), v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (i, p) in plans.iter().enumerate() {
+        if !matches!(p.bins, Bins::Categories) {
+            continue;
+        }
+        let category = cast(column(&p.name), DataType::Utf8).alias("__category");
+        let mut by = keys.clone();
+        by.push(category);
+        let batches = df
+            .clone()
+            .aggregate(by, vec![sum(w.clone()).alias("__w")])?
+            .collect()
+            .await?;
+        for b in &batches {
+            for r in 0..b.num_rows() {
+                let g = group_label(b, r, group.is_some());
+                ensure(&mut out, &g);
+                let c = text_at(b, "__category", r).unwrap_or_else(|| "(null)".into());
+                let v = value_at(b, "__w", r).unwrap_or(0.0);
+                if let Some(slot) = out.get_mut(&g) {
+                    *slot[i].entry(c).or_default() += v;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Labels sort in bin order: `00 null`, `01 <= e1`, … so maps keep it.
+fn numeric_label(inner: &[f64], j: usize) -> String {
+    let k = inner.len() + 1;
+    let e = |i: usize| short(inner[i]);
+    let text = if j == 0 {
+        "null".to_string()
+    } else if k == 1 {
+        "all values".to_string()
+    } else if j == 1 {
+        format!("<= {}", e(0))
+    } else if j == k {
+        format!("> {}", e(k - 2))
+    } else {
+        format!("({}, {}]", e(j - 2), e(j - 1))
+    };
+    format!("{j:03} {text}")
+}
+
+fn compare(
+    plan: &Plan,
+    base: Option<&BTreeMap<String, f64>>,
+    now: Option<&BTreeMap<String, f64>>,
+    period: Option<String>,
+    options: &DriftOptions,
+) -> ColumnDrift {
+    let empty = BTreeMap::new();
+    let (base, now) = (base.unwrap_or(&empty), now.unwrap_or(&empty));
+    let total = |m: &BTreeMap<String, f64>| m.values().sum::<f64>();
+    let (tb, tc) = (total(base), total(now));
+    let mut labels: Vec<&String> = base.keys().chain(now.keys()).collect();
+    labels.sort();
+    labels.dedup();
+    let share = |m: &BTreeMap<String, f64>, t: f64, l: &String| {
+        let s = if t > 0.0 {
+            m.get(l).copied().unwrap_or(0.0) / t
+        } else {
+            0.0
+        };
+        if s == 0.0 { options.floor } else { s }
+    };
+    let numeric = matches!(plan.bins, Bins::Numeric(_));
+    let bins: Vec<DriftBin> = labels
+        .into_iter()
+        .map(|l| {
+            let (b, c) = (share(base, tb, l), share(now, tc, l));
+            let bin = if numeric {
+                l.get(4..).unwrap_or(l).to_string()
+            } else {
+                l.clone()
+            };
+            DriftBin {
+                bin,
+                baseline: b,
+                current: c,
+                contribution: (c - b) * (c / b).ln(),
+            }
+        })
+        .collect();
+    let value: f64 = bins.iter().map(|b| b.contribution).sum();
+    let verdict = if value > options.shifted {
+        Verdict::Shifted
+    } else if value >= options.watch {
+        Verdict::Watch
+    } else {
+        Verdict::Stable
+    };
+    ColumnDrift {
+        column: plan.name.clone(),
+        method: if numeric { "psi" } else { "csi" }.into(),
+        period,
+        value,
+        verdict,
+        bins,
+    }
+}
+
+fn group_label(b: &RecordBatch, r: usize, grouped: bool) -> Option<String> {
+    if grouped {
+        Some(text_at(b, "__group", r).unwrap_or_else(|| "null".into()))
+    } else {
+        None
+    }
+}
+
+fn value_at(b: &RecordBatch, name: &str, r: usize) -> Option<f64> {
+    let a = b.column_by_name(name)?;
+    match ScalarValue::try_from_array(a, r)
+        .ok()?
+        .cast_to(&DataType::Float64)
+        .ok()?
+    {
+        ScalarValue::Float64(v) => v,
+        _ => None,
+    }
+}
+
+fn text_at(b: &RecordBatch, name: &str, r: usize) -> Option<String> {
+    let a = b.column_by_name(name)?;
+    if a.is_null(r) {
+        return None;
+    }
+    match ScalarValue::try_from_array(a, r).ok()? {
+        ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s) => s,
+        other => Some(other.to_string()),
+    }
+}
+
+/// The number in column `name` of the first row of `batches`, as f64.
+pub(super) fn first(batches: &[RecordBatch], name: &str) -> Option<f64> {
+    let b = batches.iter().find(|b| b.num_rows() > 0)?;
+    value_at(b, name, 0)
+}
+
+impl DriftReport {
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// A summary table (column, period, method, value, verdict), then each
+    /// column's bins when `detail` is set.
+    pub fn to_markdown(&self, detail: bool) -> String {
+        let periods = self.columns.iter().any(|c| c.period.is_some());
+        let mut out = String::from(if periods {
+            "| period | column | method | value | verdict |\n|---|---|---|---|---|\n"
+        } else {
+            "| column | method | value | verdict |\n|---|---|---|---|\n"
+        });
+        for c in &self.columns {
+            if let Some(p) = &c.period {
+                let _ = write!(out, "| {p} ");
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.4} | {} |",
+                c.column, c.method, c.value, c.verdict
+            );
+        }
+        if detail {
+            for c in &self.columns {
+                let at = c
+                    .period
+                    .as_ref()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default();
+                let _ = write!(
+                    out,
+                    "\n{}{at}: {} {:.4} {}\n\n| bin | baseline | current | contribution |\n|---|---|---|---|\n",
+                    c.column, c.method, c.value, c.verdict
+                );
+                for b in &c.bins {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {:.4} | {:.4} | {:.5} |",
+                        b.bin, b.baseline, b.current, b.contribution
+                    );
+                }
+            }
+        }
+        out
+    }
+}
