@@ -73,6 +73,11 @@ pub enum Command {
         after_help = "Examples:\n  scorelake features --recipes examples/panel-features.yaml --input panel.parquet --output features.parquet\n  scorelake features --recipes r.yaml --input train.parquet --output train_features.parquet --fitted fitted.json --lineage lineage.json\n  scorelake features --apply fitted.json --input s3://lake/new/ --output s3://lake/new_features/"
     )]
     Features(FeaturesArgs),
+    /// Categorical encoding: fit frequency / target-mean / rare-grouping mappings on one table, apply them to another.
+    #[command(
+        after_help = "Examples:\n  scorelake encode --spec encoders.yaml --fit train.parquet --input test.parquet --output test_encoded.parquet --mappings mappings.json\n  scorelake encode --apply mappings.json --input s3://lake/new/ --output s3://lake/new_encoded/"
+    )]
+    Encode(EncodeArgs),
     /// Validate columns: missing rate, unique count, zero variance, min/max/mean/std, p01/p99, top share; PASS/WARN/FAIL (exit 3 on FAIL).
     #[command(
         after_help = "Examples:\n  scorelake validate --input features.parquet\n  scorelake validate --input s3://lake/features/ --columns balance,utilization --thresholds thresholds.yaml --report report.json\n  scorelake validate --input big.parquet --approx --report report.md"
@@ -180,6 +185,37 @@ pub struct FeaturesArgs {
     /// Write every output feature's sources, operation, parameters and dependencies (JSON).
     #[arg(long, value_name = "FILE")]
     pub lineage: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// Encoder spec (YAML, TOML or JSON).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "fit",
+        required_unless_present = "apply"
+    )]
+    pub spec: Option<PathBuf>,
+    /// Table to fit the mappings on.
+    #[arg(long, value_name = "URL", conflicts_with = "apply")]
+    pub fit: Option<String>,
+    /// Apply mappings saved by --mappings instead of fitting.
+    #[arg(long, value_name = "FILE")]
+    pub apply: Option<PathBuf>,
+    /// Table to encode.
+    #[arg(long, value_name = "URL")]
+    pub input: String,
+    /// Output table URL.
+    #[arg(long, value_name = "URL")]
+    pub output: String,
+    /// Save the fitted mappings here (JSON).
+    #[arg(long, value_name = "FILE", conflicts_with = "apply")]
+    pub mappings: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

@@ -13,6 +13,7 @@ use scorelake::datafusion::arrow::util::pretty::pretty_format_batches;
 use scorelake::datafusion::logical_expr::LogicalPlan;
 use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
+use scorelake::encoding::{self, EncoderSpec, Mappings};
 use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
 use scorelake::pipeline::{self, DemoOptions, FeaturesJob};
 use scorelake::quality::{self, Binning, DriftOptions, Status, Thresholds, ValidateOptions};
@@ -20,8 +21,8 @@ use scorelake::sample::{self, SampleSpec};
 use scorelake::session::Session;
 
 use crate::args::{
-    BinningArg, Cli, Command, ConfigCommand, DemoArgs, DriftArgs, FeaturesArgs, FormatArg,
-    GlobalArgs, NcfCommand, ReadArgs, SampleArgs, SqlArgs, ValidateArgs, WriteArgs,
+    BinningArg, Cli, Command, ConfigCommand, DemoArgs, DriftArgs, EncodeArgs, FeaturesArgs,
+    FormatArg, GlobalArgs, NcfCommand, ReadArgs, SampleArgs, SqlArgs, ValidateArgs, WriteArgs,
 };
 use crate::progress::Progress;
 
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Convert(a) => Some(&a.write),
         Command::Sql(a) => Some(&a.write),
         Command::Features(a) => Some(&a.write),
+        Command::Encode(a) => Some(&a.write),
         Command::Demo(_)
         | Command::Config(_)
         | Command::Ncf(_)
@@ -112,6 +114,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sql(args) => sql(&session, progress, args).await,
         Command::Features(args) => features(&session, progress, args).await,
         Command::Validate(args) => validate(&session, progress, args).await,
+        Command::Encode(args) => encode(&session, progress, args).await,
         Command::Drift(args) => drift(&session, progress, args).await,
         Command::Config(_) | Command::Ncf(_) => unreachable!("handled above"),
     }
@@ -280,6 +283,52 @@ async fn features(session: &Session, progress: Progress, args: FeaturesArgs) -> 
     if let Some(path) = &job.lineage {
         println!("lineage written to {}", path.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn encode(session: &Session, progress: Progress, args: EncodeArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let read = read_options(&args.read)?;
+    let mappings = match (&args.apply, &args.spec, &args.fit) {
+        (Some(path), _, _) => Mappings::load(path)?,
+        (None, Some(spec), Some(fit_url)) => {
+            let spec = EncoderSpec::load(spec)?;
+            let spinner = progress.spinner(&format!("fitting on {fit_url}"));
+            let train = io::read(session, fit_url, &read).await;
+            let fitted = match train {
+                Ok(df) => encoding::fit(&df, &spec).await,
+                Err(e) => Err(e),
+            };
+            spinner.finish_and_clear();
+            let fitted = fitted?;
+            if let Some(path) = &args.mappings {
+                fitted.save(path)?;
+            }
+            fitted
+        }
+        _ => bail!(Usage("give --spec and --fit, or --apply".into())),
+    };
+    let write = write_options(&args.write)?;
+    let spinner = progress.spinner(&format!("{} → {}", args.input, args.output));
+    let result = async {
+        let df = io::read(session, &args.input, &read).await?;
+        let encoded = mappings.transform(df).await?;
+        io::write(session, encoded, &args.output, &write).await
+    }
+    .await;
+    spinner.finish_and_clear();
+    let written = result?;
+    println!(
+        "wrote {} rows with {} encoded columns to {} in {:.2}s{}",
+        written.rows,
+        mappings.encoders.len(),
+        written.location,
+        started.elapsed().as_secs_f64(),
+        match &args.mappings {
+            Some(path) => format!("; mappings saved to {}", path.display()),
+            None => String::new(),
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -59,3 +59,34 @@ fn yaml_to_json(y: Yaml) -> serde_json::Value {
         _ => J::Null,
     }
 }
+
+/// Writes a fitted artifact as pretty JSON.
+pub(crate) fn save_artifact<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    std::fs::write(path, text + "\n").map_err(|e| Error::io(path.display(), e))
+}
+
+/// Reads a fitted artifact whose `format` field must be `format` (`what`
+/// names the kind of file in errors).
+pub(crate) fn load_artifact<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    format: &str,
+    what: &str,
+) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::InvalidInput(format!("{}: not {what}: {e}", path.display())))?;
+    let found = value
+        .get("format")
+        .and_then(|f| f.as_str())
+        .unwrap_or("none");
+    if found != format {
+        return Err(Error::InvalidInput(format!(
+            "{}: format `{found}`, expected `{format}` ({what})",
+            path.display()
+        )));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| Error::InvalidInput(format!("{}: not {what}: {e}", path.display())))
+}

@@ -5,13 +5,14 @@
 //! TOML/YAML/JSON documents), [`formats`] (NCF in the engine), [`functions`]
 //! (registered operators, such as the temporal feature operator),
 //! [`session`] (the DataFusion engine built from a config), [`features`]
-//! (recipes → one feature plan; fit/transform), [`quality`] (validation
-//! reports), [`io`] (read and write tables
+//! (recipes → one feature plan; fit/transform), [`encoding`] (categorical
+//! encoders), [`quality`] (validation and drift reports), [`io`] (read and write tables
 //! by URL, atomically), [`sample`] (the synthetic credit panel) and
 //! [`pipeline`] (the end-to-end jobs: demo, features).
 
 pub mod config;
 pub mod docfile;
+pub mod encoding;
 pub mod error;
 pub mod features;
 pub mod formats;
@@ -19,6 +20,7 @@ pub mod functions;
 pub mod io;
 pub mod pipeline;
 pub mod quality;
+mod results;
 pub mod sample;
 pub mod session;
 

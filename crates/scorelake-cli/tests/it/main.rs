@@ -51,6 +51,7 @@ fn every_command_has_help_with_examples() {
         vec!["sql"],
         vec!["features"],
         vec!["validate"],
+        vec!["encode"],
         vec!["drift"],
         vec!["config", "show"],
         vec!["config", "keys"],
@@ -706,4 +707,82 @@ fn drift_by_period_and_between_tables() {
     ]));
     assert_eq!(code, 1);
     assert!(err.contains("`nope`"), "{err}");
+}
+
+#[test]
+fn encode_fits_on_one_table_and_applies_to_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let (code, _, err) =
+        run(scorelake().args(["sample", "--customers", "300", "--out", p(&panel)]));
+    assert_eq!(code, 0, "{err}");
+    let spec = dir.path().join("enc.yaml");
+    std::fs::write(
+        &spec,
+        "target: default_flag\nencoders:\n- {column: product, method: frequency}\n- {column: region, method: target_mean, smoothing: 20}\n",
+    )
+    .unwrap();
+    let (mappings, out) = (dir.path().join("m.json"), dir.path().join("enc.parquet"));
+    let (code, stdout, err) = run(scorelake().args([
+        "encode",
+        "--spec",
+        p(&spec),
+        "--fit",
+        p(&panel),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&out),
+        "--mappings",
+        p(&mappings),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("2 encoded columns") && stdout.contains("mappings saved"),
+        "{stdout}"
+    );
+    let again = dir.path().join("again.parquet");
+    let (code, _, err) = run(scorelake().args([
+        "encode",
+        "--apply",
+        p(&mappings),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&again),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let query = "SELECT count(*) AS differing FROM a JOIN b USING (customer_id, month) \
+        WHERE (a.region_te IS DISTINCT FROM b.region_te) OR (a.product_freq IS DISTINCT FROM b.product_freq)";
+    let (code, text, err) = run(scorelake().args([
+        "sql",
+        query,
+        "--table",
+        &format!("a={}", p(&out)),
+        "--table",
+        &format!("b={}", p(&again)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("| 0 "), "{text}");
+    // A target that is not 0/1 is named.
+    std::fs::write(
+        &spec,
+        "target: days_past_due\nencoders:\n- {column: region, method: target_mean}\n",
+    )
+    .unwrap();
+    let target = dir.path().join("bad.parquet");
+    let (code, _, err) = run(scorelake().args([
+        "encode",
+        "--spec",
+        p(&spec),
+        "--fit",
+        p(&panel),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&target),
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("target column `days_past_due`"), "{err}");
+    assert!(!target.exists());
 }

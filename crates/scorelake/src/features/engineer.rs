@@ -363,28 +363,12 @@ impl FittedFeatures {
 
     /// Writes the artifact as JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text =
-            serde_json::to_string_pretty(self).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        std::fs::write(path, text + "\n").map_err(|e| Error::io(path.display(), e))
+        crate::docfile::save_artifact(path, self)
     }
 
     /// Reads an artifact written by [`save`](Self::save).
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
-        let fitted: FittedFeatures = serde_json::from_str(&text).map_err(|e| {
-            Error::InvalidInput(format!(
-                "{}: not a fitted-features file: {e}",
-                path.display()
-            ))
-        })?;
-        if fitted.format != FITTED_FORMAT {
-            return Err(Error::InvalidInput(format!(
-                "{}: format `{}`, expected `{FITTED_FORMAT}`",
-                path.display(),
-                fitted.format
-            )));
-        }
-        Ok(fitted)
+        crate::docfile::load_artifact(path, FITTED_FORMAT, "a fitted-features file")
     }
 }
 

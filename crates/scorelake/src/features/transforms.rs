@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::resolve::{Fallback, Op, Output, Strategy};
 use crate::error::{Error, Result};
+use crate::results::{first_number, number_at};
 
 /// Values learned by `fit` for one imputed output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -184,15 +185,7 @@ pub(crate) async fn learn(df: &DataFrame, outputs: &[&Output]) -> Result<Vec<(St
         return Ok(learned);
     }
     let row = df.clone().aggregate(vec![], globals)?.collect().await?;
-    let global = |name: &str| -> Option<f64> {
-        let b = row.first()?;
-        let a = b.column_by_name(name)?;
-        let v = ScalarValue::try_from_array(a, 0).ok()?;
-        match v.cast_to(&DataType::Float64).ok()? {
-            ScalarValue::Float64(v) => v,
-            _ => None,
-        }
-    };
+    let global = |name: &str| first_number(&row, name);
     for scope in scopes {
         let mine: Vec<&&Output> = outputs
             .iter()
@@ -228,15 +221,8 @@ pub(crate) async fn learn(df: &DataFrame, outputs: &[&Output]) -> Result<Vec<(St
                                 })
                         })
                         .collect();
-                    for (k, g) in groups.iter_mut().enumerate() {
-                        let a = b.column(scope.len() + k);
-                        let value = ScalarValue::try_from_array(a, r)
-                            .ok()
-                            .and_then(|v| v.cast_to(&DataType::Float64).ok())
-                            .and_then(|v| match v {
-                                ScalarValue::Float64(v) => v,
-                                _ => None,
-                            });
+                    for (g, o) in groups.iter_mut().zip(&mine) {
+                        let value = number_at(b, &o.name, r);
                         g.push(GroupValue {
                             key: key.clone(),
                             value,

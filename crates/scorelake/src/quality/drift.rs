@@ -16,6 +16,7 @@ use super::report::short;
 use crate::error::{Error, Result};
 use crate::features::transforms::{bin_index, number};
 use crate::functions::quantile::{quantile_linear, weighted_quantile_linear};
+use crate::results::{first_number, number_at};
 
 /// How numeric bins are cut on the baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -323,7 +324,11 @@ async fn check_weight(df: &DataFrame, which: &str, options: &DriftOptions) -> Re
         )?
         .collect()
         .await?;
-    let (n, k, lo) = (first(&b, "n"), first(&b, "k"), first(&b, "lo"));
+    let (n, k, lo) = (
+        first_number(&b, "n"),
+        first_number(&b, "k"),
+        first_number(&b, "lo"),
+    );
     if k < n {
         return Err(Error::InvalidInput(format!(
             "weight column `{w}` has {} null values in the {which} data; weights must be numbers ≥ 0",
@@ -388,7 +393,7 @@ async fn plan_bins(
     let row = baseline.clone().aggregate(vec![], aggs)?.collect().await?;
     let mut plans = Vec::new();
     for (i, n) in names.iter().enumerate() {
-        if first(&row, &format!("__{i}_n")).unwrap_or(0.0) == 0.0 {
+        if first_number(&row, &format!("__{i}_n")).unwrap_or(0.0) == 0.0 {
             return Err(Error::InvalidInput(format!(
                 "column `{n}` has no values in the baseline: its PSI is undefined"
             )));
@@ -398,15 +403,15 @@ async fn plan_bins(
         } else {
             let mut inner: Vec<f64> = match options.binning {
                 Binning::EqualWidth => {
-                    let lo = first(&row, &format!("__{i}_lo")).unwrap_or(0.0);
-                    let hi = first(&row, &format!("__{i}_hi")).unwrap_or(0.0);
+                    let lo = first_number(&row, &format!("__{i}_lo")).unwrap_or(0.0);
+                    let hi = first_number(&row, &format!("__{i}_hi")).unwrap_or(0.0);
                     let k = options.bins as f64;
                     (1..options.bins)
                         .map(|j| lo + (hi - lo) * j as f64 / k)
                         .collect()
                 }
                 Binning::Quantile => (1..options.bins)
-                    .filter_map(|k| first(&row, &format!("__{i}_q{k}")))
+                    .filter_map(|k| first_number(&row, &format!("__{i}_q{k}")))
                     .collect(),
             };
             inner.dedup();
@@ -459,7 +464,7 @@ async fn shares(
                         continue;
                     };
                     for j in 0..=inner.len() + 1 {
-                        let v = value_at(b, &format!("__{i}_{j}"), r).unwrap_or(0.0);
+                        let v = number_at(b, &format!("__{i}_{j}"), r).unwrap_or(0.0);
                         if j == 0 && v == 0.0 {
                             continue;
                         }
@@ -488,7 +493,7 @@ async fn shares(
                 let g = group_label(b, r, group.is_some());
                 ensure(&mut out, &g);
                 let c = text_at(b, "__category", r).unwrap_or_else(|| "(null)".into());
-                let v = value_at(b, "__w", r).unwrap_or(0.0);
+                let v = number_at(b, "__w", r).unwrap_or(0.0);
                 if let Some(slot) = out.get_mut(&g) {
                     *slot[i].entry(c).or_default() += v;
                 }
@@ -582,18 +587,6 @@ fn group_label(b: &RecordBatch, r: usize, grouped: bool) -> Option<String> {
     }
 }
 
-fn value_at(b: &RecordBatch, name: &str, r: usize) -> Option<f64> {
-    let a = b.column_by_name(name)?;
-    match ScalarValue::try_from_array(a, r)
-        .ok()?
-        .cast_to(&DataType::Float64)
-        .ok()?
-    {
-        ScalarValue::Float64(v) => v,
-        _ => None,
-    }
-}
-
 fn text_at(b: &RecordBatch, name: &str, r: usize) -> Option<String> {
     let a = b.column_by_name(name)?;
     if a.is_null(r) {
@@ -603,12 +596,6 @@ fn text_at(b: &RecordBatch, name: &str, r: usize) -> Option<String> {
         ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s) => s,
         other => Some(other.to_string()),
     }
-}
-
-/// The number in column `name` of the first row of `batches`, as f64.
-pub(super) fn first(batches: &[RecordBatch], name: &str) -> Option<f64> {
-    let b = batches.iter().find(|b| b.num_rows() > 0)?;
-    value_at(b, name, 0)
 }
 
 impl DriftReport {

@@ -10,12 +10,12 @@ use datafusion::functions_aggregate::expr_fn::{
 use datafusion::logical_expr::{Expr, cast, col, lit};
 use datafusion::prelude::DataFrame;
 
-use super::drift::first;
 use super::report::{ColumnReport, Status, ValidationReport};
 use super::thresholds::{Metric, Thresholds};
 use crate::error::{Error, Result};
 use crate::features::transforms::number;
 use crate::functions::quantile::quantile_linear;
+use crate::results::first_number;
 
 /// What to validate and how.
 #[derive(Clone, Debug, Default)]
@@ -135,7 +135,7 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         }
     }
     let row = df.clone().aggregate(vec![], aggs)?.collect().await?;
-    let get = |name: &str| first(&row, name);
+    let get = |name: &str| first_number(&row, name);
     let rows = get("__rows").unwrap_or(0.0) as u64;
     let mut columns = Vec::new();
     for (i, (n, &k)) in names.iter().zip(&kinds).enumerate() {
@@ -205,5 +205,5 @@ async fn top_count(df: &DataFrame, name: &str) -> Result<f64> {
         .aggregate(vec![], vec![max(col("__c")).alias("__top")])?
         .collect()
         .await?;
-    Ok(first(&counts, "__top").unwrap_or(0.0))
+    Ok(first_number(&counts, "__top").unwrap_or(0.0))
 }

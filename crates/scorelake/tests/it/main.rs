@@ -1,6 +1,7 @@
 //! Integration tests of the library: real files, a real S3 server.
 
 mod drift;
+mod encoding;
 mod features;
 mod features_reference;
 mod io_local;

@@ -1,0 +1,390 @@
+//! Fitting mappings (one grouped pass per encoder) and applying them as expressions.
+
+use std::path::Path;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
+use datafusion::logical_expr::{Expr, cast, col, lit, when};
+use datafusion::prelude::DataFrame;
+use datafusion::scalar::ScalarValue;
+use serde::{Deserialize, Serialize};
+
+use super::spec::{Encoder, EncoderSpec, Method, Unseen};
+use crate::error::{Error, Result};
+use crate::results::{first_number, number_at};
+
+const FORMAT: &str = "scorelake.encoder-mappings/1";
+
+/// One category of a fitted encoder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Category {
+    /// The category as text (null for the null category).
+    pub value: Option<String>,
+    /// Rows (or weight) with this category.
+    pub weight: f64,
+    /// Share of all rows (of all weight).
+    pub share: f64,
+    /// Target mean of the category (target-mean encoders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_mean: Option<f64>,
+    /// The encoded number (frequency, target mean).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoded: Option<f64>,
+    /// The group label (rare grouping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// A fitted encoder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Encoded {
+    /// The encoder as specified.
+    pub encoder: Encoder,
+    /// Output column.
+    pub output: String,
+    /// Categories in value order (null first).
+    pub categories: Vec<Category>,
+    /// What unseen categories get (null: refused, under the `error` policy).
+    pub unseen: Option<serde_json::Value>,
+}
+
+/// Fitted encoders: a self-contained JSON artifact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mappings {
+    /// Artifact kind and version.
+    pub format: String,
+    /// The spec that was fitted.
+    pub spec: EncoderSpec,
+    /// Rows (or total weight) of the fitting data.
+    pub total_weight: f64,
+    /// Weighted mean of the target (when there is one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_mean: Option<f64>,
+    /// Per encoder.
+    pub encoders: Vec<Encoded>,
+}
+
+fn column(name: &str) -> Expr {
+    col(datafusion::common::Column::new_unqualified(name))
+}
+
+fn key(name: &str) -> Expr {
+    cast(column(name), DataType::Utf8)
+}
+
+fn find_type(df: &DataFrame, name: &str, role: &str) -> Result<DataType> {
+    df.schema()
+        .field_with_unqualified_name(name)
+        .map(|f| f.data_type().clone())
+        .map_err(|_| Error::InvalidInput(format!("{role} column `{name}` is not in the input")))
+}
+
+/// Learns every encoder of `spec` on `df`. The target must be 0/1 and the
+/// weights non-negative numbers; both are checked first.
+///
+/// ```
+/// use scorelake::encoding::{fit, EncoderSpec};
+/// use scorelake::{config::Config, session::Session};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = Session::new(Config::default())?;
+/// let train = session.ctx().sql(
+///     "SELECT * FROM (VALUES ('a', 1), ('a', 0), ('a', 1), ('b', 0)) AS t(g, y)",
+/// ).await?;
+/// let spec = EncoderSpec::parse(
+///     "target: y\nencoders:\n- {column: g, method: target_mean, smoothing: 2}\n", "yaml")?;
+/// let mappings = fit(&train, &spec).await?;
+/// // a: (3·(2/3) + 2·0.5) / (3 + 2) = 0.6
+/// assert_eq!(mappings.encoders[0].categories[0].encoded, Some(0.6));
+/// let out = mappings.transform(train).await?.collect().await?;
+/// assert_eq!(out[0].num_columns(), 3);
+/// # Ok::<(), scorelake::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
+    let w = weight_expr(spec);
+    let mut checks = vec![count(lit(1)).alias("rows"), sum(w.clone()).alias("total")];
+    if let Some(wc) = &spec.weight {
+        let ty = find_type(df, wc, "weight")?;
+        if !ty.is_numeric() {
+            return Err(Error::InvalidInput(format!(
+                "weight column `{wc}` is {ty}; expected numbers"
+            )));
+        }
+        checks.push(count(column(wc)).alias("w_present"));
+        checks.push(min(cast(column(wc), DataType::Float64)).alias("w_min"));
+    }
+    if let Some(t) = &spec.target {
+        let ty = find_type(df, t, "target")?;
+        if !ty.is_numeric() {
+            return Err(Error::InvalidInput(format!(
+                "target column `{t}` is {ty}; expected 0/1 numbers"
+            )));
+        }
+        let y = cast(column(t), DataType::Float64);
+        let bad = when(y.clone().eq(lit(0.0)).or(y.clone().eq(lit(1.0))), lit(0i64))
+            .otherwise(lit(1i64))?;
+        checks.push(sum(bad).alias("y_bad"));
+        checks.push(sum(w.clone() * y.clone()).alias("events"));
+        checks.push(min(y.clone()).alias("y_min"));
+        checks.push(max(y).alias("y_max"));
+    }
+    for e in &spec.encoders {
+        find_type(df, &e.column, "encoded")?;
+    }
+    let row = df.clone().aggregate(vec![], checks)?.collect().await?;
+    let get = |name: &str| first_number(&row, name);
+    let rows = get("rows").unwrap_or(0.0);
+    if let Some(wc) = &spec.weight {
+        if get("w_present").unwrap_or(0.0) < rows {
+            return Err(Error::InvalidInput(format!(
+                "weight column `{wc}` has null values; weights must be numbers ≥ 0"
+            )));
+        }
+        if let Some(lo) = get("w_min").filter(|lo| *lo < 0.0) {
+            return Err(Error::InvalidInput(format!(
+                "weight column `{wc}` has negative values (min {lo})"
+            )));
+        }
+    }
+    let total = get("total").unwrap_or(0.0);
+    if total <= 0.0 {
+        return Err(Error::InvalidInput(
+            "nothing to fit on: no rows (or zero total weight)".into(),
+        ));
+    }
+    let global_mean = match &spec.target {
+        None => None,
+        Some(t) => {
+            if get("y_bad").unwrap_or(0.0) > 0.0 {
+                return Err(Error::InvalidInput(format!(
+                    "target column `{t}` must be 0 or 1 on every row; it has other values or nulls (min {:?}, max {:?})",
+                    get("y_min"),
+                    get("y_max")
+                )));
+            }
+            Some(get("events").unwrap_or(0.0) / total)
+        }
+    };
+    let mut encoders = Vec::new();
+    for e in &spec.encoders {
+        let mut aggs = vec![sum(w.clone()).alias("n")];
+        if let Some(t) = &spec.target {
+            aggs.push(sum(w.clone() * cast(column(t), DataType::Float64)).alias("e"));
+        }
+        let groups = df
+            .clone()
+            .aggregate(vec![key(&e.column).alias("k")], aggs)?
+            .collect()
+            .await?;
+        let mut categories = Vec::new();
+        for b in &groups {
+            let keys = b.column_by_name("k").map(|a| a.as_string::<i32>().clone());
+            for r in 0..b.num_rows() {
+                let value = keys
+                    .as_ref()
+                    .and_then(|k| (!k.is_null(r)).then(|| k.value(r).to_string()));
+                let n = number_at(b, "n", r).unwrap_or(0.0);
+                let events = number_at(b, "e", r);
+                categories.push(encode(e, value, n, events, total, global_mean));
+            }
+        }
+        categories.sort_by(|a, b| a.value.cmp(&b.value));
+        let unseen = match (spec.unseen, &e.method) {
+            (Unseen::Error, _) => None,
+            (_, Method::Rare { label, .. }) => Some(serde_json::Value::from(label.clone())),
+            (Unseen::GlobalMean, Method::TargetMean { .. }) => {
+                global_mean.map(serde_json::Value::from)
+            }
+            _ => Some(serde_json::Value::from(0.0)),
+        };
+        encoders.push(Encoded {
+            encoder: e.clone(),
+            output: e.output(),
+            categories,
+            unseen,
+        });
+    }
+    Ok(Mappings {
+        format: FORMAT.into(),
+        spec: spec.clone(),
+        total_weight: total,
+        global_mean,
+        encoders,
+    })
+}
+
+fn weight_expr(spec: &EncoderSpec) -> Expr {
+    match &spec.weight {
+        Some(w) => cast(column(w), DataType::Float64),
+        None => lit(1.0),
+    }
+}
+
+fn encode(
+    e: &Encoder,
+    value: Option<String>,
+    n: f64,
+    events: Option<f64>,
+    total: f64,
+    global: Option<f64>,
+) -> Category {
+    let share = n / total;
+    let target_mean = events.filter(|_| n > 0.0).map(|ev| ev / n);
+    let (encoded, group) = match &e.method {
+        Method::Frequency { share: true } => (Some(share), None),
+        Method::Frequency { share: false } => (Some(n), None),
+        Method::TargetMean {
+            smoothing,
+            min_samples_leaf,
+        } => {
+            let g = global.unwrap_or(0.0);
+            let v = match target_mean {
+                Some(m) if n >= *min_samples_leaf && n + smoothing > 0.0 => {
+                    (n * m + smoothing * g) / (n + smoothing)
+                }
+                _ => g,
+            };
+            (Some(v), None)
+        }
+        Method::Rare { threshold, label } => {
+            let g = if share < *threshold {
+                Some(label.clone())
+            } else {
+                value.clone()
+            };
+            (None, g)
+        }
+    };
+    Category {
+        value,
+        weight: n,
+        share,
+        target_mean,
+        encoded,
+        group,
+    }
+}
+
+impl Mappings {
+    /// `df` with every encoder's output column added (a lazy plan). Under the
+    /// `error` policy the categories are checked first (one pass) and unseen
+    /// ones are refused, naming the column and values.
+    pub async fn transform(&self, df: DataFrame) -> Result<DataFrame> {
+        if self.spec.unseen == Unseen::Error {
+            self.refuse_unseen(&df).await?;
+        }
+        let mut columns: Vec<Expr> = df
+            .schema()
+            .columns()
+            .into_iter()
+            .map(Expr::Column)
+            .collect();
+        for e in &self.encoders {
+            find_type(&df, &e.encoder.column, "encoded")?;
+            if df.schema().has_column_with_unqualified_name(&e.output) {
+                return Err(Error::InvalidInput(format!(
+                    "output `{}` is already a column of the input",
+                    e.output
+                )));
+            }
+            columns.push(self.expression(e)?.alias(&e.output));
+        }
+        Ok(df.select(columns)?)
+    }
+
+    fn expression(&self, e: &Encoded) -> Result<Expr> {
+        let k = key(&e.encoder.column);
+        let rare = matches!(e.encoder.method, Method::Rare { .. });
+        let out = |c: &Category| -> Expr {
+            if rare {
+                lit(ScalarValue::Utf8(c.group.clone()))
+            } else {
+                lit(ScalarValue::Float64(c.encoded))
+            }
+        };
+        let unseen = match (&e.unseen, rare) {
+            (Some(serde_json::Value::String(s)), _) => lit(s.clone()),
+            (Some(v), false) => lit(ScalarValue::Float64(v.as_f64())),
+            _ if rare => lit(ScalarValue::Utf8(None)),
+            _ => lit(ScalarValue::Float64(None)),
+        };
+        let mut case: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+        for c in &e.categories {
+            let cond = match &c.value {
+                Some(v) => k.clone().eq(lit(v.as_str())),
+                None => k.clone().is_null(),
+            };
+            case = Some(match case {
+                None => when(cond, out(c)),
+                Some(mut b) => b.when(cond, out(c)),
+            });
+        }
+        Ok(match case {
+            Some(mut b) => b.otherwise(unseen)?,
+            None => unseen,
+        })
+    }
+
+    async fn refuse_unseen(&self, df: &DataFrame) -> Result<()> {
+        for e in &self.encoders {
+            let known: Vec<Expr> = e
+                .categories
+                .iter()
+                .filter_map(|c| c.value.as_deref())
+                .map(lit)
+                .collect();
+            let has_null = e.categories.iter().any(|c| c.value.is_none());
+            let k = key(&e.encoder.column);
+            let mut unseen = if known.is_empty() {
+                lit(true)
+            } else {
+                k.clone().in_list(known, true)
+            };
+            unseen = if has_null {
+                unseen.and(k.clone().is_not_null())
+            } else {
+                unseen.or(k.clone().is_null())
+            };
+            let found = df
+                .clone()
+                .filter(unseen)?
+                .select(vec![k.alias("k")])?
+                .distinct()?
+                .limit(0, Some(5))?
+                .collect()
+                .await?;
+            let values: Vec<String> = found
+                .iter()
+                .flat_map(|b| {
+                    let a = b.column(0).as_string::<i32>().clone();
+                    (0..b.num_rows()).map(move |r| {
+                        if a.is_null(r) {
+                            "null".to_string()
+                        } else {
+                            format!("`{}`", a.value(r))
+                        }
+                    })
+                })
+                .collect();
+            if !values.is_empty() {
+                return Err(Error::InvalidInput(format!(
+                    "column `{}` has categories not seen when fitting: {} (policy: error)",
+                    e.encoder.column,
+                    values.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the mappings as JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::docfile::save_artifact(path, self)
+    }
+
+    /// Reads mappings written by [`save`](Self::save).
+    pub fn load(path: &Path) -> Result<Mappings> {
+        crate::docfile::load_artifact(path, FORMAT, "an encoder mappings file")
+    }
+}
