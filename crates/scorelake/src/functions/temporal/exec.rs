@@ -13,7 +13,7 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Arra
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::{SortOptions, cast, concat_batches, partition};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Field, Int64Type, Schema, SchemaRef, TimeUnit,
+    DataType, Date32Type, Date64Type, Int64Type, Schema, SchemaRef, TimeUnit,
 };
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DFSchema, DFSchemaRef, DataFusionError, Result, plan_err};
@@ -131,12 +131,7 @@ fn output_schema(input: &DFSchemaRef, spec: &TemporalSpec) -> Result<DFSchemaRef
         if fields.iter().any(|(_, x)| x.name() == &f.output) {
             return plan_err!("feature output `{}` exists already", f.output);
         }
-        let ty = if f.method.is_integer() {
-            DataType::Int64
-        } else {
-            DataType::Float64
-        };
-        fields.push((None, Arc::new(Field::new(&f.output, ty, true))));
+        fields.push((None, Arc::new(f.field())));
     }
     Ok(Arc::new(DFSchema::new_with_metadata(
         fields,
@@ -246,14 +241,7 @@ impl TemporalExec {
     pub fn try_new(input: Arc<dyn ExecutionPlan>, spec: TemporalSpec) -> Result<Self> {
         let in_schema = input.schema();
         let mut fields: Vec<_> = in_schema.fields().iter().cloned().collect();
-        for f in &spec.features {
-            let ty = if f.method.is_integer() {
-                DataType::Int64
-            } else {
-                DataType::Float64
-            };
-            fields.push(Arc::new(Field::new(&f.output, ty, true)));
-        }
+        fields.extend(spec.features.iter().map(|f| Arc::new(f.field())));
         let schema = Arc::new(Schema::new_with_metadata(
             fields,
             in_schema.metadata().clone(),
@@ -416,8 +404,47 @@ struct Histories {
     entity: Vec<usize>,
     time: usize,
     sources: Vec<usize>,
+    windows: Vec<WindowGroup>,
     output: SchemaRef,
     pending: Vec<RecordBatch>,
+}
+
+/// Features sharing a window share its bounds, lags and axis; which of the
+/// three a window needs is known once, not per history.
+struct WindowGroup {
+    window: Window,
+    bounds: bool,
+    lags: bool,
+    axis: bool,
+    features: Vec<usize>,
+}
+
+impl WindowGroup {
+    fn of(spec: &TemporalSpec) -> Vec<WindowGroup> {
+        let mut groups: Vec<WindowGroup> = Vec::new();
+        for (k, f) in spec.features.iter().enumerate() {
+            let i = match groups.iter().position(|g| g.window == f.window) {
+                Some(i) => i,
+                None => {
+                    groups.push(WindowGroup {
+                        window: f.window,
+                        bounds: false,
+                        lags: false,
+                        axis: false,
+                        features: vec![],
+                    });
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[i];
+            let lag = matches!(f.method, Method::Delta | Method::PctChange);
+            g.lags |= lag;
+            g.bounds |= !lag;
+            g.axis |= f.method == Method::TrendSlope;
+            g.features.push(k);
+        }
+        groups
+    }
 }
 
 impl Histories {
@@ -435,6 +462,7 @@ impl Histories {
                 .iter()
                 .map(|f| index(&f.source))
                 .collect::<Result<_>>()?,
+            windows: WindowGroup::of(spec),
             spec: spec.clone(),
             output,
             pending: Vec::new(),
@@ -535,46 +563,28 @@ impl Histories {
                 e.insert(as_f64(batch.column(s))?);
             }
         }
-        // Features sharing a window share its bounds, lags and axis.
-        let mut windows: Vec<Window> = Vec::new();
-        for f in &self.spec.features {
-            if !windows.contains(&f.window) {
-                windows.push(f.window);
-            }
-        }
         let mut outs: Vec<Vec<f64>> = vec![Vec::with_capacity(n); self.spec.features.len()];
         let (mut bounds, mut lags, mut axis) = (Vec::new(), Vec::new(), Vec::new());
         for run in &runs {
             let t = &times[run.clone()];
             let len = run.len();
-            for w in &windows {
-                let needs = |pred: fn(Method) -> bool| {
-                    self.spec
-                        .features
-                        .iter()
-                        .any(|f| f.window == *w && pred(f.method))
-                };
-                if needs(|m| !matches!(m, Method::Delta | Method::PctChange)) {
-                    kernel::window_bounds(*w, t, len, &mut bounds);
+            for g in &self.windows {
+                if g.bounds {
+                    kernel::window_bounds(g.window, t, len, &mut bounds);
                 }
-                if needs(|m| matches!(m, Method::Delta | Method::PctChange)) {
-                    kernel::lag_rows(*w, t, len, &mut lags);
+                if g.lags {
+                    kernel::lag_rows(g.window, t, len, &mut lags);
                 }
-                if needs(|m| m == Method::TrendSlope) {
-                    kernel::slope_axis(*w, t, len, &mut axis);
+                if g.axis {
+                    kernel::slope_axis(g.window, t, len, &mut axis);
                 }
                 let frame = Frame {
                     bounds: &bounds,
                     lags: &lags,
                     axis: &axis,
                 };
-                for (k, f) in self
-                    .spec
-                    .features
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, f)| f.window == *w)
-                {
+                for &k in &g.features {
+                    let f = &self.spec.features[k];
                     let xs = &values[&self.sources[k]][run.clone()];
                     kernel::evaluate(f.method, f.min_periods, xs, &frame, &mut outs[k]);
                 }
@@ -661,6 +671,7 @@ pub fn planners() -> Vec<Arc<dyn ExtensionPlanner + Send + Sync>> {
 #[cfg(test)]
 mod tests {
     use datafusion::arrow::array::Int32Array;
+    use datafusion::arrow::datatypes::Field;
 
     use super::*;
     use crate::functions::temporal::TemporalFeature;

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use datafusion::arrow::datatypes::{DataType, Field};
 use serde::{Deserialize, Serialize};
 
 /// A span of calendar time.
@@ -210,6 +211,18 @@ pub struct TemporalFeature {
     pub window: Window,
     /// Non-null values needed in the window for a result.
     pub min_periods: u32,
+}
+
+impl TemporalFeature {
+    /// The output column: Int64 for whole-number methods, else Float64; nullable.
+    pub fn field(&self) -> Field {
+        let ty = if self.method.is_integer() {
+            DataType::Int64
+        } else {
+            DataType::Float64
+        };
+        Field::new(&self.output, ty, true)
+    }
 }
 
 /// Everything one temporal operator computes: per entity, ordered by time.
