@@ -5,13 +5,14 @@ use std::path::Path;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
-use datafusion::logical_expr::{Expr, cast, col, lit, when};
+use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
 use super::spec::{Encoder, EncoderSpec, Method, Unseen};
 use crate::error::{Error, Result};
+use crate::features::transforms::{column, weight_or_one};
 use crate::results::{first_number, number_at};
 
 const FORMAT: &str = "scorelake.encoder-mappings/1";
@@ -65,10 +66,6 @@ pub struct Mappings {
     pub encoders: Vec<Encoded>,
 }
 
-fn column(name: &str) -> Expr {
-    col(datafusion::common::Column::new_unqualified(name))
-}
-
 fn key(name: &str) -> Expr {
     cast(column(name), DataType::Utf8)
 }
@@ -102,7 +99,7 @@ fn find_type(df: &DataFrame, name: &str, role: &str) -> Result<DataType> {
 /// # }).unwrap();
 /// ```
 pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
-    let w = weight_expr(spec);
+    let w = weight_or_one(spec.weight.as_deref());
     let mut checks = vec![count(lit(1)).alias("rows"), sum(w.clone()).alias("total")];
     if let Some(wc) = &spec.weight {
         let ty = find_type(df, wc, "weight")?;
@@ -212,13 +209,6 @@ pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
         global_mean,
         encoders,
     })
-}
-
-fn weight_expr(spec: &EncoderSpec) -> Expr {
-    match &spec.weight {
-        Some(w) => cast(column(w), DataType::Float64),
-        None => lit(1.0),
-    }
 }
 
 fn encode(

@@ -9,7 +9,7 @@ use datafusion::common::DFSchema;
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, median, min, stddev, sum};
 use datafusion::functions_aggregate::first_last::{first_value_udaf, last_value_udaf};
 use datafusion::logical_expr::expr::NullTreatment;
-use datafusion::logical_expr::{Expr, ExprFunctionExt, col, lit, when};
+use datafusion::logical_expr::{Expr, ExprFunctionExt, lit, when};
 use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::lineage::Lineage;
 use super::recipe::RecipeFile;
 use super::resolve::{Op, Output, Resolved, resolve};
-use super::transforms::{Learned, expression, learn, number, quoted};
+use super::transforms::{Learned, column, expression, learn, number};
 use crate::error::{Error, Result};
 use crate::functions::temporal::{
     Agg, Method, TemporalFeature, TemporalNode, TemporalSpec, Window, minus,
@@ -196,7 +196,7 @@ impl FeatureEngineer {
         let columns: Vec<Expr> = keep
             .into_iter()
             .chain(outputs)
-            .map(|c| col(quoted(&c)))
+            .map(|c| column(&c))
             .collect();
         Ok(df.select(columns)?)
     }
@@ -233,7 +233,7 @@ impl FeatureEngineer {
         match self.resolved.snapshot {
             Some(day) => {
                 let at = time_literal(&time, micros_of(day))?;
-                Ok(df.filter(col(quoted(&file.time)).lt_eq(lit(at)))?)
+                Ok(df.filter(column(&file.time).lt_eq(lit(at)))?)
             }
             None => Ok(df),
         }
@@ -304,7 +304,7 @@ impl FeatureEngineer {
                     .file
                     .entity
                     .iter()
-                    .map(|e| col(quoted(e)))
+                    .map(|e| column(e))
                     .collect();
                 Ok(df.aggregate(keys, aggs)?)
             }
@@ -560,7 +560,7 @@ fn snapshot_aggregate(o: &Output, time: &str, time_type: &DataType, snapshot: i6
         )));
     };
     let x = number(&o.sources[0]);
-    let t = col(quoted(time));
+    let t = column(time);
     let filter = match window {
         Window::Calendar(span) => Some(
             t.clone()

@@ -37,15 +37,23 @@ pub struct GroupValue {
 
 /// `x` as a float with NaN read as missing.
 pub(crate) fn number(name: &str) -> Expr {
-    let x = cast(col(quoted(name)), DataType::Float64);
+    let x = cast(column(name), DataType::Float64);
     when(isnan(x.clone()), lit(ScalarValue::Float64(None)))
         .otherwise(x)
         .unwrap_or_else(|_| lit(ScalarValue::Float64(None)))
 }
 
-/// A column reference that keeps the name as written (no case folding, dots allowed).
-pub(crate) fn quoted(name: &str) -> datafusion::common::Column {
-    datafusion::common::Column::new_unqualified(name)
+/// The weight of each row: the (non-negative) weight column as a float, or 1.
+pub(crate) fn weight_or_one(weight: Option<&str>) -> Expr {
+    match weight {
+        Some(w) => cast(column(w), DataType::Float64),
+        None => lit(1.0),
+    }
+}
+
+/// A column by its name as written (no case folding, dots allowed).
+pub(crate) fn column(name: &str) -> Expr {
+    col(datafusion::common::Column::new_unqualified(name))
 }
 
 fn fallback(f: Fallback) -> Expr {
@@ -136,8 +144,8 @@ fn learned_value(l: &Learned) -> Result<Expr> {
             .iter()
             .zip(&g.key)
             .map(|(c, k)| match k {
-                Some(k) => cast(col(quoted(c)), DataType::Utf8).eq(lit(k.as_str())),
-                None => col(quoted(c)).is_null(),
+                Some(k) => cast(column(c), DataType::Utf8).eq(lit(k.as_str())),
+                None => column(c).is_null(),
             })
             .reduce(Expr::and)
             .unwrap_or(lit(true));
@@ -201,7 +209,7 @@ pub(crate) async fn learn(df: &DataFrame, outputs: &[&Output]) -> Result<Vec<(St
             let keys: Vec<Expr> = scope
                 .iter()
                 .enumerate()
-                .map(|(i, c)| cast(col(quoted(c)), DataType::Utf8).alias(format!("__key{i}")))
+                .map(|(i, c)| cast(column(c), DataType::Utf8).alias(format!("__key{i}")))
                 .collect();
             let aggs: Vec<Expr> = mine
                 .iter()

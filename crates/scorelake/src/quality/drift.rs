@@ -7,14 +7,14 @@ use std::fmt::{self, Write as _};
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
-use datafusion::logical_expr::{Expr, cast, col, lit, when};
+use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 use serde::Serialize;
 
 use super::report::short;
 use crate::error::{Error, Result};
-use crate::features::transforms::{bin_index, number};
+use crate::features::transforms::{bin_index, column, number, weight_or_one};
 use crate::functions::quantile::{quantile_linear, weighted_quantile_linear};
 use crate::results::{first_number, number_at};
 
@@ -133,15 +133,8 @@ struct Plan {
     bins: Bins,
 }
 
-fn column(name: &str) -> Expr {
-    col(datafusion::common::Column::new_unqualified(name))
-}
-
 fn weight(options: &DriftOptions) -> Expr {
-    match &options.weight {
-        Some(w) => cast(column(w), DataType::Float64),
-        None => lit(1.0),
-    }
+    weight_or_one(options.weight.as_deref())
 }
 
 /// PSI/CSI of `columns` (all shared columns when `None`) between `baseline` and `current`.

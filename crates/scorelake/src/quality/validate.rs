@@ -13,7 +13,7 @@ use datafusion::prelude::DataFrame;
 use super::report::{ColumnReport, Status, ValidationReport};
 use super::thresholds::{Metric, Thresholds};
 use crate::error::{Error, Result};
-use crate::features::transforms::number;
+use crate::features::transforms::{column, number};
 use crate::functions::quantile::quantile_linear;
 use crate::results::first_number;
 
@@ -45,10 +45,6 @@ fn kind(ty: &DataType) -> Kind {
         }
         _ => Kind::Other,
     }
-}
-
-fn column(name: &str) -> Expr {
-    col(datafusion::common::Column::new_unqualified(name))
 }
 
 /// Numbers as floats with NaN read as missing; other columns as they are.
