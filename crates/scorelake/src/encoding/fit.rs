@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::spec::{Encoder, EncoderSpec, Method, Unseen};
 use crate::error::{Error, Result};
-use crate::features::transforms::{column, weight_or_one};
+use crate::features::transforms::{column, find, weight_or_one};
 use crate::results::{first_number, number_at};
 
 const FORMAT: &str = "scorelake.encoder-mappings/1";
@@ -71,10 +71,7 @@ fn key(name: &str) -> Expr {
 }
 
 fn find_type(df: &DataFrame, name: &str, role: &str) -> Result<DataType> {
-    df.schema()
-        .field_with_unqualified_name(name)
-        .map(|f| f.data_type().clone())
-        .map_err(|_| Error::InvalidInput(format!("{role} column `{name}` is not in the input")))
+    find(df.schema(), name, &format!("{role} column"))
 }
 
 /// Learns every encoder of `spec` on `df`. The target must be 0/1 and the

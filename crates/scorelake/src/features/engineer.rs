@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::lineage::Lineage;
 use super::recipe::RecipeFile;
 use super::resolve::{Op, Output, Resolved, resolve};
-use super::transforms::{Learned, column, expression, learn, number};
+use super::transforms::{Learned, column, expression, find, learn, number};
 use crate::error::{Error, Result};
 use crate::functions::temporal::{
     Agg, Method, TemporalFeature, TemporalNode, TemporalSpec, Window, minus,
@@ -370,29 +370,6 @@ impl FittedFeatures {
     pub fn load(path: &Path) -> Result<Self> {
         crate::docfile::load_artifact(path, FITTED_FORMAT, "a fitted-features file")
     }
-}
-
-/// The type of `name` in `schema`, or an error with the closest names.
-fn find(schema: &DFSchema, name: &str, role: &str) -> Result<DataType> {
-    if let Ok(f) = schema.field_with_unqualified_name(name) {
-        return Ok(f.data_type().clone());
-    }
-    let mut names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    names.sort_by(|a, b| strsim::jaro_winkler(b, name).total_cmp(&strsim::jaro_winkler(a, name)));
-    let hint = names
-        .first()
-        .filter(|n| strsim::jaro_winkler(n, name) > 0.8)
-        .map(|n| format!(" (did you mean `{n}`?)"))
-        .unwrap_or_default();
-    Err(Error::InvalidInput(format!(
-        "{role} `{name}` is not in the input{hint}; it has {}",
-        schema
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    )))
 }
 
 /// Recipes feeding snapshot aggregations (row-level, not in the output).

@@ -1,6 +1,7 @@
 //! Row transforms and missing-value fills as engine expressions.
 
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::DFSchema;
 use datafusion::functions::math::expr_fn::{isnan, ln, sqrt};
 use datafusion::logical_expr::{Expr, cast, col, lit, when};
 use datafusion::prelude::DataFrame;
@@ -262,4 +263,27 @@ pub(crate) async fn learn(df: &DataFrame, outputs: &[&Output]) -> Result<Vec<(St
         }
     }
     Ok(learned)
+}
+
+/// The type of `name` in `schema`, or an error with the closest names.
+pub(crate) fn find(schema: &DFSchema, name: &str, role: &str) -> Result<DataType> {
+    if let Ok(f) = schema.field_with_unqualified_name(name) {
+        return Ok(f.data_type().clone());
+    }
+    let mut names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    names.sort_by(|a, b| strsim::jaro_winkler(b, name).total_cmp(&strsim::jaro_winkler(a, name)));
+    let hint = names
+        .first()
+        .filter(|n| strsim::jaro_winkler(n, name) > 0.8)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
+    Err(Error::InvalidInput(format!(
+        "{role} `{name}` is not in the input{hint}; it has {}",
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }

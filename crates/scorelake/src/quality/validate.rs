@@ -13,7 +13,7 @@ use datafusion::prelude::DataFrame;
 use super::report::{ColumnReport, Status, ValidationReport};
 use super::thresholds::{Metric, Thresholds};
 use crate::error::{Error, Result};
-use crate::features::transforms::{column, number};
+use crate::features::transforms::{column, find, number};
 use crate::functions::quantile::quantile_linear;
 use crate::results::first_number;
 
@@ -80,16 +80,10 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         None => schema.fields().iter().map(|f| f.name().clone()).collect(),
     };
     let all: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let mut types = Vec::new();
-    for n in &names {
-        let f = schema.field_with_unqualified_name(n).map_err(|_| {
-            Error::InvalidInput(format!(
-                "column `{n}` is not in the input; it has {}",
-                all.join(", ")
-            ))
-        })?;
-        types.push(f.data_type().clone());
-    }
+    let types: Vec<DataType> = names
+        .iter()
+        .map(|n| find(&schema, n, "column"))
+        .collect::<Result<_>>()?;
     for c in options.thresholds.columns.keys() {
         if !names.contains(c) {
             return Err(Error::InvalidInput(format!(
