@@ -40,16 +40,20 @@ fn spec(text: &str) -> EncoderSpec {
     EncoderSpec::parse(text, "yaml").unwrap()
 }
 
-async fn encoded(m: &Mappings, df: DataFrame, column: &str) -> Vec<Option<f64>> {
-    let out = m
-        .transform(df)
+/// `df` encoded by `m`, in `id` order.
+async fn encode_sorted(m: &Mappings, df: DataFrame) -> Vec<RecordBatch> {
+    m.transform(df)
         .await
         .unwrap()
         .sort(vec![col("id").sort(true, false)])
         .unwrap()
         .collect()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn encoded(m: &Mappings, df: DataFrame, column: &str) -> Vec<Option<f64>> {
+    let out = encode_sorted(m, df).await;
     out.iter()
         .flat_map(|b| {
             b.column_by_name(column)
@@ -62,15 +66,7 @@ async fn encoded(m: &Mappings, df: DataFrame, column: &str) -> Vec<Option<f64>> 
 }
 
 async fn labels(m: &Mappings, df: DataFrame, column: &str) -> Vec<Option<String>> {
-    let out = m
-        .transform(df)
-        .await
-        .unwrap()
-        .sort(vec![col("id").sort(true, false)])
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    let out = encode_sorted(m, df).await;
     out.iter()
         .flat_map(|b| {
             let a = b.column_by_name(column).unwrap().as_string::<i32>().clone();
