@@ -462,7 +462,7 @@ async fn shares(
                             continue;
                         }
                         if let Some(slot) = out.get_mut(&g) {
-                            slot[i].insert(numeric_label(inner, j), v);
+                            slot[i].insert(bin_key(j), v);
                         }
                     }
                 }
@@ -496,11 +496,16 @@ async fn shares(
     Ok(out)
 }
 
-/// Labels sort in bin order: `00 null`, `01 <= e1`, … so maps keep it.
+/// Numeric bins are keyed by their zero-padded number, so maps keep bin order.
+fn bin_key(j: usize) -> String {
+    format!("{j:020}")
+}
+
+/// Bin `j` for people: `null`, `<= e1`, `(e1, e2]`, …, `> e(k−1)`.
 fn numeric_label(inner: &[f64], j: usize) -> String {
     let k = inner.len() + 1;
     let e = |i: usize| short(inner[i]);
-    let text = if j == 0 {
+    if j == 0 {
         "null".to_string()
     } else if k == 1 {
         "all values".to_string()
@@ -510,8 +515,7 @@ fn numeric_label(inner: &[f64], j: usize) -> String {
         format!("> {}", e(k - 2))
     } else {
         format!("({}, {}]", e(j - 2), e(j - 1))
-    };
-    format!("{j:03} {text}")
+    }
 }
 
 fn compare(
@@ -541,10 +545,9 @@ fn compare(
         .into_iter()
         .map(|l| {
             let (b, c) = (share(base, tb, l), share(now, tc, l));
-            let bin = if numeric {
-                l.get(4..).unwrap_or(l).to_string()
-            } else {
-                l.clone()
+            let bin = match (&plan.bins, l.parse::<usize>()) {
+                (Bins::Numeric(inner), Ok(j)) => numeric_label(inner, j),
+                _ => l.clone(),
             };
             DriftBin {
                 bin,
