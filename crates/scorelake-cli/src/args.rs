@@ -75,7 +75,7 @@ pub enum Command {
     Features(FeaturesArgs),
     /// Categorical encoding: fit frequency / target-mean / rare-grouping mappings on one table, apply them to another.
     #[command(
-        after_help = "Examples:\n  scorelake encode --spec encoders.yaml --fit train.parquet --input test.parquet --output test_encoded.parquet --mappings mappings.json\n  scorelake encode --apply mappings.json --input s3://lake/new/ --output s3://lake/new_encoded/"
+        after_help = "Examples:\n  scorelake encode --spec encoders.yaml --fit train.parquet --input test.parquet --output test_encoded.parquet --mappings mappings.json\n  scorelake encode --spec encoders.yaml --fit train.parquet --input train.parquet --out-of-fold --output train_encoded.parquet\n  scorelake encode --apply mappings.json --input s3://lake/new/ --output s3://lake/new_encoded/"
     )]
     Encode(EncodeArgs),
     /// Validate columns: missing rate, unique count, zero variance, min/max/mean/std, p01/p99, top share; PASS/WARN/FAIL (exit 3 on FAIL).
@@ -216,6 +216,10 @@ pub struct EncodeArgs {
     /// Save the fitted mappings here (JSON).
     #[arg(long, value_name = "FILE", conflicts_with = "apply")]
     pub mappings: Option<PathBuf>,
+    /// The input is the fitting data: cross-fitted target encoders (spec
+    /// `cross_fit`) give each row the value learned without its fold.
+    #[arg(long)]
+    pub out_of_fold: bool,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

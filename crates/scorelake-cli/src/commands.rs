@@ -312,7 +312,11 @@ async fn encode(session: &Session, progress: Progress, args: EncodeArgs) -> Resu
     let spinner = progress.spinner(&format!("{} → {}", args.input, args.output));
     let result = async {
         let df = io::read(session, &args.input, &read).await?;
-        let encoded = mappings.transform(df).await?;
+        let encoded = if args.out_of_fold {
+            mappings.transform_out_of_fold(df).await?
+        } else {
+            mappings.transform(df).await?
+        };
         io::write(session, encoded, &args.output, &write).await
     }
     .await;

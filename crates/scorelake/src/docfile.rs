@@ -90,3 +90,19 @@ pub(crate) fn load_artifact<T: serde::de::DeserializeOwned>(
     serde_json::from_value(value)
         .map_err(|e| Error::InvalidInput(format!("{}: not {what}: {e}", path.display())))
 }
+
+/// Deserializes a list of names written as one name or a list.
+pub(crate) fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match <OneOrMany as serde::Deserialize>::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}

@@ -27,7 +27,7 @@ use datafusion::execution::object_store::{
 };
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::logical_expr::AggregateUDF;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use object_store::aws::AmazonS3Builder;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
@@ -37,6 +37,7 @@ use crate::config::{Config, ConfigBuilder, EngineKind, PoolKind, S3Config};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::functions::ScoreLakePlanner;
+use crate::functions::fold::FoldIndex;
 use crate::functions::quantile::LinearQuantile;
 
 /// An engine session built from a [`Config`]. Cheap to clone.
@@ -145,6 +146,7 @@ fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> Sess
     let ctx = SessionContext::new_with_state(state);
     register_formats(&ctx, config);
     ctx.register_udaf(AggregateUDF::from(LinearQuantile::default()));
+    ctx.register_udf(ScalarUDF::from(FoldIndex::default()));
     ctx
 }
 

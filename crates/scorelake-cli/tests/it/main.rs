@@ -709,6 +709,23 @@ fn drift_by_period_and_between_tables() {
     assert!(err.contains("`nope`"), "{err}");
 }
 
+/// `scorelake encode` fitting `spec` on `panel` and encoding it into `out`.
+fn fit_and_encode(spec: &Path, panel: &Path, out: &Path) -> Command {
+    let mut cmd = scorelake();
+    cmd.args([
+        "encode",
+        "--spec",
+        p(spec),
+        "--fit",
+        p(panel),
+        "--input",
+        p(panel),
+        "--output",
+        p(out),
+    ]);
+    cmd
+}
+
 #[test]
 fn encode_fits_on_one_table_and_applies_to_another() {
     let dir = tempfile::tempdir().unwrap();
@@ -764,6 +781,26 @@ fn encode_fits_on_one_table_and_applies_to_another() {
     ]));
     assert_eq!(code, 0, "{err}");
     assert!(text.contains("| 0 "), "{text}");
+    // Out of fold: one value per (region, fold), the fold computed in SQL.
+    std::fs::write(
+        &spec,
+        "target: default_flag\ncross_fit: {folds: 5, seed: 42, by: customer_id}\nencoders:\n- {column: region, method: target_mean, smoothing: 20}\n",
+    )
+    .unwrap();
+    let oof = dir.path().join("oof.parquet");
+    let (code, _, err) = run(fit_and_encode(&spec, &panel, &oof).arg("--out-of-fold"));
+    assert_eq!(code, 0, "{err}");
+    let query = "SELECT count(*) AS groups, sum(CASE WHEN v > 1 THEN 1 ELSE 0 END) AS mixed FROM \
+        (SELECT region, fold_index(5, 42, customer_id) AS f, count(DISTINCT region_te) AS v FROM o GROUP BY 1, 2)";
+    let (code, text, err) =
+        run(scorelake().args(["sql", query, "--table", &format!("o={}", p(&oof))]));
+    assert_eq!(code, 0, "{err}");
+    let row = text
+        .lines()
+        .find(|l| l.contains("| 0 "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let groups: u64 = row.split('|').nth(1).unwrap().trim().parse().unwrap();
+    assert!(groups > 5, "regions × folds: {text}");
     // A target that is not 0/1 is named.
     std::fs::write(
         &spec,
@@ -771,17 +808,7 @@ fn encode_fits_on_one_table_and_applies_to_another() {
     )
     .unwrap();
     let target = dir.path().join("bad.parquet");
-    let (code, _, err) = run(scorelake().args([
-        "encode",
-        "--spec",
-        p(&spec),
-        "--fit",
-        p(&panel),
-        "--input",
-        p(&panel),
-        "--output",
-        p(&target),
-    ]));
+    let (code, _, err) = run(&mut fit_and_encode(&spec, &panel, &target));
     assert_eq!(code, 1);
     assert!(err.contains("target column `days_past_due`"), "{err}");
     assert!(!target.exists());

@@ -10,9 +10,10 @@ use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
-use super::spec::{Encoder, EncoderSpec, Method, Unseen};
+use super::spec::{CrossFit, Encoder, EncoderSpec, Method, Unseen};
 use crate::error::{Error, Result};
 use crate::features::transforms::{column, find, weight_or_one};
+use crate::functions::fold::fold_index;
 use crate::results::{first_number, number_at};
 
 const FORMAT: &str = "scorelake.encoder-mappings/1";
@@ -35,6 +36,26 @@ pub struct Category {
     /// The group label (rare grouping).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// Cross-fitted target encoders: the encoded value learned without fold
+    /// f, for each fold f (what fitting rows of fold f get).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_fold: Option<Vec<f64>>,
+}
+
+/// The fold split of a cross-fitted spec, as fitted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Folds {
+    /// Number of folds.
+    pub folds: u32,
+    /// Seed of the assignment.
+    pub seed: u64,
+    /// Columns the fold is computed from ([`fold_index`] of their text).
+    pub by: Vec<String>,
+    /// Weight (rows) per fold.
+    pub weight: Vec<f64>,
+    /// Target mean of the rows outside each fold: what unseen categories of
+    /// fold f get (under the `global_mean` policy).
+    pub global_mean: Vec<f64>,
 }
 
 /// A fitted encoder.
@@ -62,6 +83,9 @@ pub struct Mappings {
     /// Weighted mean of the target (when there is one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_mean: Option<f64>,
+    /// The fold split, when the spec cross-fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folds: Option<Folds>,
     /// Per encoder.
     pub encoders: Vec<Encoded>,
 }
@@ -160,30 +184,58 @@ pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
             Some(get("events").unwrap_or(0.0) / total)
         }
     };
-    let mut encoders = Vec::new();
+    let folds = match &spec.cross_fit {
+        None => None,
+        Some(cf) => Some(fold_columns(df, spec, &cf.by)?),
+    };
+    let mut grouped = Vec::new();
     for e in &spec.encoders {
-        let mut aggs = vec![sum(w.clone()).alias("n")];
-        if let Some(t) = &spec.target {
-            aggs.push(sum(w.clone() * cast(column(t), DataType::Float64)).alias("e"));
-        }
-        let groups = df
-            .clone()
-            .aggregate(vec![key(&e.column).alias("k")], aggs)?
-            .collect()
-            .await?;
-        let mut categories = Vec::new();
-        for b in &groups {
-            let keys = b.column_by_name("k").map(|a| a.as_string::<i32>().clone());
-            for r in 0..b.num_rows() {
-                let value = keys
-                    .as_ref()
-                    .and_then(|k| (!k.is_null(r)).then(|| k.value(r).to_string()));
-                let n = number_at(b, "n", r).unwrap_or(0.0);
-                let events = number_at(b, "e", r);
-                categories.push(encode(e, value, n, events, total, global_mean));
-            }
-        }
-        categories.sort_by(|a, b| a.value.cmp(&b.value));
+        let cross = folds.is_some() && matches!(e.method, Method::TargetMean { .. });
+        grouped.push(category_stats(df, spec, e, cross.then_some(folds.as_ref()).flatten()).await?);
+    }
+    let folds = match (&spec.cross_fit, folds) {
+        (Some(cf), Some(by)) => Some(fold_totals(cf, by, &grouped)?),
+        _ => None,
+    };
+    let mut encoders = Vec::new();
+    for (e, stats) in spec.encoders.iter().zip(grouped) {
+        let categories = stats
+            .into_iter()
+            .map(|(value, per_fold)| {
+                let n: f64 = per_fold.iter().map(|(n, _)| n).sum();
+                let events = global_mean.map(|_| per_fold.iter().map(|(_, ev)| ev).sum());
+                let mut c = encode(e, value.clone(), n, events, total, global_mean);
+                if let (Some(f), true) = (&folds, per_fold.len() > 1) {
+                    c.out_of_fold = Some(
+                        (0..per_fold.len())
+                            .map(|held| {
+                                let others = |pick: fn(&(f64, f64)) -> f64| -> f64 {
+                                    (0..per_fold.len())
+                                        .filter(|g| *g != held)
+                                        .map(|g| pick(&per_fold[g]))
+                                        .sum()
+                                };
+                                let rest: f64 = (0..f.weight.len())
+                                    .filter(|g| *g != held)
+                                    .map(|g| f.weight[g])
+                                    .sum();
+                                encode(
+                                    e,
+                                    value.clone(),
+                                    others(|s| s.0),
+                                    Some(others(|s| s.1)),
+                                    rest,
+                                    Some(f.global_mean[held]),
+                                )
+                                .encoded
+                                .unwrap_or(f.global_mean[held])
+                            })
+                            .collect(),
+                    );
+                }
+                c
+            })
+            .collect();
         let unseen = match (spec.unseen, &e.method) {
             (Unseen::Error, _) => None,
             (_, Method::Rare { label, .. }) => Some(serde_json::Value::from(label.clone())),
@@ -204,7 +256,119 @@ pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
         spec: spec.clone(),
         total_weight: total,
         global_mean,
+        folds,
         encoders,
+    })
+}
+
+/// Name of the hidden fold column while fitting and transforming.
+const FOLD: &str = "__scorelake_fold";
+
+/// The columns deciding the fold: `by`, or every column but the target and
+/// the weight.
+fn fold_columns(df: &DataFrame, spec: &EncoderSpec, by: &[String]) -> Result<Vec<String>> {
+    if by.is_empty() {
+        let skip = [spec.target.as_deref(), spec.weight.as_deref()];
+        return Ok(df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| !skip.contains(&Some(n.as_str())))
+            .collect());
+    }
+    for c in by {
+        find_type(df, c, "cross_fit.by")?;
+    }
+    Ok(by.to_vec())
+}
+
+fn fold_expr(cf: &CrossFit, by: &[String]) -> Expr {
+    fold_index(
+        u64::from(cf.folds),
+        cf.seed,
+        by.iter().map(|c| column(c)).collect(),
+    )
+}
+
+/// Per category (value order, null first): (weight, events) per fold.
+type CategoryStats = Vec<(Option<String>, Vec<(f64, f64)>)>;
+
+/// Weight and events per category (value order, null first), per fold when
+/// `by` is given (one entry per fold) or in one entry otherwise.
+async fn category_stats(
+    df: &DataFrame,
+    spec: &EncoderSpec,
+    e: &Encoder,
+    by: Option<&Vec<String>>,
+) -> Result<CategoryStats> {
+    let w = weight_or_one(spec.weight.as_deref());
+    let mut aggs = vec![sum(w.clone()).alias("n")];
+    if let Some(t) = &spec.target {
+        aggs.push(sum(w * cast(column(t), DataType::Float64)).alias("e"));
+    }
+    let mut keys = vec![key(&e.column).alias("k")];
+    let k = match (by, &spec.cross_fit) {
+        (Some(by), Some(cf)) => {
+            keys.push(fold_expr(cf, by).alias(FOLD));
+            cf.folds as usize
+        }
+        _ => 1,
+    };
+    let groups = df.clone().aggregate(keys, aggs)?.collect().await?;
+    let mut stats: std::collections::BTreeMap<Option<String>, Vec<(f64, f64)>> = Default::default();
+    for b in &groups {
+        let keys = b.column_by_name("k").map(|a| a.as_string::<i32>().clone());
+        for r in 0..b.num_rows() {
+            let value = keys
+                .as_ref()
+                .and_then(|k| (!k.is_null(r)).then(|| k.value(r).to_string()));
+            let fold = number_at(b, FOLD, r).unwrap_or(0.0) as usize;
+            let entry = stats.entry(value).or_insert_with(|| vec![(0.0, 0.0); k]);
+            entry[fold] = (
+                number_at(b, "n", r).unwrap_or(0.0),
+                number_at(b, "e", r).unwrap_or(0.0),
+            );
+        }
+    }
+    Ok(stats.into_iter().collect())
+}
+
+/// Per-fold weight and out-of-fold target means, from the first cross-fitted
+/// encoder's statistics (every encoder sees every row).
+fn fold_totals(cf: &CrossFit, by: Vec<String>, grouped: &[CategoryStats]) -> Result<Folds> {
+    let k = cf.folds as usize;
+    let mut weight = vec![0.0; k];
+    let mut events = vec![0.0; k];
+    if let Some(stats) = grouped
+        .iter()
+        .find(|g| g.first().is_some_and(|c| c.1.len() == k))
+    {
+        for (_, per_fold) in stats {
+            for (f, (n, ev)) in per_fold.iter().enumerate() {
+                weight[f] += n;
+                events[f] += ev;
+            }
+        }
+    }
+    let mut global_mean = Vec::with_capacity(k);
+    for held in 0..k {
+        let others = |v: &[f64]| -> f64 { (0..k).filter(|g| *g != held).map(|g| v[g]).sum() };
+        let rest = others(&weight);
+        if rest <= 0.0 {
+            return Err(Error::InvalidInput(format!(
+                "cannot cross-fit: fold {held} of {k} holds all the rows (or weight); \
+                 use fewer folds or more data"
+            )));
+        }
+        global_mean.push(others(&events) / rest);
+    }
+    Ok(Folds {
+        folds: cf.folds,
+        seed: cf.seed,
+        by,
+        weight,
+        global_mean,
     })
 }
 
@@ -250,6 +414,7 @@ fn encode(
         target_mean,
         encoded,
         group,
+        out_of_fold: None,
     }
 }
 
@@ -258,15 +423,56 @@ impl Mappings {
     /// `error` policy the categories are checked first (one pass) and unseen
     /// ones are refused, naming the column and values.
     pub async fn transform(&self, df: DataFrame) -> Result<DataFrame> {
+        self.encode_columns(df, None).await
+    }
+
+    /// The fitting data encoded for training: cross-fitted target encoders
+    /// give each row the value learned without its fold (rows are assigned
+    /// to folds exactly as when fitting), so no row sees its own target; the
+    /// other encoders apply as in [`transform`](Self::transform). Needs
+    /// mappings fitted with `cross_fit`.
+    ///
+    /// ```
+    /// use scorelake::encoding::{fit, EncoderSpec};
+    /// use scorelake::{config::Config, session::Session};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let session = Session::new(Config::default())?;
+    /// let train = session.ctx().sql(
+    ///     "SELECT * FROM (VALUES (1, 'a', 1), (2, 'a', 0), (3, 'a', 1), (4, 'b', 0)) AS t(id, g, y)",
+    /// ).await?;
+    /// let spec = EncoderSpec::parse(
+    ///     "target: y\ncross_fit: {folds: 2, by: id}\nencoders:\n- {column: g, method: target_mean}\n",
+    ///     "yaml",
+    /// )?;
+    /// let mappings = fit(&train, &spec).await?;
+    /// let rows = mappings.transform_out_of_fold(train).await?.count().await?;
+    /// assert_eq!(rows, 4);
+    /// # Ok::<(), scorelake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn transform_out_of_fold(&self, df: DataFrame) -> Result<DataFrame> {
+        let folds = self.folds.as_ref().ok_or_else(|| {
+            Error::InvalidInput(
+                "out-of-fold encoding needs mappings fitted with `cross_fit` in the spec".into(),
+            )
+        })?;
+        for c in &folds.by {
+            find_type(&df, c, "cross_fit.by")?;
+        }
+        self.encode_columns(df, Some(folds)).await
+    }
+
+    async fn encode_columns(&self, df: DataFrame, folds: Option<&Folds>) -> Result<DataFrame> {
         if self.spec.unseen == Unseen::Error {
             self.refuse_unseen(&df).await?;
         }
-        let mut columns: Vec<Expr> = df
+        let columns: Vec<Expr> = df
             .schema()
             .columns()
             .into_iter()
             .map(Expr::Column)
             .collect();
+        let mut encoded = columns.clone();
         for e in &self.encoders {
             find_type(&df, &e.encoder.column, "encoded")?;
             if df.schema().has_column_with_unqualified_name(&e.output) {
@@ -275,42 +481,73 @@ impl Mappings {
                     e.output
                 )));
             }
-            columns.push(self.expression(e)?.alias(&e.output));
+            let by_fold = folds.filter(|_| e.categories.iter().any(|c| c.out_of_fold.is_some()));
+            let expr = match by_fold {
+                None => self.expression(e, None)?,
+                Some(f) => {
+                    let mut case = None;
+                    for held in 0..f.folds as usize {
+                        case = Some(chain(
+                            case,
+                            column(FOLD).eq(lit(held as i64)),
+                            self.expression(e, Some((held, f)))?,
+                        ));
+                    }
+                    finish(case, lit(ScalarValue::Float64(None)))?
+                }
+            };
+            encoded.push(expr.alias(&e.output));
         }
-        Ok(df.select(columns)?)
+        let df = match folds {
+            None => df,
+            Some(f) => {
+                let cf = CrossFit {
+                    folds: f.folds,
+                    seed: f.seed,
+                    by: f.by.clone(),
+                };
+                let mut with_fold = columns;
+                with_fold.push(fold_expr(&cf, &f.by).alias(FOLD));
+                df.select(with_fold)?
+            }
+        };
+        Ok(df.select(encoded)?)
     }
 
-    fn expression(&self, e: &Encoded) -> Result<Expr> {
+    /// The encoder as a CASE over its categories; with `held`, the values
+    /// learned without that fold.
+    fn expression(&self, e: &Encoded, held: Option<(usize, &Folds)>) -> Result<Expr> {
         let k = key(&e.encoder.column);
         let rare = matches!(e.encoder.method, Method::Rare { .. });
         let out = |c: &Category| -> Expr {
             if rare {
                 lit(ScalarValue::Utf8(c.group.clone()))
             } else {
-                lit(ScalarValue::Float64(c.encoded))
+                let v = match (held, &c.out_of_fold) {
+                    (Some((f, _)), Some(oof)) => oof.get(f).copied(),
+                    _ => c.encoded,
+                };
+                lit(ScalarValue::Float64(v))
             }
         };
-        let unseen = match (&e.unseen, rare) {
-            (Some(serde_json::Value::String(s)), _) => lit(s.clone()),
-            (Some(v), false) => lit(ScalarValue::Float64(v.as_f64())),
+        let unseen = match (&e.unseen, rare, held) {
+            (Some(serde_json::Value::String(s)), _, _) => lit(s.clone()),
+            (Some(_), false, Some((f, folds))) if self.spec.unseen == Unseen::GlobalMean => {
+                lit(folds.global_mean[f])
+            }
+            (Some(v), false, _) => lit(ScalarValue::Float64(v.as_f64())),
             _ if rare => lit(ScalarValue::Utf8(None)),
             _ => lit(ScalarValue::Float64(None)),
         };
-        let mut case: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+        let mut case = None;
         for c in &e.categories {
             let cond = match &c.value {
                 Some(v) => k.clone().eq(lit(v.as_str())),
                 None => k.clone().is_null(),
             };
-            case = Some(match case {
-                None => when(cond, out(c)),
-                Some(mut b) => b.when(cond, out(c)),
-            });
+            case = Some(chain(case, cond, out(c)));
         }
-        Ok(match case {
-            Some(mut b) => b.otherwise(unseen)?,
-            None => unseen,
-        })
+        finish(case, unseen)
     }
 
     async fn refuse_unseen(&self, df: &DataFrame) -> Result<()> {
@@ -374,4 +611,22 @@ impl Mappings {
     pub fn load(path: &Path) -> Result<Mappings> {
         crate::docfile::load_artifact(path, FORMAT, "an encoder mappings file")
     }
+}
+
+type CaseBuilder = datafusion::logical_expr::conditional_expressions::CaseBuilder;
+
+/// Adds `WHEN cond THEN then` to a CASE under construction.
+fn chain(case: Option<CaseBuilder>, cond: Expr, then: Expr) -> CaseBuilder {
+    match case {
+        None => when(cond, then),
+        Some(mut b) => b.when(cond, then),
+    }
+}
+
+/// Closes a CASE with its ELSE (or is just `otherwise` when it has no WHEN).
+fn finish(case: Option<CaseBuilder>, otherwise: Expr) -> Result<Expr> {
+    Ok(match case {
+        Some(mut b) => b.otherwise(otherwise)?,
+        None => otherwise,
+    })
 }

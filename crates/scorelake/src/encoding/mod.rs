@@ -7,10 +7,12 @@
 //! encoded column; [`Mappings::transform`] adds the encoded columns to any
 //! data as plain expressions (streaming, no join). Null is a category of its
 //! own everywhere; categories not seen when fitting follow the spec's
-//! `unseen` policy. Semantics: `docs/encoding.md`.
+//! `unseen` policy. With `cross_fit`, [`Mappings::transform_out_of_fold`]
+//! gives the fitting rows out-of-fold target encodings. Semantics:
+//! `docs/encoding.md`.
 
 mod fit;
 mod spec;
 
-pub use fit::{Category, Encoded, Mappings, fit};
-pub use spec::{Encoder, EncoderSpec, Method, Unseen};
+pub use fit::{Category, Encoded, Folds, Mappings, fit};
+pub use spec::{CrossFit, Encoder, EncoderSpec, Method, Unseen};

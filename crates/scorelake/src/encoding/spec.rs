@@ -189,6 +189,28 @@ impl Encoder {
     }
 }
 
+/// Out-of-fold cross-fitting: the fitting rows are split into `folds` by a
+/// hash of their `by` columns (all columns but the target and weight when
+/// empty) and `seed`; a fitting row's target encoding is learned on the
+/// other folds only, so it never sees its own target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossFit {
+    /// Number of folds (at least 2).
+    pub folds: u32,
+    /// Seed of the fold assignment.
+    #[serde(default)]
+    pub seed: u64,
+    /// Columns deciding the fold (e.g. the customer, so all of a customer's
+    /// months share a fold).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::docfile::one_or_many"
+    )]
+    pub by: Vec<String>,
+}
+
 /// A spec file: the target (for target-mean encoders), optional weights,
 /// the unseen policy and the encoders.
 ///
@@ -196,6 +218,7 @@ impl Encoder {
 /// target: default_flag
 /// weight: sample_weight        # optional
 /// unseen: global_mean          # or zero, error
+/// cross_fit: {folds: 5, seed: 42, by: customer_id}   # optional
 /// encoders:
 ///   - {column: product, method: frequency}
 ///   - {column: region, method: target_mean, smoothing: 20, min_samples_leaf: 50}
@@ -213,6 +236,9 @@ pub struct EncoderSpec {
     /// Policy for categories not seen when fitting.
     #[serde(default)]
     pub unseen: Unseen,
+    /// Out-of-fold cross-fitting of the target-mean encoders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_fit: Option<CrossFit>,
     /// The encoders.
     pub encoders: Vec<Encoder>,
 }
@@ -260,6 +286,21 @@ impl EncoderSpec {
                 ));
             }
             spec.encoders.push(e);
+        }
+        if let Some(cf) = &spec.cross_fit {
+            if cf.folds < 2 {
+                return Err(format!(
+                    "cross_fit.folds must be at least 2, got {}",
+                    cf.folds
+                ));
+            }
+            if !spec
+                .encoders
+                .iter()
+                .any(|e| matches!(e.method, Method::TargetMean { .. }))
+            {
+                return Err("cross_fit applies to target_mean encoders; the spec has none".into());
+            }
         }
         let mut outputs: Vec<String> = spec.encoders.iter().map(Encoder::output).collect();
         outputs.sort();

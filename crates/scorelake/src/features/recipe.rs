@@ -33,7 +33,11 @@ use crate::error::{Error, Result};
 #[serde(deny_unknown_fields)]
 pub struct RecipeFile {
     /// Entity (group) columns: a history is the rows of one entity.
-    #[serde(default, alias = "entity_columns", deserialize_with = "one_or_many")]
+    #[serde(
+        default,
+        alias = "entity_columns",
+        deserialize_with = "crate::docfile::one_or_many"
+    )]
     pub entity: Vec<String>,
     /// The time column that orders each history.
     pub time: String,
@@ -53,7 +57,7 @@ pub struct Recipe {
     /// Unique name (errors and lineage use it).
     pub name: String,
     /// Source columns (input columns or earlier recipes' outputs).
-    #[serde(alias = "source", deserialize_with = "one_or_many")]
+    #[serde(alias = "source", deserialize_with = "crate::docfile::one_or_many")]
     pub sources: Vec<String>,
     /// Operation name (`trend_slope`, `max`, `ratio`, `impute`, …).
     pub operation: String,
@@ -77,7 +81,7 @@ pub struct Recipe {
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "one_or_many"
+        deserialize_with = "crate::docfile::one_or_many"
     )]
     pub depends_on: Vec<String>,
 }
@@ -136,21 +140,6 @@ fn prefix(e: Error, file: &str) -> Error {
         Error::InvalidInput(m) => Error::InvalidInput(format!("{file}: {m}")),
         other => other,
     }
-}
-
-fn one_or_many<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(s) => vec![s],
-        OneOrMany::Many(v) => v,
-    })
 }
 
 fn window_text<'de, D: serde::Deserializer<'de>>(

@@ -1,13 +1,15 @@
 //! ScoreLake's registered engine extensions: custom operators and functions
 //! that plans built by the domain modules use.
 //!
-//! [`quantile`] is the exact, numpy-compatible quantile aggregate.
+//! [`quantile`] is the exact, numpy-compatible quantile aggregate;
+//! [`fold`] the deterministic fold number cross-fitting uses.
 //! [`temporal`] is the per-entity operator behind every trailing feature
 //! (trends and time-window aggregations). The [`session`](crate::session)
 //! registers its planner, so any plan holding a [`temporal::TemporalNode`]
 //! runs on the engine like a built-in operator: partitioned by entity across
 //! all cores, fed by the engine's (spilling) sort.
 
+pub mod fold;
 pub mod quantile;
 pub mod temporal;
 

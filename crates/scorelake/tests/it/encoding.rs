@@ -12,11 +12,23 @@ use scorelake::datafusion::arrow::array::{
 use scorelake::datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use scorelake::datafusion::prelude::{DataFrame, col};
 use scorelake::encoding::{EncoderSpec, Mappings, fit};
+use scorelake::functions::fold::fold_of;
 use scorelake::session::Session;
 
 use crate::support::session;
 
 fn frame(session: &Session, g: &[Option<&str>], y: &[i64], w: &[f64]) -> DataFrame {
+    let ids: Vec<i64> = (0..g.len() as i64).collect();
+    frame_with_ids(session, &ids, g, y, w)
+}
+
+fn frame_with_ids(
+    session: &Session,
+    ids: &[i64],
+    g: &[Option<&str>],
+    y: &[i64],
+    w: &[f64],
+) -> DataFrame {
     let schema = Arc::new(Schema::new(vec![
         Field::new("id", DataType::Int64, false),
         Field::new("g", DataType::Utf8, true),
@@ -26,7 +38,7 @@ fn frame(session: &Session, g: &[Option<&str>], y: &[i64], w: &[f64]) -> DataFra
     let batch = RecordBatch::try_new(
         schema,
         vec![
-            Arc::new(Int64Array::from_iter_values(0..g.len() as i64)),
+            Arc::new(Int64Array::from(ids.to_vec())),
             Arc::new(StringArray::from(g.to_vec())),
             Arc::new(Int64Array::from(y.to_vec())),
             Arc::new(Float64Array::from(w.to_vec())),
@@ -42,14 +54,12 @@ fn spec(text: &str) -> EncoderSpec {
 
 /// `df` encoded by `m`, in `id` order.
 async fn encode_sorted(m: &Mappings, df: DataFrame) -> Vec<RecordBatch> {
-    m.transform(df)
-        .await
-        .unwrap()
-        .sort(vec![col("id").sort(true, false)])
-        .unwrap()
-        .collect()
-        .await
-        .unwrap()
+    by_id(m.transform(df).await.unwrap()).await
+}
+
+async fn by_id(df: DataFrame) -> Vec<RecordBatch> {
+    let sorted = df.sort(vec![col("id").sort(true, false)]).unwrap();
+    sorted.collect().await.unwrap()
 }
 
 async fn encoded(m: &Mappings, df: DataFrame, column: &str) -> Vec<Option<f64>> {
@@ -183,21 +193,28 @@ fn naive(
     (out, global)
 }
 
+/// A random row: category (null sometimes), 0/1 target, whole weight 1–3.
+fn row() -> impl Strategy<Value = (Option<&'static str>, i64, u32)> {
+    (
+        prop_oneof![1 => Just(None), 6 => prop::sample::select(vec!["a", "b", "c", "d", "e"]).prop_map(Some)],
+        0i64..2,
+        1u32..4,
+    )
+}
+
+fn runner(cases: u32) -> TestRunner {
+    TestRunner::new(PropConfig {
+        cases,
+        ..PropConfig::default()
+    })
+}
+
 #[test]
 fn encodings_match_the_naive_reference_and_weights_equal_expanded_rows() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let session = session();
-    let row = (
-        prop_oneof![1 => Just(None), 6 => prop::sample::select(vec!["a", "b", "c", "d", "e"]).prop_map(Some)],
-        0i64..2,
-        1u32..4,
-    );
-    let mut runner = TestRunner::new(PropConfig {
-        cases: 30,
-        ..PropConfig::default()
-    });
-    runner
-        .run(&(proptest::collection::vec(row, 1..120), 0.0..20.0f64, 0.0..6.0f64), |(rows, m, leaf)| {
+    runner(30)
+        .run(&(proptest::collection::vec(row(), 1..120), 0.0..20.0f64, 0.0..6.0f64), |(rows, m, leaf)| {
             let g: Vec<Option<&str>> = rows.iter().map(|r| r.0).collect();
             let y: Vec<i64> = rows.iter().map(|r| r.1).collect();
             let w: Vec<f64> = rows.iter().map(|r| f64::from(r.2)).collect();
@@ -237,6 +254,171 @@ fn encodings_match_the_naive_reference_and_weights_equal_expanded_rows() {
         .unwrap();
 }
 
+/// Out-of-fold target encoding of each row from the definition: the
+/// smoothed mean of its category over the rows of the other folds.
+fn naive_out_of_fold(
+    rows: &[(Option<String>, i64, f64)],
+    fold: &[u64],
+    m: f64,
+    leaf: f64,
+) -> Vec<f64> {
+    (0..rows.len())
+        .map(|i| {
+            let outside: Vec<_> = (0..rows.len()).filter(|j| fold[*j] != fold[i]).collect();
+            let total: f64 = outside.iter().map(|j| rows[*j].2).sum();
+            let events: f64 = outside.iter().map(|j| rows[*j].2 * rows[*j].1 as f64).sum();
+            let global = events / total;
+            let same: Vec<_> = outside
+                .iter()
+                .filter(|j| rows[**j].0 == rows[i].0)
+                .collect();
+            let n: f64 = same.iter().map(|j| rows[**j].2).sum();
+            let ev: f64 = same.iter().map(|j| rows[**j].2 * rows[**j].1 as f64).sum();
+            if n >= leaf && n > 0.0 {
+                (ev + m * global) / (n + m)
+            } else {
+                global
+            }
+        })
+        .collect()
+}
+
+async fn out_of_fold(m: &Mappings, df: DataFrame, column: &str) -> Vec<f64> {
+    let out = by_id(m.transform_out_of_fold(df).await.unwrap()).await;
+    out.iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name(column)
+                .unwrap()
+                .as_primitive::<Float64Type>()
+                .clone();
+            a.iter().map(|v| v.unwrap()).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn cross_fitted_target_encoding_matches_the_naive_reference() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let session = session();
+    runner(25)
+        .run(
+            &(proptest::collection::vec(row(), 8..80), 0.0..10.0f64, 0.0..4.0f64, 2u32..6, 0u64..1000),
+            |(rows, m, leaf, k, seed)| {
+                let g: Vec<Option<&str>> = rows.iter().map(|r| r.0).collect();
+                let mut y: Vec<i64> = rows.iter().map(|r| r.1).collect();
+                let w: Vec<f64> = rows.iter().map(|r| f64::from(r.2)).collect();
+                let ids: Vec<i64> = (0..rows.len() as i64).collect();
+                let fold: Vec<u64> = ids
+                    .iter()
+                    .map(|i| fold_of(u64::from(k), seed, &[Some(&i.to_string())]))
+                    .collect();
+                if fold.iter().all(|f| *f == fold[0]) {
+                    return Ok(()); // one fold holds everything: refused, tested below
+                }
+                let text = format!(
+                    "target: y\nweight: w\ncross_fit: {{folds: {k}, seed: {seed}, by: id}}\nencoders:\n- {{column: g, method: target_mean, smoothing: {m}, min_samples_leaf: {leaf}}}\n"
+                );
+                let df = frame(&session, &g, &y, &w);
+                let fitted = rt.block_on(fit(&df, &spec(&text))).unwrap();
+                let owned: Vec<(Option<String>, i64, f64)> =
+                    rows.iter().map(|r| (r.0.map(String::from), r.1, f64::from(r.2))).collect();
+                let want = naive_out_of_fold(&owned, &fold, m, leaf);
+                let got = rt.block_on(out_of_fold(&fitted, df.clone(), "g_te"));
+                for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                    prop_assert!((a - b).abs() < 1e-12, "row {i}: {a} vs {b}");
+                }
+                // The full mapping is still the plain fit.
+                let (full, _) = naive(&owned, m, leaf);
+                for c in &fitted.encoders[0].categories {
+                    prop_assert!((c.encoded.unwrap() - full[&c.value].1).abs() < 1e-12);
+                }
+                // A row's own target never reaches its encoding.
+                y[0] = 1 - y[0];
+                let flipped_df = frame(&session, &g, &y, &w);
+                let flipped = rt.block_on(fit(&flipped_df, &spec(&text))).unwrap();
+                let again = rt.block_on(out_of_fold(&flipped, flipped_df, "g_te"));
+                prop_assert!((again[0] - got[0]).abs() < 1e-12);
+                // Weighted rows equal their expansion when the fold follows the id.
+                let (mut ei, mut eg, mut ey) = (Vec::new(), Vec::new(), Vec::new());
+                for (i, r) in rows.iter().enumerate() {
+                    for _ in 0..r.2 {
+                        ei.push(i as i64);
+                        eg.push(r.0);
+                        ey.push(y[i]);
+                    }
+                }
+                let ones = vec![1.0; eg.len()];
+                let expanded = rt
+                    .block_on(fit(&frame_with_ids(&session, &ei, &eg, &ey, &ones), &spec(&text.replace("weight: w\n", ""))))
+                    .unwrap();
+                for (x, z) in flipped.encoders[0].categories.iter().zip(&expanded.encoders[0].categories) {
+                    let (a, b) = (x.out_of_fold.as_ref().unwrap(), z.out_of_fold.as_ref().unwrap());
+                    for (p, q) in a.iter().zip(b) {
+                        prop_assert!((p - q).abs() < 1e-12);
+                    }
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+#[tokio::test]
+async fn cross_fit_defaults_and_refusals() {
+    let session = session();
+    let df = frame(
+        &session,
+        &[Some("a"), Some("b"), Some("a"), None],
+        &[1, 0, 0, 1],
+        &[1.0; 4],
+    );
+    let s = spec(
+        "target: y\nweight: w\ncross_fit: {folds: 3}\nencoders:\n- {column: g, method: target_mean}\n- {column: g, method: frequency}\n",
+    );
+    let m = fit(&df, &s).await.unwrap();
+    let folds = m.folds.as_ref().unwrap();
+    assert_eq!(folds.by, ["id", "g"], "all columns but target and weight");
+    assert_eq!(folds.weight.iter().sum::<f64>(), 4.0);
+    assert!(
+        m.encoders[1]
+            .categories
+            .iter()
+            .all(|c| c.out_of_fold.is_none())
+    );
+    // Frequency columns are the same either way; the plain transform uses the full mapping.
+    let plain = encoded(&m, df.clone(), "g_te").await;
+    assert_eq!(plain[0], m.encoders[0].categories[1].encoded);
+    let e = m
+        .transform_out_of_fold(
+            frame(&session, &[Some("a")], &[1], &[1.0])
+                .drop_columns(&["id"])
+                .unwrap(),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cross_fit.by") && e.contains("`id`"), "{e}");
+    let no_folds = fit(
+        &df,
+        &spec("target: y\nencoders:\n- {column: g, method: target_mean}\n"),
+    )
+    .await
+    .unwrap();
+    let e = no_folds
+        .transform_out_of_fold(df.clone())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cross_fit"), "{e}");
+    let one = frame(&session, &[Some("a")], &[1], &[1.0]);
+    let e = fit(&one, &spec("target: y\ncross_fit: {folds: 2, by: id}\nencoders:\n- {column: g, method: target_mean}\n"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("holds all the rows"), "{e}");
+}
+
 #[tokio::test]
 async fn bad_specs_and_inputs_are_named() {
     for (text, wanted) in [
@@ -263,6 +445,18 @@ async fn bad_specs_and_inputs_are_named() {
         (
             "encoders:\n- {column: g, method: frequency, colour: red}\n",
             "colour",
+        ),
+        (
+            "target: y\ncross_fit: {folds: 1}\nencoders:\n- {column: g, method: target_mean}\n",
+            "at least 2",
+        ),
+        (
+            "cross_fit: {folds: 3}\nencoders:\n- {column: g, method: frequency}\n",
+            "target_mean encoders",
+        ),
+        (
+            "target: y\ncross_fit: {folds: 3, shuffle: true}\nencoders:\n- {column: g, method: target_mean}\n",
+            "shuffle",
         ),
     ] {
         let e = EncoderSpec::parse(text, "yaml").unwrap_err().to_string();
