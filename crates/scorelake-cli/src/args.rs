@@ -80,7 +80,7 @@ pub enum Command {
     Encode(EncodeArgs),
     /// Validate columns: missing rate, unique count, zero variance, min/max/mean/std, p01/p99, top share; PASS/WARN/FAIL (exit 3 on FAIL).
     #[command(
-        after_help = "Examples:\n  scorelake validate --input features.parquet\n  scorelake validate --input s3://lake/features/ --columns balance,utilization --thresholds thresholds.yaml --report report.json\n  scorelake validate --input big.parquet --approx --report report.md"
+        after_help = "Examples:\n  scorelake validate --input features.parquet\n  scorelake validate --input s3://lake/features/ --columns balance,utilization --thresholds thresholds.yaml --report report.json\n  scorelake validate --input big.parquet --approx --report report.md\n  scorelake validate --input compressed.parquet --weight sample_weight"
     )]
     Validate(ValidateArgs),
     /// Population stability: PSI of numeric columns, CSI of categorical ones; two data sets or by period.
@@ -243,6 +243,9 @@ pub struct ValidateArgs {
     /// Approximate unique counts (HyperLogLog) and quantiles (t-digest), for huge tables.
     #[arg(long)]
     pub approx: bool,
+    /// Non-negative weight column (e.g. sample_weight): metrics of the rows expanded by weight.
+    #[arg(long, value_name = "COL")]
+    pub weight: Option<String>,
     #[command(flatten)]
     pub read: ReadArgs,
 }

@@ -355,6 +355,7 @@ async fn validate(session: &Session, progress: Progress, args: ValidateArgs) -> 
         columns: args.columns,
         thresholds,
         approximate: args.approx,
+        weight: args.weight,
     };
     let spinner = progress.spinner(&format!("validating {}", args.input));
     let df = io::read(session, &args.input, &read_options(&args.read)?).await;

@@ -23,6 +23,7 @@ pub mod quality;
 mod results;
 pub mod sample;
 pub mod session;
+mod weights;
 
 pub use error::{Error, Result};
 

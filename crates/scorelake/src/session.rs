@@ -39,6 +39,7 @@ use crate::formats::ncf::NcfFormatFactory;
 use crate::functions::ScoreLakePlanner;
 use crate::functions::fold::FoldIndex;
 use crate::functions::quantile::LinearQuantile;
+use crate::functions::weighted_std::WeightedStd;
 
 /// An engine session built from a [`Config`]. Cheap to clone.
 #[derive(Clone)]
@@ -147,6 +148,7 @@ fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> Sess
     register_formats(&ctx, config);
     ctx.register_udaf(AggregateUDF::from(LinearQuantile::default()));
     ctx.register_udf(ScalarUDF::from(FoldIndex::default()));
+    ctx.register_udaf(AggregateUDF::from(WeightedStd::default()));
     ctx
 }
 

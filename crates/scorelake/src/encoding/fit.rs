@@ -4,7 +4,7 @@ use std::path::Path;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
+use datafusion::functions_aggregate::expr_fn::{max, min, sum};
 use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use super::spec::{CrossFit, Encoder, EncoderSpec, Method, Unseen};
 use crate::error::{Error, Result};
-use crate::features::transforms::{column, find, weight_or_one};
+use crate::features::transforms::{column, find};
 use crate::functions::fold::fold_index;
 use crate::results::{first_number, number_at};
+use crate::weights::{WeightCheck, weight_or_one};
 
 const FORMAT: &str = "scorelake.encoder-mappings/1";
 
@@ -121,17 +122,12 @@ fn find_type(df: &DataFrame, name: &str, role: &str) -> Result<DataType> {
 /// ```
 pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
     let w = weight_or_one(spec.weight.as_deref());
-    let mut checks = vec![count(lit(1)).alias("rows"), sum(w.clone()).alias("total")];
-    if let Some(wc) = &spec.weight {
-        let ty = find_type(df, wc, "weight")?;
-        if !ty.is_numeric() {
-            return Err(Error::InvalidInput(format!(
-                "weight column `{wc}` is {ty}; expected numbers"
-            )));
-        }
-        checks.push(count(column(wc)).alias("w_present"));
-        checks.push(min(cast(column(wc), DataType::Float64)).alias("w_min"));
-    }
+    let mut checks = vec![sum(w.clone()).alias("total")];
+    let weight_check = match &spec.weight {
+        Some(wc) => Some(WeightCheck::new(df, wc, "fitting")?),
+        None => None,
+    };
+    checks.extend(weight_check.iter().flat_map(WeightCheck::aggregates));
     if let Some(t) = &spec.target {
         let ty = find_type(df, t, "target")?;
         if !ty.is_numeric() {
@@ -152,18 +148,8 @@ pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
     }
     let row = df.clone().aggregate(vec![], checks)?.collect().await?;
     let get = |name: &str| first_number(&row, name);
-    let rows = get("rows").unwrap_or(0.0);
-    if let Some(wc) = &spec.weight {
-        if get("w_present").unwrap_or(0.0) < rows {
-            return Err(Error::InvalidInput(format!(
-                "weight column `{wc}` has null values; weights must be numbers ≥ 0"
-            )));
-        }
-        if let Some(lo) = get("w_min").filter(|lo| *lo < 0.0) {
-            return Err(Error::InvalidInput(format!(
-                "weight column `{wc}` has negative values (min {lo})"
-            )));
-        }
+    if let Some(check) = &weight_check {
+        check.verify(&row)?;
     }
     let total = get("total").unwrap_or(0.0);
     if total <= 0.0 {

@@ -44,14 +44,6 @@ pub(crate) fn number(name: &str) -> Expr {
         .unwrap_or_else(|_| lit(ScalarValue::Float64(None)))
 }
 
-/// The weight of each row: the (non-negative) weight column as a float, or 1.
-pub(crate) fn weight_or_one(weight: Option<&str>) -> Expr {
-    match weight {
-        Some(w) => cast(column(w), DataType::Float64),
-        None => lit(1.0),
-    }
-}
-
 /// A column by its name as written (no case folding, dots allowed).
 pub(crate) fn column(name: &str) -> Expr {
     col(datafusion::common::Column::new_unqualified(name))

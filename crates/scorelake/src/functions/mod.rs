@@ -2,7 +2,8 @@
 //! that plans built by the domain modules use.
 //!
 //! [`quantile`] is the exact, numpy-compatible quantile aggregate;
-//! [`fold`] the deterministic fold number cross-fitting uses.
+//! [`weighted_std`] the frequency-weighted standard deviation; [`fold`] the
+//! deterministic fold number cross-fitting uses.
 //! [`temporal`] is the per-entity operator behind every trailing feature
 //! (trends and time-window aggregations). The [`session`](crate::session)
 //! registers its planner, so any plan holding a [`temporal::TemporalNode`]
@@ -12,6 +13,7 @@
 pub mod fold;
 pub mod quantile;
 pub mod temporal;
+pub mod weighted_std;
 
 use std::sync::Arc;
 

@@ -14,9 +14,10 @@ use serde::Serialize;
 
 use super::report::short;
 use crate::error::{Error, Result};
-use crate::features::transforms::{bin_index, column, number, weight_or_one};
+use crate::features::transforms::{bin_index, column, number};
 use crate::functions::quantile::{quantile_linear, weighted_quantile_linear};
 use crate::results::{first_number, number_at};
+use crate::weights::{WeightCheck, weight_or_one};
 
 /// How numeric bins are cut on the baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -288,53 +289,10 @@ fn shared_columns(
 
 /// Weights must be present and non-negative.
 async fn check_weight(df: &DataFrame, which: &str, options: &DriftOptions) -> Result<()> {
-    let Some(w) = &options.weight else {
-        return Ok(());
-    };
-    let ty = df
-        .schema()
-        .field_with_unqualified_name(w)
-        .map_err(|_| {
-            Error::InvalidInput(format!("weight column `{w}` is not in the {which} data"))
-        })?
-        .data_type()
-        .clone();
-    if !ty.is_numeric() {
-        return Err(Error::InvalidInput(format!(
-            "weight column `{w}` is {ty}; expected numbers"
-        )));
+    match &options.weight {
+        Some(w) => WeightCheck::new(df, w, which)?.run(df).await,
+        None => Ok(()),
     }
-    let x = cast(column(w), DataType::Float64);
-    let b = df
-        .clone()
-        .aggregate(
-            vec![],
-            vec![
-                count(lit(1)).alias("n"),
-                count(x.clone()).alias("k"),
-                min(x).alias("lo"),
-            ],
-        )?
-        .collect()
-        .await?;
-    let (n, k, lo) = (
-        first_number(&b, "n"),
-        first_number(&b, "k"),
-        first_number(&b, "lo"),
-    );
-    if k < n {
-        return Err(Error::InvalidInput(format!(
-            "weight column `{w}` has {} null values in the {which} data; weights must be numbers ≥ 0",
-            n.unwrap_or(0.0) - k.unwrap_or(0.0)
-        )));
-    }
-    if lo.is_some_and(|lo| lo < 0.0) {
-        return Err(Error::InvalidInput(format!(
-            "weight column `{w}` has negative values in the {which} data (min {})",
-            lo.unwrap_or_default()
-        )));
-    }
-    Ok(())
 }
 
 /// Numeric edges from the baseline (one aggregate for every column).

@@ -51,6 +51,9 @@ pub struct ColumnReport {
 pub struct ValidationReport {
     /// Rows in the input.
     pub rows: u64,
+    /// Total weight, when validated with a weight column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
     /// True when unique counts and quantiles are approximate.
     pub approximate: bool,
     /// Per column, in input order.
@@ -158,8 +161,12 @@ impl ValidationReport {
         let counts = |s: Status| self.columns.iter().filter(|c| c.status == s).count();
         let _ = write!(
             out,
-            "\n{} rows, {} columns{}: {} ({} PASS, {} WARN, {} FAIL)",
+            "\n{} rows{}, {} columns{}: {} ({} PASS, {} WARN, {} FAIL)",
             self.rows,
+            match self.weight {
+                Some(w) => format!(" (weight {w})"),
+                None => String::new(),
+            },
             self.columns.len(),
             if self.approximate {
                 " (approximate unique counts and quantiles)"

@@ -5,17 +5,20 @@ use std::collections::BTreeMap;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn::{
-    approx_distinct, approx_percentile_cont, avg, count, count_distinct, max, min, stddev,
+    approx_distinct, approx_percentile_cont, approx_percentile_cont_with_weight, avg, count,
+    count_distinct, max, min, stddev, sum,
 };
-use datafusion::logical_expr::{Expr, cast, col, lit};
+use datafusion::logical_expr::{Expr, cast, col, lit, when};
 use datafusion::prelude::DataFrame;
 
 use super::report::{ColumnReport, Status, ValidationReport};
 use super::thresholds::{Metric, Thresholds};
 use crate::error::{Error, Result};
 use crate::features::transforms::{column, find, number};
-use crate::functions::quantile::quantile_linear;
+use crate::functions::quantile::{quantile_linear, weighted_quantile_linear};
+use crate::functions::weighted_std::weighted_stddev;
 use crate::results::first_number;
+use crate::weights::{WeightCheck, weight_or_one};
 
 /// What to validate and how.
 #[derive(Clone, Debug, Default)]
@@ -27,6 +30,10 @@ pub struct ValidateOptions {
     /// HyperLogLog unique counts and t-digest quantiles instead of exact ones
     /// (for tables too large to hold a column's values in memory).
     pub approximate: bool,
+    /// A non-negative weight column (e.g. `sample_weight` of compressed rows):
+    /// every metric is that of the rows expanded by their weights. Not
+    /// validated itself unless listed in `columns`.
+    pub weight: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -77,7 +84,12 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
     let schema = df.schema().clone();
     let names: Vec<String> = match &options.columns {
         Some(cols) => cols.clone(),
-        None => schema.fields().iter().map(|f| f.name().clone()).collect(),
+        None => schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| Some(n) != options.weight.as_ref())
+            .collect(),
     };
     let all: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     let types: Vec<DataType> = names
@@ -97,10 +109,27 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         }
     }
     let kinds: Vec<Kind> = types.iter().map(kind).collect();
-    let mut aggs = vec![count(lit(1)).alias("__rows")];
+    let check = match &options.weight {
+        Some(w) => Some(WeightCheck::new(df, w, "input")?),
+        None => None,
+    };
+    let weighted = check.is_some();
+    let w = weight_or_one(options.weight.as_deref());
+    let mut aggs = vec![
+        count(lit(1)).alias("__rows"),
+        sum(w.clone()).alias("__weight"),
+    ];
+    aggs.extend(check.iter().flat_map(WeightCheck::aggregates));
     for (i, (n, &k)) in names.iter().zip(&kinds).enumerate() {
-        let v = value(n, k);
-        aggs.push(count(v.clone()).alias(format!("__{i}_n")));
+        let mut v = value(n, k);
+        if weighted {
+            // Rows of weight 0 are not there (as if expanded).
+            let present = when(v.clone().is_not_null(), w.clone()).otherwise(lit(0.0))?;
+            aggs.push(sum(present).alias(format!("__{i}_n")));
+            v = when(w.clone().gt(lit(0.0)), v).end()?;
+        } else {
+            aggs.push(count(v.clone()).alias(format!("__{i}_n")));
+        }
         let distinct = match (options.approximate, k == Kind::Number) {
             (false, _) => count_distinct(v.clone()),
             // The sketch takes integers and text, not floats (numbers are floats
@@ -112,13 +141,26 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         if k == Kind::Number {
             aggs.push(min(v.clone()).alias(format!("__{i}_min")));
             aggs.push(max(v.clone()).alias(format!("__{i}_max")));
-            aggs.push(avg(v.clone()).alias(format!("__{i}_mean")));
-            aggs.push(stddev(v.clone()).alias(format!("__{i}_std")));
+            if weighted {
+                aggs.push(sum(v.clone() * w.clone()).alias(format!("__{i}_sum")));
+                aggs.push(weighted_stddev(v.clone(), w.clone()).alias(format!("__{i}_std")));
+            } else {
+                aggs.push(avg(v.clone()).alias(format!("__{i}_mean")));
+                aggs.push(stddev(v.clone()).alias(format!("__{i}_std")));
+            }
             for (p, name) in [(0.01, "p01"), (0.99, "p99")] {
-                let q = if options.approximate {
-                    approx_percentile_cont(v.clone().sort(true, false), lit(p), None)
-                } else {
-                    quantile_linear(v.clone(), p)
+                let q = match (options.approximate, weighted) {
+                    (true, false) => {
+                        approx_percentile_cont(v.clone().sort(true, false), lit(p), None)
+                    }
+                    (true, true) => approx_percentile_cont_with_weight(
+                        v.clone().sort(true, false),
+                        w.clone(),
+                        lit(p),
+                        None,
+                    ),
+                    (false, false) => quantile_linear(v.clone(), p),
+                    (false, true) => weighted_quantile_linear(v.clone(), w.clone(), p),
                 };
                 aggs.push(q.alias(format!("__{i}_{name}")));
             }
@@ -126,17 +168,17 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
     }
     let row = df.clone().aggregate(vec![], aggs)?.collect().await?;
     let get = |name: &str| first_number(&row, name);
+    if let Some(check) = &check {
+        check.verify(&row)?;
+    }
     let rows = get("__rows").unwrap_or(0.0) as u64;
+    let total = get("__weight").unwrap_or(0.0);
     let mut columns = Vec::new();
     for (i, (n, &k)) in names.iter().zip(&kinds).enumerate() {
         let present = get(&format!("__{i}_n")).unwrap_or(0.0);
         let unique = get(&format!("__{i}_u")).unwrap_or(0.0);
         let mut metrics = BTreeMap::new();
-        let missing = if rows == 0 {
-            None
-        } else {
-            Some(1.0 - present / rows as f64)
-        };
+        let missing = (total > 0.0).then(|| 1.0 - present / total);
         metrics.insert(Metric::MissingRate, missing);
         metrics.insert(Metric::UniqueCount, Some(unique));
         metrics.insert(
@@ -156,10 +198,17 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
                 for (metric, suffix) in m {
                     metrics.insert(metric, get(&format!("__{i}_{suffix}")));
                 }
+                if weighted {
+                    let sum = get(&format!("__{i}_sum"));
+                    metrics.insert(
+                        Metric::Mean,
+                        sum.filter(|_| present > 0.0).map(|s| s / present),
+                    );
+                }
             }
             Kind::Text => {
-                let top = top_count(df, n).await?;
-                metrics.insert(Metric::TopShare, (rows > 0).then(|| top / rows as f64));
+                let top = top_weight(df, n, &w).await?;
+                metrics.insert(Metric::TopShare, (total > 0.0).then(|| top / total));
             }
             Kind::Other => {}
         }
@@ -180,18 +229,19 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         .unwrap_or(Status::Pass);
     Ok(ValidationReport {
         rows,
+        weight: options.weight.as_ref().map(|_| total),
         approximate: options.approximate,
         columns,
         status,
     })
 }
 
-/// Rows holding the most frequent non-null value of a text column.
-async fn top_count(df: &DataFrame, name: &str) -> Result<f64> {
+/// Rows (weight) holding the most frequent non-null value of a text column.
+async fn top_weight(df: &DataFrame, name: &str, w: &Expr) -> Result<f64> {
     let counts = df
         .clone()
         .filter(column(name).is_not_null())?
-        .aggregate(vec![column(name)], vec![count(lit(1)).alias("__c")])?
+        .aggregate(vec![column(name)], vec![sum(w.clone()).alias("__c")])?
         .aggregate(vec![], vec![max(col("__c")).alias("__top")])?
         .collect()
         .await?;

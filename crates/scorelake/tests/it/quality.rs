@@ -130,6 +130,77 @@ fn metrics_match_the_naive_reference() {
         .unwrap();
 }
 
+#[test]
+fn weighted_metrics_equal_the_expanded_rows() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let session = session();
+    let row = (
+        prop_oneof![2 => Just(None), 1 => Just(Some(f64::NAN)), 6 => (-1e3..1e3f64).prop_map(|v| Some(1e6 + v))],
+        prop_oneof![1 => Just(None), 4 => (0i32..8).prop_map(Some)],
+        prop_oneof![1 => Just(None), 4 => "[a-d]".prop_map(Some)],
+        0u32..4,
+    );
+    let mut runner = TestRunner::new(PropConfig {
+        cases: 30,
+        ..PropConfig::default()
+    });
+    runner
+        .run(&proptest::collection::vec(row, 1..150), |rows| {
+            let xs: Vec<_> = rows.iter().map(|r| r.0).collect();
+            let ints: Vec<_> = rows.iter().map(|r| r.1).collect();
+            let texts: Vec<_> = rows.iter().map(|r| r.2.clone()).collect();
+            let base = table(&xs, &ints, &texts);
+            let mut fields = base.schema().fields().to_vec();
+            fields.push(Arc::new(Field::new("w", DataType::Float64, false)));
+            let mut columns = base.columns().to_vec();
+            columns.push(Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|r| f64::from(r.3)),
+            )));
+            let weighted = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+            let expand = |r: &(Option<f64>, Option<i32>, Option<String>, u32)| {
+                std::iter::repeat_n(r.clone(), r.3 as usize)
+            };
+            let expanded: Vec<_> = rows.iter().flat_map(expand).collect();
+            let plain = table(
+                &expanded.iter().map(|r| r.0).collect::<Vec<_>>(),
+                &expanded.iter().map(|r| r.1).collect::<Vec<_>>(),
+                &expanded.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
+            );
+            let options = ValidateOptions {
+                weight: Some("w".into()),
+                ..ValidateOptions::default()
+            };
+            let got = rt
+                .block_on(validate(
+                    &session.ctx().read_batch(weighted).unwrap(),
+                    &options,
+                ))
+                .unwrap();
+            let want = rt
+                .block_on(validate(
+                    &session.ctx().read_batch(plain).unwrap(),
+                    &ValidateOptions::default(),
+                ))
+                .unwrap();
+            prop_assert_eq!(got.weight, Some(expanded.len() as f64));
+            prop_assert_eq!(got.columns.len(), 3, "the weight column is not validated");
+            for (g, w) in got.columns.iter().zip(&want.columns) {
+                prop_assert_eq!(&g.column, &w.column);
+                for (metric, value) in &w.metrics {
+                    prop_assert!(
+                        close(g.metrics[metric], *value),
+                        "{} {metric}: weighted {:?}, expanded {value:?}",
+                        g.column,
+                        g.metrics[metric]
+                    );
+                }
+                prop_assert_eq!(g.status, w.status);
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
 #[tokio::test]
 async fn thresholds_decide_pass_warn_fail_and_reports_render() {
     let session = session();

@@ -1,0 +1,89 @@
+//! Row weights (e.g. `sample_weight` of compressed rows): a row of weight k
+//! stands for k identical rows. Every weighted computation takes its weights
+//! from [`weight_or_one`] and checks them with a [`WeightCheck`] folded into
+//! an aggregate pass it runs anyway.
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions_aggregate::expr_fn::{count, min};
+use datafusion::logical_expr::{Expr, cast, lit};
+use datafusion::prelude::DataFrame;
+
+use crate::error::{Error, Result};
+use crate::features::transforms::{column, find};
+use crate::results::first_number;
+
+/// The weight of each row: the (non-negative) weight column as a float, or 1.
+pub(crate) fn weight_or_one(weight: Option<&str>) -> Expr {
+    match weight {
+        Some(w) => cast(column(w), DataType::Float64),
+        None => lit(1.0),
+    }
+}
+
+/// The checks a weight column must pass: present, numeric, no nulls, no
+/// negative values. Errors name the column and the data set (`which`).
+pub(crate) struct WeightCheck {
+    column: String,
+    which: String,
+}
+
+impl WeightCheck {
+    /// Checks the column's type now; the values are checked by
+    /// [`verify`](Self::verify) on the result of [`aggregates`](Self::aggregates).
+    pub(crate) fn new(df: &DataFrame, column: &str, which: &str) -> Result<WeightCheck> {
+        let ty = find(
+            df.schema(),
+            column,
+            &format!("weight column (in the {which} data)"),
+        )?;
+        if !ty.is_numeric() {
+            return Err(Error::InvalidInput(format!(
+                "weight column `{column}` is {ty} in the {which} data; expected numbers ≥ 0"
+            )));
+        }
+        Ok(WeightCheck {
+            column: column.to_string(),
+            which: which.to_string(),
+        })
+    }
+
+    /// Aggregates to add to a global (ungrouped) aggregate of the data.
+    pub(crate) fn aggregates(&self) -> Vec<Expr> {
+        let w = cast(column(&self.column), DataType::Float64);
+        vec![
+            count(lit(1)).alias("__w_rows"),
+            count(w.clone()).alias("__w_present"),
+            min(w).alias("__w_min"),
+        ]
+    }
+
+    /// Refuses null or negative weights, given the aggregated row.
+    pub(crate) fn verify(&self, row: &[RecordBatch]) -> Result<()> {
+        let get = |name: &str| first_number(row, name).unwrap_or(0.0);
+        let nulls = get("__w_rows") - get("__w_present");
+        if nulls > 0.0 {
+            return Err(Error::InvalidInput(format!(
+                "weight column `{}` has {nulls} null values in the {} data; weights must be numbers ≥ 0",
+                self.column, self.which
+            )));
+        }
+        if let Some(lo) = first_number(row, "__w_min").filter(|lo| *lo < 0.0) {
+            return Err(Error::InvalidInput(format!(
+                "weight column `{}` has negative values in the {} data (min {lo})",
+                self.column, self.which
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs the checks in a pass of their own.
+    pub(crate) async fn run(&self, df: &DataFrame) -> Result<()> {
+        let row = df
+            .clone()
+            .aggregate(vec![], self.aggregates())?
+            .collect()
+            .await?;
+        self.verify(&row)
+    }
+}
