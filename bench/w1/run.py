@@ -11,20 +11,17 @@ Each run's wall time and peak RSS (the whole process tree, sampled every
 before any figure is reported.
 """
 import os
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import psutil
 import polars as pl
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import BIN, DATA, ROOT, measure, medians, panel, require_cli, write_section  # noqa: E402
+
 HERE = ROOT / "bench" / "w1"
-DATA = ROOT / "bench" / "data" / "w1"
-BIN = ROOT / "target" / "release" / "scorelake"
 PY = sys.executable
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -46,34 +43,6 @@ def command(tool, src, dst):
         return [str(BIN), "--progress", "never", *flags, "features", "--recipes", str(HERE / "recipes.yaml"),
                 "--input", str(src), "--output", str(dst), "--overwrite", "--compression", "zstd:1"]
     return [PY, str(HERE / f"{tool}_w1.py"), str(src), str(dst)]
-
-
-def measure(cmd, env=None):
-    """Wall seconds and peak RSS (bytes) of the whole process tree."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    root = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            procs = [root] + root.children(recursive=True)
-            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.02)
-    wall = time.perf_counter() - start
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
-    return wall, peak
-
-
-def panel(customers):
-    path = DATA / f"panel_{customers}.parquet"
-    if not path.exists():
-        DATA.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(BIN), "--progress", "never", "sample", "--customers", str(customers), "--out", str(path)], check=True)
-    return path
 
 
 def load(path):
@@ -101,11 +70,10 @@ def compare(reference, other, tool):
 
 
 def main():
-    if not BIN.exists():
-        raise SystemExit("build the CLI first: cargo build --release -p scorelake-cli")
+    require_cli()
     src = panel(CUSTOMERS)
     rows = pl.scan_parquet(src).select(pl.len()).collect().item()
-    out = DATA / "out"
+    out = DATA / "w1" / "out"
     out.mkdir(parents=True, exist_ok=True)
     results = {t: [] for t in TOOLS}
     for run in range(RUNS):
@@ -132,8 +100,7 @@ def main():
 
 
 def report(rows, results, checks, spill):
-    med = {t: statistics.median(w for w, _ in r) for t, r in results.items()}
-    peak = {t: max(p for _, p in r) for t, r in results.items()}
+    med, peak = medians(results)
     lines = [
         "<!-- w1:start -->",
         f"## W1: 21 temporal features ({time.strftime('%Y-%m-%d')}, 2 cores, one run of `bench/w1/run.py`)",
@@ -156,14 +123,7 @@ def report(rows, results, checks, spill):
                   f"completed in {w:.2f}s, peak RSS {p / 2**20:.0f} MiB."]
     lines.append("<!-- w1:end -->")
     section = "\n".join(lines) + "\n"
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if "<!-- w1:start -->" in text:
-        head, rest = text.split("<!-- w1:start -->", 1)
-        text = head + section + rest.split("<!-- w1:end -->\n", 1)[-1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    write_section("w1", section)
     print(section)
 
 

@@ -85,7 +85,7 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Population stability: PSI of numeric columns, CSI of categorical ones; two data sets or by period.
     #[command(
-        after_help = "Examples:\n  scorelake drift --baseline train.parquet --current oot.parquet --columns balance,utilization,payment\n  scorelake drift --input panel.parquet --period-col month --baseline-periods 2023-01-01,2023-02-01 --columns balance --report psi.json\n  scorelake drift --baseline a.parquet --current b.parquet --binning equal-width --bins 20 --detail"
+        after_help = "Examples:\n  scorelake drift --baseline train.parquet --current oot.parquet --columns balance,utilization,payment\n  scorelake drift --input panel.parquet --period-col month --baseline-periods 2023-01-01,2023-02-01 --columns balance --report psi.json\n  scorelake drift --input panel.parquet --period-col month --baseline-periods 2023-01-01,2023-02-01 --current-periods 2024-01-01,2024-02-01\n  scorelake drift --baseline a.parquet --current b.parquet --binning equal-width --bins 20 --detail"
     )]
     Drift(DriftArgs),
     /// Run SQL over tables given by URL and print the result (or write it).
@@ -272,6 +272,9 @@ pub struct DriftArgs {
     /// Periods forming the baseline (comma-separated, as text: 2023-01-01).
     #[arg(long, value_delimiter = ',', value_name = "P")]
     pub baseline_periods: Vec<String>,
+    /// Periods forming the current side, compared as one set (default: each other period on its own).
+    #[arg(long, value_delimiter = ',', value_name = "P", requires = "input")]
+    pub current_periods: Vec<String>,
     /// Columns to compare (comma-separated; all numeric and text columns by default).
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     pub columns: Option<Vec<String>>,

@@ -416,8 +416,13 @@ async fn drift(session: &Session, progress: Progress, args: DriftArgs) -> Result
             }
             (_, _, Some(input), Some(period)) => {
                 let df = io::read(session, input, &read).await?;
-                quality::drift_by_period(&df, period, &args.baseline_periods, columns, &options)
-                    .await
+                let base = &args.baseline_periods;
+                if args.current_periods.is_empty() {
+                    quality::drift_by_period(&df, period, base, columns, &options).await
+                } else {
+                    let now = &args.current_periods;
+                    quality::drift_between_periods(&df, period, base, now, columns, &options).await
+                }
             }
             _ => Err(scorelake::Error::InvalidInput(
                 "give --baseline and --current, or --input with --period-col and --baseline-periods"

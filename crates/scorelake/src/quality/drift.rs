@@ -168,6 +168,16 @@ pub async fn drift(
     let plans = plan_bins(baseline, &names, options).await?;
     let base = shares(baseline, &plans, None, options).await?;
     let now = shares(current, &plans, None, options).await?;
+    let rows = |m: &BTreeMap<String, f64>| m.values().sum::<f64>();
+    if now
+        .get(&None)
+        .and_then(|v| v.first())
+        .is_none_or(|m| rows(m) <= 0.0)
+    {
+        return Err(Error::InvalidInput(
+            "the current data has no rows (or no weight): nothing to compare".into(),
+        ));
+    }
     let mut out = Vec::new();
     for (i, p) in plans.iter().enumerate() {
         let b = base.get(&None).map(|v| &v[i]);
@@ -186,20 +196,8 @@ pub async fn drift_by_period(
     columns: Option<&[String]>,
     options: &DriftOptions,
 ) -> Result<DriftReport> {
-    let schema = df.schema();
-    if schema.field_with_unqualified_name(period_column).is_err() {
-        return Err(Error::InvalidInput(format!(
-            "period column `{period_column}` is not in the input"
-        )));
-    }
-    if baseline_periods.is_empty() {
-        return Err(Error::InvalidInput("no baseline periods given".into()));
-    }
+    let in_base = in_periods(df, period_column, baseline_periods, "baseline")?;
     let period = cast(column(period_column), DataType::Utf8);
-    let in_base = period.clone().in_list(
-        baseline_periods.iter().map(|p| lit(p.as_str())).collect(),
-        false,
-    );
     let baseline = df.clone().filter(in_base.clone())?;
     let exclude: Vec<String> = vec![period_column.to_string()];
     let names: Vec<String> = shared_columns(df, None, columns, options)?
@@ -225,6 +223,45 @@ pub async fn drift_by_period(
         }
     }
     Ok(DriftReport { columns: out })
+}
+
+/// PSI/CSI between two groups of periods of one table (e.g. the first and
+/// the second year of a panel).
+pub async fn drift_between_periods(
+    df: &DataFrame,
+    period_column: &str,
+    baseline_periods: &[String],
+    current_periods: &[String],
+    columns: Option<&[String]>,
+    options: &DriftOptions,
+) -> Result<DriftReport> {
+    let base = in_periods(df, period_column, baseline_periods, "baseline")?;
+    let now = in_periods(df, period_column, current_periods, "current")?;
+    let names: Vec<String> = shared_columns(df, None, columns, options)?
+        .into_iter()
+        .filter(|n| n != period_column)
+        .collect();
+    let baseline = df.clone().filter(base)?;
+    let current = df.clone().filter(now)?;
+    drift(&baseline, &current, Some(&names), options).await
+}
+
+/// Rows whose period (as text: `2024-01-01`) is one of `periods`.
+fn in_periods(df: &DataFrame, period_column: &str, periods: &[String], side: &str) -> Result<Expr> {
+    if df
+        .schema()
+        .field_with_unqualified_name(period_column)
+        .is_err()
+    {
+        return Err(Error::InvalidInput(format!(
+            "period column `{period_column}` is not in the input"
+        )));
+    }
+    if periods.is_empty() {
+        return Err(Error::InvalidInput(format!("no {side} periods given")));
+    }
+    let period = cast(column(period_column), DataType::Utf8);
+    Ok(period.in_list(periods.iter().map(|p| lit(p.as_str())).collect(), false))
 }
 
 fn is_text(ty: &DataType) -> bool {

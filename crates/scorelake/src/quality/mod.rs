@@ -14,7 +14,8 @@ mod thresholds;
 mod validate;
 
 pub use drift::{
-    Binning, ColumnDrift, DriftBin, DriftOptions, DriftReport, Verdict, drift, drift_by_period,
+    Binning, ColumnDrift, DriftBin, DriftOptions, DriftReport, Verdict, drift,
+    drift_between_periods, drift_by_period,
 };
 pub use report::{ColumnReport, Status, ValidationReport};
 pub use thresholds::{Metric, Rule, Thresholds};

@@ -8,7 +8,8 @@ use proptest::test_runner::{Config as PropConfig, TestRunner};
 use scorelake::datafusion::arrow::array::{Float64Array, RecordBatch, StringArray};
 use scorelake::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use scorelake::datafusion::prelude::DataFrame;
-use scorelake::quality::{Binning, DriftOptions, drift, drift_by_period};
+use scorelake::datafusion::prelude::{col, lit};
+use scorelake::quality::{Binning, DriftOptions, drift, drift_between_periods, drift_by_period};
 use scorelake::session::Session;
 
 use crate::support::session;
@@ -258,19 +259,9 @@ async fn weights_equal_expanded_rows_and_periods_equal_separate_comparisons() {
         .await
         .unwrap();
     assert_eq!(by.columns.len(), 4, "periods 3 and 4 × 2 columns");
-    let base = panel
-        .clone()
-        .filter(
-            scorelake::datafusion::prelude::col("p").lt_eq(scorelake::datafusion::prelude::lit(2)),
-        )
-        .unwrap();
+    let base = panel.clone().filter(col("p").lt_eq(lit(2))).unwrap();
     for p in [3, 4] {
-        let now = panel
-            .clone()
-            .filter(
-                scorelake::datafusion::prelude::col("p").eq(scorelake::datafusion::prelude::lit(p)),
-            )
-            .unwrap();
+        let now = panel.clone().filter(col("p").eq(lit(p))).unwrap();
         let direct = drift(&base, &now, Some(&cols), &plain).await.unwrap();
         for d in &direct.columns {
             let row = by
@@ -292,6 +283,41 @@ async fn weights_equal_expanded_rows_and_periods_equal_separate_comparisons() {
         text.contains("| period | column | method | value | verdict |"),
         "{text}"
     );
+    // Periods 3 and 4 as one current set = the rows of both against the baseline.
+    let between = drift_between_periods(
+        &panel,
+        "p",
+        &["1".into(), "2".into()],
+        &["3".into(), "4".into()],
+        Some(&cols),
+        &plain,
+    )
+    .await
+    .unwrap();
+    let later = panel.clone().filter(col("p").gt(lit(2))).unwrap();
+    let direct = drift(&base, &later, Some(&cols), &plain).await.unwrap();
+    assert_eq!(between.columns.len(), 2);
+    for (x, y) in between.columns.iter().zip(&direct.columns) {
+        assert!(
+            close(x.value, y.value),
+            "{}: {} vs {}",
+            x.column,
+            x.value,
+            y.value
+        );
+    }
+    let e = drift_between_periods(
+        &panel,
+        "p",
+        &["1".into()],
+        &["9".into()],
+        Some(&cols),
+        &plain,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("current data has no rows"), "{e}");
 }
 
 #[tokio::test]

@@ -1,0 +1,66 @@
+"""What every benchmark runner shares: paths, the release CLI, the sample
+panel, and measuring a command's wall time and peak memory."""
+import os
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / "target" / "release" / "scorelake"
+DATA = ROOT / "bench" / "data"
+
+
+def require_cli():
+    if not BIN.exists():
+        raise SystemExit("build the CLI first: cargo build --release -p scorelake-cli")
+
+
+def measure(cmd, env=None):
+    """Wall seconds and peak RSS (bytes) of the whole process tree."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            procs = [root] + root.children(recursive=True)
+            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    wall = time.perf_counter() - start
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
+    return wall, peak
+
+
+def panel(customers):
+    """The sample panel at `customers` customers (generated once)."""
+    path = DATA / "w1" / f"panel_{customers}.parquet"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(BIN), "--progress", "never", "sample", "--customers", str(customers), "--out", str(path)], check=True)
+    return path
+
+
+def medians(results):
+    """Per tool: median wall seconds and the largest peak RSS of its runs."""
+    return ({t: statistics.median(w for w, _ in r) for t, r in results.items()},
+            {t: max(p for _, p in r) for t, r in results.items()})
+
+
+def write_section(name, section):
+    """Replaces (or appends) the `<!-- name:start -->…<!-- name:end -->` part of RESULTS.md."""
+    path = ROOT / "bench" / "RESULTS.md"
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->\n"
+    if start in text:
+        head, rest = text.split(start, 1)
+        text = head + section + rest.split(end, 1)[-1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
