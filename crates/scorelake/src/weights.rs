@@ -61,20 +61,32 @@ impl WeightCheck {
     /// Refuses null or negative weights, given the aggregated row.
     pub(crate) fn verify(&self, row: &[RecordBatch]) -> Result<()> {
         let get = |name: &str| first_number(row, name).unwrap_or(0.0);
-        let nulls = get("__w_rows") - get("__w_present");
+        self.verify_counts(
+            get("__w_rows") - get("__w_present"),
+            first_number(row, "__w_min"),
+        )
+    }
+
+    /// Refuses null or negative weights, given their null count and minimum.
+    pub(crate) fn verify_counts(&self, nulls: f64, min: Option<f64>) -> Result<()> {
         if nulls > 0.0 {
             return Err(Error::InvalidInput(format!(
                 "weight column `{}` has {nulls} null values in the {} data; weights must be numbers ≥ 0",
                 self.column, self.which
             )));
         }
-        if let Some(lo) = first_number(row, "__w_min").filter(|lo| *lo < 0.0) {
+        if let Some(lo) = min.filter(|lo| *lo < 0.0) {
             return Err(Error::InvalidInput(format!(
                 "weight column `{}` has negative values in the {} data (min {lo})",
                 self.column, self.which
             )));
         }
         Ok(())
+    }
+
+    /// The weight column's name.
+    pub(crate) fn column(&self) -> &str {
+        &self.column
     }
 
     /// Runs the checks in a pass of their own.

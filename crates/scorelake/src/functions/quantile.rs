@@ -217,22 +217,52 @@ pub fn weighted_linear_quantile(values: &[f64], weights: &[f64], p: f64) -> Opti
         .zip(weights.iter().copied())
         .filter(|(_, w)| *w > 0.0)
         .collect();
-    if pairs.is_empty() {
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (values, weights): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+    quantile_of_sorted(&values, Some(&weights), p)
+}
+
+/// The linear quantile of ascending `values`, where value i counts
+/// `weights[i]` (> 0) times when weights are given: the definition of
+/// [`linear_quantile`] and [`weighted_linear_quantile`] without the sorting.
+///
+/// ```
+/// use scorelake::functions::quantile::quantile_of_sorted;
+/// assert_eq!(quantile_of_sorted(&[1.0, 3.0, 5.0], None, 0.99), Some(4.96));
+/// assert_eq!(quantile_of_sorted(&[1.0, 2.0], Some(&[3.0, 1.0]), 1.0), Some(2.0));
+/// ```
+pub fn quantile_of_sorted(values: &[f64], weights: Option<&[f64]>, p: f64) -> Option<f64> {
+    quantile_by_position(values.len(), |i| values[i], weights, p)
+}
+
+/// [`quantile_of_sorted`] of the `n` ascending values `value(0..n)`.
+pub(crate) fn quantile_by_position(
+    n: usize,
+    value: impl Fn(usize) -> f64,
+    weights: Option<&[f64]>,
+    p: f64,
+) -> Option<f64> {
+    if n == 0 {
         return None;
     }
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    let Some(weights) = weights else {
+        let h = (n - 1) as f64 * p;
+        let lo = (h.floor() as usize).min(n - 1);
+        let (low, high) = (value(lo), value((lo + 1).min(n - 1)));
+        return Some(low + (h - lo as f64) * (high - low));
+    };
+    let total: f64 = weights.iter().sum();
     let h = ((total - 1.0) * p).max(0.0);
     let at = |t: f64| {
         // The value at expanded position t: the first whose cumulative weight exceeds t.
         let mut cumulative = 0.0;
-        for (v, w) in &pairs {
+        for (i, w) in weights.iter().enumerate() {
             cumulative += w;
             if cumulative > t {
-                return *v;
+                return value(i);
             }
         }
-        pairs[pairs.len() - 1].0
+        value(n - 1)
     };
     let lo = h.floor();
     let (low, high) = (at(lo), at(lo + 1.0));

@@ -12,10 +12,11 @@ use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 use serde::Serialize;
 
+use super::profile::{budget, profile};
 use super::report::short;
 use crate::error::{Error, Result};
-use crate::features::transforms::{bin_index, column, number};
-use crate::functions::quantile::{quantile_linear, weighted_quantile_linear};
+use crate::features::transforms::{column, number};
+use crate::functions::bin_weights::{bin_weights, weights_at};
 use crate::results::{first_number, number_at};
 use crate::weights::{WeightCheck, weight_or_one};
 
@@ -332,7 +333,9 @@ async fn check_weight(df: &DataFrame, which: &str, options: &DriftOptions) -> Re
     }
 }
 
-/// Numeric edges from the baseline (one aggregate for every column).
+/// Numeric edges from the baseline: exact quantiles from one sorted copy of
+/// each column ([`profile`]), equal widths and the categorical columns'
+/// presence from one aggregate.
 async fn plan_bins(
     baseline: &DataFrame,
     names: &[String],
@@ -349,61 +352,74 @@ async fn plan_bins(
             .unwrap_or(false)
             && !options.categorical.iter().any(|c| c == n)
     };
+    let quantiles = options.binning == Binning::Quantile;
+    let profiled: Vec<String> = names
+        .iter()
+        .filter(|n| quantiles && numeric(n))
+        .cloned()
+        .collect();
+    let profiles = if profiled.is_empty() {
+        None
+    } else {
+        let check = match &options.weight {
+            Some(w) => Some(WeightCheck::new(baseline, w, "baseline")?),
+            None => None,
+        };
+        let ps: Vec<f64> = (1..options.bins)
+            .map(|k| k as f64 / options.bins as f64)
+            .collect();
+        Some(profile(baseline, &profiled, check.as_ref(), &ps, budget(baseline)).await?)
+    };
     let mut aggs = vec![count(lit(1)).alias("__rows")];
     for (i, n) in names.iter().enumerate() {
+        if profiled.contains(n) {
+            continue;
+        }
         let x = if numeric(n) { number(n) } else { column(n) };
         // Weight of the rows with a value (rows of weight 0 are not there).
         let present = when(x.clone().is_not_null(), weight(options)).otherwise(lit(0.0))?;
         aggs.push(sum(present).alias(format!("__{i}_n")));
-        if !numeric(n) {
-            continue;
-        }
-        match options.binning {
-            Binning::EqualWidth => {
-                // Rows of weight 0 are not there (as if expanded).
-                let x = when(weight(options).gt(lit(0.0)), x.clone())
-                    .otherwise(lit(ScalarValue::Float64(None)))?;
-                aggs.push(min(x.clone()).alias(format!("__{i}_lo")));
-                aggs.push(max(x).alias(format!("__{i}_hi")));
-            }
-            Binning::Quantile => {
-                for k in 1..options.bins {
-                    let p = k as f64 / options.bins as f64;
-                    let q = match &options.weight {
-                        Some(_) => weighted_quantile_linear(x.clone(), weight(options), p),
-                        None => quantile_linear(x.clone(), p),
-                    };
-                    aggs.push(q.alias(format!("__{i}_q{k}")));
-                }
-            }
+        if numeric(n) {
+            // Equal widths (quantile edges are profiled).
+            let x = when(weight(options).gt(lit(0.0)), x.clone())
+                .otherwise(lit(ScalarValue::Float64(None)))?;
+            aggs.push(min(x.clone()).alias(format!("__{i}_lo")));
+            aggs.push(max(x).alias(format!("__{i}_hi")));
         }
     }
-    let row = baseline.clone().aggregate(vec![], aggs)?.collect().await?;
+    let row = if aggs.len() > 1 {
+        baseline.clone().aggregate(vec![], aggs)?.collect().await?
+    } else {
+        vec![]
+    };
     let mut plans = Vec::new();
     for (i, n) in names.iter().enumerate() {
-        if first_number(&row, &format!("__{i}_n")).unwrap_or(0.0) == 0.0 {
+        let profiled = profiled
+            .iter()
+            .position(|p| p == n)
+            .and_then(|j| profiles.as_ref().map(|p| &p.columns[j]));
+        let present = match profiled {
+            Some(p) => p.present,
+            None => first_number(&row, &format!("__{i}_n")).unwrap_or(0.0),
+        };
+        if present == 0.0 {
             return Err(Error::InvalidInput(format!(
                 "column `{n}` has no values in the baseline: its PSI is undefined"
             )));
         }
-        let bins = if !numeric(n) {
-            Bins::Categories
-        } else {
-            let mut inner: Vec<f64> = match options.binning {
-                Binning::EqualWidth => {
-                    let lo = first_number(&row, &format!("__{i}_lo")).unwrap_or(0.0);
-                    let hi = first_number(&row, &format!("__{i}_hi")).unwrap_or(0.0);
-                    let k = options.bins as f64;
+        let bins = match profiled {
+            Some(p) => Bins::Numeric(edges(p.quantiles.iter().flatten().copied().collect())),
+            None if numeric(n) => {
+                let lo = first_number(&row, &format!("__{i}_lo")).unwrap_or(0.0);
+                let hi = first_number(&row, &format!("__{i}_hi")).unwrap_or(0.0);
+                let k = options.bins as f64;
+                Bins::Numeric(edges(
                     (1..options.bins)
                         .map(|j| lo + (hi - lo) * j as f64 / k)
-                        .collect()
-                }
-                Binning::Quantile => (1..options.bins)
-                    .filter_map(|k| first_number(&row, &format!("__{i}_q{k}")))
-                    .collect(),
-            };
-            inner.dedup();
-            Bins::Numeric(inner)
+                        .collect(),
+                ))
+            }
+            None => Bins::Categories,
         };
         plans.push(Plan {
             name: n.clone(),
@@ -413,11 +429,19 @@ async fn plan_bins(
     Ok(plans)
 }
 
+/// Ascending inner edges with equal ones merged (−0.0 and 0.0 are equal).
+fn edges(mut inner: Vec<f64>) -> Vec<f64> {
+    inner.sort_by(f64::total_cmp);
+    inner.dedup_by(|a, b| a == b);
+    inner
+}
+
 /// Per group (None: everything), per column: weight per bin label.
 type Shares = BTreeMap<Option<String>, Vec<BTreeMap<String, f64>>>;
 
 /// Weights per bin for every column, in one grouped pass for numeric
-/// columns and one per categorical column.
+/// columns (`bin_weights`: a binary search per row and column) and one per
+/// categorical column.
 async fn shares(
     df: &DataFrame,
     plans: &[Plan],
@@ -430,11 +454,7 @@ async fn shares(
     let mut aggs = Vec::new();
     for (i, p) in plans.iter().enumerate() {
         if let Bins::Numeric(inner) = &p.bins {
-            let bin = bin_index(number(&p.name), inner)?;
-            for j in 0..=inner.len() + 1 {
-                let e = sum(when(bin.clone().eq(lit(j as i32)), w.clone()).otherwise(lit(0.0))?);
-                aggs.push(e.alias(format!("__{i}_{j}")));
-            }
+            aggs.push(bin_weights(number(&p.name), w.clone(), inner).alias(format!("__{i}")));
         }
     }
     let ensure = |out: &mut Shares, g: &Option<String>| {
@@ -448,11 +468,16 @@ async fn shares(
                 let g = group_label(b, r, group.is_some());
                 ensure(&mut out, &g);
                 for (i, p) in plans.iter().enumerate() {
-                    let Bins::Numeric(inner) = &p.bins else {
+                    if !matches!(p.bins, Bins::Numeric(_)) {
+                        continue;
+                    }
+                    let Some(weights) = b
+                        .column_by_name(&format!("__{i}"))
+                        .and_then(|c| weights_at(c, r))
+                    else {
                         continue;
                     };
-                    for j in 0..=inner.len() + 1 {
-                        let v = number_at(b, &format!("__{i}_{j}"), r).unwrap_or(0.0);
+                    for (j, v) in weights.into_iter().enumerate() {
                         if j == 0 && v == 0.0 {
                             continue;
                         }

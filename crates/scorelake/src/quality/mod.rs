@@ -9,6 +9,7 @@
 //! Semantics: `docs/quality.md`.
 
 mod drift;
+pub(crate) mod profile;
 mod report;
 mod thresholds;
 mod validate;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn::{
     approx_distinct, approx_percentile_cont, approx_percentile_cont_with_weight, avg, count,
@@ -11,11 +12,11 @@ use datafusion::functions_aggregate::expr_fn::{
 use datafusion::logical_expr::{Expr, cast, col, lit, when};
 use datafusion::prelude::DataFrame;
 
+use super::profile::{budget, profile};
 use super::report::{ColumnReport, Status, ValidationReport};
 use super::thresholds::{Metric, Thresholds};
 use crate::error::{Error, Result};
 use crate::features::transforms::{column, find, number};
-use crate::functions::quantile::{quantile_linear, weighted_quantile_linear};
 use crate::functions::weighted_std::weighted_stddev;
 use crate::results::first_number;
 use crate::weights::{WeightCheck, weight_or_one};
@@ -113,80 +114,67 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         Some(w) => Some(WeightCheck::new(df, w, "input")?),
         None => None,
     };
-    let weighted = check.is_some();
+    // Exact numeric metrics come from sorted values; everything else (text,
+    // sketches) from one aggregate pass.
+    let (profiled, aggregated): (Vec<usize>, Vec<usize>) =
+        (0..names.len()).partition(|i| kinds[*i] == Kind::Number && !options.approximate);
+    let profiles = if profiled.is_empty() {
+        None
+    } else {
+        let cols: Vec<String> = profiled.iter().map(|i| names[*i].clone()).collect();
+        Some(profile(df, &cols, check.as_ref(), &[0.01, 0.99], budget(df)).await?)
+    };
+    let row = if aggregated.is_empty() && profiles.is_some() {
+        None
+    } else {
+        let cols: Vec<(usize, &String, Kind)> = aggregated
+            .iter()
+            .map(|i| (*i, &names[*i], kinds[*i]))
+            .collect();
+        Some(aggregate(df, &cols, check.as_ref(), options).await?)
+    };
+    let get = |name: &str| row.as_ref().and_then(|r| first_number(r, name));
+    let (rows, total) = match &profiles {
+        Some(p) => (p.rows, p.weight),
+        None => (
+            get("__rows").unwrap_or(0.0) as u64,
+            get("__weight").unwrap_or(0.0),
+        ),
+    };
     let w = weight_or_one(options.weight.as_deref());
-    let mut aggs = vec![
-        count(lit(1)).alias("__rows"),
-        sum(w.clone()).alias("__weight"),
-    ];
-    aggs.extend(check.iter().flat_map(WeightCheck::aggregates));
-    for (i, (n, &k)) in names.iter().zip(&kinds).enumerate() {
-        let mut v = value(n, k);
-        if weighted {
-            // Rows of weight 0 are not there (as if expanded).
-            let present = when(v.clone().is_not_null(), w.clone()).otherwise(lit(0.0))?;
-            aggs.push(sum(present).alias(format!("__{i}_n")));
-            v = when(w.clone().gt(lit(0.0)), v).end()?;
-        } else {
-            aggs.push(count(v.clone()).alias(format!("__{i}_n")));
-        }
-        let distinct = match (options.approximate, k == Kind::Number) {
-            (false, _) => count_distinct(v.clone()),
-            // The sketch takes integers and text, not floats (numbers are floats
-            // here): their text form keeps every distinct value apart.
-            (true, true) => approx_distinct(cast(v.clone(), DataType::Utf8)),
-            (true, false) => approx_distinct(v.clone()),
-        };
-        aggs.push(distinct.alias(format!("__{i}_u")));
-        if k == Kind::Number {
-            aggs.push(min(v.clone()).alias(format!("__{i}_min")));
-            aggs.push(max(v.clone()).alias(format!("__{i}_max")));
-            if weighted {
-                aggs.push(sum(v.clone() * w.clone()).alias(format!("__{i}_sum")));
-                aggs.push(weighted_stddev(v.clone(), w.clone()).alias(format!("__{i}_std")));
-            } else {
-                aggs.push(avg(v.clone()).alias(format!("__{i}_mean")));
-                aggs.push(stddev(v.clone()).alias(format!("__{i}_std")));
-            }
-            for (p, name) in [(0.01, "p01"), (0.99, "p99")] {
-                let q = match (options.approximate, weighted) {
-                    (true, false) => {
-                        approx_percentile_cont(v.clone().sort(true, false), lit(p), None)
-                    }
-                    (true, true) => approx_percentile_cont_with_weight(
-                        v.clone().sort(true, false),
-                        w.clone(),
-                        lit(p),
-                        None,
-                    ),
-                    (false, false) => quantile_linear(v.clone(), p),
-                    (false, true) => weighted_quantile_linear(v.clone(), w.clone(), p),
-                };
-                aggs.push(q.alias(format!("__{i}_{name}")));
-            }
-        }
-    }
-    let row = df.clone().aggregate(vec![], aggs)?.collect().await?;
-    let get = |name: &str| first_number(&row, name);
-    if let Some(check) = &check {
-        check.verify(&row)?;
-    }
-    let rows = get("__rows").unwrap_or(0.0) as u64;
-    let total = get("__weight").unwrap_or(0.0);
     let mut columns = Vec::new();
     for (i, (n, &k)) in names.iter().zip(&kinds).enumerate() {
-        let present = get(&format!("__{i}_n")).unwrap_or(0.0);
-        let unique = get(&format!("__{i}_u")).unwrap_or(0.0);
         let mut metrics = BTreeMap::new();
-        let missing = (total > 0.0).then(|| 1.0 - present / total);
-        metrics.insert(Metric::MissingRate, missing);
+        let by_profile = profiled
+            .iter()
+            .position(|j| *j == i)
+            .and_then(|j| profiles.as_ref().map(|p| &p.columns[j]));
+        let (present, unique) = match by_profile {
+            Some(p) => (p.present, p.unique),
+            None => (
+                get(&format!("__{i}_n")).unwrap_or(0.0),
+                get(&format!("__{i}_u")).unwrap_or(0.0),
+            ),
+        };
+        metrics.insert(
+            Metric::MissingRate,
+            (total > 0.0).then(|| 1.0 - present / total),
+        );
         metrics.insert(Metric::UniqueCount, Some(unique));
         metrics.insert(
             Metric::ZeroVariance,
             Some(if unique <= 1.0 { 1.0 } else { 0.0 }),
         );
-        match k {
-            Kind::Number => {
+        match (k, by_profile) {
+            (Kind::Number, Some(p)) => {
+                metrics.insert(Metric::Min, p.min);
+                metrics.insert(Metric::Max, p.max);
+                metrics.insert(Metric::Mean, p.mean);
+                metrics.insert(Metric::Std, p.std);
+                metrics.insert(Metric::P01, p.quantiles[0]);
+                metrics.insert(Metric::P99, p.quantiles[1]);
+            }
+            (Kind::Number, None) => {
                 let m = [
                     (Metric::Min, "min"),
                     (Metric::Max, "max"),
@@ -198,7 +186,7 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
                 for (metric, suffix) in m {
                     metrics.insert(metric, get(&format!("__{i}_{suffix}")));
                 }
-                if weighted {
+                if options.weight.is_some() {
                     let sum = get(&format!("__{i}_sum"));
                     metrics.insert(
                         Metric::Mean,
@@ -206,11 +194,11 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
                     );
                 }
             }
-            Kind::Text => {
+            (Kind::Text, _) => {
                 let top = top_weight(df, n, &w).await?;
                 metrics.insert(Metric::TopShare, (total > 0.0).then(|| top / total));
             }
-            Kind::Other => {}
+            (Kind::Other, _) => {}
         }
         let mut report = ColumnReport {
             column: n.clone(),
@@ -234,6 +222,68 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         columns,
         status,
     })
+}
+
+/// One aggregate pass: rows, total weight, the weight checks, and the
+/// metrics of `cols` (index, name, kind) from the engine's aggregates.
+async fn aggregate(
+    df: &DataFrame,
+    cols: &[(usize, &String, Kind)],
+    check: Option<&WeightCheck>,
+    options: &ValidateOptions,
+) -> Result<Vec<RecordBatch>> {
+    let weighted = check.is_some();
+    let w = weight_or_one(options.weight.as_deref());
+    let mut aggs = vec![
+        count(lit(1)).alias("__rows"),
+        sum(w.clone()).alias("__weight"),
+    ];
+    aggs.extend(check.iter().flat_map(|c| c.aggregates()));
+    for &(i, n, k) in cols {
+        let mut v = value(n, k);
+        if weighted {
+            // Rows of weight 0 are not there (as if expanded).
+            let present = when(v.clone().is_not_null(), w.clone()).otherwise(lit(0.0))?;
+            aggs.push(sum(present).alias(format!("__{i}_n")));
+            v = when(w.clone().gt(lit(0.0)), v).end()?;
+        } else {
+            aggs.push(count(v.clone()).alias(format!("__{i}_n")));
+        }
+        let distinct = match (options.approximate, k == Kind::Number) {
+            (false, _) => count_distinct(v.clone()),
+            // The sketch takes integers and text, not floats (numbers are floats
+            // here): their text form keeps every distinct value apart.
+            (true, true) => approx_distinct(cast(v.clone(), DataType::Utf8)),
+            (true, false) => approx_distinct(v.clone()),
+        };
+        aggs.push(distinct.alias(format!("__{i}_u")));
+        if k == Kind::Number {
+            // Only sketches come here: exact numeric metrics are profiled.
+            aggs.push(min(v.clone()).alias(format!("__{i}_min")));
+            aggs.push(max(v.clone()).alias(format!("__{i}_max")));
+            if weighted {
+                aggs.push(sum(v.clone() * w.clone()).alias(format!("__{i}_sum")));
+                aggs.push(weighted_stddev(v.clone(), w.clone()).alias(format!("__{i}_std")));
+            } else {
+                aggs.push(avg(v.clone()).alias(format!("__{i}_mean")));
+                aggs.push(stddev(v.clone()).alias(format!("__{i}_std")));
+            }
+            for (p, name) in [(0.01, "p01"), (0.99, "p99")] {
+                let sorted = v.clone().sort(true, false);
+                let q = if weighted {
+                    approx_percentile_cont_with_weight(sorted, w.clone(), lit(p), None)
+                } else {
+                    approx_percentile_cont(sorted, lit(p), None)
+                };
+                aggs.push(q.alias(format!("__{i}_{name}")));
+            }
+        }
+    }
+    let row = df.clone().aggregate(vec![], aggs)?.collect().await?;
+    if let Some(check) = check {
+        check.verify(&row)?;
+    }
+    Ok(row)
 }
 
 /// Rows (weight) holding the most frequent non-null value of a text column.

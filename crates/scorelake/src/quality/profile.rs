@@ -1,0 +1,390 @@
+//! Exact profiles of numeric columns by sorting: each column's values are
+//! gathered (streamed from the engine, every partition at once), radix
+//! sorted, and read off: count, distinct count, min, max, mean, standard
+//! deviation and any quantiles. Columns are taken in groups sized to a
+//! memory budget, each group one scan reading only its columns; the columns
+//! of a group are sorted in parallel while the next group is read.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::Float64Type;
+use datafusion::execution::memory_pool::MemoryLimit;
+use datafusion::logical_expr::Expr;
+use datafusion::prelude::DataFrame;
+use futures::StreamExt;
+
+use crate::error::{Error, Result};
+use crate::features::transforms::number;
+use crate::functions::quantile::quantile_by_position;
+use crate::weights::{WeightCheck, weight_or_one};
+
+/// Exact metrics of one numeric column (NaN counts as missing; with weights,
+/// of the rows expanded by their weights).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Profile {
+    /// Weight (rows) with a value.
+    pub present: f64,
+    /// Distinct values (−0.0 and 0.0 are one value).
+    pub unique: f64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mean: Option<f64>,
+    /// Sample standard deviation (ddof 1 on the weight).
+    pub std: Option<f64>,
+    /// One per requested quantile.
+    pub quantiles: Vec<Option<f64>>,
+}
+
+/// Profiles of every column, with the input's rows and total weight.
+pub(crate) struct Profiles {
+    pub rows: u64,
+    pub weight: f64,
+    pub columns: Vec<Profile>,
+}
+
+/// Memory for the values of exact profiles: half the engine's memory limit,
+/// or 512 MiB without one.
+pub(crate) fn budget(df: &DataFrame) -> usize {
+    match df.task_ctx().memory_pool().memory_limit() {
+        MemoryLimit::Finite(n) => n / 2,
+        _ => 512 << 20,
+    }
+}
+
+/// What one partition gathered for one group of columns.
+#[derive(Default)]
+struct Gathered {
+    rows: u64,
+    weight: f64,
+    weight_nulls: u64,
+    weight_min: Option<f64>,
+    /// Per column: sortable keys and (weighted) their weights.
+    keys: Vec<Vec<u64>>,
+    weights: Vec<Vec<f64>>,
+}
+
+impl Gathered {
+    fn absorb(&mut self, mut other: Gathered) {
+        self.rows += other.rows;
+        self.weight += other.weight;
+        self.weight_nulls += other.weight_nulls;
+        self.weight_min = match (self.weight_min, other.weight_min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if self.keys.is_empty() {
+            self.keys = std::mem::take(&mut other.keys);
+            self.weights = std::mem::take(&mut other.weights);
+            return;
+        }
+        for (mine, theirs) in self.keys.iter_mut().zip(other.keys) {
+            mine.extend_from_slice(&theirs);
+        }
+        for (mine, theirs) in self.weights.iter_mut().zip(other.weights) {
+            mine.extend_from_slice(&theirs);
+        }
+    }
+}
+
+/// Profiles `columns` of `df` (numeric; NaN read as missing), weighted by
+/// `weight` when given, with the quantiles `ps`. Two groups of columns at a
+/// time hold their values (8 bytes a value, 16 weighted) within `budget`
+/// bytes where they can (a group is one column at least).
+pub(crate) async fn profile(
+    df: &DataFrame,
+    columns: &[String],
+    weight: Option<&WeightCheck>,
+    ps: &[f64],
+    budget: usize,
+) -> Result<Profiles> {
+    let rows = df.clone().count().await?;
+    let per_column = rows.max(1) * if weight.is_some() { 16 } else { 8 };
+    let group = (budget / 2 / per_column).clamp(1, columns.len().max(1));
+    let mut out = Profiles {
+        rows: 0,
+        weight: 0.0,
+        columns: Vec::with_capacity(columns.len()),
+    };
+    // While one group is sorted, the next is read: two groups in memory.
+    let mut sorting: Option<tokio::task::JoinHandle<Vec<Profile>>> = None;
+    for (g, names) in columns.chunks(group).enumerate() {
+        let gathered = gather(df, names, weight, rows).await?;
+        if let Some(check) = weight {
+            check.verify_counts(gathered.weight_nulls as f64, gathered.weight_min)?;
+        }
+        if g == 0 {
+            out.rows = gathered.rows;
+            out.weight = gathered.weight;
+        }
+        if let Some(previous) = sorting.take() {
+            out.columns.extend(previous.await.map_err(stopped)?);
+        }
+        let weighted = weight.is_some();
+        let ps = ps.to_vec();
+        sorting = Some(tokio::task::spawn_blocking(move || {
+            summarise(gathered, weighted, &ps)
+        }));
+    }
+    if let Some(last) = sorting {
+        out.columns.extend(last.await.map_err(stopped)?);
+    }
+    Ok(out)
+}
+
+/// Streams `names` (and the weight) from every partition at once into sortable keys.
+async fn gather(
+    df: &DataFrame,
+    names: &[String],
+    weight: Option<&WeightCheck>,
+    rows: usize,
+) -> Result<Gathered> {
+    let mut exprs: Vec<Expr> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| number(n).alias(format!("__{i}")))
+        .collect();
+    if let Some(w) = weight {
+        exprs.push(weight_or_one(Some(w.column())).alias("__w"));
+    }
+    let streams = df
+        .clone()
+        .select(exprs)?
+        .execute_stream_partitioned()
+        .await?;
+    let k = names.len();
+    let weighted = weight.is_some();
+    let tasks: Vec<_> = streams
+        .into_iter()
+        .map(|mut stream| {
+            tokio::spawn(async move {
+                // Room for every row: untouched capacity costs no memory, and
+                // the other partitions are appended to the first without a copy
+                // of what is there.
+                let mut g = Gathered {
+                    keys: (0..k).map(|_| Vec::with_capacity(rows)).collect(),
+                    weights: (0..if weighted { k } else { 0 })
+                        .map(|_| Vec::with_capacity(rows))
+                        .collect(),
+                    ..Gathered::default()
+                };
+                while let Some(batch) = stream.next().await {
+                    let batch = batch?;
+                    g.rows += batch.num_rows() as u64;
+                    let w = weighted.then(|| batch.column(k).as_primitive::<Float64Type>());
+                    if let Some(w) = w {
+                        g.weight_nulls += w.null_count() as u64;
+                        for v in w.iter().flatten() {
+                            g.weight += v;
+                            g.weight_min = Some(g.weight_min.map_or(v, |m: f64| m.min(v)));
+                        }
+                    } else {
+                        g.weight += batch.num_rows() as f64;
+                    }
+                    for c in 0..k {
+                        let x = batch.column(c).as_primitive::<Float64Type>();
+                        let keys = &mut g.keys[c];
+                        match w {
+                            None if x.null_count() == 0 => {
+                                keys.extend(x.values().iter().map(|v| key(*v)));
+                            }
+                            None => keys.extend(x.iter().flatten().map(key)),
+                            Some(w) => {
+                                for (v, w) in x.iter().zip(w.iter()) {
+                                    if let (Some(v), Some(w)) = (v, w)
+                                        && w > 0.0
+                                    {
+                                        keys.push(key(v));
+                                        g.weights[c].push(w);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Ok::<_, datafusion::error::DataFusionError>(g)
+            })
+        })
+        .collect();
+    let mut all = Gathered::default();
+    for task in tasks {
+        let part = task.await.map_err(stopped)??;
+        all.absorb(part);
+    }
+    if all.keys.is_empty() {
+        all.keys = vec![Vec::new(); k];
+        all.weights = vec![Vec::new(); if weighted { k } else { 0 }];
+    }
+    Ok(all)
+}
+
+fn stopped(e: tokio::task::JoinError) -> Error {
+    Error::Engine(datafusion::error::DataFusionError::External(Box::new(e)))
+}
+
+/// Sorts and reads off every column of a group, the columns spread over the cores.
+fn summarise(g: Gathered, weighted: bool, ps: &[f64]) -> Vec<Profile> {
+    let k = g.keys.len();
+    let mut weights = g.weights.into_iter();
+    let work: Vec<std::sync::Mutex<Option<(Vec<u64>, Option<Vec<f64>>)>>> = g
+        .keys
+        .into_iter()
+        .map(|keys| {
+            let w = if weighted { weights.next() } else { None };
+            std::sync::Mutex::new(Some((keys, w)))
+        })
+        .collect();
+    let results: Vec<std::sync::Mutex<Profile>> =
+        (0..k).map(|_| std::sync::Mutex::default()).collect();
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(k.max(1));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= k {
+                        break;
+                    }
+                    let taken = work[i].lock().ok().and_then(|mut slot| slot.take());
+                    if let Some((keys, w)) = taken {
+                        let p = column_profile(keys, w, ps);
+                        if let Ok(mut slot) = results[i].lock() {
+                            *slot = p;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_default())
+        .collect()
+}
+
+/// One column's profile from its keys (and weights).
+fn column_profile(mut keys: Vec<u64>, weights: Option<Vec<f64>>, ps: &[f64]) -> Profile {
+    let weights = match weights {
+        None => {
+            keys.sort_unstable();
+            None
+        }
+        Some(w) => {
+            let mut pairs: Vec<(u64, f64)> = keys.iter().copied().zip(w).collect();
+            pairs.sort_unstable_by_key(|p| p.0);
+            keys = pairs.iter().map(|p| p.0).collect();
+            Some(pairs.into_iter().map(|p| p.1).collect::<Vec<f64>>())
+        }
+    };
+    read_off(&keys, weights.as_deref(), ps)
+}
+
+/// The metrics of sorted keys (each counting its weight).
+fn read_off(keys: &[u64], weights: Option<&[f64]>, ps: &[f64]) -> Profile {
+    let n = keys.len();
+    let x = |i: usize| value(keys[i]);
+    let present: f64 = weights.map_or(n as f64, |w| w.iter().sum());
+    let unique = if n == 0 {
+        0.0
+    } else {
+        1.0 + keys.windows(2).filter(|p| p[0] != p[1]).count() as f64
+    };
+    let weighted_sum = |f: &dyn Fn(f64) -> f64| -> f64 {
+        match weights {
+            None => keys.iter().map(|k| f(value(*k))).sum(),
+            Some(w) => keys.iter().zip(w).map(|(k, w)| w * f(value(*k))).sum(),
+        }
+    };
+    let mean = (present > 0.0).then(|| weighted_sum(&|v| v) / present);
+    let std = mean
+        .filter(|_| present > 1.0)
+        .map(|m| (weighted_sum(&|v| (v - m) * (v - m)) / (present - 1.0)).sqrt());
+    Profile {
+        present,
+        unique,
+        min: (n > 0).then(|| x(0)),
+        max: (n > 0).then(|| x(n - 1)),
+        mean,
+        std,
+        quantiles: ps
+            .iter()
+            .map(|p| quantile_by_position(n, x, weights, *p))
+            .collect(),
+    }
+}
+
+/// A float as a key whose unsigned order is the float order (−0.0 as 0.0).
+fn key(v: f64) -> u64 {
+    let bits = (v + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+fn value(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn column_groups_and_partitions_do_not_change_profiles() {
+        let session = crate::session::Session::new(crate::config::Config::default()).unwrap();
+        let df = session
+            .ctx()
+            .sql(
+                "SELECT CAST(v % 7 AS DOUBLE) AS a, CASE WHEN v % 5 = 0 THEN NULL ELSE v * 0.5 END AS b, \
+                 CAST(v % 3 AS DOUBLE) AS c, CAST(1 + v % 2 AS DOUBLE) AS w FROM generate_series(1, 3000) AS t(v)",
+            )
+            .await
+            .unwrap()
+            .repartition(datafusion::logical_expr::Partitioning::RoundRobinBatch(3))
+            .unwrap();
+        let cols: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let check = WeightCheck::new(&df, "w", "input").unwrap();
+        for weight in [None, Some(&check)] {
+            let one_group = profile(&df, &cols, weight, &[0.0, 0.37, 1.0], usize::MAX)
+                .await
+                .unwrap();
+            let per_column = profile(&df, &cols, weight, &[0.0, 0.37, 1.0], 1)
+                .await
+                .unwrap();
+            assert_eq!(one_group.rows, 3000);
+            assert_eq!(one_group.columns, per_column.columns);
+            let b = &one_group.columns[1];
+            let expected_present = if weight.is_some() { 3600.0 } else { 2400.0 };
+            assert_eq!(b.present, expected_present);
+            assert_eq!((b.min, b.max), (Some(0.5), Some(1499.5)));
+            assert_eq!(b.unique, 2400.0);
+            assert_eq!(one_group.columns[0].unique, 7.0);
+        }
+    }
+
+    #[test]
+    fn keys_keep_float_order() {
+        let mut xs = vec![
+            3.5,
+            -0.0,
+            0.0,
+            -1e300,
+            1e-300,
+            f64::INFINITY,
+            -2.0,
+            f64::NEG_INFINITY,
+        ];
+        let mut keys: Vec<u64> = xs.iter().map(|x| key(*x)).collect();
+        keys.sort_unstable();
+        xs.sort_by(f64::total_cmp);
+        let back: Vec<f64> = keys.iter().map(|k| value(*k)).collect();
+        let want: Vec<f64> = xs.iter().map(|x| x + 0.0).collect();
+        assert_eq!(back, want);
+        assert_eq!(key(-0.0), key(0.0));
+    }
+}
