@@ -37,6 +37,7 @@ use crate::config::{Config, ConfigBuilder, EngineKind, PoolKind, S3Config};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::functions::ScoreLakePlanner;
+use crate::functions::bin_weights::BinWeights;
 use crate::functions::fold::FoldIndex;
 use crate::functions::quantile::LinearQuantile;
 use crate::functions::weighted_std::WeightedStd;
@@ -149,6 +150,7 @@ fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> Sess
     ctx.register_udaf(AggregateUDF::from(LinearQuantile::default()));
     ctx.register_udf(ScalarUDF::from(FoldIndex::default()));
     ctx.register_udaf(AggregateUDF::from(WeightedStd::default()));
+    ctx.register_udaf(AggregateUDF::from(BinWeights::default()));
     ctx
 }
 

@@ -3,13 +3,15 @@
 //!
 //! [`quantile`] is the exact, numpy-compatible quantile aggregate;
 //! [`weighted_std`] the frequency-weighted standard deviation; [`fold`] the
-//! deterministic fold number cross-fitting uses.
+//! deterministic fold number cross-fitting uses; [`bin_weights`] the weight
+//! per bin of a binned column (drift, binning).
 //! [`temporal`] is the per-entity operator behind every trailing feature
 //! (trends and time-window aggregations). The [`session`](crate::session)
 //! registers its planner, so any plan holding a [`temporal::TemporalNode`]
 //! runs on the engine like a built-in operator: partitioned by entity across
 //! all cores, fed by the engine's (spilling) sort.
 
+pub mod bin_weights;
 pub mod fold;
 pub mod quantile;
 pub mod temporal;

@@ -1,0 +1,200 @@
+//! `bin_weights(x, w, e1, …, ek)`: the weight of the rows in each bin cut by
+//! the ascending inner edges `e1 < … < ek`, as a list of k + 2 numbers:
+//! position 0 is the null bin (x null or NaN), positions 1..=k+1 the bins
+//! `(−∞, e1], (e1, e2], …, (ek, ∞)` (right-closed, the end bins open, as
+//! every ScoreLake binning). A row's bin is found by binary search, so the
+//! cost per row is O(log k) however many bins there are, and one pass
+//! computes the bins of many columns (and per group, with GROUP BY).
+//!
+//! Rows with a null weight add nothing; callers check weights first.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, ListArray};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::utils::format_state_name;
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Expr, Signature, Volatility,
+};
+use datafusion::physical_expr::expressions::Literal;
+use datafusion::prelude::lit;
+
+/// The bin (0 for null or NaN, else 1..=k+1) of `x` among the ascending
+/// inner edges: right-closed bins, end bins open.
+///
+/// ```
+/// use scorelake::functions::bin_weights::bin_of;
+/// let edges = [1.0, 2.0];
+/// assert_eq!(bin_of(None, &edges), 0);
+/// assert_eq!(bin_of(Some(-5.0), &edges), 1);
+/// assert_eq!(bin_of(Some(1.0), &edges), 1);
+/// assert_eq!(bin_of(Some(1.5), &edges), 2);
+/// assert_eq!(bin_of(Some(9.0), &edges), 3);
+/// ```
+pub fn bin_of(x: Option<f64>, edges: &[f64]) -> usize {
+    match x {
+        Some(v) if !v.is_nan() => 1 + edges.partition_point(|e| *e < v),
+        _ => 0,
+    }
+}
+
+/// The aggregate function, to call with [`bin_weights`].
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct BinWeights {
+    signature: Signature,
+}
+
+impl Default for BinWeights {
+    fn default() -> Self {
+        BinWeights {
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }
+    }
+}
+
+/// `bin_weights(x, w, edges…)` as an expression: `x` and `w` Float64, the
+/// edges literals in ascending order. Its value is a list of k + 2 weights.
+pub fn bin_weights(x: Expr, w: Expr, edges: &[f64]) -> Expr {
+    let mut args = vec![x, w];
+    args.extend(edges.iter().map(|e| lit(*e)));
+    AggregateUDF::from(BinWeights::default()).call(args)
+}
+
+fn list_type() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)))
+}
+
+impl AggregateUDFImpl for BinWeights {
+    fn name(&self) -> &str {
+        "bin_weights"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        if args.len() < 2 || args[..2].iter().any(|t| t != &DataType::Float64) {
+            return plan_err!("bin_weights takes (x DOUBLE, w DOUBLE, edges…)");
+        }
+        Ok(list_type())
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(vec![
+            Field::new(format_state_name(args.name, "weights"), list_type(), true).into(),
+        ])
+    }
+
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let mut edges = Vec::with_capacity(args.exprs.len().saturating_sub(2));
+        for e in args.exprs.iter().skip(2) {
+            match e.downcast_ref::<Literal>().map(|l| l.value()) {
+                Some(ScalarValue::Float64(Some(v))) if !v.is_nan() => edges.push(*v),
+                _ => return plan_err!("bin_weights needs its edges as number literals"),
+            }
+        }
+        if edges.windows(2).any(|p| p[0] >= p[1]) {
+            return plan_err!("bin_weights needs strictly ascending edges, got {edges:?}");
+        }
+        let weights = vec![0.0; edges.len() + 2];
+        Ok(Box::new(Tally { edges, weights }))
+    }
+}
+
+#[derive(Debug)]
+struct Tally {
+    edges: Vec<f64>,
+    weights: Vec<f64>,
+}
+
+impl Accumulator for Tally {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let x = values[0].as_primitive::<Float64Type>();
+        let w = values[1].as_primitive::<Float64Type>();
+        let (edges, weights) = (&self.edges, &mut self.weights);
+        if w.null_count() == 0 && x.null_count() == 0 {
+            for (x, w) in x.values().iter().zip(w.values()) {
+                weights[bin_of(Some(*x), edges)] += w;
+            }
+        } else {
+            for (x, w) in x.iter().zip(w.iter()) {
+                if let Some(w) = w {
+                    weights[bin_of(x, edges)] += w;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let lists = states[0].as_list::<i32>();
+        for r in 0..lists.len() {
+            if lists.is_null(r) {
+                continue;
+            }
+            let part = lists.value(r);
+            let part = part.as_primitive::<Float64Type>();
+            if part.len() != self.weights.len() {
+                return plan_err!(
+                    "bin_weights: a partial result has {} bins, expected {}",
+                    part.len(),
+                    self.weights.len()
+                );
+            }
+            for (mine, theirs) in self.weights.iter_mut().zip(part.values()) {
+                *mine += theirs;
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        Ok(vec![self.evaluate()?])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let values = Float64Array::from(self.weights.clone());
+        let list = ListArray::new(
+            Arc::new(Field::new_list_field(DataType::Float64, true)),
+            OffsetBuffer::from_lengths([values.len()]),
+            Arc::new(values),
+            None,
+        );
+        Ok(ScalarValue::List(Arc::new(list)))
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self) + 8 * (self.edges.capacity() + self.weights.capacity())
+    }
+}
+
+/// The weights of a `bin_weights` result at `row` of `column` (None when null).
+pub fn weights_at(column: &ArrayRef, row: usize) -> Option<Vec<f64>> {
+    let lists = column.as_list_opt::<i32>()?;
+    if lists.is_null(row) {
+        return None;
+    }
+    let part = lists.value(row);
+    Some(part.as_primitive_opt::<Float64Type>()?.values().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_by_binary_search_equal_a_linear_scan() {
+        let edges: Vec<f64> = (0..37).map(|i| f64::from(i) * 0.5 - 3.0).collect();
+        for i in -200..200 {
+            let x = f64::from(i) * 0.073;
+            let linear = 1 + edges.iter().filter(|e| **e < x).count();
+            assert_eq!(bin_of(Some(x), &edges), linear, "{x}");
+        }
+        assert_eq!(bin_of(Some(f64::NAN), &edges), 0);
+        assert_eq!(bin_of(Some(7.0), &[]), 1);
+    }
+}
