@@ -18,8 +18,9 @@ def require_cli():
         raise SystemExit("build the CLI first: cargo build --release -p scorelake-cli")
 
 
-def measure(cmd, env=None):
-    """Wall seconds and peak RSS (bytes) of the whole process tree."""
+def measure(cmd, env=None, ok=(0,)):
+    """Wall seconds and peak RSS (bytes) of the whole process tree; exit codes
+    outside `ok` stop the benchmark."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     root = psutil.Process(proc.pid)
@@ -33,7 +34,7 @@ def measure(cmd, env=None):
         time.sleep(0.02)
     wall = time.perf_counter() - start
     out, err = proc.communicate()
-    if proc.returncode != 0:
+    if proc.returncode not in ok:
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
     return wall, peak
 
