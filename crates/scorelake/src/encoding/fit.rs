@@ -4,7 +4,7 @@ use std::path::Path;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::functions_aggregate::expr_fn::{max, min, sum};
+use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::features::transforms::{column, find};
 use crate::functions::fold::fold_index;
 use crate::results::{first_number, number_at};
+use crate::target::TargetCheck;
 use crate::weights::{WeightCheck, weight_or_one};
 
 const FORMAT: &str = "scorelake.encoder-mappings/1";
@@ -128,20 +129,12 @@ pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
         None => None,
     };
     checks.extend(weight_check.iter().flat_map(WeightCheck::aggregates));
-    if let Some(t) = &spec.target {
-        let ty = find_type(df, t, "target")?;
-        if !ty.is_numeric() {
-            return Err(Error::InvalidInput(format!(
-                "target column `{t}` is {ty}; expected 0/1 numbers"
-            )));
-        }
-        let y = cast(column(t), DataType::Float64);
-        let bad = when(y.clone().eq(lit(0.0)).or(y.clone().eq(lit(1.0))), lit(0i64))
-            .otherwise(lit(1i64))?;
-        checks.push(sum(bad).alias("y_bad"));
-        checks.push(sum(w.clone() * y.clone()).alias("events"));
-        checks.push(min(y.clone()).alias("y_min"));
-        checks.push(max(y).alias("y_max"));
+    let target_check = match &spec.target {
+        Some(t) => Some(TargetCheck::new(df, t)?),
+        None => None,
+    };
+    if let Some(t) = &target_check {
+        checks.extend(t.aggregates(&w)?);
     }
     for e in &spec.encoders {
         find_type(df, &e.column, "encoded")?;
@@ -157,18 +150,9 @@ pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
             "nothing to fit on: no rows (or zero total weight)".into(),
         ));
     }
-    let global_mean = match &spec.target {
+    let global_mean = match &target_check {
         None => None,
-        Some(t) => {
-            if get("y_bad").unwrap_or(0.0) > 0.0 {
-                return Err(Error::InvalidInput(format!(
-                    "target column `{t}` must be 0 or 1 on every row; it has other values or nulls (min {:?}, max {:?})",
-                    get("y_min"),
-                    get("y_max")
-                )));
-            }
-            Some(get("events").unwrap_or(0.0) / total)
-        }
+        Some(t) => Some(t.verify(&row)? / total),
     };
     let folds = match &spec.cross_fit {
         None => None,
