@@ -22,7 +22,9 @@ pub mod pipeline;
 pub mod quality;
 mod results;
 pub mod sample;
+pub mod scorecard;
 pub mod session;
+mod target;
 mod weights;
 
 pub use error::{Error, Result};

@@ -2,6 +2,8 @@
 
 mod demo;
 mod features;
+mod run;
 
 pub use demo::{DemoOptions, DemoReport, demo};
 pub use features::{FeaturesJob, FeaturesReport, run_features};
+pub use run::{BinningSection, Holdout, PipelineReport, PipelineSpec, run_pipeline};

@@ -9,4 +9,5 @@ mod ncf_engine;
 mod quality;
 mod s3;
 mod sample_io;
+mod scorecard;
 mod support;

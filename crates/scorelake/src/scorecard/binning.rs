@@ -1,0 +1,274 @@
+//! The fitted binning: per variable its bins (edges or category groups, a
+//! missing bin, special-value bins), their counts, WoE and IV; applied to
+//! any data as plain expressions.
+//!
+//! Bin numbers: 0 is the missing bin (null, or NaN for numbers), −1, −2, …
+//! the special values in the order given, 1..=k the regular bins (numeric
+//! bins right-closed, `(a, b]`, the first also holding everything below, the
+//! last everything above).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{Expr, case, cast, lit, when};
+use datafusion::prelude::DataFrame;
+use serde::{Deserialize, Serialize};
+
+use super::optimal::Monotonic;
+use super::spec::BinMethod;
+use super::woe::Counts;
+use crate::docfile::{load_artifact, save_artifact};
+use crate::error::{Error, Result};
+use crate::features::transforms::{column, number};
+
+/// The `format` tag of binning artifacts.
+pub const FORMAT: &str = "scorelake.binning.v1";
+
+/// Numbers or categories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VariableKind {
+    /// Binned by edges.
+    Numeric,
+    /// Binned by groups of categories (compared as text).
+    Categorical,
+}
+
+/// One bin of a variable: what falls in it and its statistics on the
+/// fitting data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bin {
+    /// The bin number (0 missing, < 0 special values, ≥ 1 regular).
+    pub bin: i32,
+    /// `missing`, `= -999`, `<= 3`, `(3, 7]`, `> 7`, or the categories.
+    pub label: String,
+    /// Weight of the rows in the bin.
+    pub count: f64,
+    /// Its share of all the weight.
+    pub share: f64,
+    /// Weight with target 0 and 1.
+    pub counts: Counts,
+    /// Events over the bin's weight (None for an empty bin).
+    pub event_rate: Option<f64>,
+    /// ln(%non-events / %events); 0 for an empty bin.
+    pub woe: f64,
+    /// The bin's IV contribution.
+    pub iv: f64,
+}
+
+/// The binning of one variable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VariableBins {
+    /// The column.
+    pub column: String,
+    /// Numbers or categories.
+    pub kind: VariableKind,
+    /// How the regular numeric bins were cut.
+    pub method: BinMethod,
+    /// The event rate's direction over the regular bins (optimal binning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monotonic: Option<Monotonic>,
+    /// Inner edges of the regular numeric bins (k − 1 for k bins).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edges: Vec<f64>,
+    /// Categories of regular bins 1..=k (categorical variables).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Vec<String>>,
+    /// The bin for categories not seen when fitting (the bin that holds the
+    /// rare categories, else the missing bin).
+    #[serde(default)]
+    pub unseen_bin: i32,
+    /// Special values, bins −1, −2, … in this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub special_values: Vec<f64>,
+    /// Missing, special and regular bins.
+    pub bins: Vec<Bin>,
+    /// The variable's information value.
+    pub iv: f64,
+}
+
+impl VariableBins {
+    /// The bin number of each row as an Int32 expression.
+    pub fn bin_expr(&self) -> Result<Expr> {
+        match self.kind {
+            VariableKind::Numeric => {
+                let x = number(&self.column);
+                let mut cases = when(x.clone().is_null(), lit(0i32));
+                for (i, s) in self.special_values.iter().enumerate() {
+                    cases = cases.when(x.clone().eq(lit(*s)), lit(-(i as i32) - 1));
+                }
+                for (i, e) in self.edges.iter().enumerate() {
+                    cases = cases.when(x.clone().lt_eq(lit(*e)), lit(i as i32 + 1));
+                }
+                Ok(cases.otherwise(lit(self.edges.len() as i32 + 1))?)
+            }
+            VariableKind::Categorical => {
+                let x = cast(column(&self.column), DataType::Utf8);
+                let mut cases = when(x.clone().is_null(), lit(0i32));
+                for (i, g) in self.groups.iter().enumerate() {
+                    let members = g.iter().map(|c| lit(c.as_str())).collect();
+                    cases = cases.when(x.clone().in_list(members, false), lit(i as i32 + 1));
+                }
+                Ok(cases.otherwise(lit(self.unseen_bin))?)
+            }
+        }
+    }
+
+    /// A Float64 expression giving each row `value(bin)` of its bin.
+    pub fn by_bin(&self, value: impl Fn(&Bin) -> f64) -> Result<Expr> {
+        let mut cases = case(self.bin_expr()?);
+        for b in &self.bins {
+            cases = cases.when(lit(b.bin), lit(value(b)));
+        }
+        Ok(cases.otherwise(lit(0.0))?)
+    }
+
+    /// The bin with number `n`.
+    pub fn bin(&self, n: i32) -> Option<&Bin> {
+        self.bins.iter().find(|b| b.bin == n)
+    }
+}
+
+/// Bin label of regular numeric bin `j` (1..=k) for inner `edges`.
+pub(crate) fn edge_label(edges: &[f64], j: usize) -> String {
+    let k = edges.len() + 1;
+    match j {
+        _ if k == 1 => "all values".into(),
+        1 => format!("<= {}", edges[0]),
+        j if j == k => format!("> {}", edges[k - 2]),
+        j => format!("({}, {}]", edges[j - 2], edges[j - 1]),
+    }
+}
+
+/// A fitted binning (the artifact `fit_binning` writes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Binning {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The target it was fitted on.
+    pub target: String,
+    /// The weight column it was fitted with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<String>,
+    /// Total weight of the fitting data.
+    pub total_weight: f64,
+    /// Its event weight.
+    pub total_events: f64,
+    /// One per variable, in the spec's order.
+    pub variables: Vec<VariableBins>,
+}
+
+/// Names of the columns `transform` adds for a variable.
+pub fn bin_column(variable: &str) -> String {
+    format!("{variable}_bin")
+}
+
+/// See [`bin_column`].
+pub fn woe_column(variable: &str) -> String {
+    format!("{variable}_woe")
+}
+
+impl Binning {
+    /// The variable `name`.
+    pub fn variable(&self, name: &str) -> Result<&VariableBins> {
+        self.variables
+            .iter()
+            .find(|v| v.column == name)
+            .ok_or_else(|| Error::InvalidInput(format!("variable `{name}` is not in the binning")))
+    }
+
+    /// Variables with an IV of at least `min_iv`, strongest first.
+    pub fn selected(&self, min_iv: f64) -> Vec<&VariableBins> {
+        let mut v: Vec<&VariableBins> = self.variables.iter().filter(|v| v.iv >= min_iv).collect();
+        v.sort_by(|a, b| b.iv.total_cmp(&a.iv));
+        v
+    }
+
+    /// Adds `{variable}_bin` (Int32) and `{variable}_woe` (Float64) for
+    /// each of `variables` (all when `None`) to `df`, as expressions.
+    pub fn transform(&self, df: DataFrame, variables: Option<&[String]>) -> Result<DataFrame> {
+        let chosen: Vec<&VariableBins> = match variables {
+            None => self.variables.iter().collect(),
+            Some(names) => names
+                .iter()
+                .map(|n| self.variable(n))
+                .collect::<Result<_>>()?,
+        };
+        let schema = df.schema().clone();
+        let mut exprs: Vec<Expr> = schema.columns().into_iter().map(Expr::Column).collect();
+        for v in chosen {
+            if schema.field_with_unqualified_name(&v.column).is_err() {
+                return Err(Error::InvalidInput(format!(
+                    "column `{}` (a binned variable) is not in the input",
+                    v.column
+                )));
+            }
+            for out in [bin_column(&v.column), woe_column(&v.column)] {
+                if schema.field_with_unqualified_name(&out).is_ok() {
+                    return Err(Error::InvalidInput(format!(
+                        "the input has a column `{out}` already; binning would add it"
+                    )));
+                }
+            }
+            exprs.push(v.bin_expr()?.alias(bin_column(&v.column)));
+            exprs.push(v.by_bin(|b| b.woe)?.alias(woe_column(&v.column)));
+        }
+        Ok(df.select(exprs)?)
+    }
+
+    /// Writes the artifact as JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        save_artifact(path, self)
+    }
+
+    /// Reads an artifact written by [`save`](Self::save).
+    pub fn load(path: &Path) -> Result<Binning> {
+        load_artifact(path, FORMAT, "a binning")
+    }
+
+    /// The IV table (variable, bins, IV), strongest first, as Markdown.
+    pub fn iv_table(&self) -> String {
+        let mut out = String::from("| variable | bins | IV |\n|---|---|---|\n");
+        for v in self.selected(f64::NEG_INFINITY) {
+            let _ = writeln!(out, "| {} | {} | {:.4} |", v.column, v.bins.len(), v.iv);
+        }
+        out
+    }
+
+    /// Every variable's binning table (bin, label, count, share, events,
+    /// event rate, WoE, IV) as Markdown.
+    pub fn tables(&self) -> String {
+        let mut out = String::new();
+        for v in &self.variables {
+            let _ = write!(
+                out,
+                "### {} (IV {:.4})\n\n| bin | label | count | share | events | event rate | WoE | IV |\n|---|---|---|---|---|---|---|---|\n",
+                v.column, v.iv
+            );
+            for b in &v.bins {
+                let rate = b.event_rate.map_or("–".into(), |r| format!("{r:.4}"));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {:.4} | {} | {rate} | {:.4} | {:.4} |",
+                    b.bin, b.label, b.count, b.share, b.counts.events, b.woe, b.iv
+                );
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_name_right_closed_bins() {
+        let e = [1.5, 3.0];
+        let labels: Vec<String> = (1..=3).map(|j| edge_label(&e, j)).collect();
+        assert_eq!(labels, ["<= 1.5", "(1.5, 3]", "> 3"]);
+        assert_eq!(edge_label(&[], 1), "all values");
+    }
+}

@@ -1,0 +1,194 @@
+//! Post-binning compression: rows that agree on every bin (and segment)
+//! column become one row carrying `sample_weight` (their weight),
+//! `event_weight` (their events) and `event_rate`. Every weighted fit on
+//! the compressed rows equals the fit on the original rows, with far fewer
+//! rows. The grouping is a plan (any engine, spilling); only the compressed
+//! rows are gathered, and their totals are checked against the input's.
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::datasource::MemTable;
+use datafusion::functions_aggregate::expr_fn::{count, sum};
+use datafusion::logical_expr::{Expr, cast, col, lit};
+use datafusion::prelude::{DataFrame, SessionContext};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::features::transforms::{column, find};
+use crate::results::first_number;
+use crate::target::TargetCheck;
+use crate::weights::{WeightCheck, weight_or_one};
+
+/// Names of the columns compression adds.
+pub const SAMPLE_WEIGHT: &str = "sample_weight";
+/// See [`SAMPLE_WEIGHT`].
+pub const EVENT_WEIGHT: &str = "event_weight";
+/// See [`SAMPLE_WEIGHT`].
+pub const EVENT_RATE: &str = "event_rate";
+
+/// What compression did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CompressionReport {
+    /// Rows read.
+    pub input_rows: u64,
+    /// Their total weight (= rows without a weight column).
+    pub input_weight: f64,
+    /// Their event weight.
+    pub input_events: f64,
+    /// Rows written.
+    pub output_rows: u64,
+    /// input rows / output rows.
+    pub ratio: f64,
+    /// input rows − output rows.
+    pub rows_eliminated: u64,
+    /// Bytes of the compressed rows in memory.
+    pub output_bytes: u64,
+    /// The same columns for every input row, estimated as input rows ×
+    /// bytes per compressed row.
+    pub input_bytes_estimate: u64,
+    /// The difference.
+    pub bytes_saved: u64,
+}
+
+/// Compresses `df` by the columns `by` (bin and segment columns) with the
+/// 0/1 `target` and an optional row `weight`. The result has `by`,
+/// `sample_weight`, `event_weight` and `event_rate`; an error if its totals
+/// differ from the input's (exactly, for whole-number weights).
+///
+/// ```
+/// use scorelake::scorecard::compress;
+/// use scorelake::{config::Config, session::Session};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = Session::new(Config::default())?;
+/// let df = session.ctx().sql("SELECT * FROM (VALUES (1, 0), (1, 1), (2, 0), (1, 1)) AS t(b, y)").await?;
+/// let (compressed, report) = compress(&df, &["b".to_string()], "y", None).await?;
+/// assert_eq!((report.input_rows, report.output_rows), (4, 2));
+/// let rows = compressed.sort(vec![scorelake::datafusion::prelude::col("b").sort(true, false)])?.collect().await?;
+/// assert_eq!(rows[0].num_rows(), 2);
+/// # Ok::<(), scorelake::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn compress(
+    df: &DataFrame,
+    by: &[String],
+    target: &str,
+    weight: Option<&str>,
+) -> Result<(DataFrame, CompressionReport)> {
+    if by.is_empty() {
+        return Err(Error::InvalidInput(
+            "compression needs at least one column to group by".into(),
+        ));
+    }
+    for c in by {
+        find(df.schema(), c, "grouping column")?;
+        if c == target || Some(c.as_str()) == weight {
+            return Err(Error::InvalidInput(format!(
+                "`{c}` is the target or the weight; it cannot be a grouping column"
+            )));
+        }
+        if [SAMPLE_WEIGHT, EVENT_WEIGHT, EVENT_RATE].contains(&c.as_str()) {
+            return Err(Error::InvalidInput(format!(
+                "`{c}` is a column compression writes; rename it to group by it"
+            )));
+        }
+    }
+    let check = TargetCheck::new(df, target)?;
+    let weight_check = match weight {
+        Some(w) => Some(WeightCheck::new(df, w, "input")?),
+        None => None,
+    };
+    let w = weight_or_one(weight);
+    let y = check.value();
+    // Without weights a row's weight is 1: counted, so the totals are exact integers.
+    let weight_sum = match weight {
+        Some(_) => sum(w.clone()),
+        None => cast(count(lit(1)), DataType::Float64),
+    };
+    let mut totals = vec![
+        count(lit(1)).alias("__rows"),
+        weight_sum.clone().alias("__weight"),
+    ];
+    totals.extend(check.aggregates(&w)?);
+    totals.extend(weight_check.iter().flat_map(WeightCheck::aggregates));
+    let row = df.clone().aggregate(vec![], totals)?.collect().await?;
+    if let Some(wc) = &weight_check {
+        wc.verify(&row)?;
+    }
+    let input_events = check.verify(&row)?;
+    let input_rows = first_number(&row, "__rows").unwrap_or(0.0) as u64;
+    let input_weight = first_number(&row, "__weight").unwrap_or(0.0);
+
+    let keys: Vec<Expr> = by.iter().map(|c| column(c)).collect();
+    let grouped = df.clone().aggregate(
+        keys,
+        vec![
+            weight_sum.alias(SAMPLE_WEIGHT),
+            sum(w * y).alias(EVENT_WEIGHT),
+        ],
+    )?;
+    let mut out: Vec<Expr> = by.iter().map(|c| col(c.as_str())).collect();
+    out.push(col(SAMPLE_WEIGHT));
+    out.push(col(EVENT_WEIGHT));
+    out.push((col(EVENT_WEIGHT) / col(SAMPLE_WEIGHT)).alias(EVENT_RATE));
+    let plan = grouped.select(out)?;
+    let schema = std::sync::Arc::new(plan.schema().as_arrow().clone());
+    let batches = plan.collect().await?;
+    let sum_of = |name: &str| -> f64 {
+        batches
+            .iter()
+            .filter_map(|b| b.column_by_name(name))
+            .filter_map(|a| {
+                datafusion::arrow::compute::sum(datafusion::arrow::array::AsArray::as_primitive::<
+                    datafusion::arrow::datatypes::Float64Type,
+                >(a))
+            })
+            .sum()
+    };
+    let (got_weight, got_events) = (sum_of(SAMPLE_WEIGHT), sum_of(EVENT_WEIGHT));
+    let whole = |v: f64| v == v.trunc();
+    let exact = whole(input_weight) && whole(input_events);
+    let tolerance = if exact {
+        0.0
+    } else {
+        1e-12 * input_weight.abs().max(1.0)
+    };
+    if (got_weight - input_weight).abs() > tolerance
+        || (got_events - input_events).abs() > tolerance
+    {
+        return Err(Error::InvalidInput(format!(
+            "compression lost data: the compressed rows hold weight {got_weight} and events {got_events}, the input {input_weight} and {input_events}"
+        )));
+    }
+    let output_rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+    let output_bytes: u64 = batches.iter().map(memory).sum();
+    let per_row = if output_rows > 0 {
+        output_bytes as f64 / output_rows as f64
+    } else {
+        0.0
+    };
+    let input_bytes_estimate = (per_row * input_rows as f64) as u64;
+    let report = CompressionReport {
+        input_rows,
+        input_weight,
+        input_events,
+        output_rows,
+        ratio: if output_rows > 0 {
+            input_rows as f64 / output_rows as f64
+        } else {
+            0.0
+        },
+        rows_eliminated: input_rows.saturating_sub(output_rows),
+        output_bytes,
+        input_bytes_estimate,
+        bytes_saved: input_bytes_estimate.saturating_sub(output_bytes),
+    };
+    let table = MemTable::try_new(schema, vec![batches])?;
+    let (state, _) = df.clone().into_parts();
+    let compressed =
+        SessionContext::new_with_state(state).read_table(std::sync::Arc::new(table))?;
+    Ok((compressed, report))
+}
+
+fn memory(b: &RecordBatch) -> u64 {
+    b.get_array_memory_size() as u64
+}

@@ -1,0 +1,444 @@
+//! Fitting a binning: checks and totals in one pass, exact (weighted)
+//! quantile edges from sorted values, the weight and events of every
+//! pre-bin of every numeric variable in one more pass (`bin_weights`), one
+//! grouped pass per categorical variable, then merging in memory.
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
+use datafusion::logical_expr::{Expr, cast, lit, when};
+use datafusion::prelude::DataFrame;
+use datafusion::scalar::ScalarValue;
+
+use super::binning::{Bin, Binning, FORMAT, VariableBins, VariableKind, edge_label};
+use super::optimal::{Constraints, Monotonic, merge_optimal};
+use super::spec::{BinMethod, BinningSpec, Resolved};
+use super::woe::{Counts, evidence};
+use crate::error::{Error, Result};
+use crate::features::transforms::{column, find, number};
+use crate::functions::bin_weights::{bin_weights, weights_at};
+use crate::quality::profile::{budget, profile};
+use crate::results::{first_number, number_at};
+use crate::target::TargetCheck;
+use crate::weights::{WeightCheck, weight_or_one};
+
+struct Variable {
+    column: String,
+    kind: VariableKind,
+    constraints: Constraints,
+    settings: Resolved,
+}
+
+/// The bins of a variable before WoE: bin number, label, counts.
+type Tally = Vec<(i32, String, Counts)>;
+
+/// Fits `spec` on `df`: the target must be 0/1, weights numbers ≥ 0.
+///
+/// ```
+/// use scorelake::scorecard::{fit_binning, BinningSpec};
+/// use scorelake::{config::Config, session::Session};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = Session::new(Config::default())?;
+/// let df = session.ctx().sql(
+///     "SELECT CAST(v AS DOUBLE) AS x, CAST(v > 60 AS INT) AS y FROM generate_series(1, 100) AS t(v)").await?;
+/// let spec = BinningSpec::parse("target: y\ndefaults: {method: equal_width, bins: 2}\nvariables: [x]\n", "yaml")?;
+/// let binning = fit_binning(&df, &spec).await?;
+/// let x = &binning.variables[0];
+/// assert_eq!(x.edges, vec![50.5]);
+/// assert_eq!(x.bin(2).unwrap().counts.events, 40.0); // 61..=100
+/// # Ok::<(), scorelake::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> {
+    let target = TargetCheck::new(df, &spec.target)?;
+    let weight_check = match &spec.weight {
+        Some(w) => Some(WeightCheck::new(df, w, "fitting")?),
+        None => None,
+    };
+    let mut variables = Vec::new();
+    for (column, constraints, settings) in spec.resolved()? {
+        let ty = find(df.schema(), &column, "binned column")?;
+        let kind = if is_text(&ty) || (ty.is_numeric() && settings.categorical == Some(true)) {
+            VariableKind::Categorical
+        } else if ty.is_numeric() {
+            VariableKind::Numeric
+        } else {
+            return Err(Error::InvalidInput(format!(
+                "binned column `{column}` is {ty}; expected numbers or categories"
+            )));
+        };
+        variables.push(Variable {
+            column,
+            kind,
+            constraints,
+            settings,
+        });
+    }
+    let w = weight_or_one(spec.weight.as_deref());
+    let y = target.value();
+
+    // Pass 1: totals, checks, equal-width ranges.
+    let mut aggs = vec![
+        count(lit(1)).alias("__rows"),
+        sum(w.clone()).alias("__weight"),
+    ];
+    aggs.extend(target.aggregates(&w)?);
+    aggs.extend(weight_check.iter().flat_map(WeightCheck::aggregates));
+    for (i, v) in variables.iter().enumerate() {
+        if v.kind == VariableKind::Numeric && v.settings.method == BinMethod::EqualWidth {
+            let x = when(w.clone().gt(lit(0.0)), regular(v)?)
+                .otherwise(lit(ScalarValue::Float64(None)))?;
+            aggs.push(min(x.clone()).alias(format!("__{i}_lo")));
+            aggs.push(max(x).alias(format!("__{i}_hi")));
+        }
+    }
+    let row = df.clone().aggregate(vec![], aggs)?.collect().await?;
+    if let Some(check) = &weight_check {
+        check.verify(&row)?;
+    }
+    let total_events = target.verify(&row)?;
+    let total = first_number(&row, "__weight").unwrap_or(0.0);
+    if total <= 0.0 {
+        return Err(Error::InvalidInput(
+            "nothing to bin: no rows (or zero total weight)".into(),
+        ));
+    }
+
+    // Quantile edges: one profile per distinct set of quantiles.
+    let mut edges: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    let mut by_count: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, v) in variables.iter().enumerate() {
+        if v.kind != VariableKind::Numeric {
+            continue;
+        }
+        match v.settings.method {
+            BinMethod::Optimal => by_count.entry(v.settings.prebins).or_default().push(i),
+            BinMethod::Quantile => by_count.entry(v.settings.bins).or_default().push(i),
+            BinMethod::EqualWidth => {
+                let lo = first_number(&row, &format!("__{i}_lo"));
+                let hi = first_number(&row, &format!("__{i}_hi"));
+                let n = v.settings.bins;
+                let e = match (lo, hi) {
+                    (Some(lo), Some(hi)) => (1..n)
+                        .map(|j| lo + (hi - lo) * j as f64 / n as f64)
+                        .collect(),
+                    _ => vec![],
+                };
+                edges.insert(i, ascending(e));
+            }
+        }
+    }
+    for (n, members) in &by_count {
+        let cols: Vec<String> = members.iter().map(|i| format!("__{i}")).collect();
+        let mut exprs: Vec<Expr> = Vec::new();
+        for i in members {
+            exprs.push(regular(&variables[*i])?.alias(format!("__{i}")));
+        }
+        if let Some(wc) = &spec.weight {
+            exprs.push(column(wc));
+        }
+        let projected = df.clone().select(exprs)?;
+        let check = match &spec.weight {
+            Some(wc) => Some(WeightCheck::new(&projected, wc, "fitting")?),
+            None => None,
+        };
+        let ps: Vec<f64> = (1..*n).map(|k| k as f64 / *n as f64).collect();
+        let profiles = profile(&projected, &cols, check.as_ref(), &ps, budget(df)).await?;
+        for (i, p) in members.iter().zip(profiles.columns) {
+            edges.insert(*i, ascending(p.quantiles.into_iter().flatten().collect()));
+        }
+    }
+
+    // Pass 2: weight and events per pre-bin, missing and special values.
+    let mut aggs = vec![count(lit(1)).alias("__rows")];
+    for (i, v) in variables.iter().enumerate() {
+        if v.kind != VariableKind::Numeric {
+            continue;
+        }
+        let e = &edges[&i];
+        let x = number(&v.column);
+        aggs.push(bin_weights(regular(v)?, w.clone(), e).alias(format!("__{i}_w")));
+        aggs.push(bin_weights(regular(v)?, w.clone() * y.clone(), e).alias(format!("__{i}_e")));
+        let mut sides = vec![("m".to_string(), x.clone().is_null())];
+        for (s, value) in v.settings.special_values.iter().enumerate() {
+            sides.push((format!("s{s}"), x.clone().eq(lit(*value))));
+        }
+        for (name, cond) in sides {
+            let weight = when(cond.clone(), w.clone()).otherwise(lit(0.0))?;
+            let events = when(cond, w.clone() * y.clone()).otherwise(lit(0.0))?;
+            aggs.push(sum(weight).alias(format!("__{i}_{name}_w")));
+            aggs.push(sum(events).alias(format!("__{i}_{name}_e")));
+        }
+    }
+    let counts = if aggs.len() > 1 {
+        df.clone().aggregate(vec![], aggs)?.collect().await?
+    } else {
+        vec![]
+    };
+    let batch = counts.iter().find(|b| b.num_rows() > 0);
+
+    let mut out = Vec::new();
+    for (i, v) in variables.iter().enumerate() {
+        let fitted = match v.kind {
+            VariableKind::Numeric => {
+                let list = |suffix: &str| {
+                    batch
+                        .and_then(|b| b.column_by_name(&format!("__{i}_{suffix}")).cloned())
+                        .and_then(|c| weights_at(&c, 0))
+                        .unwrap_or_default()
+                };
+                let get = |name: String| first_number(&counts, &name).unwrap_or(0.0);
+                let (tw, te) = (list("w"), list("e"));
+                let mut head: Tally = vec![(
+                    0,
+                    "missing".into(),
+                    side(get(format!("__{i}_m_w")), get(format!("__{i}_m_e"))),
+                )];
+                for (s, value) in v.settings.special_values.iter().enumerate() {
+                    let c = side(get(format!("__{i}_s{s}_w")), get(format!("__{i}_s{s}_e")));
+                    head.push((-(s as i32) - 1, format!("= {value}"), c));
+                }
+                let pre: Vec<Counts> = (1..tw.len()).map(|j| side(tw[j], te[j])).collect();
+                numeric(v, head, &edges[&i], pre)?
+            }
+            VariableKind::Categorical => categorical(df, v, &w, &y).await?,
+        };
+        let sum: f64 = fitted.bins.iter().map(|b| b.count).sum();
+        if (sum - total).abs() > 1e-9 * total.max(1.0) {
+            return Err(Error::InvalidInput(format!(
+                "variable `{}`: its bins hold weight {sum}, the data {total}",
+                v.column
+            )));
+        }
+        out.push(fitted);
+    }
+    Ok(Binning {
+        format: FORMAT.into(),
+        target: spec.target.clone(),
+        weight: spec.weight.clone(),
+        total_weight: total,
+        total_events,
+        variables: out,
+    })
+}
+
+fn is_text(ty: &DataType) -> bool {
+    matches!(
+        ty,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _)
+    )
+}
+
+/// Counts from a weight and an event weight.
+fn side(weight: f64, events: f64) -> Counts {
+    Counts {
+        non_events: weight - events,
+        events,
+    }
+}
+
+/// Edges sorted with equal ones (and −0.0/0.0) merged.
+fn ascending(mut e: Vec<f64>) -> Vec<f64> {
+    e.sort_by(f64::total_cmp);
+    e.dedup_by(|a, b| a == b);
+    e
+}
+
+/// The variable's value where it is neither missing nor special (else null).
+fn regular(v: &Variable) -> Result<Expr> {
+    let x = number(&v.column);
+    if v.settings.special_values.is_empty() {
+        return Ok(x);
+    }
+    let specials = v.settings.special_values.iter().map(|s| lit(*s)).collect();
+    Ok(when(
+        x.clone().in_list(specials, false),
+        lit(ScalarValue::Float64(None)),
+    )
+    .otherwise(x)?)
+}
+
+/// A numeric variable's bins from its missing/special bins (`head`), the
+/// pre-bin edges and the pre-bins' counts.
+fn numeric(v: &Variable, head: Tally, pre_edges: &[f64], pre: Vec<Counts>) -> Result<VariableBins> {
+    let (edges, monotonic, regular): (Vec<f64>, Option<Monotonic>, Vec<Counts>) =
+        if v.settings.method == BinMethod::Optimal && pre.iter().any(|c| c.total() > 0.0) {
+            let merged = merge_optimal(&pre, &v.constraints)
+                .map_err(|e| Error::InvalidInput(format!("variable `{}`: {e}", v.column)))?;
+            let edges = merged.groups[..merged.groups.len() - 1]
+                .iter()
+                .map(|(_, end)| pre_edges[end - 1])
+                .collect();
+            let counts = merged
+                .groups
+                .iter()
+                .map(|(s, e)| {
+                    pre[*s..*e]
+                        .iter()
+                        .fold(Counts::default(), |a, c| a.plus(*c))
+                })
+                .collect();
+            let direction = (merged.monotonic != Monotonic::None).then_some(merged.monotonic);
+            (edges, direction, counts)
+        } else {
+            (pre_edges.to_vec(), None, pre)
+        };
+    let mut tally = head;
+    for (j, c) in regular.into_iter().enumerate() {
+        tally.push((j as i32 + 1, edge_label(&edges, j + 1), c));
+    }
+    Ok(VariableBins {
+        column: v.column.clone(),
+        kind: VariableKind::Numeric,
+        method: v.settings.method,
+        monotonic,
+        edges,
+        groups: vec![],
+        unseen_bin: 0,
+        special_values: v.settings.special_values.clone(),
+        bins: with_evidence(tally),
+        iv: 0.0,
+    }
+    .with_iv())
+}
+
+/// A categorical variable: categories (rare ones grouped) ordered by event
+/// rate, then merged like numeric pre-bins (the order makes any merge
+/// monotonic).
+async fn categorical(df: &DataFrame, v: &Variable, w: &Expr, y: &Expr) -> Result<VariableBins> {
+    let key = cast(column(&v.column), DataType::Utf8).alias("__category");
+    let batches = df
+        .clone()
+        .aggregate(
+            vec![key],
+            vec![
+                sum(w.clone()).alias("__w"),
+                sum(w.clone() * y.clone()).alias("__e"),
+            ],
+        )?
+        .collect()
+        .await?;
+    let mut missing = Counts::default();
+    let mut categories: Vec<(String, Counts)> = Vec::new();
+    for b in &batches {
+        let names = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let names = datafusion::arrow::array::AsArray::as_string::<i32>(&names);
+        for r in 0..b.num_rows() {
+            let c = side(
+                number_at(b, "__w", r).unwrap_or(0.0),
+                number_at(b, "__e", r).unwrap_or(0.0),
+            );
+            if datafusion::arrow::array::Array::is_null(names, r) {
+                missing = c;
+            } else if c.total() > 0.0 {
+                categories.push((names.value(r).to_string(), c));
+            }
+        }
+    }
+    let present: f64 = categories.iter().map(|(_, c)| c.total()).sum();
+    let (rare, mut groups): (Vec<_>, Vec<_>) = categories
+        .into_iter()
+        .partition(|(_, c)| c.total() < v.settings.rare_share * present);
+    let mut groups: Vec<(Vec<String>, Counts)> =
+        groups.drain(..).map(|(n, c)| (vec![n], c)).collect();
+    if !rare.is_empty() {
+        let counts = rare.iter().fold(Counts::default(), |a, (_, c)| a.plus(*c));
+        let mut names: Vec<String> = rare.into_iter().map(|(n, _)| n).collect();
+        names.sort();
+        groups.push((names, counts));
+    }
+    groups.sort_by(|a, b| {
+        let rate = |c: &Counts| c.event_rate().unwrap_or(0.0);
+        rate(&a.1)
+            .total_cmp(&rate(&b.1))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    let rare_names: Vec<String> = groups
+        .iter()
+        .filter(|g| g.0.len() > 1)
+        .flat_map(|g| g.0.clone())
+        .collect();
+    let mut regular: Vec<(Vec<String>, Counts)> = Vec::new();
+    if !groups.is_empty() {
+        let pre: Vec<Counts> = groups.iter().map(|g| g.1).collect();
+        let constraints = Constraints {
+            monotonic: Monotonic::Ascending,
+            ..v.constraints.clone()
+        };
+        // Categories in event-rate order may still tie; a tie merges.
+        let merged = merge_optimal(&pre, &constraints)
+            .or_else(|_| {
+                merge_optimal(
+                    &pre,
+                    &Constraints {
+                        monotonic: Monotonic::None,
+                        ..constraints.clone()
+                    },
+                )
+            })
+            .map_err(|e| Error::InvalidInput(format!("variable `{}`: {e}", v.column)))?;
+        for (s, e) in merged.groups {
+            let mut names: Vec<String> = groups[s..e].iter().flat_map(|g| g.0.clone()).collect();
+            names.sort();
+            let counts = groups[s..e]
+                .iter()
+                .fold(Counts::default(), |a, g| a.plus(g.1));
+            regular.push((names, counts));
+        }
+    }
+    let unseen_bin = regular
+        .iter()
+        .position(|(names, _)| rare_names.first().is_some_and(|r| names.contains(r)))
+        .map_or(0, |j| j as i32 + 1);
+    let mut tally: Tally = vec![(0, "missing".into(), missing)];
+    for (j, (names, c)) in regular.iter().enumerate() {
+        tally.push((j as i32 + 1, names.join(", "), *c));
+    }
+    Ok(VariableBins {
+        column: v.column.clone(),
+        kind: VariableKind::Categorical,
+        method: BinMethod::Optimal,
+        monotonic: Some(Monotonic::Ascending),
+        edges: vec![],
+        groups: regular.into_iter().map(|(n, _)| n).collect(),
+        unseen_bin,
+        special_values: vec![],
+        bins: with_evidence(tally),
+        iv: 0.0,
+    }
+    .with_iv())
+}
+
+/// Bins with shares, event rates, WoE and IV (WoE over all of the
+/// variable's bins together).
+fn with_evidence(tally: Tally) -> Vec<Bin> {
+    let counts: Vec<Counts> = tally.iter().map(|t| t.2).collect();
+    let total: f64 = counts.iter().map(Counts::total).sum();
+    let ev = evidence(&counts);
+    tally
+        .into_iter()
+        .zip(ev)
+        .map(|((bin, label, counts), e)| Bin {
+            bin,
+            label,
+            count: counts.total(),
+            share: if total > 0.0 {
+                counts.total() / total
+            } else {
+                0.0
+            },
+            counts,
+            event_rate: counts.event_rate(),
+            woe: e.woe,
+            iv: e.iv,
+        })
+        .collect()
+}
+
+impl VariableBins {
+    fn with_iv(mut self) -> Self {
+        self.iv = self.bins.iter().map(|b| b.iv).sum();
+        self
+    }
+}

@@ -1,0 +1,659 @@
+//! Scorecards: hand-computed binning and WoE, constraints on random data,
+//! weights = expanded rows, exact compression, logistic fits on compressed
+//! = original rows and against a naive Newton fit, exported SQL = engine
+//! score, evaluation against naive AUC/KS, the pipeline, bad input.
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config as PropConfig, TestRunner};
+use scorelake::datafusion::arrow::array::{
+    AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+use scorelake::datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use scorelake::datafusion::prelude::{DataFrame, col};
+use scorelake::scorecard::{
+    BinningSpec, Counts, LogisticOptions, Monotonic, Scaling, Scorecard, compress, evaluate,
+    evidence, fit_binning, fit_logistic, woe_column,
+};
+use scorelake::session::Session;
+
+use crate::support::session;
+
+/// x (nullable), a category, the 0/1 target, a whole-number weight.
+fn frame(
+    session: &Session,
+    xs: &[Option<f64>],
+    cats: &[Option<&str>],
+    ys: &[i64],
+    ws: &[f64],
+) -> DataFrame {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("x", DataType::Float64, true),
+        Field::new("c", DataType::Utf8, true),
+        Field::new("y", DataType::Int64, false),
+        Field::new("w", DataType::Float64, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Float64Array::from(xs.to_vec())),
+            Arc::new(StringArray::from(cats.to_vec())),
+            Arc::new(Int64Array::from(ys.to_vec())),
+            Arc::new(Float64Array::from(ws.to_vec())),
+        ],
+    )
+    .unwrap();
+    session.ctx().read_batch(batch).unwrap()
+}
+
+fn spec(text: &str) -> BinningSpec {
+    BinningSpec::parse(text, "yaml").unwrap()
+}
+
+fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Runtime::new().unwrap().block_on(f)
+}
+
+fn floats(batches: &[RecordBatch], name: &str) -> Vec<f64> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let a = scorelake::datafusion::arrow::compute::cast(
+                b.column_by_name(name).unwrap(),
+                &DataType::Float64,
+            )
+            .unwrap();
+            a.as_primitive::<Float64Type>().values().to_vec()
+        })
+        .collect()
+}
+
+#[test]
+fn hand_computed_bins_woe_missing_and_special_values() {
+    let s = session();
+    // x: 1..=8, a special −999 twice, two nulls. Events at 6, 7, 8, one −999, one null.
+    let xs = [
+        Some(1.0),
+        Some(2.0),
+        Some(3.0),
+        Some(4.0),
+        Some(5.0),
+        Some(6.0),
+        Some(7.0),
+        Some(8.0),
+        Some(-999.0),
+        Some(-999.0),
+        None,
+        None,
+    ];
+    let ys = [0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 0];
+    let n = xs.len();
+    let df = frame(&s, &xs, &vec![Some("a"); n], &ys, &vec![1.0; n]);
+    let b = run(fit_binning(
+        &df,
+        &spec("target: y\ndefaults: {method: equal_width, bins: 2, special_values: [-999]}\nvariables: [x]\n"),
+    ))
+    .unwrap();
+    let x = &b.variables[0];
+    // Equal widths over [1, 8] without the special value: edge 4.5.
+    assert_eq!(x.edges, vec![4.5]);
+    let counts: Vec<(i32, f64, f64)> = x
+        .bins
+        .iter()
+        .map(|b| (b.bin, b.counts.non_events, b.counts.events))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![(0, 1.0, 1.0), (-1, 1.0, 1.0), (1, 4.0, 0.0), (2, 1.0, 3.0)]
+    );
+    // Bin 1 has no events: every bin is smoothed by 0.5; goods 7 + 2, bads 5 + 2.
+    let woe = |g: f64, e: f64| (((g + 0.5) / 9.0) / ((e + 0.5) / 7.0)).ln();
+    let want = [woe(1.0, 1.0), woe(1.0, 1.0), woe(4.0, 0.0), woe(1.0, 3.0)];
+    for (bin, w) in x.bins.iter().zip(want) {
+        assert!(
+            (bin.woe - w).abs() < 1e-12,
+            "{}: {} vs {w}",
+            bin.label,
+            bin.woe
+        );
+    }
+    let iv: f64 = x.bins.iter().map(|b| b.iv).sum();
+    assert!((x.iv - iv).abs() < 1e-15 && x.iv > 0.0);
+    assert_eq!(x.bins[2].label, "<= 4.5");
+    // Applied: the bin and WoE columns follow the same rules.
+    let out = run(b
+        .transform(df, None)
+        .unwrap()
+        .select(vec![col("x_bin"), col("x_woe")])
+        .unwrap()
+        .collect())
+    .unwrap();
+    let bins = floats(&out, "x_bin");
+    assert_eq!(
+        bins,
+        vec![1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, -1.0, -1.0, 0.0, 0.0]
+    );
+    assert!((floats(&out, "x_woe")[4] - want[3]).abs() < 1e-12);
+}
+
+#[test]
+fn categorical_bins_group_rare_values_and_take_unseen_ones_with_them() {
+    let s = session();
+    let mut cats = Vec::new();
+    let mut ys = Vec::new();
+    for (c, n, events) in [("A", 50, 5), ("B", 40, 15), ("C", 1, 1), ("D", 1, 0)] {
+        for i in 0..n {
+            cats.push(Some(c));
+            ys.push(i64::from(i < events));
+        }
+    }
+    cats.push(None);
+    ys.push(1);
+    let n = cats.len();
+    let df = frame(&s, &vec![Some(0.0); n], &cats, &ys, &vec![1.0; n]);
+    let b = run(fit_binning(
+        &df,
+        &spec("target: y\ndefaults: {rare_share: 0.05, min_bin_size: 0.0}\nvariables: [c]\n"),
+    ))
+    .unwrap();
+    let c = &b.variables[0];
+    assert_eq!(
+        c.groups,
+        vec![
+            vec!["A".to_string()],
+            vec!["B".to_string()],
+            vec!["C".to_string(), "D".to_string()]
+        ]
+    );
+    assert_eq!(c.unseen_bin, 3);
+    let rates: Vec<f64> = c.bins[1..].iter().map(|b| b.event_rate.unwrap()).collect();
+    assert!(rates.windows(2).all(|p| p[0] < p[1]), "{rates:?}");
+    let new = frame(
+        &s,
+        &[Some(0.0); 3],
+        &[Some("Z"), None, Some("B")],
+        &[0; 3],
+        &[1.0; 3],
+    );
+    let out = run(b.transform(new, None).unwrap().collect()).unwrap();
+    assert_eq!(floats(&out, "c_bin"), vec![3.0, 0.0, 2.0]);
+}
+
+/// Naive counts of (non-events, events) per bin for edges, from the rows.
+fn naive_counts(rows: &[(Option<f64>, i64, f64)], edges: &[f64]) -> Vec<Counts> {
+    let mut out = vec![Counts::default(); edges.len() + 2];
+    for (x, y, w) in rows {
+        let bin = match x {
+            None => 0,
+            Some(v) => 1 + edges.iter().filter(|e| **e < *v).count(),
+        };
+        if *y == 1 {
+            out[bin].events += w;
+        } else {
+            out[bin].non_events += w;
+        }
+    }
+    out
+}
+
+#[test]
+fn optimal_bins_meet_their_constraints_on_random_data() {
+    let s = session();
+    let mut runner = TestRunner::new(PropConfig {
+        cases: 25,
+        ..PropConfig::default()
+    });
+    let row = (
+        prop_oneof![1 => Just(None), 9 => (0i32..200).prop_map(|v| Some(f64::from(v) / 4.0))],
+        0u8..100,
+        1u8..4,
+    );
+    let case = (
+        proptest::collection::vec(row, 60..400),
+        2usize..7,
+        prop_oneof![Just(0.0), Just(0.05), Just(0.1)],
+        0u8..3,
+        prop_oneof![Just("ascending"), Just("descending"), Just("auto")],
+    );
+    runner
+        .run(&case, |(raw, max_bins, min_size, min_events, direction)| {
+            // Events more likely for larger x, so both directions are tested.
+            let rows: Vec<(Option<f64>, i64, f64)> = raw
+                .iter()
+                .map(|(x, u, w)| {
+                    let p = x.map_or(30.0, |v| 10.0 + v * 0.3);
+                    (*x, i64::from(f64::from(*u) < p), f64::from(*w))
+                })
+                .collect();
+            let xs: Vec<Option<f64>> = rows.iter().map(|r| r.0).collect();
+            let ys: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let ws: Vec<f64> = rows.iter().map(|r| r.2).collect();
+            let events: f64 = rows.iter().filter(|r| r.1 == 1 && r.0.is_some()).map(|r| r.2).sum();
+            let goods: f64 = rows.iter().filter(|r| r.1 == 0 && r.0.is_some()).map(|r| r.2).sum();
+            prop_assume!(events >= 3.0 && goods >= 3.0);
+            let df = frame(&s, &xs, &vec![None; rows.len()], &ys, &ws);
+            let text = format!(
+                "target: y\nweight: w\ndefaults: {{max_n_bins: {max_bins}, min_bin_size: {min_size}, min_events: {min_events}, min_non_events: {min_events}, monotonic: {direction}, prebins: 15}}\nvariables: [x]\n"
+            );
+            let b = run(fit_binning(&df, &spec(&text))).unwrap();
+            let x = &b.variables[0];
+            let regular: Vec<_> = x.bins.iter().filter(|b| b.bin > 0).collect();
+            prop_assert!(regular.len() <= max_bins);
+            let binned: f64 = regular.iter().map(|b| b.count).sum();
+            for r in &regular {
+                prop_assert!(r.count >= min_size * binned * (1.0 - 1e-9), "{r:?}");
+                prop_assert!(r.counts.events >= f64::from(min_events));
+                prop_assert!(r.counts.non_events >= f64::from(min_events));
+            }
+            let rates: Vec<f64> = regular.iter().map(|b| b.event_rate.unwrap()).collect();
+            let up = rates.windows(2).all(|p| p[0] < p[1]);
+            let down = rates.windows(2).all(|p| p[0] > p[1]);
+            match x.monotonic {
+                Some(Monotonic::Ascending) => prop_assert!(up, "{rates:?}"),
+                Some(Monotonic::Descending) => prop_assert!(down, "{rates:?}"),
+                other => prop_assert!(false, "direction {other:?}"),
+            }
+            if direction == "ascending" {
+                prop_assert_eq!(x.monotonic, Some(Monotonic::Ascending));
+            }
+            // The counts are those of the rows, binned naively by the edges.
+            let want = naive_counts(&rows, &x.edges);
+            let got: Vec<Counts> = x.bins.iter().filter(|b| b.bin >= 0).map(|b| b.counts).collect();
+            prop_assert_eq!(&got, &want);
+            let ev = evidence(&want);
+            for (b, e) in x.bins.iter().filter(|b| b.bin >= 0).zip(ev) {
+                prop_assert!((b.woe - e.woe).abs() < 1e-12 && b.woe.is_finite());
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn weighted_binning_equals_binning_the_expanded_rows() {
+    let s = session();
+    let rows: Vec<(Option<f64>, Option<&str>, i64, f64)> = (0..300)
+        .map(|i| {
+            let x = if i % 17 == 0 {
+                None
+            } else {
+                Some(f64::from((i * 37) % 101))
+            };
+            let c = ["a", "b", "c", "d"][(i % 4) as usize];
+            let y = i64::from((i * 7919) % 100 < 20 + (i % 101) / 3);
+            (x, Some(c), y, f64::from(1 + i % 3))
+        })
+        .collect();
+    let weighted = frame(
+        &s,
+        &rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+    );
+    let expanded: Vec<_> = rows
+        .iter()
+        .flat_map(|r| std::iter::repeat_n(*r, r.3 as usize))
+        .collect();
+    let plain = frame(
+        &s,
+        &expanded.iter().map(|r| r.0).collect::<Vec<_>>(),
+        &expanded.iter().map(|r| r.1).collect::<Vec<_>>(),
+        &expanded.iter().map(|r| r.2).collect::<Vec<_>>(),
+        &vec![1.0; expanded.len()],
+    );
+    for method in ["optimal", "quantile", "equal_width"] {
+        let body =
+            format!("defaults: {{method: {method}, min_bin_size: 0.02}}\nvariables: [x, c]\n");
+        let a = run(fit_binning(
+            &weighted,
+            &spec(&format!("target: y\nweight: w\n{body}")),
+        ))
+        .unwrap();
+        let b = run(fit_binning(&plain, &spec(&format!("target: y\n{body}")))).unwrap();
+        assert_eq!(a.variables, b.variables, "{method}");
+    }
+}
+
+#[test]
+fn compression_is_exact_and_fits_on_it_equal_fits_on_all_rows() {
+    let s = session();
+    let rows: Vec<(Option<f64>, Option<&str>, i64)> = (0..2000)
+        .map(|i: i32| {
+            let x = if i % 29 == 0 {
+                None
+            } else {
+                Some(f64::from((i * 53) % 97))
+            };
+            let c = ["a", "b", "c"][(i % 3) as usize];
+            let risk = 5 + (i % 97) / 4 + if c == "c" { 15 } else { 0 };
+            (x, Some(c), i64::from((i * 7919 + 13) % 100 < risk))
+        })
+        .collect();
+    let n = rows.len();
+    let df = frame(
+        &s,
+        &rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        &vec![1.0; n],
+    );
+    let b = run(fit_binning(&df, &spec("target: y\nvariables: [x, c]\n"))).unwrap();
+    let binned = b.transform(df.clone(), None).unwrap();
+    let by: Vec<String> = ["x_bin", "x_woe", "c_bin", "c_woe"]
+        .map(String::from)
+        .to_vec();
+    let (compressed, report) = run(compress(&binned, &by, "y", None)).unwrap();
+    let events: i64 = rows.iter().map(|r| r.2).sum();
+    assert_eq!(report.input_rows, n as u64);
+    assert_eq!(report.input_weight, n as f64);
+    assert_eq!(report.input_events, events as f64);
+    let out = run(compressed.clone().collect()).unwrap();
+    assert_eq!(floats(&out, "sample_weight").iter().sum::<f64>(), n as f64);
+    assert_eq!(
+        floats(&out, "event_weight").iter().sum::<f64>(),
+        events as f64
+    );
+    // As many rows as distinct bin combinations.
+    let distinct = run(binned
+        .clone()
+        .select(vec![col("x_bin"), col("c_bin")])
+        .unwrap()
+        .distinct()
+        .unwrap()
+        .count())
+    .unwrap();
+    assert_eq!(report.output_rows, distinct as u64);
+    assert!(report.ratio > 50.0, "{report:?}");
+
+    let features = vec![woe_column("x"), woe_column("c")];
+    let options = LogisticOptions::default();
+    let full = run(fit_logistic(&binned, &features, "y", None, &options)).unwrap();
+    let small = run(fit_logistic(
+        &compressed,
+        &features,
+        "event_rate",
+        Some("sample_weight"),
+        &options,
+    ))
+    .unwrap();
+    assert!(full.converged && small.converged);
+    for (a, b) in full.coefficients.iter().zip(&small.coefficients) {
+        assert!((a.estimate - b.estimate).abs() < 1e-8, "{a:?} vs {b:?}");
+        assert!((a.std_error - b.std_error).abs() < 1e-8, "{a:?} vs {b:?}");
+    }
+    assert!((full.log_likelihood - small.log_likelihood).abs() < 1e-6);
+
+    // A naive Newton fit on the rows in memory gives the same estimates.
+    let table = run(binned
+        .select(vec![col("x_woe"), col("c_woe"), col("y")])
+        .unwrap()
+        .collect())
+    .unwrap();
+    let (x1, x2, y) = (
+        floats(&table, "x_woe"),
+        floats(&table, "c_woe"),
+        floats(&table, "y"),
+    );
+    let beta = naive_newton(&[x1, x2], &y);
+    for (j, c) in full.coefficients.iter().enumerate() {
+        assert!(
+            (c.estimate - beta[j]).abs() < 1e-8,
+            "{j}: {} vs {}",
+            c.estimate,
+            beta[j]
+        );
+    }
+
+    // The scorecard: SQL export = engine score = scaled log-odds.
+    let scaling = Scaling::default();
+    let card = Scorecard::new(&b, &small, &scaling).unwrap();
+    let scored = run(card.score(df.clone(), "score").unwrap().collect()).unwrap();
+    let engine = floats(&scored, "score");
+    let ctx = s.new_context();
+    ctx.register_table("t", df.clone().into_view()).unwrap();
+    let sql = run(ctx.sql(&format!("SELECT {} AS score FROM t", card.to_sql()))).unwrap();
+    let exported = floats(&run(sql.collect()).unwrap(), "score");
+    assert_eq!(engine, exported);
+    let woes = run(b
+        .transform(df.clone(), None)
+        .unwrap()
+        .select(vec![col("x_woe"), col("c_woe")])
+        .unwrap()
+        .collect())
+    .unwrap();
+    let (wx, wc) = (floats(&woes, "x_woe"), floats(&woes, "c_woe"));
+    for i in 0..n {
+        let eta = small.intercept()
+            + small.coefficient("x_woe").unwrap() * wx[i]
+            + small.coefficient("c_woe").unwrap() * wc[i];
+        let want = scaling.offset() - scaling.factor() * eta;
+        assert!(
+            (engine[i] - want).abs() < 1e-9,
+            "row {i}: {} vs {want}",
+            engine[i]
+        );
+    }
+    // The artifact round-trips.
+    let dir = tempfile::tempdir().unwrap();
+    card.save(&dir.path().join("card.json")).unwrap();
+    assert_eq!(
+        Scorecard::load(&dir.path().join("card.json")).unwrap(),
+        card
+    );
+}
+
+/// Plain Newton's method on in-memory rows (intercept first).
+fn naive_newton(xs: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
+    let k = xs.len() + 1;
+    let row = |i: usize| -> Vec<f64> {
+        std::iter::once(1.0)
+            .chain(xs.iter().map(|x| x[i]))
+            .collect()
+    };
+    let mut beta = vec![0.0; k];
+    for _ in 0..100 {
+        let mut g = vec![0.0; k];
+        let mut h = vec![vec![0.0; k]; k];
+        for i in 0..y.len() {
+            let r = row(i);
+            let eta: f64 = r.iter().zip(&beta).map(|(a, b)| a * b).sum();
+            let p = 1.0 / (1.0 + (-eta).exp());
+            for a in 0..k {
+                g[a] += (y[i] - p) * r[a];
+                for b in 0..k {
+                    h[a][b] += p * (1.0 - p) * r[a] * r[b];
+                }
+            }
+        }
+        // Gaussian elimination.
+        let mut m: Vec<Vec<f64>> = h
+            .iter()
+            .zip(&g)
+            .map(|(r, v)| {
+                let mut r = r.clone();
+                r.push(*v);
+                r
+            })
+            .collect();
+        for c in 0..k {
+            let p = (c..k)
+                .max_by(|a, b| m[*a][c].abs().total_cmp(&m[*b][c].abs()))
+                .unwrap();
+            m.swap(c, p);
+            for r in 0..k {
+                if r != c {
+                    let f = m[r][c] / m[c][c];
+                    for j in c..=k {
+                        m[r][j] -= f * m[c][j];
+                    }
+                }
+            }
+        }
+        let step: Vec<f64> = (0..k).map(|c| m[c][k] / m[c][c]).collect();
+        for (b, d) in beta.iter_mut().zip(&step) {
+            *b += d;
+        }
+        if step.iter().all(|d| d.abs() < 1e-13) {
+            break;
+        }
+    }
+    beta
+}
+
+#[test]
+fn auc_and_ks_match_the_pairwise_definitions() {
+    let s = session();
+    let mut runner = TestRunner::new(PropConfig {
+        cases: 30,
+        ..PropConfig::default()
+    });
+    let row = (0i32..15, 0u8..2, 1u8..4);
+    runner
+        .run(&proptest::collection::vec(row, 2..120), |rows| {
+            let ys: Vec<i64> = rows.iter().map(|r| i64::from(r.1)).collect();
+            prop_assume!(ys.contains(&0) && ys.contains(&1));
+            let xs: Vec<Option<f64>> = rows.iter().map(|r| Some(f64::from(r.0))).collect();
+            let ws: Vec<f64> = rows.iter().map(|r| f64::from(r.2)).collect();
+            let df = frame(&s, &xs, &vec![None; rows.len()], &ys, &ws);
+            let e = run(evaluate(&df, "x", "y", Some("w"), 4)).unwrap();
+            let (mut pairs, mut right) = (0.0, 0.0);
+            for a in &rows {
+                for b in &rows {
+                    if a.1 == 0 && b.1 == 1 {
+                        let w = f64::from(a.2) * f64::from(b.2);
+                        pairs += w;
+                        right += w * match a.0.cmp(&b.0) {
+                            std::cmp::Ordering::Greater => 1.0,
+                            std::cmp::Ordering::Equal => 0.5,
+                            std::cmp::Ordering::Less => 0.0,
+                        };
+                    }
+                }
+            }
+            prop_assert!((e.auc - right / pairs).abs() < 1e-12);
+            let total = |y: u8, upto: i32| -> f64 {
+                rows.iter()
+                    .filter(|r| r.1 == y && r.0 <= upto)
+                    .map(|r| f64::from(r.2))
+                    .sum()
+            };
+            let ks = (0..15)
+                .map(|t| (total(1, t) / total(1, 99) - total(0, t) / total(0, 99)).abs())
+                .fold(0.0, f64::max);
+            prop_assert!((e.ks - ks).abs() < 1e-12);
+            let banded: f64 = e.bands.iter().map(|b| b.count).sum();
+            prop_assert!((banded - ws.iter().sum::<f64>()).abs() < 1e-9);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn bad_input_is_named() {
+    let s = session();
+    let xs: Vec<Option<f64>> = (0..20).map(|i| Some(f64::from(i))).collect();
+    let cats = vec![Some("a"); 20];
+    let ys: Vec<i64> = (0..20).map(|i| i64::from(i >= 10)).collect();
+    let ws = vec![1.0; 20];
+    let df = frame(&s, &xs, &cats, &ys, &ws);
+    let err = |r: scorelake::Result<_>| r.err().map(|e| e.to_string()).unwrap_or_default();
+
+    let mut two = ys.clone();
+    two[3] = 2;
+    let bad = frame(&s, &xs, &cats, &two, &ws);
+    let e = err(run(fit_binning(&bad, &spec("target: y\nvariables: [x]\n"))).map(|_| ()));
+    assert!(e.contains("target column `y` must be 0 or 1"), "{e}");
+    let e = err(run(fit_binning(
+        &df,
+        &spec("target: y\ndefaults: {min_events: 50}\nvariables: [x]\n"),
+    ))
+    .map(|_| ()));
+    assert!(
+        e.contains("variable `x`") && e.contains("min_events 50"),
+        "{e}"
+    );
+    let e = err(run(fit_binning(&df, &spec("target: y\nvariables: [nope]\n"))).map(|_| ()));
+    assert!(e.contains("`nope`"), "{e}");
+    let e = err(
+        BinningSpec::parse("target: y\nvariables: [{column: x, max_bins: 3}]\n", "yaml")
+            .map(|_| ()),
+    );
+    assert!(e.contains("variable `x`") && e.contains("max_bins"), "{e}");
+    let mut negative = ws.clone();
+    negative[0] = -1.0;
+    let e = err(run(fit_binning(
+        &frame(&s, &xs, &cats, &ys, &negative),
+        &spec("target: y\nweight: w\nvariables: [x]\n"),
+    ))
+    .map(|_| ()));
+    assert!(e.contains("weight column `w` has negative values"), "{e}");
+
+    // A feature with one value cannot be estimated; separated data are reported.
+    let options = LogisticOptions::default();
+    let one = frame(&s, &vec![Some(1.0); 20], &cats, &ys, &ws);
+    let e = err(run(fit_logistic(&one, &["x".to_string()], "y", None, &options)).map(|_| ()));
+    assert!(
+        e.contains("feature column `x` has one distinct value"),
+        "{e}"
+    );
+    let e = err(run(fit_logistic(&df, &["x".to_string()], "y", None, &options)).map(|_| ()));
+    assert!(e.contains("separated") && e.contains("`x`"), "{e}");
+    let e = err(run(fit_logistic(&df, &["c".to_string()], "y", None, &options)).map(|_| ()));
+    assert!(e.contains("feature column `c` is Utf8"), "{e}");
+}
+
+#[test]
+fn the_pipeline_runs_from_a_file_and_writes_every_artifact() {
+    let s = session();
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let spec = scorelake::sample::SampleSpec {
+        customers: 3000,
+        ..scorelake::sample::SampleSpec::default()
+    };
+    run(async {
+        let df = scorelake::sample::dataframe(&s, &spec, None).unwrap();
+        crate::support::write_to(&s, df, &panel).await;
+    });
+    std::fs::write(
+        dir.path().join("pipeline.yaml"),
+        "input: panel.parquet\noutput: out\ntarget: default_flag\n\
+         holdout: {share: 0.3, by: [customer_id], seed: 7}\n\
+         binning:\n  defaults: {max_n_bins: 5}\n  variables: [utilization, days_past_due, balance, num_inquiries, product, region]\n\
+         segments: [channel]\nscaling: {pdo: 20, base_score: 600, base_odds: 50, round: true}\n",
+    )
+    .unwrap();
+    let pipeline =
+        scorelake::pipeline::PipelineSpec::from_path(&dir.path().join("pipeline.yaml")).unwrap();
+    let report = run(scorelake::pipeline::run_pipeline(&s, &pipeline)).unwrap();
+    let out = dir.path().join("out");
+    for f in [
+        "modelling.parquet",
+        "binning.json",
+        "binning_tables.md",
+        "compressed.parquet",
+        "scorecard.json",
+        "scorecard.sql",
+        "scorecard.md",
+        "report.json",
+        "report.md",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let (rows, train, held) = report.rows;
+    assert_eq!(rows, train + held);
+    assert!(held > rows / 5 && held < rows * 2 / 5, "{report:?}");
+    assert_eq!(report.compression.input_rows, train);
+    assert!(report.compression.ratio > 5.0, "{:?}", report.compression);
+    assert!(report.selected.contains(&"days_past_due".to_string()));
+    assert!(report.train.gini > 0.2, "{}", report.train.gini);
+    assert!(report.holdout.as_ref().unwrap().gini > 0.1);
+    let card = Scorecard::load(&out.join("scorecard.json")).unwrap();
+    assert!(
+        card.variables
+            .iter()
+            .all(|v| v.points.iter().all(|p| p.points == p.points.round()))
+    );
+}
