@@ -88,6 +88,16 @@ pub enum Command {
         after_help = "Examples:\n  scorelake drift --baseline train.parquet --current oot.parquet --columns balance,utilization,payment\n  scorelake drift --input panel.parquet --period-col month --baseline-periods 2023-01-01,2023-02-01 --columns balance --report psi.json\n  scorelake drift --input panel.parquet --period-col month --baseline-periods 2023-01-01,2023-02-01 --current-periods 2024-01-01,2024-02-01\n  scorelake drift --baseline a.parquet --current b.parquet --binning equal-width --bins 20 --detail"
     )]
     Drift(DriftArgs),
+    /// Run a scorecard pipeline file: features, encoders, validation, binning, compression, model, points, evaluation.
+    #[command(
+        after_help = "Examples:\n  scorelake run examples/scorecard-pipeline.yaml\n  scorelake run pipeline.toml --output /tmp/run-2026-12\n\nArtifacts in the output folder: modelling.parquet, binning.json, binning_tables.md,\ncompressed.parquet, scorecard.json/.sql/.md, report.json/.md (and features_fitted.json,\nmappings.json, validation.md when those steps run)."
+    )]
+    Run(RunArgs),
+    /// Score a table with a scorecard (scorecard.json from `scorelake run`).
+    #[command(
+        after_help = "Examples:\n  scorelake score --scorecard out/scorecard.json --input new.parquet --output scored.parquet\n  scorelake score --scorecard card.json --input s3://lake/applications/ --output s3://lake/scored/ --score-column points"
+    )]
+    Score(ScoreArgs),
     /// Run SQL over tables given by URL and print the result (or write it).
     #[command(
         after_help = "Examples:\n  scorelake sql \"SELECT count(*) FROM p\" --table p=panel.parquet\n  scorelake sql \"SELECT * FROM p WHERE days_past_due >= 90\" --table p=s3://lake/panel/ --output late.parquet"
@@ -130,6 +140,35 @@ pub struct DemoArgs {
     /// Output folder (replaced outputs inside it).
     #[arg(long, default_value = "scorelake-demo")]
     pub out: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Pipeline file (YAML, TOML or JSON); relative paths in it are taken from its folder.
+    pub pipeline: PathBuf,
+    /// Output folder instead of the file's `output`.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Scorecard artifact (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub scorecard: PathBuf,
+    /// Input table URL.
+    #[arg(long, value_name = "URL")]
+    pub input: String,
+    /// Output table URL: the input's columns and the score.
+    #[arg(long, value_name = "URL")]
+    pub output: String,
+    /// Name of the score column.
+    #[arg(long, default_value = "score")]
+    pub score_column: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Args)]

@@ -15,14 +15,16 @@ use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutio
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
 use scorelake::encoding::{self, EncoderSpec, Mappings};
 use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
-use scorelake::pipeline::{self, DemoOptions, FeaturesJob};
+use scorelake::pipeline::{self, DemoOptions, FeaturesJob, PipelineSpec};
 use scorelake::quality::{self, Binning, DriftOptions, Status, Thresholds, ValidateOptions};
 use scorelake::sample::{self, SampleSpec};
+use scorelake::scorecard::Scorecard;
 use scorelake::session::Session;
 
 use crate::args::{
     BinningArg, Cli, Command, ConfigCommand, DemoArgs, DriftArgs, EncodeArgs, FeaturesArgs,
-    FormatArg, GlobalArgs, NcfCommand, ReadArgs, SampleArgs, SqlArgs, ValidateArgs, WriteArgs,
+    FormatArg, GlobalArgs, NcfCommand, ReadArgs, RunArgs, SampleArgs, ScoreArgs, SqlArgs,
+    ValidateArgs, WriteArgs,
 };
 use crate::progress::Progress;
 
@@ -45,7 +47,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sql(a) => Some(&a.write),
         Command::Features(a) => Some(&a.write),
         Command::Encode(a) => Some(&a.write),
+        Command::Score(a) => Some(&a.write),
         Command::Demo(_)
+        | Command::Run(_)
         | Command::Config(_)
         | Command::Ncf(_)
         | Command::Validate(_)
@@ -116,6 +120,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate(&session, progress, args).await,
         Command::Encode(args) => encode(&session, progress, args).await,
         Command::Drift(args) => drift(&session, progress, args).await,
+        Command::Run(args) => run_pipeline(&session, progress, args).await,
+        Command::Score(args) => score(&session, progress, args).await,
         Command::Config(_) | Command::Ncf(_) => unreachable!("handled above"),
     }
 }
@@ -248,6 +254,45 @@ async fn demo(session: &Session, progress: Progress, args: DemoArgs) -> Result<E
     let report = pipeline::demo(session, &options, &on_step).await;
     spinner.finish_and_clear();
     println!("{}", report.context("demo failed")?);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_pipeline(session: &Session, progress: Progress, args: RunArgs) -> Result<ExitCode> {
+    let mut spec = PipelineSpec::from_path(&args.pipeline)?;
+    if let Some(out) = args.output {
+        spec.output = out;
+    }
+    let spinner = progress.spinner(&format!("pipeline {}", args.pipeline.display()));
+    let report = pipeline::run_pipeline(session, &spec).await;
+    spinner.finish_and_clear();
+    let report = report.with_context(|| format!("pipeline {} failed", args.pipeline.display()))?;
+    println!("{report}");
+    println!("artifacts in {}", report.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn score(session: &Session, progress: Progress, args: ScoreArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let card = Scorecard::load(&args.scorecard)?;
+    let read = read_options(&args.read)?;
+    let write = write_options(&args.write)?;
+    let spinner = progress.spinner(&format!("scoring {} → {}", args.input, args.output));
+    let result = async {
+        let df = io::read(session, &args.input, &read).await?;
+        let scored = card.score(df, &args.score_column)?;
+        io::write(session, scored, &args.output, &write).await
+    }
+    .await;
+    spinner.finish_and_clear();
+    let written = result?;
+    println!(
+        "scored {} rows with {} variables into {} (column `{}`) in {:.2}s",
+        written.rows,
+        card.variables.len(),
+        written.location,
+        args.score_column,
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

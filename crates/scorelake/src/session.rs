@@ -39,6 +39,7 @@ use crate::formats::ncf::NcfFormatFactory;
 use crate::functions::ScoreLakePlanner;
 use crate::functions::bin_weights::BinWeights;
 use crate::functions::fold::FoldIndex;
+use crate::functions::logistic_moments::LogisticMoments;
 use crate::functions::quantile::LinearQuantile;
 use crate::functions::weighted_std::WeightedStd;
 
@@ -151,6 +152,7 @@ fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> Sess
     ctx.register_udf(ScalarUDF::from(FoldIndex::default()));
     ctx.register_udaf(AggregateUDF::from(WeightedStd::default()));
     ctx.register_udaf(AggregateUDF::from(BinWeights::default()));
+    ctx.register_udaf(AggregateUDF::from(LogisticMoments::default()));
     ctx
 }
 

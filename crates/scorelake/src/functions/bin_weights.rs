@@ -8,10 +8,7 @@
 //!
 //! Rows with a null weight add nothing; callers check weights first.
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, ListArray};
-use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
@@ -21,6 +18,8 @@ use datafusion::logical_expr::{
 };
 use datafusion::physical_expr::expressions::Literal;
 use datafusion::prelude::lit;
+
+use super::{add_float_lists, float_list, float_list_type};
 
 /// The bin (0 for null or NaN, else 1..=k+1) of `x` among the ascending
 /// inner edges: right-closed bins, end bins open.
@@ -63,10 +62,6 @@ pub fn bin_weights(x: Expr, w: Expr, edges: &[f64]) -> Expr {
     AggregateUDF::from(BinWeights::default()).call(args)
 }
 
-fn list_type() -> DataType {
-    DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)))
-}
-
 impl AggregateUDFImpl for BinWeights {
     fn name(&self) -> &str {
         "bin_weights"
@@ -80,12 +75,17 @@ impl AggregateUDFImpl for BinWeights {
         if args.len() < 2 || args[..2].iter().any(|t| t != &DataType::Float64) {
             return plan_err!("bin_weights takes (x DOUBLE, w DOUBLE, edges…)");
         }
-        Ok(list_type())
+        Ok(float_list_type())
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(vec![
-            Field::new(format_state_name(args.name, "weights"), list_type(), true).into(),
+            Field::new(
+                format_state_name(args.name, "weights"),
+                float_list_type(),
+                true,
+            )
+            .into(),
         ])
     }
 
@@ -131,25 +131,7 @@ impl Accumulator for Tally {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let lists = states[0].as_list::<i32>();
-        for r in 0..lists.len() {
-            if lists.is_null(r) {
-                continue;
-            }
-            let part = lists.value(r);
-            let part = part.as_primitive::<Float64Type>();
-            if part.len() != self.weights.len() {
-                return plan_err!(
-                    "bin_weights: a partial result has {} bins, expected {}",
-                    part.len(),
-                    self.weights.len()
-                );
-            }
-            for (mine, theirs) in self.weights.iter_mut().zip(part.values()) {
-                *mine += theirs;
-            }
-        }
-        Ok(())
+        add_float_lists(&mut self.weights, &states[0], "bin_weights")
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
@@ -157,29 +139,12 @@ impl Accumulator for Tally {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let values = Float64Array::from(self.weights.clone());
-        let list = ListArray::new(
-            Arc::new(Field::new_list_field(DataType::Float64, true)),
-            OffsetBuffer::from_lengths([values.len()]),
-            Arc::new(values),
-            None,
-        );
-        Ok(ScalarValue::List(Arc::new(list)))
+        Ok(float_list(&self.weights))
     }
 
     fn size(&self) -> usize {
         size_of_val(self) + 8 * (self.edges.capacity() + self.weights.capacity())
     }
-}
-
-/// The weights of a `bin_weights` result at `row` of `column` (None when null).
-pub fn weights_at(column: &ArrayRef, row: usize) -> Option<Vec<f64>> {
-    let lists = column.as_list_opt::<i32>()?;
-    if lists.is_null(row) {
-        return None;
-    }
-    let part = lists.value(row);
-    Some(part.as_primitive_opt::<Float64Type>()?.values().to_vec())
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! [`quantile`] is the exact, numpy-compatible quantile aggregate;
 //! [`weighted_std`] the frequency-weighted standard deviation; [`fold`] the
 //! deterministic fold number cross-fitting uses; [`bin_weights`] the weight
-//! per bin of a binned column (drift, binning).
+//! per bin of a binned column (drift, binning); [`logistic_moments`] the
+//! sums of one Newton step of a weighted logistic regression.
 //! [`temporal`] is the per-entity operator behind every trailing feature
 //! (trends and time-window aggregations). The [`session`](crate::session)
 //! registers its planner, so any plan holding a [`temporal::TemporalNode`]
@@ -13,6 +14,7 @@
 
 pub mod bin_weights;
 pub mod fold;
+pub mod logistic_moments;
 pub mod quantile;
 pub mod temporal;
 pub mod weighted_std;
@@ -20,8 +22,11 @@ pub mod weighted_std;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, ListArray};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type};
 use datafusion::catalog::Session as EngineSession;
-use datafusion::common::Result;
+use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
@@ -42,4 +47,55 @@ impl QueryPlanner for ScoreLakePlanner {
             .create_physical_plan(plan, session)
             .await
     }
+}
+
+/// A list of numbers as one scalar: the state and value of the aggregates
+/// that sum fixed-length vectors ([`bin_weights`], [`logistic_moments`]).
+pub(crate) fn float_list(values: &[f64]) -> ScalarValue {
+    let values = Float64Array::from(values.to_vec());
+    let list = ListArray::new(
+        Arc::new(Field::new_list_field(DataType::Float64, true)),
+        OffsetBuffer::from_lengths([values.len()]),
+        Arc::new(values),
+        None,
+    );
+    ScalarValue::List(Arc::new(list))
+}
+
+/// The type of [`float_list`] values.
+pub(crate) fn float_list_type() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)))
+}
+
+/// Adds every list of `states` (partial sums from [`float_list`]) into `sums`.
+pub(crate) fn add_float_lists(sums: &mut [f64], states: &ArrayRef, function: &str) -> Result<()> {
+    let lists = states.as_list::<i32>();
+    for r in 0..lists.len() {
+        if lists.is_null(r) {
+            continue;
+        }
+        let part = lists.value(r);
+        let part = part.as_primitive::<Float64Type>();
+        if part.len() != sums.len() {
+            return plan_err!(
+                "{function}: a partial result has {} values, expected {}",
+                part.len(),
+                sums.len()
+            );
+        }
+        for (mine, theirs) in sums.iter_mut().zip(part.values()) {
+            *mine += theirs;
+        }
+    }
+    Ok(())
+}
+
+/// The numbers of a [`float_list`] result at `row` of `column` (None when null).
+pub fn float_list_at(column: &ArrayRef, row: usize) -> Option<Vec<f64>> {
+    let lists = column.as_list_opt::<i32>()?;
+    if lists.is_null(row) {
+        return None;
+    }
+    let part = lists.value(row);
+    Some(part.as_primitive_opt::<Float64Type>()?.values().to_vec())
 }

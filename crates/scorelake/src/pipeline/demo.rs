@@ -5,10 +5,14 @@ use std::time::Instant;
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 
+use std::path::Path;
+
+use super::run::{PipelineReport, PipelineSpec, run_pipeline};
 use crate::error::Result;
 use crate::features::{FeatureEngineer, RecipeFile};
 use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
 use crate::sample::{self, SampleSpec};
+use crate::scorecard::{Settings, VariableSpec, bin_column, woe_column};
 use crate::session::Session;
 
 /// What the demo runs on.
@@ -42,7 +46,48 @@ pub struct DemoReport {
     pub by_product: String,
     /// Default rate by the worst delinquency of the last 6 months (a feature).
     pub delinquency: String,
+    /// The scorecard built from the features (local output folders only).
+    pub scorecard: Option<PipelineReport>,
 }
+
+/// The scorecard pipeline the demo runs (also shipped as
+/// `examples/scorecard-pipeline.yaml`), with every numeric feature and the
+/// panel's categories as candidate variables.
+fn demo_pipeline(
+    features_url: &str,
+    out: &str,
+    engineer: &FeatureEngineer,
+) -> Result<PipelineSpec> {
+    let mut spec: PipelineSpec = serde_json::from_value(
+        crate::docfile::parse(EXAMPLE_PIPELINE, "yaml").map_err(crate::Error::InvalidInput)?,
+    )
+    .map_err(|e| crate::Error::InvalidInput(format!("examples/scorecard-pipeline.yaml: {e}")))?;
+    spec.input = features_url.to_string();
+    spec.output = Path::new(out).join("scorecard");
+    let listed: Vec<String> = spec
+        .binning
+        .variables
+        .iter()
+        .map(|v| v.column.clone())
+        .collect();
+    let outputs = engineer.outputs();
+    for f in &outputs {
+        // A feature named like another's bin or WoE column stays out.
+        let clash = outputs
+            .iter()
+            .any(|o| *o == bin_column(f) || *o == woe_column(f));
+        if !clash && !listed.iter().any(|l| l == f) {
+            spec.binning.variables.push(VariableSpec {
+                column: f.to_string(),
+                settings: Settings::default(),
+            });
+        }
+    }
+    Ok(spec)
+}
+
+/// The example scorecard pipeline.
+pub const EXAMPLE_PIPELINE: &str = include_str!("../../../../examples/scorecard-pipeline.yaml");
 
 /// The recipe set the demo runs (also shipped as `examples/panel-features.yaml`).
 pub const EXAMPLE_RECIPES: &str = include_str!("../../../../examples/panel-features.yaml");
@@ -147,6 +192,30 @@ pub async fn demo(
             .into_view(),
     )?;
 
+    let scorecard = if out.contains("://") {
+        None
+    } else {
+        on_step("building a scorecard from the features");
+        let t = Instant::now();
+        let spec = demo_pipeline(&features_url, out, &engineer)?;
+        let report = run_pipeline(session, &spec).await?;
+        step(
+            "scorecard pipeline",
+            format!(
+                "{} of {} variables, {:.0}× compression, holdout Gini {:.3} → {out}/scorecard/",
+                report.selected.len(),
+                report.iv.len(),
+                report.compression.ratio,
+                report
+                    .holdout
+                    .as_ref()
+                    .map_or(report.train.gini, |h| h.gini)
+            ),
+            t,
+        );
+        Some(report)
+    };
+
     on_step("profiling the panel with SQL");
     let t = Instant::now();
     let profile = ctx
@@ -191,6 +260,7 @@ pub async fn demo(
 
     Ok(DemoReport {
         steps,
+        scorecard,
         delinquency: pretty_format_batches(&delinquency)?.to_string(),
         profile: pretty_format_batches(&profile)?.to_string(),
         by_product: pretty_format_batches(&by_product)?.to_string(),
@@ -209,6 +279,33 @@ impl fmt::Display for DemoReport {
             f,
             "\nLast month: default rate by worst days past due in the last 6 months\n{}",
             self.delinquency
-        )
+        )?;
+        if let Some(card) = &self.scorecard {
+            let c = &card.compression;
+            write!(
+                f,
+                "\n\nScorecard ({} training rows compressed to {} weighted rows: {:.1}×)\n\n",
+                c.input_rows, c.output_rows, c.ratio
+            )?;
+            writeln!(f, "| variable | IV | in model |\n|---|---|---|")?;
+            for (v, iv) in &card.iv {
+                let used = if card.selected.contains(v) {
+                    "yes"
+                } else {
+                    "no"
+                };
+                writeln!(f, "| {v} | {iv:.4} | {used} |")?;
+            }
+            write!(
+                f,
+                "\nTraining: Gini {:.3}, KS {:.3}",
+                card.train.gini, card.train.ks
+            )?;
+            if let Some(h) = &card.holdout {
+                write!(f, "; holdout: Gini {:.3}, KS {:.3}", h.gini, h.ks)?;
+            }
+            write!(f, "\nArtifacts: {}", card.output.display())?;
+        }
+        Ok(())
     }
 }

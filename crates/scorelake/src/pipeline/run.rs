@@ -49,6 +49,9 @@ pub struct BinningSection {
     /// Variables with a smaller IV are left out of the model (default 0.02).
     #[serde(default = "default_min_iv")]
     pub min_iv: f64,
+    /// At most this many variables (the strongest by IV) enter the model.
+    #[serde(default)]
+    pub max_variables: Option<usize>,
 }
 
 fn default_min_iv() -> f64 {
@@ -257,6 +260,7 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
         .selected(spec.binning.min_iv)
         .into_iter()
         .map(|v| v.column.clone())
+        .take(spec.binning.max_variables.unwrap_or(usize::MAX))
         .collect();
     if selected.is_empty() {
         return Err(Error::InvalidInput(format!(

@@ -16,7 +16,8 @@ use super::profile::{budget, profile};
 use super::report::short;
 use crate::error::{Error, Result};
 use crate::features::transforms::{column, number};
-use crate::functions::bin_weights::{bin_weights, weights_at};
+use crate::functions::bin_weights::bin_weights;
+use crate::functions::float_list_at;
 use crate::results::{first_number, number_at};
 use crate::weights::{WeightCheck, weight_or_one};
 
@@ -473,7 +474,7 @@ async fn shares(
                     }
                     let Some(weights) = b
                         .column_by_name(&format!("__{i}"))
-                        .and_then(|c| weights_at(c, r))
+                        .and_then(|c| float_list_at(c, r))
                     else {
                         continue;
                     };

@@ -17,7 +17,8 @@ use super::spec::{BinMethod, BinningSpec, Resolved};
 use super::woe::{Counts, evidence};
 use crate::error::{Error, Result};
 use crate::features::transforms::{column, find, number};
-use crate::functions::bin_weights::{bin_weights, weights_at};
+use crate::functions::bin_weights::bin_weights;
+use crate::functions::float_list_at;
 use crate::quality::profile::{budget, profile};
 use crate::results::{first_number, number_at};
 use crate::target::TargetCheck;
@@ -185,7 +186,7 @@ pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> 
                 let list = |suffix: &str| {
                     batch
                         .and_then(|b| b.column_by_name(&format!("__{i}_{suffix}")).cloned())
-                        .and_then(|c| weights_at(&c, 0))
+                        .and_then(|c| float_list_at(&c, 0))
                         .unwrap_or_default()
                 };
                 let get = |name: String| first_number(&counts, &name).unwrap_or(0.0);

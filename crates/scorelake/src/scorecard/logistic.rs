@@ -9,7 +9,6 @@
 //! and original rows agree to rounding.
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::functions::math::expr_fn::{abs, exp, ln};
 use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
 use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::DataFrame;
@@ -17,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::features::transforms::{column, find};
+use crate::functions::float_list_at;
+use crate::functions::logistic_moments::{logistic_moments, moments_len};
 use crate::results::first_number;
 use crate::weights::{WeightCheck, weight_or_one};
 
@@ -354,38 +355,27 @@ struct Moments {
 
 async fn moments(df: &DataFrame, xs: &[Expr], y: &Expr, w: &Expr, beta: &[f64]) -> Result<Moments> {
     let k = beta.len();
-    let mut eta = lit(beta[0]);
-    for (x, b) in xs.iter().zip(&beta[1..]) {
-        eta = eta + x.clone() * lit(*b);
-    }
-    let p = lit(1.0) / (lit(1.0) + exp(-eta.clone()));
-    let term = |j: usize| if j == 0 { lit(1.0) } else { xs[j - 1].clone() };
-    let v = w.clone() * p.clone() * (lit(1.0) - p.clone());
-    let r = w.clone() * (y.clone() - p);
-    // ln(1 + e^η) without overflow: max(η, 0) + ln(1 + e^−|η|).
-    let softplus = when(eta.clone().gt(lit(0.0)), eta.clone()).otherwise(lit(0.0))?
-        + ln(lit(1.0) + exp(-abs(eta.clone())));
-    let mut aggs = vec![sum(w.clone() * (y.clone() * eta - softplus)).alias("__ll")];
-    for j in 0..k {
-        aggs.push(sum(r.clone() * term(j)).alias(format!("__g{j}")));
-        for l in 0..=j {
-            aggs.push(sum(v.clone() * term(j) * term(l)).alias(format!("__h{j}_{l}")));
-        }
-    }
-    let row = df.clone().aggregate(vec![], aggs)?.collect().await?;
-    let get = |n: String| first_number(&row, &n).unwrap_or(f64::NAN);
+    let sums = logistic_moments(y.clone(), w.clone(), xs.to_vec(), beta).alias("__m");
+    let row = df.clone().aggregate(vec![], vec![sums])?.collect().await?;
+    let values = row
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .and_then(|b| float_list_at(b.column(0), 0))
+        .filter(|v| v.len() == moments_len(k - 1))
+        .ok_or_else(|| Error::InvalidInput("the model's sums could not be computed".into()))?;
     let mut hessian = vec![vec![0.0; k]; k];
+    let mut at = 1 + k;
     for j in 0..k {
         for l in 0..=j {
-            let h = get(format!("__h{j}_{l}"));
-            hessian[j][l] = h;
-            hessian[l][j] = h;
+            hessian[j][l] = values[at];
+            hessian[l][j] = values[at];
+            at += 1;
         }
     }
     Ok(Moments {
-        gradient: (0..k).map(|j| get(format!("__g{j}"))).collect(),
+        gradient: values[1..=k].to_vec(),
         hessian,
-        log_likelihood: get("__ll".into()),
+        log_likelihood: values[0],
     })
 }
 
