@@ -98,6 +98,11 @@ pub enum Command {
         after_help = "Examples:\n  scorelake score --scorecard out/scorecard.json --input new.parquet --output scored.parquet\n  scorelake score --scorecard card.json --input s3://lake/applications/ --output s3://lake/scored/ --score-column points"
     )]
     Score(ScoreArgs),
+    /// Bin variables and compress the rows into weighted unique rows (sample_weight, event_weight, event_rate).
+    #[command(
+        after_help = "Examples:\n  scorelake compress --input panel.parquet --target default_flag --bin balance,utilization,payment,credit_limit --method quantile --bins 10 --segments product,region --output compressed.parquet\n  scorelake compress --input features.parquet --binning-spec binning.yaml --segments product --woe --output train.parquet --binning-out binning.json --report compression.json"
+    )]
+    Compress(CompressArgs),
     /// Run SQL over tables given by URL and print the result (or write it).
     #[command(
         after_help = "Examples:\n  scorelake sql \"SELECT count(*) FROM p\" --table p=panel.parquet\n  scorelake sql \"SELECT * FROM p WHERE days_past_due >= 90\" --table p=s3://lake/panel/ --output late.parquet"
@@ -149,6 +154,62 @@ pub struct RunArgs {
     /// Output folder instead of the file's `output`.
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompressArgs {
+    /// Input table URL.
+    #[arg(long, value_name = "URL")]
+    pub input: String,
+    /// Output table URL.
+    #[arg(long, value_name = "URL")]
+    pub output: String,
+    /// Binning spec (YAML, TOML or JSON: target, weight, defaults, variables); instead of --target/--bin.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "bin"])]
+    pub binning_spec: Option<PathBuf>,
+    /// The 0/1 target.
+    #[arg(long, value_name = "COL", required_unless_present = "binning_spec")]
+    pub target: Option<String>,
+    /// Variables to bin (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "COLS",
+        required_unless_present = "binning_spec"
+    )]
+    pub bin: Vec<String>,
+    /// How numeric variables are binned (with --bin).
+    #[arg(long, value_enum, default_value = "optimal")]
+    pub method: MethodArg,
+    /// Bins for quantile and equal-width binning (with --bin).
+    #[arg(long, default_value_t = 10)]
+    pub bins: usize,
+    /// Non-negative row weight column (with --bin).
+    #[arg(long, value_name = "COL")]
+    pub weight: Option<String>,
+    /// Segment columns kept through compression (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub segments: Vec<String>,
+    /// Keep the WoE column of each variable too.
+    #[arg(long)]
+    pub woe: bool,
+    /// Save the fitted binning (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub binning_out: Option<PathBuf>,
+    /// Save the compression report (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MethodArg {
+    Optimal,
+    Quantile,
+    EqualWidth,
 }
 
 #[derive(Debug, Args)]

@@ -18,13 +18,13 @@ use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
 use scorelake::pipeline::{self, DemoOptions, FeaturesJob, PipelineSpec};
 use scorelake::quality::{self, Binning, DriftOptions, Status, Thresholds, ValidateOptions};
 use scorelake::sample::{self, SampleSpec};
-use scorelake::scorecard::Scorecard;
+use scorelake::scorecard::{self, BinMethod, BinningSpec, Scorecard, Settings, VariableSpec};
 use scorelake::session::Session;
 
 use crate::args::{
-    BinningArg, Cli, Command, ConfigCommand, DemoArgs, DriftArgs, EncodeArgs, FeaturesArgs,
-    FormatArg, GlobalArgs, NcfCommand, ReadArgs, RunArgs, SampleArgs, ScoreArgs, SqlArgs,
-    ValidateArgs, WriteArgs,
+    BinningArg, Cli, Command, CompressArgs, ConfigCommand, DemoArgs, DriftArgs, EncodeArgs,
+    FeaturesArgs, FormatArg, GlobalArgs, MethodArg, NcfCommand, ReadArgs, RunArgs, SampleArgs,
+    ScoreArgs, SqlArgs, ValidateArgs, WriteArgs,
 };
 use crate::progress::Progress;
 
@@ -48,6 +48,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Features(a) => Some(&a.write),
         Command::Encode(a) => Some(&a.write),
         Command::Score(a) => Some(&a.write),
+        Command::Compress(a) => Some(&a.write),
         Command::Demo(_)
         | Command::Run(_)
         | Command::Config(_)
@@ -122,6 +123,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Drift(args) => drift(&session, progress, args).await,
         Command::Run(args) => run_pipeline(&session, progress, args).await,
         Command::Score(args) => score(&session, progress, args).await,
+        Command::Compress(args) => compress(&session, progress, args).await,
         Command::Config(_) | Command::Ncf(_) => unreachable!("handled above"),
     }
 }
@@ -268,6 +270,80 @@ async fn run_pipeline(session: &Session, progress: Progress, args: RunArgs) -> R
     let report = report.with_context(|| format!("pipeline {} failed", args.pipeline.display()))?;
     println!("{report}");
     println!("artifacts in {}", report.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn compress(session: &Session, progress: Progress, args: CompressArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let spec = match &args.binning_spec {
+        Some(path) => BinningSpec::from_path(path)?,
+        None => BinningSpec {
+            target: args.target.clone().unwrap_or_default(),
+            weight: args.weight.clone(),
+            defaults: Settings {
+                method: Some(match args.method {
+                    MethodArg::Optimal => BinMethod::Optimal,
+                    MethodArg::Quantile => BinMethod::Quantile,
+                    MethodArg::EqualWidth => BinMethod::EqualWidth,
+                }),
+                bins: Some(args.bins),
+                ..Settings::default()
+            },
+            variables: args
+                .bin
+                .iter()
+                .map(|c| VariableSpec {
+                    column: c.clone(),
+                    settings: Settings::default(),
+                })
+                .collect(),
+        },
+    };
+    let read = read_options(&args.read)?;
+    let write = write_options(&args.write)?;
+    let spinner = progress.spinner(&format!("binning and compressing {}", args.input));
+    let result = async {
+        let df = io::read(session, &args.input, &read).await?;
+        let binning = scorecard::fit_binning(&df, &spec).await?;
+        if let Some(path) = &args.binning_out {
+            binning.save(path)?;
+        }
+        let mut by = Vec::new();
+        for v in &binning.variables {
+            by.push(scorecard::bin_column(&v.column));
+            if args.woe {
+                by.push(scorecard::woe_column(&v.column));
+            }
+        }
+        by.extend(args.segments.iter().cloned());
+        let binned = binning.transform(df, None)?;
+        let (compressed, report) =
+            scorecard::compress(&binned, &by, &spec.target, spec.weight.as_deref()).await?;
+        let written = io::write(session, compressed, &args.output, &write).await?;
+        Ok::<_, scorelake::Error>((binning, report, written))
+    }
+    .await;
+    spinner.finish_and_clear();
+    let (binning, report, written) = result?;
+    if let Some(path) = &args.report {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!("{}", binning.iv_table());
+    println!(
+        "compressed {} rows (weight {}, events {}) into {} rows ({:.1}×, {} rows eliminated, ~{} → {} in memory) → {} in {:.2}s",
+        report.input_rows,
+        report.input_weight,
+        report.input_events,
+        report.output_rows,
+        report.ratio,
+        report.rows_eliminated,
+        human_bytes(report.input_bytes_estimate),
+        human_bytes(report.output_bytes),
+        written.location,
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

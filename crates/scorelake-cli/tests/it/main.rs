@@ -53,6 +53,9 @@ fn every_command_has_help_with_examples() {
         vec!["validate"],
         vec!["encode"],
         vec!["drift"],
+        vec!["run"],
+        vec!["score"],
+        vec!["compress"],
         vec!["config", "show"],
         vec!["config", "keys"],
         vec!["config", "spark"],
@@ -343,19 +346,24 @@ fn demo_runs_on_the_embedded_engine() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
     let (code, stdout, err) =
-        run(scorelake().args(["demo", "--customers", "400", "--out", p(&out)]));
+        run(scorelake().args(["demo", "--customers", "1500", "--out", p(&out)]));
     assert_eq!(code, 0, "{err}");
     assert!(
         stdout.contains("ScoreLake demo") && stdout.contains("credit_card"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("Scorecard (") && stdout.contains("holdout: Gini"),
+        "{stdout}"
+    );
+    assert!(out.join("scorecard/scorecard.sql").is_file());
     assert!(out.join("panel.parquet").is_file());
     assert!(out.join("panel_by_month/_SUCCESS").is_file());
     assert!(out.join("delinquent_accounts.csv").is_file());
     assert!(out.join("features.parquet").is_file());
     assert!(stdout.contains("worst_dpd_6m"), "{stdout}");
     // Running it again replaces its outputs.
-    let (code, _, err) = run(scorelake().args(["demo", "--customers", "400", "--out", p(&out)]));
+    let (code, _, err) = run(scorelake().args(["demo", "--customers", "1500", "--out", p(&out)]));
     assert_eq!(code, 0, "{err}");
 }
 
@@ -812,4 +820,128 @@ fn encode_fits_on_one_table_and_applies_to_another() {
     assert_eq!(code, 1);
     assert!(err.contains("target column `days_past_due`"), "{err}");
     assert!(!target.exists());
+}
+
+#[test]
+fn compress_run_and_score_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let (code, _, err) =
+        run(scorelake().args(["sample", "--customers", "2000", "--out", p(&panel)]));
+    assert_eq!(code, 0, "{err}");
+
+    // Deciles of four columns and two segments, compressed and verified.
+    let compressed = dir.path().join("compressed.parquet");
+    let report = dir.path().join("compression.json");
+    let (code, stdout, err) = run(scorelake().args([
+        "compress",
+        "--input",
+        p(&panel),
+        "--target",
+        "default_flag",
+        "--bin",
+        "balance,utilization,payment,credit_limit",
+        "--method",
+        "quantile",
+        "--bins",
+        "10",
+        "--segments",
+        "product,region",
+        "--output",
+        p(&compressed),
+        "--report",
+        p(&report),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("| balance |") && stdout.contains("compressed"),
+        "{stdout}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let (input, output) = (
+        r["input_rows"].as_u64().unwrap(),
+        r["output_rows"].as_u64().unwrap(),
+    );
+    assert!(input > 40_000 && output < input / 2, "{r}");
+    let (code, stdout, err) = run(scorelake().args([
+        "sql",
+        "SELECT CAST(sum(sample_weight) AS BIGINT) AS w, count(*) AS n FROM c",
+        "--table",
+        &format!("c={}", p(&compressed)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains(&format!("| {input} ")) && stdout.contains(&format!("| {output} ")),
+        "{stdout}"
+    );
+
+    // A pipeline file, then scoring new data with its scorecard.
+    std::fs::write(
+        dir.path().join("pipeline.toml"),
+        "input = \"panel.parquet\"\noutput = \"run\"\ntarget = \"default_flag\"\nsegments = [\"product\"]\n\
+         [holdout]\nshare = 0.25\nby = [\"customer_id\"]\n\
+         [binning]\nvariables = [\"utilization\", \"days_past_due\", \"payment\", \"region\"]\n\
+         [scaling]\nround = true\n",
+    )
+    .unwrap();
+    let (code, stdout, err) = run(scorelake().args(["run", p(&dir.path().join("pipeline.toml"))]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("Information value") && stdout.contains("Holdout rows"),
+        "{stdout}"
+    );
+    let card = dir.path().join("run/scorecard.json");
+    assert!(card.is_file() && dir.path().join("run/scorecard.sql").is_file());
+    let scored = dir.path().join("scored.parquet");
+    let (code, stdout, err) = run(scorelake().args([
+        "score",
+        "--scorecard",
+        p(&card),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&scored),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains(&format!("scored {input} rows")), "{stdout}");
+    let (code, stdout, err) = run(scorelake().args([
+        "sql",
+        "SELECT count(*) AS n FROM s WHERE score IS NULL OR isnan(score)",
+        "--table",
+        &format!("s={}", p(&scored)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("| 0 "), "{stdout}");
+
+    // Bad input: a target that is not 0/1 is named and nothing is written.
+    let bad = dir.path().join("bad.parquet");
+    let (code, _, err) = run(scorelake().args([
+        "compress",
+        "--input",
+        p(&panel),
+        "--target",
+        "balance",
+        "--bin",
+        "utilization",
+        "--output",
+        p(&bad),
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("target column `balance` must be 0 or 1"),
+        "{err}"
+    );
+    assert!(!bad.exists());
+    let (code, _, err) = run(scorelake().args([
+        "score",
+        "--scorecard",
+        p(&report),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&bad),
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("expected `scorelake.scorecard.v1`"), "{err}");
 }
