@@ -3,8 +3,9 @@
 //!
 //! [`validate`] computes per-column metrics (missing rate, unique count,
 //! zero variance, min, max, mean, std, exact p01/p99 for numbers; unique
-//! count and top-value share for text) for all columns in one aggregate pass
-//! (plus one grouped pass per text column for its top value), and
+//! count and top-value share for text): exact numeric metrics from one sorted
+//! copy of each column (`profile`, columns in memory-budgeted groups), text
+//! metrics from one aggregate pass plus one grouped pass per text column, and
 //! [`Thresholds`] turn them into a status per column and overall.
 //! Semantics: `docs/quality.md`.
 
