@@ -317,8 +317,14 @@ async fn compress(session: &Session, progress: Progress, args: CompressArgs) -> 
         }
         by.extend(args.segments.iter().cloned());
         let binned = binning.transform(df, None)?;
-        let (compressed, report) =
-            scorecard::compress(&binned, &by, &spec.target, spec.weight.as_deref()).await?;
+        let (compressed, report) = scorecard::compress_with(
+            &binned,
+            &by,
+            &spec.target,
+            spec.weight.as_deref(),
+            binning.totals(),
+        )
+        .await?;
         let written = io::write(session, compressed, &args.output, &write).await?;
         Ok::<_, scorelake::Error>((binning, report, written))
     }

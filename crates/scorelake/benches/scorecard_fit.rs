@@ -59,7 +59,10 @@ async fn main() -> Result<()> {
         keep.push(col(scorelake::scorecard::bin_column(v).as_str()));
     }
     let binned = in_memory(&session, binning.transform(panel, None)?.select(keep)?).await?;
-    let mut by: Vec<String> = VARIABLES.iter().map(|v| scorelake::scorecard::bin_column(v)).collect();
+    let mut by: Vec<String> = VARIABLES
+        .iter()
+        .map(|v| scorelake::scorecard::bin_column(v))
+        .collect();
     by.extend(features.iter().cloned());
     by.extend(["product".to_string(), "region".to_string()]);
     let started = Instant::now();
@@ -74,8 +77,14 @@ async fn main() -> Result<()> {
         full_s.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         small = Some(
-            fit_logistic(&compressed, &features, "event_rate", Some("sample_weight"), &options)
-                .await?,
+            fit_logistic(
+                &compressed,
+                &features,
+                "event_rate",
+                Some("sample_weight"),
+                &options,
+            )
+            .await?,
         );
         small_s.push(t.elapsed().as_secs_f64());
     }

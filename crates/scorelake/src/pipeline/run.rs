@@ -279,8 +279,14 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
         by.push(woe_column(v));
     }
     by.extend(spec.segments.iter().cloned());
-    let (compressed, compression) =
-        scorecard::compress(&binned, &by, &spec.target, spec.weight.as_deref()).await?;
+    let (compressed, compression) = scorecard::compress_with(
+        &binned,
+        &by,
+        &spec.target,
+        spec.weight.as_deref(),
+        binning.totals(),
+    )
+    .await?;
     io::write(
         session,
         compressed.clone(),

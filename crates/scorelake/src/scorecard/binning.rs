@@ -15,6 +15,7 @@ use datafusion::logical_expr::{Expr, case, cast, lit, when};
 use datafusion::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
+use super::compress::Totals;
 use super::optimal::Monotonic;
 use super::spec::BinMethod;
 use super::woe::Counts;
@@ -151,6 +152,8 @@ pub struct Binning {
     /// The weight column it was fitted with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// Rows of the fitting data.
+    pub total_rows: u64,
     /// Total weight of the fitting data.
     pub total_weight: f64,
     /// Its event weight.
@@ -176,6 +179,16 @@ impl Binning {
             .iter()
             .find(|v| v.column == name)
             .ok_or_else(|| Error::InvalidInput(format!("variable `{name}` is not in the binning")))
+    }
+
+    /// The fitting data's rows, weight and events (checked when fitting),
+    /// for [`compress_with`](super::compress_with) on the same data.
+    pub fn totals(&self) -> Totals {
+        Totals {
+            rows: self.total_rows,
+            weight: self.total_weight,
+            events: self.total_events,
+        }
     }
 
     /// Variables with an IV of at least `min_iv`, strongest first.

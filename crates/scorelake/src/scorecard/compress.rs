@@ -74,6 +74,59 @@ pub async fn compress(
     target: &str,
     weight: Option<&str>,
 ) -> Result<(DataFrame, CompressionReport)> {
+    check_keys(df, by, target, weight)?;
+    let totals = Totals::of(df, target, weight).await?;
+    compress_with(df, by, target, weight, totals).await
+}
+
+/// The input's rows, weight and events: what compressed rows must add up to.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Totals {
+    /// Rows.
+    pub rows: u64,
+    /// Total weight (rows without a weight column).
+    pub weight: f64,
+    /// Event weight.
+    pub events: f64,
+}
+
+impl Totals {
+    /// One aggregate pass over `df` that also checks the target (0/1) and
+    /// the weights (numbers ≥ 0, no nulls).
+    pub async fn of(df: &DataFrame, target: &str, weight: Option<&str>) -> Result<Totals> {
+        let check = TargetCheck::new(df, target)?;
+        let weight_check = match weight {
+            Some(w) => Some(WeightCheck::new(df, w, "input")?),
+            None => None,
+        };
+        let w = weight_or_one(weight);
+        let mut totals = vec![
+            count(lit(1)).alias("__rows"),
+            weight_sum(weight).alias("__weight"),
+        ];
+        totals.extend(check.aggregates(&w)?);
+        totals.extend(weight_check.iter().flat_map(WeightCheck::aggregates));
+        let row = df.clone().aggregate(vec![], totals)?.collect().await?;
+        if let Some(wc) = &weight_check {
+            wc.verify(&row)?;
+        }
+        Ok(Totals {
+            events: check.verify(&row)?,
+            rows: first_number(&row, "__rows").unwrap_or(0.0) as u64,
+            weight: first_number(&row, "__weight").unwrap_or(0.0),
+        })
+    }
+}
+
+/// The weight of a group: counted without weights, so totals are exact integers.
+fn weight_sum(weight: Option<&str>) -> Expr {
+    match weight {
+        Some(_) => sum(weight_or_one(weight)),
+        None => cast(count(lit(1)), DataType::Float64),
+    }
+}
+
+fn check_keys(df: &DataFrame, by: &[String], target: &str, weight: Option<&str>) -> Result<()> {
     if by.is_empty() {
         return Err(Error::InvalidInput(
             "compression needs at least one column to group by".into(),
@@ -92,37 +145,32 @@ pub async fn compress(
             )));
         }
     }
-    let check = TargetCheck::new(df, target)?;
-    let weight_check = match weight {
-        Some(w) => Some(WeightCheck::new(df, w, "input")?),
-        None => None,
-    };
-    let w = weight_or_one(weight);
-    let y = check.value();
-    // Without weights a row's weight is 1: counted, so the totals are exact integers.
-    let weight_sum = match weight {
-        Some(_) => sum(w.clone()),
-        None => cast(count(lit(1)), DataType::Float64),
-    };
-    let mut totals = vec![
-        count(lit(1)).alias("__rows"),
-        weight_sum.clone().alias("__weight"),
-    ];
-    totals.extend(check.aggregates(&w)?);
-    totals.extend(weight_check.iter().flat_map(WeightCheck::aggregates));
-    let row = df.clone().aggregate(vec![], totals)?.collect().await?;
-    if let Some(wc) = &weight_check {
-        wc.verify(&row)?;
-    }
-    let input_events = check.verify(&row)?;
-    let input_rows = first_number(&row, "__rows").unwrap_or(0.0) as u64;
-    let input_weight = first_number(&row, "__weight").unwrap_or(0.0);
+    Ok(())
+}
 
+/// [`compress`] with the input's totals known already (from a pass that
+/// checked the target and weights on the same data, such as
+/// [`fit_binning`](super::fit_binning)'s): one pass fewer.
+pub async fn compress_with(
+    df: &DataFrame,
+    by: &[String],
+    target: &str,
+    weight: Option<&str>,
+    totals: Totals,
+) -> Result<(DataFrame, CompressionReport)> {
+    check_keys(df, by, target, weight)?;
+    let Totals {
+        rows: input_rows,
+        weight: input_weight,
+        events: input_events,
+    } = totals;
+    let w = weight_or_one(weight);
+    let y = cast(column(target), DataType::Float64);
     let keys: Vec<Expr> = by.iter().map(|c| column(c)).collect();
     let grouped = df.clone().aggregate(
         keys,
         vec![
-            weight_sum.alias(SAMPLE_WEIGHT),
+            weight_sum(weight).alias(SAMPLE_WEIGHT),
             sum(w * y).alias(EVENT_WEIGHT),
         ],
     )?;

@@ -218,6 +218,7 @@ pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> 
         format: FORMAT.into(),
         target: spec.target.clone(),
         weight: spec.weight.clone(),
+        total_rows: first_number(&row, "__rows").unwrap_or(0.0) as u64,
         total_weight: total,
         total_events,
         variables: out,
@@ -343,11 +344,11 @@ async fn categorical(df: &DataFrame, v: &Variable, w: &Expr, y: &Expr) -> Result
         .partition(|(_, c)| c.total() < v.settings.rare_share * present);
     let mut groups: Vec<(Vec<String>, Counts)> =
         groups.drain(..).map(|(n, c)| (vec![n], c)).collect();
+    let mut rare_names: Vec<String> = rare.iter().map(|(n, _)| n.clone()).collect();
+    rare_names.sort();
     if !rare.is_empty() {
         let counts = rare.iter().fold(Counts::default(), |a, (_, c)| a.plus(*c));
-        let mut names: Vec<String> = rare.into_iter().map(|(n, _)| n).collect();
-        names.sort();
-        groups.push((names, counts));
+        groups.push((rare_names.clone(), counts));
     }
     groups.sort_by(|a, b| {
         let rate = |c: &Counts| c.event_rate().unwrap_or(0.0);
@@ -355,11 +356,6 @@ async fn categorical(df: &DataFrame, v: &Variable, w: &Expr, y: &Expr) -> Result
             .total_cmp(&rate(&b.1))
             .then_with(|| a.0.cmp(&b.0))
     });
-    let rare_names: Vec<String> = groups
-        .iter()
-        .filter(|g| g.0.len() > 1)
-        .flat_map(|g| g.0.clone())
-        .collect();
     let mut regular: Vec<(Vec<String>, Counts)> = Vec::new();
     if !groups.is_empty() {
         let pre: Vec<Counts> = groups.iter().map(|g| g.1).collect();

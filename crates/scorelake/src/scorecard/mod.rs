@@ -27,7 +27,9 @@ mod woe;
 pub use binning::{
     Bin, Binning, FORMAT as BINNING_FORMAT, VariableBins, VariableKind, bin_column, woe_column,
 };
-pub use compress::{CompressionReport, EVENT_RATE, EVENT_WEIGHT, SAMPLE_WEIGHT, compress};
+pub use compress::{
+    CompressionReport, EVENT_RATE, EVENT_WEIGHT, SAMPLE_WEIGHT, Totals, compress, compress_with,
+};
 pub use evaluate::{Band, Evaluation, evaluate};
 pub use fit::fit_binning;
 pub use logistic::{Coefficient, LogisticModel, LogisticOptions, fit_logistic};

@@ -178,6 +178,27 @@ fn categorical_bins_group_rare_values_and_take_unseen_ones_with_them() {
     );
     let out = run(b.transform(new, None).unwrap().collect()).unwrap();
     assert_eq!(floats(&out, "c_bin"), vec![3.0, 0.0, 2.0]);
+    // A single rare category is still the rare group that takes unseen ones.
+    let keep: Vec<usize> = (0..n).filter(|i| cats[*i] != Some("D")).collect();
+    let one_rare = frame(
+        &s,
+        &vec![Some(0.0); keep.len()],
+        &keep.iter().map(|i| cats[*i]).collect::<Vec<_>>(),
+        &keep.iter().map(|i| ys[*i]).collect::<Vec<_>>(),
+        &vec![1.0; keep.len()],
+    );
+    let b = run(fit_binning(
+        &one_rare,
+        &spec("target: y\ndefaults: {rare_share: 0.05, min_bin_size: 0.0}\nvariables: [c]\n"),
+    ))
+    .unwrap();
+    let c = &b.variables[0];
+    let holding_c = c
+        .groups
+        .iter()
+        .position(|g| g.contains(&"C".to_string()))
+        .unwrap();
+    assert_eq!(c.unseen_bin, holding_c as i32 + 1);
 }
 
 /// Naive counts of (non-events, events) per bin for edges, from the rows.
