@@ -228,7 +228,8 @@ pub async fn drift_by_period(
 }
 
 /// PSI/CSI between two groups of periods of one table (e.g. the first and
-/// the second year of a panel).
+/// the second year of a panel): bins from the baseline periods, then both
+/// sides' bin weights in one grouped pass.
 pub async fn drift_between_periods(
     df: &DataFrame,
     period_column: &str,
@@ -237,33 +238,78 @@ pub async fn drift_between_periods(
     columns: Option<&[String]>,
     options: &DriftOptions,
 ) -> Result<DriftReport> {
+    if let Some(p) = baseline_periods
+        .iter()
+        .find(|p| current_periods.contains(p))
+    {
+        return Err(Error::InvalidInput(format!(
+            "period {p} is both a baseline and a current period"
+        )));
+    }
     let base = in_periods(df, period_column, baseline_periods, "baseline")?;
     let now = in_periods(df, period_column, current_periods, "current")?;
     let names: Vec<String> = shared_columns(df, None, columns, options)?
         .into_iter()
         .filter(|n| n != period_column)
         .collect();
-    let baseline = df.clone().filter(base)?;
-    let current = df.clone().filter(now)?;
-    drift(&baseline, &current, Some(&names), options).await
+    check_weight(df, "input", options).await?;
+    let baseline = df.clone().filter(base.clone())?;
+    let plans = plan_bins(&baseline, &names, options).await?;
+    let side = when(base.clone(), lit("baseline")).otherwise(lit("current"))?;
+    let both = df.clone().filter(base.or(now))?;
+    let by_side = shares(&both, &plans, Some(side), options).await?;
+    let pick = |s: &str| by_side.get(&Some(s.to_string()));
+    let rows = |m: &BTreeMap<String, f64>| m.values().sum::<f64>();
+    if pick("current")
+        .and_then(|v| v.first())
+        .is_none_or(|m| rows(m) <= 0.0)
+    {
+        return Err(Error::InvalidInput(
+            "the current data has no rows (or no weight): nothing to compare".into(),
+        ));
+    }
+    let (b, c) = (pick("baseline"), pick("current"));
+    Ok(DriftReport {
+        columns: plans
+            .iter()
+            .enumerate()
+            .map(|(i, p)| compare(p, b.map(|v| &v[i]), c.map(|v| &v[i]), None, options))
+            .collect(),
+    })
 }
 
-/// Rows whose period (as text: `2024-01-01`) is one of `periods`.
+/// Rows whose period is one of `periods` (text such as `2024-01-01`, read
+/// as the period column's type, so rows are compared without conversion).
 fn in_periods(df: &DataFrame, period_column: &str, periods: &[String], side: &str) -> Result<Expr> {
-    if df
+    let ty = df
         .schema()
         .field_with_unqualified_name(period_column)
-        .is_err()
-    {
-        return Err(Error::InvalidInput(format!(
-            "period column `{period_column}` is not in the input"
-        )));
-    }
+        .map_err(|_| {
+            Error::InvalidInput(format!(
+                "period column `{period_column}` is not in the input"
+            ))
+        })?
+        .data_type()
+        .clone();
     if periods.is_empty() {
         return Err(Error::InvalidInput(format!("no {side} periods given")));
     }
-    let period = cast(column(period_column), DataType::Utf8);
-    Ok(period.in_list(periods.iter().map(|p| lit(p.as_str())).collect(), false))
+    let values = periods
+        .iter()
+        .map(|p| {
+            ScalarValue::Utf8(Some(p.clone()))
+                .cast_to(&ty)
+                .ok()
+                .filter(|v| !v.is_null())
+                .map(lit)
+                .ok_or_else(|| {
+                    Error::InvalidInput(format!(
+                        "{side} period `{p}` is not a value of period column `{period_column}` ({ty})"
+                    ))
+                })
+        })
+        .collect::<Result<Vec<Expr>>>()?;
+    Ok(column(period_column).in_list(values, false))
 }
 
 fn is_text(ty: &DataType) -> bool {

@@ -243,6 +243,8 @@ fn summarise(g: Gathered, weighted: bool, ps: &[f64]) -> Vec<Profile> {
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
+                // The sort's second buffer, kept for the thread's next column.
+                let mut scratch = Scratch::default();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= k {
@@ -250,7 +252,7 @@ fn summarise(g: Gathered, weighted: bool, ps: &[f64]) -> Vec<Profile> {
                     }
                     let taken = work[i].lock().ok().and_then(|mut slot| slot.take());
                     if let Some((keys, w)) = taken {
-                        let p = column_profile(keys, w, ps);
+                        let p = column_profile(keys, w, ps, &mut scratch);
                         if let Ok(mut slot) = results[i].lock() {
                             *slot = p;
                         }
@@ -265,16 +267,28 @@ fn summarise(g: Gathered, weighted: bool, ps: &[f64]) -> Vec<Profile> {
         .collect()
 }
 
+/// Buffers a sorting thread reuses from column to column.
+#[derive(Default)]
+struct Scratch {
+    keys: Vec<u64>,
+    pairs: Vec<(u64, f64)>,
+}
+
 /// One column's profile from its keys (and weights).
-fn column_profile(mut keys: Vec<u64>, weights: Option<Vec<f64>>, ps: &[f64]) -> Profile {
+fn column_profile(
+    mut keys: Vec<u64>,
+    weights: Option<Vec<f64>>,
+    ps: &[f64],
+    scratch: &mut Scratch,
+) -> Profile {
     let weights = match weights {
         None => {
-            radix_sort(&mut keys, |k| *k);
+            radix_sort(&mut keys, &mut scratch.keys, |k| *k);
             None
         }
         Some(w) => {
             let mut pairs: Vec<(u64, f64)> = keys.iter().copied().zip(w).collect();
-            radix_sort(&mut pairs, |p| p.0);
+            radix_sort(&mut pairs, &mut scratch.pairs, |p| p.0);
             keys = pairs.iter().map(|p| p.0).collect();
             Some(pairs.into_iter().map(|p| p.1).collect::<Vec<f64>>())
         }
@@ -291,7 +305,7 @@ const DIGITS: usize = 64usize.div_ceil(DIGIT as usize);
 /// one counting pass for all digits, then one scatter per digit that
 /// varies (digits every key shares are skipped). Small inputs use the
 /// comparison sort.
-fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, key: impl Fn(&T) -> u64) {
+fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, buffer: &mut Vec<T>, key: impl Fn(&T) -> u64) {
     if items.len() < 4096 {
         items.sort_by_key(|t| key(t));
         return;
@@ -305,7 +319,7 @@ fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, key: impl Fn(&T) -> u64) {
         }
     }
     let n = items.len();
-    let mut buffer = vec![T::default(); n];
+    buffer.resize(n, T::default());
     for (d, c) in counts.iter().enumerate() {
         if c.iter().any(|&x| x == n) {
             continue;
@@ -322,7 +336,7 @@ fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, key: impl Fn(&T) -> u64) {
             buffer[offsets[digit]] = *t;
             offsets[digit] += 1;
         }
-        std::mem::swap(items, &mut buffer);
+        std::mem::swap(items, buffer);
     }
 }
 
@@ -336,16 +350,24 @@ fn read_off(keys: &[u64], weights: Option<&[f64]>, ps: &[f64]) -> Profile {
     } else {
         1.0 + keys.windows(2).filter(|p| p[0] != p[1]).count() as f64
     };
-    let weighted_sum = |f: &dyn Fn(f64) -> f64| -> f64 {
-        match weights {
-            None => keys.iter().map(|k| f(value(*k))).sum(),
-            Some(w) => keys.iter().zip(w).map(|(k, w)| w * f(value(*k))).sum(),
-        }
-    };
-    let mean = (present > 0.0).then(|| weighted_sum(&|v| v) / present);
-    let std = mean
-        .filter(|_| present > 1.0)
-        .map(|m| (weighted_sum(&|v| (v - m) * (v - m)) / (present - 1.0)).sqrt());
+    let mean = (present > 0.0).then(|| {
+        let sum: f64 = match weights {
+            None => keys.iter().map(|k| value(*k)).sum(),
+            Some(w) => keys.iter().zip(w).map(|(k, w)| w * value(*k)).sum(),
+        };
+        sum / present
+    });
+    let std = mean.filter(|_| present > 1.0).map(|m| {
+        let squares: f64 = match weights {
+            None => keys.iter().map(|k| (value(*k) - m).powi(2)).sum(),
+            Some(w) => keys
+                .iter()
+                .zip(w)
+                .map(|(k, w)| w * (value(*k) - m).powi(2))
+                .sum(),
+        };
+        (squares / (present - 1.0)).sqrt()
+    });
     Profile {
         present,
         unique,
@@ -424,12 +446,12 @@ mod tests {
             .collect();
         let mut want = keys.clone();
         want.sort_unstable();
-        radix_sort(&mut keys, |k| *k);
+        radix_sort(&mut keys, &mut Vec::new(), |k| *k);
         assert_eq!(keys, want);
         let mut pairs: Vec<(u64, f64)> = (0..10_000u64)
             .map(|i| ((i * 7919) % 613, i as f64))
             .collect();
-        radix_sort(&mut pairs, |p| p.0);
+        radix_sort(&mut pairs, &mut Vec::new(), |p| p.0);
         assert!(
             pairs
                 .windows(2)

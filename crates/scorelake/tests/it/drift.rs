@@ -318,6 +318,33 @@ async fn weights_equal_expanded_rows_and_periods_equal_separate_comparisons() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("current data has no rows"), "{e}");
+    let overlap = drift_between_periods(
+        &panel,
+        "p",
+        &["1".into(), "2".into()],
+        &["2".into()],
+        Some(&cols),
+        &plain,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(overlap.contains("period 2 is both"), "{overlap}");
+    let typo = drift_between_periods(
+        &panel,
+        "p",
+        &["one".into()],
+        &["3".into()],
+        Some(&cols),
+        &plain,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        typo.contains("baseline period `one`") && typo.contains("`p`"),
+        "{typo}"
+    );
 }
 
 #[tokio::test]
