@@ -5,7 +5,7 @@ from pyspark.sql import functions as F
 from shared import QUANTILES, args, psi_of, save
 
 TASK, SRC, OUT, COLS, BASE_END = args()
-spark = (SparkSession.builder.master("local[2]").config("spark.driver.memory", "6g")
+spark = (SparkSession.builder.master("local[2]").config("spark.driver.memory", "14g")
          .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
          .config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false").getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")

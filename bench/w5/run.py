@@ -5,7 +5,7 @@ and PySpark, on the sample panel.
 Run from the repository root:
     bash bench/setup.sh && bench/.venv/bin/python bench/w5/run.py
 
-Environment: BENCH_CUSTOMERS (default 500000), BENCH_RUNS (default 3),
+Environment: BENCH_PYSPARK_RUNS (default BENCH_RUNS), BENCH_CUSTOMERS (default 500000), BENCH_RUNS (default 3),
 BENCH_TOOLS (default scorelake,duckdb,polars,pyspark). Each run's wall time
 and peak RSS (the whole process tree) are recorded; every peer's compressed
 rows are compared with ScoreLake's (same keys, same weights and events)
@@ -30,6 +30,8 @@ PY = sys.executable
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "500000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 TOOLS = os.environ.get("BENCH_TOOLS", "scorelake,duckdb,polars,pyspark").split(",")
+# PySpark's runs take minutes each: fewer of them when BENCH_PYSPARK_RUNS says so.
+RUNS_OF = {t: int(os.environ.get("BENCH_PYSPARK_RUNS", RUNS)) if t == "pyspark" else RUNS for t in TOOLS}
 KEYS = [f"{c}_bin" for c in BINNED] + SEGMENTS
 
 
@@ -61,24 +63,35 @@ def main():
     out = DATA / "w5" / "out"
     out.mkdir(parents=True, exist_ok=True)
     results = {t: [] for t in TOOLS}
+    failed = {}
     for run in range(RUNS):
-        for tool in TOOLS:
+        for tool in [t for t in TOOLS if run < RUNS_OF[t] and t not in failed]:
             dst = out / f"{tool}.parquet"
             if dst.exists():
                 shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
-            wall, peak = measure(command(tool, src, dst))
+            try:
+                wall, peak = measure(command(tool, src, dst))
+            except SystemExit as e:
+                # A peer that cannot finish (e.g. out of memory) is reported, not fatal.
+                lines = [line for line in str(e).splitlines() if "Error" in line or "error" in line]
+                failed[tool] = (lines[-1] if lines else str(e).splitlines()[0])[:160]
+                print(f"run {run + 1} {tool:10s} failed: {failed[tool]}", flush=True)
+                continue
             results[tool].append((wall, peak))
             print(f"run {run + 1} {tool:10s} {wall:7.2f}s  peak {peak / 2**20:7.0f} MiB", flush=True)
     reference = rows(out / "scorelake.parquet")
     checks = {}
     for tool in TOOLS:
-        if tool != "scorelake":
+        if tool != "scorelake" and tool not in failed:
             checks[tool] = compare(reference, rows(out / f"{tool}.parquet"))
             print(f"{tool}: {'same rows' if not checks[tool] else checks[tool][:5]}")
-    med, peak = medians(results)
+    med, peak = medians({t: r for t, r in results.items() if r})
     base = med.get("scorelake")
     lines = ["| tool | median s | runs (s) | peak RSS MiB | time vs ScoreLake | results |", "|---|---|---|---|---|---|"]
     for t in TOOLS:
+        if t in failed:
+            lines.append(f"| {t} | – | failed | – | – | did not finish: `{failed[t]}` |")
+            continue
         runs = ", ".join(f"{w:.2f}" for w, _ in results[t])
         ratio = f"{med[t] / base:.2f}×" if base else "–"
         same = "reference" if t == "scorelake" else ("same" if not checks.get(t) else "; ".join(checks[t][:3]))
@@ -90,7 +103,7 @@ def main():
         f"Sample panel at {CUSTOMERS:,} customers ({n:,} rows). Bin balance, utilization, payment and credit_limit "
         "into exact deciles (equal edges merged, right-closed, null → 0) and compress by the four bins, product and "
         f"region into {len(reference):,} rows ({n / len(reference):.0f}× fewer) of sample_weight, event_weight and "
-        f"event_rate, written as Parquet. {RUNS} runs per tool, interleaved; median wall time of the whole command; "
+        f"event_rate, written as Parquet. {RUNS} runs per tool" + (f" ({RUNS_OF['pyspark']} for PySpark)" if "pyspark" in TOOLS else "") + ", interleaved; median wall time of the whole command; "
         "peak RSS of the process tree. Every peer's rows are checked equal to ScoreLake's (keys, weights, events).",
         "",
         *lines,

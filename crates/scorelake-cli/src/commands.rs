@@ -308,23 +308,9 @@ async fn compress(session: &Session, progress: Progress, args: CompressArgs) -> 
         if let Some(path) = &args.binning_out {
             binning.save(path)?;
         }
-        let mut by = Vec::new();
-        for v in &binning.variables {
-            by.push(scorecard::bin_column(&v.column));
-            if args.woe {
-                by.push(scorecard::woe_column(&v.column));
-            }
-        }
-        by.extend(args.segments.iter().cloned());
-        let binned = binning.transform(df, None)?;
-        let (compressed, report) = scorecard::compress_with(
-            &binned,
-            &by,
-            &spec.target,
-            spec.weight.as_deref(),
-            binning.totals(),
-        )
-        .await?;
+        let (compressed, report) = binning
+            .compress_fitted(df, None, &args.segments, args.woe)
+            .await?;
         let written = io::write(session, compressed, &args.output, &write).await?;
         Ok::<_, scorelake::Error>((binning, report, written))
     }

@@ -37,6 +37,7 @@ use crate::config::{Config, ConfigBuilder, EngineKind, PoolKind, S3Config};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::functions::ScoreLakePlanner;
+use crate::functions::bin_index::BinIndex;
 use crate::functions::bin_weights::BinWeights;
 use crate::functions::fold::FoldIndex;
 use crate::functions::logistic_moments::LogisticMoments;
@@ -150,6 +151,7 @@ fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> Sess
     register_formats(&ctx, config);
     ctx.register_udaf(AggregateUDF::from(LinearQuantile::default()));
     ctx.register_udf(ScalarUDF::from(FoldIndex::default()));
+    ctx.register_udf(ScalarUDF::from(BinIndex::default()));
     ctx.register_udaf(AggregateUDF::from(WeightedStd::default()));
     ctx.register_udaf(AggregateUDF::from(BinWeights::default()));
     ctx.register_udaf(AggregateUDF::from(LogisticMoments::default()));

@@ -3,7 +3,8 @@
 //!
 //! [`quantile`] is the exact, numpy-compatible quantile aggregate;
 //! [`weighted_std`] the frequency-weighted standard deviation; [`fold`] the
-//! deterministic fold number cross-fitting uses; [`bin_weights`] the weight
+//! deterministic fold number cross-fitting uses; [`bin_index`] the bin of a
+//! value among edges; [`bin_weights`] the weight
 //! per bin of a binned column (drift, binning); [`logistic_moments`] the
 //! sums of one Newton step of a weighted logistic regression.
 //! [`temporal`] is the per-entity operator behind every trailing feature
@@ -12,6 +13,7 @@
 //! runs on the engine like a built-in operator: partitioned by entity across
 //! all cores, fed by the engine's (spilling) sort.
 
+pub mod bin_index;
 pub mod bin_weights;
 pub mod fold;
 pub mod logistic_moments;

@@ -19,7 +19,7 @@ use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
 use crate::quality::{self, Status, Thresholds, ValidateOptions};
 use crate::scorecard::{
     self, BinningSpec, CompressionReport, EVENT_RATE, Evaluation, LogisticModel, LogisticOptions,
-    SAMPLE_WEIGHT, Scaling, Scorecard, Settings, VariableSpec, bin_column, woe_column,
+    SAMPLE_WEIGHT, Scaling, Scorecard, Settings, VariableSpec, woe_column,
 };
 use crate::session::Session;
 
@@ -272,21 +272,9 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
     timed("binning", t);
 
     let t = Instant::now();
-    let binned = binning.transform(train.clone(), Some(&selected))?;
-    let mut by: Vec<String> = Vec::new();
-    for v in &selected {
-        by.push(bin_column(v));
-        by.push(woe_column(v));
-    }
-    by.extend(spec.segments.iter().cloned());
-    let (compressed, compression) = scorecard::compress_with(
-        &binned,
-        &by,
-        &spec.target,
-        spec.weight.as_deref(),
-        binning.totals(),
-    )
-    .await?;
+    let (compressed, compression) = binning
+        .compress_fitted(train.clone(), Some(&selected), &spec.segments, true)
+        .await?;
     io::write(
         session,
         compressed.clone(),

@@ -487,7 +487,7 @@ fn edges(mut inner: Vec<f64>) -> Vec<f64> {
 type Shares = BTreeMap<Option<String>, Vec<BTreeMap<String, f64>>>;
 
 /// Weights per bin for every column, in one grouped pass for numeric
-/// columns (`bin_weights`: a binary search per row and column) and one per
+/// columns (`bin_weights`: one count of edges per row and column) and one per
 /// categorical column.
 async fn shares(
     df: &DataFrame,

@@ -21,7 +21,8 @@ use super::spec::BinMethod;
 use super::woe::Counts;
 use crate::docfile::{load_artifact, save_artifact};
 use crate::error::{Error, Result};
-use crate::features::transforms::{column, number};
+use crate::features::transforms::column;
+use crate::functions::bin_index::bin_index;
 
 /// The `format` tag of binning artifacts.
 pub const FORMAT: &str = "scorelake.binning.v1";
@@ -94,15 +95,17 @@ impl VariableBins {
     pub fn bin_expr(&self) -> Result<Expr> {
         match self.kind {
             VariableKind::Numeric => {
-                let x = number(&self.column);
-                let mut cases = when(x.clone().is_null(), lit(0i32));
-                for (i, s) in self.special_values.iter().enumerate() {
-                    cases = cases.when(x.clone().eq(lit(*s)), lit(-(i as i32) - 1));
+                // Nulls and NaN get bin 0 from bin_index; NaN equals no special value.
+                let x = cast(column(&self.column), DataType::Float64);
+                let regular = bin_index(x.clone(), &self.edges);
+                let Some((first, rest)) = self.special_values.split_first() else {
+                    return Ok(regular);
+                };
+                let mut cases = when(x.clone().eq(lit(*first)), lit(-1i32));
+                for (i, s) in rest.iter().enumerate() {
+                    cases = cases.when(x.clone().eq(lit(*s)), lit(-(i as i32) - 2));
                 }
-                for (i, e) in self.edges.iter().enumerate() {
-                    cases = cases.when(x.clone().lt_eq(lit(*e)), lit(i as i32 + 1));
-                }
-                Ok(cases.otherwise(lit(self.edges.len() as i32 + 1))?)
+                Ok(cases.otherwise(regular)?)
             }
             VariableKind::Categorical => {
                 let x = cast(column(&self.column), DataType::Utf8);

@@ -13,6 +13,7 @@ use datafusion::logical_expr::{Expr, cast, col, lit};
 use datafusion::prelude::{DataFrame, SessionContext};
 use serde::Serialize;
 
+use super::binning::{Binning, bin_column, woe_column};
 use crate::error::{Error, Result};
 use crate::features::transforms::{column, find};
 use crate::results::first_number;
@@ -239,4 +240,40 @@ pub async fn compress_with(
 
 fn memory(b: &RecordBatch) -> u64 {
     b.get_array_memory_size() as u64
+}
+
+impl Binning {
+    /// Bins `df` and compresses it by the bin columns of `variables` (all
+    /// when `None`), their WoE columns when `with_woe`, and `segments`;
+    /// verified against the totals of the fitting data, so `df` must be
+    /// the data the binning was fitted on.
+    pub async fn compress_fitted(
+        &self,
+        df: DataFrame,
+        variables: Option<&[String]>,
+        segments: &[String],
+        with_woe: bool,
+    ) -> Result<(DataFrame, CompressionReport)> {
+        let names: Vec<String> = match variables {
+            Some(v) => v.to_vec(),
+            None => self.variables.iter().map(|v| v.column.clone()).collect(),
+        };
+        let mut by = Vec::new();
+        for v in &names {
+            by.push(bin_column(v));
+            if with_woe {
+                by.push(woe_column(v));
+            }
+        }
+        by.extend(segments.iter().cloned());
+        let binned = self.transform(df, Some(&names))?;
+        compress_with(
+            &binned,
+            &by,
+            &self.target,
+            self.weight.as_deref(),
+            self.totals(),
+        )
+        .await
+    }
 }
