@@ -222,11 +222,14 @@ fn stopped(e: tokio::task::JoinError) -> Error {
     Error::Engine(datafusion::error::DataFusionError::External(Box::new(e)))
 }
 
+/// One column's gathered keys and (weighted) weights.
+type Column = (Vec<u64>, Option<Vec<f64>>);
+
 /// Sorts and reads off every column of a group, the columns spread over the cores.
 fn summarise(g: Gathered, weighted: bool, ps: &[f64]) -> Vec<Profile> {
     let k = g.keys.len();
     let mut weights = g.weights.into_iter();
-    let work: Vec<std::sync::Mutex<Option<(Vec<u64>, Option<Vec<f64>>)>>> = g
+    let work: Vec<std::sync::Mutex<Option<Column>>> = g
         .keys
         .into_iter()
         .map(|keys| {
@@ -321,7 +324,7 @@ fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, buffer: &mut Vec<T>, key: i
     let n = items.len();
     buffer.resize(n, T::default());
     for (d, c) in counts.iter().enumerate() {
-        if c.iter().any(|&x| x == n) {
+        if c.contains(&n) {
             continue;
         }
         let mut offsets = vec![0usize; 1 << DIGIT];
@@ -461,7 +464,7 @@ mod tests {
 
     #[test]
     fn keys_keep_float_order() {
-        let mut xs = vec![
+        let mut xs = [
             3.5,
             -0.0,
             0.0,

@@ -353,6 +353,7 @@ struct Moments {
     log_likelihood: f64,
 }
 
+#[allow(clippy::needless_range_loop)] // a symmetric matrix filled by index
 async fn moments(df: &DataFrame, xs: &[Expr], y: &Expr, w: &Expr, beta: &[f64]) -> Result<Moments> {
     let k = beta.len();
     let sums = logistic_moments(y.clone(), w.clone(), xs.to_vec(), beta).alias("__m");
@@ -397,7 +398,7 @@ fn cholesky(a: &[Vec<f64>]) -> std::result::Result<Vec<Vec<f64>>, usize> {
     let mut l = vec![vec![0.0; n]; n];
     for j in 0..n {
         let d = a[j][j] - (0..j).map(|k| l[j][k] * l[j][k]).sum::<f64>();
-        if !(d > 1e-12 * a[j][j].abs().max(1e-300)) {
+        if d.is_nan() || d <= 1e-12 * a[j][j].abs().max(1e-300) {
             return Err(j);
         }
         l[j][j] = d.sqrt();
@@ -445,6 +446,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn solves_and_inverts_symmetric_systems() {
         let a = vec![
             vec![4.0, 2.0, 0.6],

@@ -172,6 +172,7 @@ impl Search<'_> {
         }
     }
 
+    #[allow(clippy::needless_range_loop)] // the recurrence reads clearest by index
     fn best(&self, direction: Monotonic) -> Option<Merged> {
         let p = self.prefix.len() - 1;
         let rate = |s: usize, e: usize| self.bin(s, e).event_rate().unwrap_or(0.0);

@@ -109,7 +109,7 @@ mod tests {
         ];
         let e = evidence(&bins);
         // goods 15 + 1, bads 5 + 1 over the two used bins.
-        let want0 = ((10.5 / 16.0) / (0.5 / 6.0) as f64).ln();
+        let want0 = ((10.5f64 / 16.0) / (0.5 / 6.0)).ln();
         assert!((e[0].woe - want0).abs() < 1e-12);
         assert!(e.iter().all(|b| b.woe.is_finite() && b.iv >= 0.0));
         assert_eq!(e[2], Evidence { woe: 0.0, iv: 0.0 });

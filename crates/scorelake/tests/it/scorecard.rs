@@ -466,6 +466,7 @@ fn compression_is_exact_and_fits_on_it_equal_fits_on_all_rows() {
 }
 
 /// Plain Newton's method on in-memory rows (intercept first).
+#[allow(clippy::needless_range_loop)] // textbook indices on purpose
 fn naive_newton(xs: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
     let k = xs.len() + 1;
     let row = |i: usize| -> Vec<f64> {
