@@ -39,6 +39,21 @@ def measure(cmd, env=None, ok=(0,)):
     return wall, peak
 
 
+def record(cmd, tool, label, results, failed, ok=(0,)):
+    """Measures one run of `tool` into `results[tool]`; a peer that cannot
+    finish (e.g. out of memory) goes into `failed` with its last error line
+    instead of stopping the benchmark."""
+    try:
+        wall, peak = measure(cmd, ok=ok)
+    except SystemExit as e:
+        lines = [line.strip() for line in str(e).splitlines() if "Error" in line or "error" in line]
+        failed[tool] = (lines[-1] if lines else str(e).splitlines()[0])[:160]
+        print(f"{label} {tool:10s} failed: {failed[tool]}", flush=True)
+        return
+    results[tool].append((wall, peak))
+    print(f"{label} {tool:10s} {wall:7.2f}s  peak {peak / 2**20:7.0f} MiB", flush=True)
+
+
 def panel(customers):
     """The sample panel at `customers` customers (generated once)."""
     path = DATA / "w1" / f"panel_{customers}.parquet"

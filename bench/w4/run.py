@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pyarrow.types as pat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import BIN, DATA, ROOT, measure, medians, panel, require_cli, write_section  # noqa: E402
+from common import BIN, DATA, ROOT, measure, medians, panel, record, require_cli, write_section  # noqa: E402
 
 HERE = ROOT / "bench" / "w4"
 PY = sys.executable
@@ -99,16 +99,8 @@ def main():
         for run in range(RUNS):
             for tool in [t for t in TOOLS if run < RUNS_OF[t] and t not in failed]:
                 dst = out / f"{task}_{tool}.json"
-                try:
-                    wall, peak = measure(command(tool, task, src, dst, cols, months), ok=(0, 3))
-                except SystemExit as e:
-                    # A peer that cannot finish (e.g. out of memory) is reported, not fatal.
-                    lines = [line for line in str(e).splitlines() if "Error" in line or "error" in line]
-                    failed[tool] = (lines[-1] if lines else str(e).splitlines()[0])[:160]
-                    print(f"{task} run {run + 1} {tool:10s} failed: {failed[tool]}", flush=True)
-                    continue
-                results[tool].append((wall, peak))
-                print(f"{task} run {run + 1} {tool:10s} {wall:7.2f}s  peak {peak / 2**20:7.0f} MiB", flush=True)
+                record(command(tool, task, src, dst, cols, months), tool, f"{task} run {run + 1}", results, failed,
+                       ok=(0, 3))
         reference = scorelake_result(task, out / f"{task}_scorelake.json")
         checks = {}
         for tool in TOOLS:

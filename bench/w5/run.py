@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import BIN, DATA, ROOT, measure, medians, panel, require_cli, write_section  # noqa: E402
+from common import BIN, DATA, ROOT, medians, panel, record, require_cli, write_section  # noqa: E402
 
 HERE = ROOT / "bench" / "w5"
 sys.path.insert(0, str(HERE))
@@ -69,16 +69,7 @@ def main():
             dst = out / f"{tool}.parquet"
             if dst.exists():
                 shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
-            try:
-                wall, peak = measure(command(tool, src, dst))
-            except SystemExit as e:
-                # A peer that cannot finish (e.g. out of memory) is reported, not fatal.
-                lines = [line for line in str(e).splitlines() if "Error" in line or "error" in line]
-                failed[tool] = (lines[-1] if lines else str(e).splitlines()[0])[:160]
-                print(f"run {run + 1} {tool:10s} failed: {failed[tool]}", flush=True)
-                continue
-            results[tool].append((wall, peak))
-            print(f"run {run + 1} {tool:10s} {wall:7.2f}s  peak {peak / 2**20:7.0f} MiB", flush=True)
+            record(command(tool, src, dst), tool, f"run {run + 1}", results, failed)
     reference = rows(out / "scorelake.parquet")
     checks = {}
     for tool in TOOLS:
