@@ -116,7 +116,7 @@ impl PipelineSpec {
         let base = path.parent().unwrap_or(Path::new("."));
         let rebase = |p: &Path| {
             if p.is_relative() {
-                base.join(p)
+                lexical(&base.join(p))
             } else {
                 p.to_path_buf()
             }
@@ -128,10 +128,31 @@ impl PipelineSpec {
             spec.validation = Some(rebase(Path::new(t)).display().to_string().into());
         }
         if !spec.input.contains("://") && Path::new(&spec.input).is_relative() {
-            spec.input = base.join(&spec.input).display().to_string();
+            spec.input = rebase(Path::new(&spec.input)).display().to_string();
         }
         Ok(spec)
     }
+}
+
+/// `path` with `.` and `a/..` taken out (storage paths may not hold them).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// What a pipeline run produced.
@@ -406,5 +427,21 @@ impl fmt::Display for PipelineReport {
             writeln!(f, "  {name:<24} {s:>7.2}s")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_lose_dot_segments() {
+        assert_eq!(
+            lexical(Path::new("examples/../demo/f.parquet")),
+            Path::new("demo/f.parquet")
+        );
+        assert_eq!(lexical(Path::new("./a/./b")), Path::new("a/b"));
+        assert_eq!(lexical(Path::new("../x")), Path::new("../x"));
+        assert_eq!(lexical(Path::new("a/..")), Path::new("."));
     }
 }
