@@ -54,6 +54,23 @@ def record(cmd, tool, label, results, failed, ok=(0,)):
     print(f"{label} {tool:10s} {wall:7.2f}s  peak {peak / 2**20:7.0f} MiB", flush=True)
 
 
+def results_table(tools, results, checks, failed):
+    """Markdown rows per tool: median, runs, peak RSS, time against ScoreLake,
+    and whether its results equal ScoreLake's (or why it did not finish)."""
+    med, peak = medians({t: r for t, r in results.items() if r})
+    base = med.get("scorelake")
+    lines = ["| tool | median s | runs (s) | peak RSS MiB | time vs ScoreLake | results |", "|---|---|---|---|---|---|"]
+    for t in tools:
+        if t in failed:
+            lines.append(f"| {t} | – | failed | – | – | did not finish: `{failed[t]}` |")
+            continue
+        runs = ", ".join(f"{w:.2f}" for w, _ in results[t])
+        ratio = f"{med[t] / base:.2f}×" if base else "–"
+        same = "reference" if t == "scorelake" else ("same" if not checks.get(t) else "; ".join(checks[t][:3]))
+        lines.append(f"| {t} | {med[t]:.2f} | {runs} | {peak[t] / 2**20:.0f} | {ratio} | {same} |")
+    return lines
+
+
 def panel(customers):
     """The sample panel at `customers` customers (generated once)."""
     path = DATA / "w1" / f"panel_{customers}.parquet"

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pyarrow.types as pat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import BIN, DATA, ROOT, measure, medians, panel, record, require_cli, write_section  # noqa: E402
+from common import BIN, DATA, ROOT, measure, panel, record, require_cli, results_table, write_section  # noqa: E402
 
 HERE = ROOT / "bench" / "w4"
 PY = sys.executable
@@ -124,23 +124,13 @@ def main():
 
 
 def table(task, cols, results, checks, failed):
-    med, peak = medians({t: r for t, r in results.items() if r})
     title = {
         "validate": f"**Validation** of all {len(cols)} numeric columns: missing rate, exact unique count, min, max, "
                     "mean, std, exact p01/p99 (numpy's linear definition), NaN read as missing.",
         "psi": "**PSI** of " + ", ".join(cols) + ": 10 exact quantile bins from months 1–12 (right-closed, nulls "
                "their own bin, empty shares floored at 1e-4), against months 13–24.",
     }[task]
-    lines = [title, "", "| tool | median s | runs (s) | peak RSS MiB | time vs ScoreLake | results |", "|---|---|---|---|---|---|"]
-    base = med.get("scorelake")
-    for t in results:
-        if t in failed:
-            lines.append(f"| {t} | – | failed | – | – | did not finish: `{failed[t]}` |")
-            continue
-        runs = ", ".join(f"{w:.2f}" for w, _ in results[t])
-        ratio = f"{med[t] / base:.2f}×" if base else "–"
-        same = "reference" if t == "scorelake" else ("same" if not checks.get(t) else "; ".join(checks[t][:3]))
-        lines.append(f"| {t} | {med[t]:.2f} | {runs} | {peak[t] / 2**20:.0f} | {ratio} | {same} |")
+    lines = [title, "", *results_table(list(results), results, checks, failed)]
     return "\n".join(lines) + "\n"
 
 

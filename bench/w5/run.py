@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import BIN, DATA, ROOT, medians, panel, record, require_cli, write_section  # noqa: E402
+from common import BIN, DATA, ROOT, panel, record, require_cli, results_table, write_section  # noqa: E402
 
 HERE = ROOT / "bench" / "w5"
 sys.path.insert(0, str(HERE))
@@ -76,17 +76,7 @@ def main():
         if tool != "scorelake" and tool not in failed:
             checks[tool] = compare(reference, rows(out / f"{tool}.parquet"))
             print(f"{tool}: {'same rows' if not checks[tool] else checks[tool][:5]}")
-    med, peak = medians({t: r for t, r in results.items() if r})
-    base = med.get("scorelake")
-    lines = ["| tool | median s | runs (s) | peak RSS MiB | time vs ScoreLake | results |", "|---|---|---|---|---|---|"]
-    for t in TOOLS:
-        if t in failed:
-            lines.append(f"| {t} | – | failed | – | – | did not finish: `{failed[t]}` |")
-            continue
-        runs = ", ".join(f"{w:.2f}" for w, _ in results[t])
-        ratio = f"{med[t] / base:.2f}×" if base else "–"
-        same = "reference" if t == "scorelake" else ("same" if not checks.get(t) else "; ".join(checks[t][:3]))
-        lines.append(f"| {t} | {med[t]:.2f} | {runs} | {peak[t] / 2**20:.0f} | {ratio} | {same} |")
+    lines = results_table(TOOLS, results, checks, failed)
     section = "\n".join([
         "<!-- w5:start -->",
         f"## W5: decile binning and compression ({time.strftime('%Y-%m-%d')}, 2 cores, one run of `bench/w5/run.py`)",
