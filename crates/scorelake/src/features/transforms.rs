@@ -44,6 +44,14 @@ pub(crate) fn number(name: &str) -> Expr {
         .unwrap_or_else(|_| lit(ScalarValue::Float64(None)))
 }
 
+/// Text columns (plain, large, view or dictionary-encoded): categories.
+pub(crate) fn is_text(ty: &DataType) -> bool {
+    matches!(
+        ty,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _)
+    )
+}
+
 /// A column by its name as written (no case folding, dots allowed).
 pub(crate) fn column(name: &str) -> Expr {
     col(datafusion::common::Column::new_unqualified(name))

@@ -46,6 +46,14 @@ pub fn bin_of(x: Option<f64>, edges: &[f64]) -> usize {
     }
 }
 
+/// Inner edges as [`bin_weights`] and `bin_index` need them: ascending,
+/// equal ones (and −0.0 / 0.0) merged.
+pub(crate) fn ascending_edges(mut edges: Vec<f64>) -> Vec<f64> {
+    edges.sort_by(f64::total_cmp);
+    edges.dedup_by(|a, b| a == b);
+    edges
+}
+
 /// The aggregate function, to call with [`bin_weights`].
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct BinWeights {

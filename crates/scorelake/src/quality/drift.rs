@@ -15,8 +15,8 @@ use serde::Serialize;
 use super::profile::{budget, profile};
 use super::report::short;
 use crate::error::{Error, Result};
-use crate::features::transforms::{column, number};
-use crate::functions::bin_weights::bin_weights;
+use crate::features::transforms::{column, is_text, number};
+use crate::functions::bin_weights::{ascending_edges, bin_weights};
 use crate::functions::float_list_at;
 use crate::results::{first_number, number_at};
 use crate::weights::{WeightCheck, weight_or_one};
@@ -312,13 +312,6 @@ fn in_periods(df: &DataFrame, period_column: &str, periods: &[String], side: &st
     Ok(column(period_column).in_list(values, false))
 }
 
-fn is_text(ty: &DataType) -> bool {
-    matches!(
-        ty,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _)
-    )
-}
-
 /// The columns to compare: present (with the same kind) in both data sets.
 fn shared_columns(
     baseline: &DataFrame,
@@ -455,12 +448,14 @@ async fn plan_bins(
             )));
         }
         let bins = match profiled {
-            Some(p) => Bins::Numeric(edges(p.quantiles.iter().flatten().copied().collect())),
+            Some(p) => Bins::Numeric(ascending_edges(
+                p.quantiles.iter().flatten().copied().collect(),
+            )),
             None if numeric(n) => {
                 let lo = first_number(&row, &format!("__{i}_lo")).unwrap_or(0.0);
                 let hi = first_number(&row, &format!("__{i}_hi")).unwrap_or(0.0);
                 let k = options.bins as f64;
-                Bins::Numeric(edges(
+                Bins::Numeric(ascending_edges(
                     (1..options.bins)
                         .map(|j| lo + (hi - lo) * j as f64 / k)
                         .collect(),
@@ -474,13 +469,6 @@ async fn plan_bins(
         });
     }
     Ok(plans)
-}
-
-/// Ascending inner edges with equal ones merged (−0.0 and 0.0 are equal).
-fn edges(mut inner: Vec<f64>) -> Vec<f64> {
-    inner.sort_by(f64::total_cmp);
-    inner.dedup_by(|a, b| a == b);
-    inner
 }
 
 /// Per group (None: everything), per column: weight per bin label.

@@ -16,8 +16,8 @@ use super::optimal::{Constraints, Monotonic, merge_optimal};
 use super::spec::{BinMethod, BinningSpec, Resolved};
 use super::woe::{Counts, evidence};
 use crate::error::{Error, Result};
-use crate::features::transforms::{column, find, number};
-use crate::functions::bin_weights::bin_weights;
+use crate::features::transforms::{column, find, is_text, number};
+use crate::functions::bin_weights::{ascending_edges, bin_weights};
 use crate::functions::float_list_at;
 use crate::quality::profile::{budget, profile};
 use crate::results::{first_number, number_at};
@@ -126,7 +126,7 @@ pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> 
                         .collect(),
                     _ => vec![],
                 };
-                edges.insert(i, ascending(e));
+                edges.insert(i, ascending_edges(e));
             }
         }
     }
@@ -147,7 +147,10 @@ pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> 
         let ps: Vec<f64> = (1..*n).map(|k| k as f64 / *n as f64).collect();
         let profiles = profile(&projected, &cols, check.as_ref(), &ps, budget(df)).await?;
         for (i, p) in members.iter().zip(profiles.columns) {
-            edges.insert(*i, ascending(p.quantiles.into_iter().flatten().collect()));
+            edges.insert(
+                *i,
+                ascending_edges(p.quantiles.into_iter().flatten().collect()),
+            );
         }
     }
 
@@ -225,26 +228,12 @@ pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> 
     })
 }
 
-fn is_text(ty: &DataType) -> bool {
-    matches!(
-        ty,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _)
-    )
-}
-
 /// Counts from a weight and an event weight.
 fn side(weight: f64, events: f64) -> Counts {
     Counts {
         non_events: weight - events,
         events,
     }
-}
-
-/// Edges sorted with equal ones (and −0.0/0.0) merged.
-fn ascending(mut e: Vec<f64>) -> Vec<f64> {
-    e.sort_by(f64::total_cmp);
-    e.dedup_by(|a, b| a == b);
-    e
 }
 
 /// The variable's value where it is neither missing nor special (else null).
