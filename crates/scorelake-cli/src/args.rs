@@ -6,12 +6,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// ScoreLake: credit-risk feature engineering on a data lake.
 ///
-/// Reads and writes Parquet and CSV on local disk or S3 with an embedded,
+/// Reads and writes Parquet, CSV, NCF and Delta Lake on local disk or S3 with an embedded,
 /// multi-core, spilling query engine. Configuration comes from defaults, a
 /// config file (--config or $SCORELAKE_CONFIG), SCORELAKE__SECTION__KEY
 /// variables and flags, in that order; see `scorelake config show`.
 #[derive(Debug, Parser)]
-#[command(name = "scorelake", version, propagate_version = true)]
+#[command(name = "scorelake", version)]
 #[command(
     after_help = "Examples:\n  scorelake demo\n  scorelake sample --customers 100000 --out panel.parquet\n  scorelake sql \"SELECT product, avg(balance) FROM p GROUP BY 1\" --table p=panel.parquet\n  scorelake config show"
 )]
@@ -114,6 +114,81 @@ pub enum Command {
     /// Work with NCF files.
     #[command(subcommand)]
     Ncf(NcfCommand),
+    /// Delta Lake tables: history, compaction, vacuum, statistics.
+    #[command(subcommand)]
+    Delta(DeltaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeltaCommand {
+    /// List the table's versions, newest first: time, operation, parameters, files and rows added/removed, rows in the table.
+    #[command(
+        after_help = "Examples:\n  scorelake delta history lake/accounts\n  scorelake delta history s3://lake/accounts --limit 10 --json"
+    )]
+    History {
+        /// The table (path, file://, s3://, delta://).
+        table: String,
+        /// Show only the newest N versions.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compact small files into larger ones (a new version; readers of older versions are unaffected).
+    #[command(
+        after_help = "Examples:\n  scorelake delta optimize lake/accounts\n  scorelake delta optimize s3://lake/accounts --z-order customer_id,month --target-size 256m"
+    )]
+    Optimize {
+        /// The table.
+        table: String,
+        /// Rewrite the data in Z-order of these columns (comma-separated or repeated).
+        #[arg(long = "z-order", value_name = "COL", value_delimiter = ',')]
+        z_order: Vec<String>,
+        /// Size of the files written (default delta.target_file_size), e.g. 256m.
+        #[arg(long, value_name = "SIZE")]
+        target_size: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List (default) or delete data files no version younger than the retention still reads.
+    #[command(
+        after_help = "Examples:\n  scorelake delta vacuum lake/accounts\n  scorelake delta vacuum lake/accounts --retain 720h --execute\n\nWithout --execute nothing is deleted. Time travel to versions older than the\nretention stops working once their files are gone."
+    )]
+    Vacuum {
+        /// The table.
+        table: String,
+        /// Keep files that versions committed within this time still read, e.g. 168h or 30d.
+        #[arg(long, value_name = "DURATION", default_value = "168h")]
+        retain: String,
+        /// Delete the files (default: only list them).
+        #[arg(long)]
+        execute: bool,
+        /// Allow a retention shorter than the table's delta.deletedFileRetentionDuration.
+        #[arg(long)]
+        force: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Version, files, rows, bytes, partitions and per-column nulls/min/max from the table's log.
+    #[command(
+        after_help = "Examples:\n  scorelake delta stats lake/accounts\n  scorelake delta stats s3://lake/accounts --version 3 --json"
+    )]
+    Stats {
+        /// The table.
+        table: String,
+        /// Describe this version (default: the newest).
+        #[arg(long, value_name = "N", conflicts_with = "as_of")]
+        version: Option<u64>,
+        /// Describe the newest version committed at or before this time.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -434,9 +509,18 @@ pub struct ReadArgs {
     /// Input format when the extension does not say.
     #[arg(long, value_enum)]
     pub from: Option<FormatArg>,
-    /// Read a directory whose files have different (compatible) schemas as their union.
+    /// Accept differing schemas: read a directory whose files have different
+    /// (compatible) schemas as their union, and add new columns to a Delta
+    /// output when appending.
     #[arg(long)]
     pub merge_schema: bool,
+    /// Delta input: read this version (0 is the first commit).
+    #[arg(long, value_name = "N", conflicts_with = "as_of")]
+    pub version: Option<u64>,
+    /// Delta input: read the newest version committed at or before this time
+    /// (RFC 3339, e.g. 2026-01-31T00:00:00Z, or a date).
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
     /// Keep the input's row order (files in path order, one partition; slower).
     #[arg(long)]
     pub preserve_order: bool,
@@ -463,9 +547,12 @@ pub struct WriteArgs {
     /// Partition the output folders by this column (repeatable).
     #[arg(long = "partition-by", value_name = "COL")]
     pub partition_by: Vec<String>,
-    /// Replace the output if it exists.
-    #[arg(long)]
+    /// Replace the output if it exists (Delta: a new version with only this data).
+    #[arg(long, conflicts_with = "append")]
     pub overwrite: bool,
+    /// Delta output: add the data to the table as a new version (created if absent).
+    #[arg(long)]
+    pub append: bool,
     /// NCF output: semantic column metadata from a TOML/YAML/JSON file
     /// (`[columns.NAME] kind, pii, contains_pii, description, group`).
     #[arg(long, value_name = "FILE")]
@@ -477,6 +564,7 @@ pub enum FormatArg {
     Parquet,
     Csv,
     Ncf,
+    Delta,
 }
 
 #[derive(Debug, Subcommand)]

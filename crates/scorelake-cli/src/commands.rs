@@ -14,7 +14,7 @@ use scorelake::datafusion::logical_expr::LogicalPlan;
 use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
 use scorelake::encoding::{self, EncoderSpec, Mappings};
-use scorelake::io::{self, CsvReadOptions, ReadOptions, WriteMode, WriteOptions};
+use scorelake::io::{self, CsvReadOptions, ReadOptions, TableVersion, WriteMode, WriteOptions};
 use scorelake::pipeline::{self, DemoOptions, FeaturesJob, PipelineSpec};
 use scorelake::quality::{self, Binning, DriftOptions, Status, Thresholds, ValidateOptions};
 use scorelake::sample::{self, SampleSpec};
@@ -53,6 +53,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Run(_)
         | Command::Config(_)
         | Command::Ncf(_)
+        | Command::Delta(_)
         | Command::Validate(_)
         | Command::Drift(_) => None,
     };
@@ -95,7 +96,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 &args.input,
                 &args.output,
                 &read_options(&args.read)?,
-                &write_options(&args.write)?,
+                &write_options(&args.write, Some(&args.read))?,
             )
             .await;
             spinner.finish_and_clear();
@@ -124,6 +125,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run_pipeline(&session, progress, args).await,
         Command::Score(args) => score(&session, progress, args).await,
         Command::Compress(args) => compress(&session, progress, args).await,
+        Command::Delta(cmd) => crate::delta::delta(&session, cmd).await,
         Command::Config(_) | Command::Ncf(_) => unreachable!("handled above"),
     }
 }
@@ -300,7 +302,7 @@ async fn compress(session: &Session, progress: Progress, args: CompressArgs) -> 
         },
     };
     let read = read_options(&args.read)?;
-    let write = write_options(&args.write)?;
+    let write = write_options(&args.write, Some(&args.read))?;
     let spinner = progress.spinner(&format!("binning and compressing {}", args.input));
     let result = async {
         let df = io::read(session, &args.input, &read).await?;
@@ -343,7 +345,7 @@ async fn score(session: &Session, progress: Progress, args: ScoreArgs) -> Result
     let started = Instant::now();
     let card = Scorecard::load(&args.scorecard)?;
     let read = read_options(&args.read)?;
-    let write = write_options(&args.write)?;
+    let write = write_options(&args.write, Some(&args.read))?;
     let spinner = progress.spinner(&format!("scoring {} → {}", args.input, args.output));
     let result = async {
         let df = io::read(session, &args.input, &read).await?;
@@ -373,7 +375,7 @@ async fn features(session: &Session, progress: Progress, args: FeaturesArgs) -> 
         apply: args.apply,
         lineage: args.lineage,
         read: read_options(&args.read)?,
-        write: write_options(&args.write)?,
+        write: write_options(&args.write, Some(&args.read))?,
     };
     let spinner = progress.spinner(&format!("features {} → {}", job.input, job.output));
     let report = pipeline::run_features(session, &job).await;
@@ -421,7 +423,7 @@ async fn encode(session: &Session, progress: Progress, args: EncodeArgs) -> Resu
         }
         _ => bail!(Usage("give --spec and --fit, or --apply".into())),
     };
-    let write = write_options(&args.write)?;
+    let write = write_options(&args.write, Some(&args.read))?;
     let spinner = progress.spinner(&format!("{} → {}", args.input, args.output));
     let result = async {
         let df = io::read(session, &args.input, &read).await?;
@@ -570,7 +572,7 @@ async fn sample(session: &Session, progress: Progress, args: SampleArgs) -> Resu
     let counter = Arc::new(AtomicU64::new(0));
     let bar = progress.counter(spec.customers, Arc::clone(&counter), "customers");
     let df = sample::dataframe(session, &spec, Some(counter))?;
-    let result = io::write(session, df, &args.out, &write_options(&args.write)?).await;
+    let result = io::write(session, df, &args.out, &write_options(&args.write, None)?).await;
     bar.finish_and_clear();
     let summary = result?;
     let secs = started.elapsed().as_secs_f64();
@@ -607,7 +609,7 @@ async fn sql(session: &Session, progress: Progress, args: SqlArgs) -> Result<Exi
     let df = ctx.sql(&args.query).await;
     let result = match (df, &args.output) {
         (Err(e), _) => Err(anyhow::Error::from(scorelake::Error::from(e))),
-        (Ok(df), Some(out)) => match write_options(&args.write) {
+        (Ok(df), Some(out)) => match write_options(&args.write, Some(&args.read)) {
             Ok(options) => io::write(session, df, out, &options)
                 .await
                 .map(|s| format!("wrote {} rows to {}", s.rows, s.location))
@@ -681,10 +683,18 @@ fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
             Ok((col.to_string(), data_type(ty)?))
         })
         .collect::<Result<_>>()?;
+    let version = match (args.version, &args.as_of) {
+        (Some(n), _) => Some(TableVersion::Number(n)),
+        (None, Some(t)) => {
+            Some(TableVersion::parse_as_of(t).map_err(|e| Usage(format!("--as-of: {e}")))?)
+        }
+        (None, None) => None,
+    };
     Ok(ReadOptions {
         format: args.from.map(format),
         merge_schema: args.merge_schema,
         preserve_order: args.preserve_order,
+        version,
         csv: CsvReadOptions {
             delimiter,
             has_header: args.no_header.then_some(false),
@@ -712,7 +722,8 @@ fn data_type(name: &str) -> Result<DataType> {
     })
 }
 
-fn write_options(args: &WriteArgs) -> Result<WriteOptions> {
+/// Write options from the flags; `read` brings `--merge-schema`, where the command has it.
+fn write_options(args: &WriteArgs, read: Option<&ReadArgs>) -> Result<WriteOptions> {
     let semantics = match &args.semantics {
         Some(path) => scorelake::formats::ncf::load_semantics(path)?,
         None => Default::default(),
@@ -721,11 +732,14 @@ fn write_options(args: &WriteArgs) -> Result<WriteOptions> {
         format: args.to.map(format),
         mode: if args.overwrite {
             WriteMode::Overwrite
+        } else if args.append {
+            WriteMode::Append
         } else {
             WriteMode::ErrorIfExists
         },
         partition_by: args.partition_by.clone(),
         semantics,
+        merge_schema: read.is_some_and(|r| r.merge_schema),
     })
 }
 
@@ -734,6 +748,7 @@ fn format(f: FormatArg) -> Format {
         FormatArg::Parquet => Format::Parquet,
         FormatArg::Csv => Format::Csv,
         FormatArg::Ncf => Format::Ncf,
+        FormatArg::Delta => Format::Delta,
     }
 }
 

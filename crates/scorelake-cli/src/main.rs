@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod delta;
 mod inspect;
 mod progress;
 

@@ -39,6 +39,16 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A Delta table that cannot be read, written or maintained as asked.
+    #[error("Delta table `{table}`{}: {reason}", version.map(|v| format!(" (version {v})")).unwrap_or_default())]
+    Delta {
+        /// The table's location as given.
+        table: String,
+        /// The version concerned, when one is.
+        version: Option<u64>,
+        /// What went wrong.
+        reason: String,
+    },
     /// Invalid arguments or input data.
     #[error("{0}")]
     InvalidInput(String),

@@ -1,5 +1,7 @@
 //! The `scorelake` binary end to end: flags, exit codes, outputs, errors.
 
+mod delta;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -60,6 +62,10 @@ fn every_command_has_help_with_examples() {
         vec!["config", "keys"],
         vec!["config", "spark"],
         vec!["ncf", "inspect"],
+        vec!["delta", "history"],
+        vec!["delta", "optimize"],
+        vec!["delta", "vacuum"],
+        vec!["delta", "stats"],
     ] {
         let mut c = scorelake();
         c.args(&cmd).arg("--help");

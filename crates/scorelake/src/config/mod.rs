@@ -28,7 +28,7 @@ use std::time::Duration;
 pub use load::{ConfigBuilder, Source};
 pub use value::{
     ByteSize, Codec, ConfigValue, EngineKind, Format, LogFormat, LogLevel, PoolKind, ProgressMode,
-    Secret,
+    S3Commit, Secret,
 };
 
 /// One configuration key: its dotted name, what it expects and what it does.
@@ -67,6 +67,8 @@ pub struct Config {
     pub io: IoConfig,
     /// S3-compatible object storage (`storage.s3.*`).
     pub s3: S3Config,
+    /// Delta Lake tables (`delta.*`).
+    pub delta: DeltaConfig,
     /// Remote engines (distributed execution).
     pub remote: RemoteConfig,
     /// Logs and metrics.
@@ -234,6 +236,16 @@ config_sections! {
         max_retries: usize = 5,
         /// Total time spent retrying one request.
         retry_timeout: Duration = Duration::from_secs(120),
+    }
+
+    /// `delta.*`: Delta Lake tables.
+    DeltaConfig as delta at "delta" {
+        /// How often a commit that lost a race with another writer is retried.
+        commit_retries: usize = 100,
+        /// Commits on S3: conditional_put (the store must honour If-None-Match; checked once per bucket) or single_writer (no check; safe only with one writer at a time).
+        s3_commit: S3Commit = S3Commit::ConditionalPut,
+        /// Size data files are written and compacted to.
+        target_file_size: ByteSize = ByteSize(128 << 20),
     }
 
     /// `remote.*`: distributed engines.

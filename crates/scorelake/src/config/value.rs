@@ -88,7 +88,7 @@ impl ConfigValue for ByteSize {
 
 impl ConfigValue for Duration {
     fn expected() -> String {
-        "a duration like 500ms, 30s, 5m or 2h".into()
+        "a duration like 500ms, 30s, 5m, 2h or 7d".into()
     }
     fn parse_value(text: &str) -> Option<Self> {
         let (num, unit) = number_and_unit(text)?;
@@ -97,6 +97,7 @@ impl ConfigValue for Duration {
             "" | "s" => num,
             "m" | "min" => num * 60.0,
             "h" => num * 3600.0,
+            "d" => num * 86400.0,
             _ => return None,
         };
         Duration::try_from_secs_f64(secs).ok()
@@ -284,6 +285,19 @@ word_enum!(
         Csv = "csv",
         /// NCF, ScoreLake's columnar format (`docs/ncf-format.md`).
         Ncf = "ncf",
+        /// A Delta Lake table: Parquet files and a transaction log (`docs/delta.md`).
+        Delta = "delta",
+    }
+);
+
+word_enum!(
+    /// How Delta commits are made safe on S3.
+    S3Commit {
+        /// Put-if-absent (`If-None-Match: *`), which AWS S3, MinIO, SeaweedFS and
+        /// R2 honour; checked once per bucket before the first commit.
+        ConditionalPut = "conditional_put",
+        /// Plain puts, unchecked: only safe with one writer at a time.
+        SingleWriter = "single_writer",
     }
 );
 

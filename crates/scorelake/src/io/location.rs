@@ -1,4 +1,5 @@
-//! Where data lives: a local path, a `file://` URL or an `s3://bucket/key` URL.
+//! Where data lives: a local path, a `file://` URL or an `s3://bucket/key` URL,
+//! optionally marked as a Delta table with a `delta://` prefix.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,17 +22,42 @@ use crate::error::{Error, Result};
 /// let local = Location::parse("/tmp/panel.csv")?;
 /// assert_eq!(local.local_path().unwrap().to_str(), Some("/tmp/panel.csv"));
 /// assert!(Location::parse("ftp://x/y").is_err());
+///
+/// // `delta://` marks a Delta table: `delta:///abs/path`, `delta://rel/path`,
+/// // `delta://s3://bucket/table` or `delta+s3://bucket/table`.
+/// let table = Location::parse("delta+s3://lake/accounts")?;
+/// assert!(table.is_delta_url() && table.is_s3());
+/// assert_eq!(table.url().as_str(), "s3://lake/accounts");
 /// # Ok::<(), scorelake::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
     url: Url,
     original: String,
+    delta: bool,
 }
 
 impl Location {
-    /// Parses a plain path (relative to the current directory), `file://` or `s3://` URL.
+    /// Parses a plain path (relative to the current directory), `file://` or
+    /// `s3://` URL, each optionally prefixed `delta://` (or `delta+s3://`,
+    /// `delta+file://`) to mark a Delta table.
     pub fn parse(text: &str) -> Result<Self> {
+        if let Some(inner) = strip_delta_prefix(text) {
+            let mut loc = Self::parse_plain(&inner).map_err(|e| match e {
+                Error::InvalidUrl { reason, .. } => Error::InvalidUrl {
+                    url: text.to_string(),
+                    reason,
+                },
+                other => other,
+            })?;
+            loc.original = text.to_string();
+            loc.delta = true;
+            return Ok(loc);
+        }
+        Self::parse_plain(text)
+    }
+
+    fn parse_plain(text: &str) -> Result<Self> {
         let bad = |reason: &str| Error::InvalidUrl {
             url: text.to_string(),
             reason: reason.to_string(),
@@ -84,7 +110,13 @@ impl Location {
         Ok(Location {
             url,
             original: text.to_string(),
+            delta: false,
         })
+    }
+
+    /// Whether the location was written with a `delta://` prefix.
+    pub fn is_delta_url(&self) -> bool {
+        self.delta
     }
 
     /// The location as the user wrote it (safe to show: it never holds keys).
@@ -149,7 +181,11 @@ impl Location {
         let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
         url.set_path(&format!("{parent}/{name}"));
         let original = url.to_string();
-        Location { url, original }
+        Location {
+            url,
+            original,
+            delta: false,
+        }
     }
 
     /// The location with a trailing `/`, as a directory.
@@ -161,6 +197,7 @@ impl Location {
         Location {
             url,
             original: self.original.clone(),
+            delta: self.delta,
         }
     }
 }
@@ -178,6 +215,20 @@ pub fn format_of_name(name: &str) -> Option<Format> {
         "parquet" | "pq" | "parq" => Some(Format::Parquet),
         "csv" | "tsv" => Some(Format::Csv),
         "ncf" => Some(Format::Ncf),
+        _ => None,
+    }
+}
+
+/// The location inside a `delta://…`, `delta+s3://…` or `delta+file://…` URL.
+fn strip_delta_prefix(text: &str) -> Option<String> {
+    let (scheme, rest) = text.split_once("://")?;
+    match scheme.to_ascii_lowercase().as_str() {
+        "delta" if rest.contains("://") => Some(rest.to_string()),
+        // delta:///abs/path keeps its leading slash; delta://rel/path is relative.
+        "delta" => Some(rest.to_string()),
+        "delta+s3" | "delta+s3a" | "delta+file" => {
+            Some(format!("{}://{rest}", &scheme["delta+".len()..]))
+        }
         _ => None,
     }
 }
@@ -217,6 +268,24 @@ mod tests {
     }
 
     #[test]
+    fn delta_prefixes_mark_tables() {
+        for (text, url) in [
+            ("delta:///data/t", "file:///data/t"),
+            ("delta://s3://lake/t", "s3://lake/t"),
+            ("delta+s3://lake/t/", "s3://lake/t/"),
+            ("delta+file:///data/t", "file:///data/t"),
+        ] {
+            let l = Location::parse(text).unwrap();
+            assert!(l.is_delta_url(), "{text}");
+            assert_eq!(l.url().as_str(), url);
+            assert_eq!(l.as_str(), text);
+        }
+        let rel = Location::parse("delta://tables/t").unwrap();
+        assert!(rel.local_path().unwrap().ends_with("tables/t"));
+        assert!(!Location::parse("/data/t").unwrap().is_delta_url());
+    }
+
+    #[test]
     fn rejects_bad_urls_with_reasons() {
         for (url, reason) in [
             ("s3://", "bucket"),
@@ -225,6 +294,8 @@ mod tests {
             ("gs://bucket/key", "unsupported scheme"),
             ("", "empty"),
             ("s3://bucket/key?x=1", "query"),
+            ("delta://", "empty"),
+            ("delta+gs://b/t", "unsupported scheme"),
         ] {
             let e = Location::parse(url).unwrap_err().to_string();
             assert!(e.contains(reason), "{url}: {e}");

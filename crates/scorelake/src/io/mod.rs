@@ -1,8 +1,8 @@
-//! Reading and writing tables by URL: Parquet, CSV and NCF, on local disk or S3.
+//! Reading and writing tables by URL: Parquet, CSV, NCF and Delta Lake, on local disk or S3.
 //!
 //! Locations are plain paths, `file://` URLs or `s3://bucket/key` URLs. A
 //! location is one file or a directory of files (also hive-partitioned
-//! `key=value/` folders) read as one table. Writes are atomic: they go to a
+//! `key=value/` folders) read as one table, or a Delta table (see [`delta`]). Writes are atomic: they go to a
 //! hidden temporary name and are renamed (S3: a multipart upload completed,
 //! or staged objects copied) only when everything succeeded.
 //!
@@ -21,12 +21,14 @@
 //! # }).unwrap();
 //! ```
 
+pub mod delta;
 mod listing;
 mod location;
 mod read;
 mod url_tables;
 mod write;
 
+pub use delta::TableVersion;
 pub use location::{Location, format_of_name};
 pub use read::{CsvReadOptions, ReadOptions, read};
 pub use url_tables::with_url_tables;

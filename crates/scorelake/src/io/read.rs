@@ -13,6 +13,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectMeta, ObjectStore};
 
+use super::delta::{self, TableVersion};
 use super::listing::{Listing, list};
 use super::location::Location;
 use crate::config::Format;
@@ -33,6 +34,8 @@ pub struct ReadOptions {
     /// a conversion keeps a sorted input sorted (so statistics prune well),
     /// at the cost of parallelism.
     pub preserve_order: bool,
+    /// Delta tables: the version to read (default: the newest).
+    pub version: Option<TableVersion>,
 }
 
 /// CSV reading settings; `None` takes `io.csv_*` from the config.
@@ -55,6 +58,9 @@ pub struct CsvReadOptions {
 /// files disagree on the schema (unless `merge_schema`).
 pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> Result<DataFrame> {
     let loc = Location::parse(location)?;
+    if options.format.is_none() && (loc.is_delta_url() || delta::is_table(session, &loc).await?) {
+        return delta::read(session, &loc, options.version).await;
+    }
     let store = session.object_store(&loc.store_url())?;
     let listing = list(&store, &loc).await?;
     let format = match options.format.or(listing.format(&loc)?) {
@@ -67,7 +73,13 @@ pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> R
             });
         }
     };
+    if let (Some(version), false) = (options.version, format == Format::Delta) {
+        return Err(Error::InvalidInput(format!(
+            "`{loc}` is not a Delta table, so it has no versions to read ({version:?} asked)"
+        )));
+    }
     let file_format: Arc<dyn FileFormat> = match format {
+        Format::Delta => return delta::read(session, &loc, options.version).await,
         Format::Parquet => Arc::new(ParquetFormat::default().with_force_view_types(false)),
         Format::Ncf => Arc::new(NcfFormat::default()),
         Format::Csv => {
@@ -93,7 +105,7 @@ pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> R
     let schema = file_schema(&ctx, &store, &loc, &listing, &file_format, options).await?;
     let schema = match format {
         Format::Csv => with_column_types(&loc, schema, &options.csv.column_types)?,
-        Format::Parquet | Format::Ncf => schema,
+        Format::Parquet | Format::Ncf | Format::Delta => schema,
     };
 
     let extension = listing

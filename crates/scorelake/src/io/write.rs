@@ -15,6 +15,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
+use super::delta;
 use super::listing::list;
 use super::location::Location;
 use super::store_error;
@@ -32,6 +33,8 @@ pub enum WriteMode {
     ErrorIfExists,
     /// Replace it once the new data is completely written.
     Overwrite,
+    /// Add the data as a new version (Delta tables; others refuse).
+    Append,
 }
 
 /// How to write a table.
@@ -47,6 +50,9 @@ pub struct WriteOptions {
     /// [`load_semantics`](crate::formats::ncf::load_semantics)); columns read
     /// from NCF keep theirs unless named here.
     pub semantics: BTreeMap<String, Semantic>,
+    /// Delta appends: add the data's new columns to the table (as nullable
+    /// columns) instead of refusing them.
+    pub merge_schema: bool,
 }
 
 /// What a write produced.
@@ -60,6 +66,8 @@ pub struct WriteSummary {
     pub format: Format,
     /// Bytes of the written files.
     pub bytes: u64,
+    /// Delta tables: the version committed.
+    pub version: Option<u64>,
 }
 
 /// Name of the marker written last into directory outputs.
@@ -67,8 +75,10 @@ pub const SUCCESS_MARKER: &str = "_SUCCESS";
 
 /// Executes `df` and writes it to `location`.
 ///
-/// A location with a file extension and no `partition_by` is written as one
-/// file; otherwise as a directory of files. With `io.atomic_writes` (the
+/// Delta tables (format `delta`, a `delta://` URL, or an existing table at
+/// `location`) get one new version: created, appended or overwritten. Other
+/// formats: a location with a file extension and no `partition_by` is
+/// written as one file; otherwise as a directory of files. With `io.atomic_writes` (the
 /// default) the data is written under a hidden temporary name first; a failed
 /// or killed write leaves nothing at `location` that looks complete.
 pub async fn write(
@@ -78,10 +88,22 @@ pub async fn write(
     options: &WriteOptions,
 ) -> Result<WriteSummary> {
     let loc = Location::parse(location)?;
-    let format = options
+    let store = session.object_store(&loc.store_url())?;
+    let is_delta = delta::is_table(session, &loc).await?;
+    let named = options
         .format
-        .or(loc.format_from_extension())
-        .unwrap_or(session.config().io.default_format);
+        .or(loc.is_delta_url().then_some(Format::Delta))
+        .or(loc.format_from_extension());
+    let format = match named {
+        Some(f) => f,
+        None if is_delta => Format::Delta,
+        None => session.config().io.default_format,
+    };
+    if is_delta && format != Format::Delta {
+        return Err(Error::InvalidInput(format!(
+            "`{loc}` is a Delta table; write it as delta (--to delta), or remove it first to replace it with {format} files"
+        )));
+    }
     let columns: Vec<String> = df
         .schema()
         .fields()
@@ -101,10 +123,17 @@ pub async fn write(
             "cannot partition `{loc}` by every column: no data columns would remain"
         )));
     }
+    if format == Format::Delta {
+        return delta::write(session, df, &loc, options).await;
+    }
+    if options.mode == WriteMode::Append {
+        return Err(Error::InvalidInput(format!(
+            "cannot append to `{loc}`: appends need a Delta table (--to delta or a delta:// URL); {format} outputs are written whole"
+        )));
+    }
     let single_file = options.partition_by.is_empty()
         && !loc.is_dir_syntax()
         && loc.format_from_extension().is_some();
-    let store = session.object_store(&loc.store_url())?;
     if exists(&store, &loc).await? && options.mode == WriteMode::ErrorIfExists {
         return Err(Error::AlreadyExists(loc.to_string()));
     }
@@ -152,6 +181,7 @@ pub async fn write(
         rows,
         format,
         bytes,
+        version: None,
     })
 }
 
@@ -224,6 +254,9 @@ async fn execute(
                 Err(e) => Err(e),
             }
         }
+        Format::Delta => Err(datafusion::error::DataFusionError::Plan(
+            "Delta tables are written by io::delta".into(),
+        )),
         Format::Csv => {
             let io = &session.config().io;
             let csv = CsvOptions::default()
@@ -262,7 +295,8 @@ fn temp_name(name: &str) -> String {
     format!(".{name}.tmp-{}-{nanos:x}-{n}{ext}", std::process::id())
 }
 
-async fn exists(store: &Arc<dyn ObjectStore>, loc: &Location) -> Result<bool> {
+/// Whether anything is at `loc`: a file, a directory or objects under the prefix.
+pub(crate) async fn exists(store: &Arc<dyn ObjectStore>, loc: &Location) -> Result<bool> {
     if let Some(path) = loc.local_path() {
         return Ok(path.exists());
     }

@@ -99,6 +99,52 @@ pub struct PipelineSpec {
     /// Score bands in the evaluation (default 10).
     #[serde(default = "default_bands")]
     pub bands: usize,
+    /// Also write the modelling and compressed tables to lake tables (for
+    /// example Delta tables a monthly run appends a version to).
+    #[serde(default)]
+    pub publish: Option<Publish>,
+}
+
+/// Lake tables a run also writes its data tables to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publish {
+    /// Where the modelling table (features and encodings of every input row) goes.
+    #[serde(default)]
+    pub modelling: Option<String>,
+    /// Where the compressed training rows go.
+    #[serde(default)]
+    pub compressed: Option<String>,
+    /// `append` (default: a new version per run), `overwrite` or `error` (if it exists).
+    #[serde(default = "default_publish_mode")]
+    pub mode: String,
+    /// Add new columns to the tables on append.
+    #[serde(default)]
+    pub merge_schema: bool,
+}
+
+fn default_publish_mode() -> String {
+    "append".into()
+}
+
+impl Publish {
+    fn options(&self) -> Result<WriteOptions> {
+        let mode = match self.mode.as_str() {
+            "append" => WriteMode::Append,
+            "overwrite" => WriteMode::Overwrite,
+            "error" => WriteMode::ErrorIfExists,
+            other => {
+                return Err(Error::InvalidInput(format!(
+                    "publish.mode `{other}`: expected append, overwrite or error"
+                )));
+            }
+        };
+        Ok(WriteOptions {
+            mode,
+            merge_schema: self.merge_schema,
+            ..WriteOptions::default()
+        })
+    }
 }
 
 fn default_bands() -> usize {
@@ -176,6 +222,21 @@ pub struct PipelineReport {
     pub holdout: Option<Evaluation>,
     /// Seconds per step.
     pub steps: Vec<(String, f64)>,
+    /// Tables written by `publish` (with their Delta versions).
+    pub published: Vec<Published>,
+}
+
+/// A table a run published.
+#[derive(Clone, Debug, Serialize)]
+pub struct Published {
+    /// Which table: `modelling` or `compressed`.
+    pub table: String,
+    /// Where it went.
+    pub location: String,
+    /// Rows written.
+    pub rows: u64,
+    /// The Delta version committed, for Delta tables.
+    pub version: Option<u64>,
 }
 
 /// Runs a pipeline.
@@ -186,6 +247,24 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
             spec.output.display()
         )));
     }
+    let publish = match &spec.publish {
+        Some(p) => Some((p, p.options()?)),
+        None => None,
+    };
+    let mut published = Vec::new();
+    let mut publish_table =
+        async |name: &str, url: Option<&String>, df: &DataFrame| -> Result<()> {
+            if let (Some((_, options)), Some(url)) = (&publish, url) {
+                let w = io::write(session, df.clone(), url, options).await?;
+                published.push(Published {
+                    table: name.into(),
+                    location: w.location,
+                    rows: w.rows,
+                    version: w.version,
+                });
+            }
+            Ok(())
+        };
     std::fs::create_dir_all(&spec.output).map_err(|e| Error::io(spec.output.display(), e))?;
     let out = |name: &str| spec.output.join(name);
     let overwrite = WriteOptions {
@@ -225,6 +304,12 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
     let modelling_url = modelling.display().to_string();
     let written = io::write(session, table, &modelling_url, &overwrite).await?;
     let table = io::read(session, &modelling_url, &ReadOptions::default()).await?;
+    publish_table(
+        "modelling",
+        spec.publish.as_ref().and_then(|p| p.modelling.as_ref()),
+        &table,
+    )
+    .await?;
     let train = train_of(&table)?;
     let held = match &holdout {
         Some(h) => Some(table.clone().filter(h.clone())?),
@@ -303,6 +388,12 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
         &overwrite,
     )
     .await?;
+    publish_table(
+        "compressed",
+        spec.publish.as_ref().and_then(|p| p.compressed.as_ref()),
+        &compressed,
+    )
+    .await?;
     timed("compression", t);
 
     let t = Instant::now();
@@ -361,6 +452,7 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
         train: train_eval,
         holdout: holdout_eval,
         steps,
+        published,
     };
     let json =
         serde_json::to_string_pretty(&report).map_err(|e| Error::InvalidInput(e.to_string()))?;
@@ -421,6 +513,17 @@ impl fmt::Display for PipelineReport {
         writeln!(f, "Training rows: {}", self.train.to_markdown())?;
         if let Some(h) = &self.holdout {
             writeln!(f, "Holdout rows: {}", h.to_markdown())?;
+        }
+        for p in &self.published {
+            let version = p
+                .version
+                .map(|v| format!(", version {v}"))
+                .unwrap_or_default();
+            writeln!(
+                f,
+                "Published the {} table to {} ({} rows{version})\n",
+                p.table, p.location, p.rows
+            )?;
         }
         writeln!(f, "Steps")?;
         for (name, s) in &self.steps {

@@ -1,5 +1,6 @@
 //! Integration tests of the library: real files, a real S3 server.
 
+mod delta;
 mod drift;
 mod encoding;
 mod features;

@@ -195,9 +195,26 @@ impl Seaweed {
 
     /// Settings for this server with any keys (few retries, short timeouts).
     pub fn config_with_keys(&self, key: &str, secret: &str) -> ConfigBuilder {
-        let set = |b: ConfigBuilder, k: &str, v: &str| b.set(k, v, "test").unwrap();
         let mut b = ConfigBuilder::new();
-        for (k, v) in [
+        for (k, v) in self.settings(key, secret) {
+            b = b.set(k, &v, "test").unwrap();
+        }
+        b
+    }
+
+    /// The settings as `SCORELAKE__…` variables, for child processes.
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.settings(ACCESS_KEY, SECRET_KEY)
+            .into_iter()
+            .map(|(k, v)| {
+                let var = k.replace('.', "__").to_ascii_uppercase();
+                (format!("SCORELAKE__{var}"), v)
+            })
+            .collect()
+    }
+
+    fn settings(&self, key: &str, secret: &str) -> Vec<(&'static str, String)> {
+        [
             ("storage.s3.endpoint", self.endpoint.as_str()),
             ("storage.s3.path_style", "true"),
             ("storage.s3.allow_http", "true"),
@@ -207,10 +224,10 @@ impl Seaweed {
             ("storage.s3.retry_timeout", "5s"),
             ("storage.s3.connect_timeout", "2s"),
             ("storage.s3.request_timeout", "30s"),
-        ] {
-            b = set(b, k, v);
-        }
-        b
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
     }
 
     pub fn session(&self) -> Session {

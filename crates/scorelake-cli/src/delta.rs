@@ -1,0 +1,116 @@
+//! `scorelake delta …`: history, optimize, vacuum, stats.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use scorelake::config::{ByteSize, ConfigValue};
+use scorelake::io::{TableVersion, delta};
+use scorelake::session::Session;
+
+use crate::args::DeltaCommand;
+use crate::commands::Usage;
+
+pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
+    match cmd {
+        DeltaCommand::History { table, limit, json } => {
+            let commits = delta::history(session, &table, limit).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&commits)?);
+            } else {
+                print!("{}", delta::history_markdown(&commits));
+            }
+        }
+        DeltaCommand::Optimize {
+            table,
+            z_order,
+            target_size,
+            json,
+        } => {
+            let target = match target_size {
+                Some(text) => match ByteSize::parse_value(&text) {
+                    Some(size) => Some(size.0),
+                    None => bail!(Usage(format!(
+                        "--target-size: `{text}` is not {}",
+                        ByteSize::expected()
+                    ))),
+                },
+                None => None,
+            };
+            let report = delta::optimize(session, &table, &z_order, target).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                match report.version {
+                    Some(v) => println!(
+                        "{table}: version {v}: {} files ({} bytes) rewritten as {} files ({} bytes) in {} partitions{}",
+                        report.files_removed,
+                        report.bytes_removed,
+                        report.files_added,
+                        report.bytes_added,
+                        report.partitions_optimized,
+                        if report.z_order.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", z-ordered by {}", report.z_order.join(", "))
+                        }
+                    ),
+                    None => println!("{table}: nothing to compact; no new version"),
+                }
+            }
+        }
+        DeltaCommand::Vacuum {
+            table,
+            retain,
+            execute,
+            force,
+            json,
+        } => {
+            let Some(retain) = std::time::Duration::parse_value(&retain) else {
+                bail!(Usage(format!(
+                    "--retain: `{retain}` is not {}",
+                    std::time::Duration::expected()
+                )));
+            };
+            let report = delta::vacuum(session, &table, retain, execute, force).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                for f in &report.files {
+                    println!("{f}");
+                }
+                if report.dry_run {
+                    println!(
+                        "{} files would be deleted (retention {}h); run with --execute to delete them",
+                        report.files.len(),
+                        report.retain_hours
+                    );
+                } else {
+                    println!(
+                        "{} files deleted (retention {}h)",
+                        report.files.len(),
+                        report.retain_hours
+                    );
+                }
+            }
+        }
+        DeltaCommand::Stats {
+            table,
+            version,
+            as_of,
+            json,
+        } => {
+            let at = match (version, as_of) {
+                (Some(n), _) => Some(TableVersion::Number(n)),
+                (None, Some(t)) => Some(TableVersion::parse_as_of(&t)?),
+                (None, None) => None,
+            };
+            let stats = delta::stats(session, &table, at).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+            } else {
+                print!("{}", stats.to_markdown());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,156 @@
+//! `scorelake` with Delta tables: writes, time travel, history, maintenance, errors.
+
+use super::{p, run, scorelake};
+
+/// The single number in `sql`'s result table.
+fn count_of(stdout: &str) -> u64 {
+    stdout
+        .lines()
+        .filter_map(|l| l.trim().trim_matches('|').trim().parse().ok())
+        .next()
+        .unwrap_or_else(|| panic!("no count in {stdout}"))
+}
+
+#[test]
+fn delta_tables_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let table = dir.path().join("accounts");
+    let t = p(&table);
+    let (code, out, err) = run(scorelake().args([
+        "sample",
+        "--customers",
+        "60",
+        "--months",
+        "4",
+        "--out",
+        p(&panel),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let rows = super::out_rows(&out);
+
+    let (code, out, err) = run(scorelake().args([
+        "convert",
+        p(&panel),
+        t,
+        "--to",
+        "delta",
+        "--partition-by",
+        "month",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("delta"), "{out}");
+    // The table is found by its log; without --append it is not touched.
+    let (code, _, err) = run(scorelake().args(["convert", p(&panel), t]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("exists already"), "{err}");
+    let (code, _, err) = run(scorelake().args(["convert", p(&panel), t, "--append"]));
+    assert_eq!(code, 0, "{err}");
+
+    let count = |extra: &[&str]| {
+        let mut c = scorelake();
+        c.args([
+            "sql",
+            "SELECT count(*) AS n FROM t",
+            "--table",
+            &format!("t={t}"),
+        ])
+        .args(extra);
+        let (code, out, err) = run(&mut c);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        count_of(&out)
+    };
+    assert_eq!(count(&[]), 2 * rows);
+    assert_eq!(count(&["--version", "0"]), rows);
+
+    let (code, out, err) = run(scorelake().args(["delta", "history", t, "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let history: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["version"], 1);
+    assert_eq!(history[0]["rows"], 2 * rows);
+    let first_time = history[1]["timestamp"].as_str().unwrap().to_string();
+    assert_eq!(count(&["--as-of", &first_time]), rows);
+    let (code, out, _) = run(scorelake().args(["delta", "history", t]));
+    assert_eq!(code, 0);
+    assert!(out.contains("| 1 |") && out.contains("WRITE"), "{out}");
+
+    let (code, out, err) =
+        run(scorelake().args(["delta", "optimize", t, "--z-order", "customer_id"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("version 2") && out.contains("z-ordered by customer_id"),
+        "{out}"
+    );
+    assert_eq!(count(&[]), 2 * rows);
+    let (code, out, err) = run(scorelake().args(["delta", "stats", t, "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let stats: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(stats["rows"], 2 * rows);
+    assert_eq!(stats["partitions"], 4);
+    let (code, out, err) =
+        run(scorelake().args(["delta", "vacuum", t, "--retain", "0h", "--force"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("would be deleted"), "{out}");
+    let (code, _, err) = run(scorelake().args(["delta", "vacuum", t, "--retain", "0h"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("--force"), "{err}");
+
+    // Features appended to a Delta table: each run is a version.
+    let features = dir.path().join("features");
+    let recipes = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/panel-features.yaml"
+    );
+    for _ in 0..2 {
+        let (code, _, err) = run(scorelake().args([
+            "features",
+            "--recipes",
+            recipes,
+            "--input",
+            p(&panel),
+            "--output",
+            p(&features),
+            "--to",
+            "delta",
+            "--append",
+        ]));
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, out, _) = run(scorelake().args(["delta", "history", p(&features), "--json"]));
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Bad input: names the table and the version.
+    let (code, _, err) = run(scorelake().args([
+        "sql",
+        "SELECT 1 FROM t",
+        "--table",
+        &format!("t={t}"),
+        "--version",
+        "9",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("version 9") && err.contains(t), "{err}");
+    let (code, _, err) = run(scorelake().args([
+        "sql",
+        "SELECT 1 FROM t",
+        "--table",
+        &format!("t={t}"),
+        "--as-of",
+        "last week",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--as-of"), "{err}");
+    let (code, _, err) = run(scorelake().args(["delta", "history", p(&panel)]));
+    assert_eq!(code, 1);
+    assert!(err.contains("not a Delta table"), "{err}");
+}

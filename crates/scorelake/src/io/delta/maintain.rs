@@ -1,0 +1,410 @@
+//! Table maintenance: compaction (optionally z-ordered), vacuum, statistics.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU64;
+use std::time::Duration;
+
+use deltalake_core::kernel::transaction::CommitProperties;
+use deltalake_core::operations::optimize::OptimizeType;
+use serde_json::Value;
+
+use super::TableVersion;
+use super::open::{check_commits_are_safe, delta_error, delta_state, load};
+use super::write::writer_properties;
+use crate::error::{Error, Result};
+use crate::io::location::Location;
+use crate::session::Session;
+
+/// What `optimize` did.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OptimizeReport {
+    /// The version it committed (`None`: nothing to compact, no commit).
+    pub version: Option<u64>,
+    /// Small files rewritten.
+    pub files_removed: u64,
+    /// Files written in their place.
+    pub files_added: u64,
+    /// Bytes of the files rewritten.
+    pub bytes_removed: u64,
+    /// Bytes of the files written.
+    pub bytes_added: u64,
+    /// Partitions that had files rewritten.
+    pub partitions_optimized: u64,
+    /// Columns the data was z-ordered by (empty: plain compaction).
+    pub z_order: Vec<String>,
+}
+
+/// Compacts small files into files of `delta.target_file_size` (or
+/// `target_size`); with `z_order` columns, rewrites each partition's data
+/// in Z-order of those columns so range filters on them skip more files.
+/// Readers of older versions are unaffected; the old files stay until a vacuum.
+pub async fn optimize(
+    session: &Session,
+    table: &str,
+    z_order: &[String],
+    target_size: Option<u64>,
+) -> Result<OptimizeReport> {
+    let loc = Location::parse(table)?;
+    let delta = load(session, &loc, None).await?;
+    let snapshot = delta.snapshot().map_err(|e| delta_error(&loc, None, e))?;
+    let before = snapshot.version() as u64;
+    let schema = snapshot.schema();
+    let partitions = snapshot.metadata().partition_columns().to_vec();
+    for col in z_order {
+        if schema.field(col).is_none() {
+            let names: Vec<&str> = schema.fields().map(|f| f.name().as_str()).collect();
+            return Err(Error::InvalidInput(format!(
+                "cannot z-order `{loc}` by `{col}`: no such column (columns: {})",
+                names.join(", ")
+            )));
+        }
+        if partitions.contains(col) {
+            return Err(Error::InvalidInput(format!(
+                "cannot z-order `{loc}` by `{col}`: it is a partition column (z-order by data columns)"
+            )));
+        }
+    }
+    check_commits_are_safe(session, &loc).await?;
+    let config = session.config();
+    let target = target_size.unwrap_or(config.delta.target_file_size.0);
+    let kind = if z_order.is_empty() {
+        OptimizeType::Compact
+    } else {
+        OptimizeType::ZOrder(z_order.to_vec())
+    };
+    let mut builder = delta
+        .optimize()
+        .with_type(kind)
+        .with_writer_properties(writer_properties(config))
+        .with_session_state(delta_state(session.ctx().state()))
+        .with_commit_properties(
+            CommitProperties::default().with_max_retries(config.delta.commit_retries),
+        );
+    if let Some(t) = NonZeroU64::new(target) {
+        builder = builder.with_target_size(t);
+    }
+    let (after, metrics) = builder
+        .await
+        .map_err(|e| delta_error(&loc, Some(before), e))?;
+    let version = after.version().filter(|v| *v > before);
+    Ok(OptimizeReport {
+        version,
+        files_removed: metrics.num_files_removed,
+        files_added: metrics.num_files_added,
+        bytes_removed: metrics.files_removed.total_size.max(0) as u64,
+        bytes_added: metrics.files_added.total_size.max(0) as u64,
+        partitions_optimized: metrics.partitions_optimized,
+        z_order: z_order.to_vec(),
+    })
+}
+
+/// What `vacuum` found or removed.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct VacuumReport {
+    /// Whether files were only listed (the default) or deleted.
+    pub dry_run: bool,
+    /// Data files no version younger than the retention needs, relative to the table.
+    pub files: Vec<String>,
+    /// The retention applied.
+    pub retain_hours: f64,
+}
+
+/// Lists (`execute = false`) or deletes the data files that no version
+/// committed within `retain` still reads. Time travel to versions older than
+/// `retain` stops working once they are gone. A retention shorter than the
+/// table's `delta.deletedFileRetentionDuration` (7 days by default) is refused
+/// unless `force`.
+pub async fn vacuum(
+    session: &Session,
+    table: &str,
+    retain: Duration,
+    execute: bool,
+    force: bool,
+) -> Result<VacuumReport> {
+    let loc = Location::parse(table)?;
+    let delta = load(session, &loc, None).await?;
+    let version = delta.version();
+    if execute {
+        check_commits_are_safe(session, &loc).await?;
+    }
+    let retention = chrono::Duration::from_std(retain)
+        .map_err(|_| Error::InvalidInput(format!("retention {retain:?} is too long")))?;
+    let (_, metrics) = delta
+        .vacuum()
+        .with_retention_period(retention)
+        .with_dry_run(!execute)
+        .with_enforce_retention_duration(!force)
+        .await
+        .map_err(|e| {
+            let text = e.to_string();
+            if text.contains("retention") && !force {
+                Error::Delta {
+                    table: loc.to_string(),
+                    version,
+                    reason: format!("{text} (pass --force to vacuum with a shorter retention; time travel to older versions then fails)"),
+                }
+            } else {
+                delta_error(&loc, version, e)
+            }
+        })?;
+    let root = loc.as_dir().url().to_string();
+    let root_path = loc.object_path().to_string();
+    let mut files: Vec<String> = metrics
+        .files_deleted
+        .iter()
+        .map(|f| {
+            let f = f.strip_prefix(&root).unwrap_or(f);
+            let f = f.strip_prefix(&root_path).unwrap_or(f);
+            f.trim_start_matches('/').to_string()
+        })
+        .collect();
+    files.sort();
+    Ok(VacuumReport {
+        dry_run: !execute,
+        files,
+        retain_hours: retain.as_secs_f64() / 3600.0,
+    })
+}
+
+/// A column's statistics over the table's files.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ColumnStats {
+    /// Column name.
+    pub name: String,
+    /// Delta type.
+    pub data_type: String,
+    /// Whether it is a partition column.
+    pub partition: bool,
+    /// Nulls (`None` when a file has no statistics for it).
+    pub nulls: Option<u64>,
+    /// Smallest value, as JSON text (`None` when unknown).
+    pub min: Option<String>,
+    /// Largest value, as JSON text (`None` when unknown).
+    pub max: Option<String>,
+}
+
+/// A table's size and shape at a version.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TableStats {
+    /// The table as given.
+    pub table: String,
+    /// Version described.
+    pub version: u64,
+    /// Data files.
+    pub files: u64,
+    /// Rows (`None` when a file has no statistics).
+    pub rows: Option<u64>,
+    /// Bytes of the data files.
+    pub bytes: u64,
+    /// Smallest and largest file, in bytes.
+    pub file_bytes_min: u64,
+    /// Largest file, in bytes.
+    pub file_bytes_max: u64,
+    /// Partition columns.
+    pub partition_columns: Vec<String>,
+    /// Distinct partitions.
+    pub partitions: u64,
+    /// Per column: nulls, min, max from the files' statistics.
+    pub columns: Vec<ColumnStats>,
+    /// Table properties (`delta.*` settings).
+    pub properties: BTreeMap<String, String>,
+}
+
+/// Statistics of the table at `at` (default: newest), from its log alone
+/// (file sizes and the per-file statistics of each add action).
+pub async fn stats(session: &Session, table: &str, at: Option<TableVersion>) -> Result<TableStats> {
+    let loc = Location::parse(table)?;
+    let delta = load(session, &loc, at).await?;
+    let snapshot = delta.snapshot().map_err(|e| delta_error(&loc, None, e))?;
+    let version = snapshot.version() as u64;
+    let schema = snapshot.schema();
+    let partition_columns = snapshot.metadata().partition_columns().to_vec();
+    let mut columns: Vec<ColumnStats> = schema
+        .fields()
+        .map(|f| ColumnStats {
+            name: f.name().to_string(),
+            data_type: f.data_type().to_string(),
+            partition: partition_columns.contains(f.name()),
+            nulls: Some(0),
+            min: None,
+            max: None,
+        })
+        .collect();
+    let mut bounds: Vec<(Option<Value>, Option<Value>, bool)> =
+        vec![(None, None, true); columns.len()];
+    let (mut files, mut rows, mut bytes) = (0u64, Some(0u64), 0u64);
+    let (mut smallest, mut largest) = (u64::MAX, 0u64);
+    let mut partitions = std::collections::HashSet::new();
+    for file in snapshot.log_data().iter() {
+        files += 1;
+        let size = file.size().max(0) as u64;
+        bytes += size;
+        smallest = smallest.min(size);
+        largest = largest.max(size);
+        let values = file.partition_values_map();
+        let key: Vec<Option<String>> = partition_columns
+            .iter()
+            .map(|c| values.get(c).cloned().flatten())
+            .collect();
+        let stats: Option<Value> = file.stats().and_then(|s| serde_json::from_str(&s).ok());
+        let n = stats
+            .as_ref()
+            .and_then(|s| s.get("numRecords"))
+            .and_then(Value::as_u64);
+        rows = rows.zip(n).map(|(a, b)| a + b);
+        for (col, bound) in columns.iter_mut().zip(bounds.iter_mut()) {
+            if col.partition {
+                let v = values.get(&col.name).cloned().flatten();
+                if v.is_none() {
+                    col.nulls = col.nulls.zip(n).map(|(a, b)| a + b);
+                }
+                merge_bound(bound, v.map(Value::String));
+                continue;
+            }
+            let get = |part: &str| {
+                stats
+                    .as_ref()
+                    .and_then(|s| s.get(part))
+                    .and_then(|m| m.get(&col.name))
+            };
+            let nulls = get("nullCount").and_then(Value::as_u64);
+            col.nulls = col.nulls.zip(nulls).map(|(a, b)| a + b);
+            let all_null = nulls.is_some() && nulls == n;
+            if !all_null {
+                match (get("minValues"), get("maxValues")) {
+                    (Some(lo), Some(hi)) => {
+                        merge_bound(bound, Some(lo.clone()));
+                        let (_, max, _) = bound;
+                        if max.as_ref().is_none_or(|m| compare(hi, m).is_gt()) {
+                            *max = Some(hi.clone());
+                        }
+                    }
+                    _ => bound.2 = false,
+                }
+            }
+        }
+        partitions.insert(key);
+    }
+    for (col, (min, max, known)) in columns.iter_mut().zip(bounds) {
+        if known {
+            col.min = min.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+            col.max = max.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        }
+    }
+    let properties = snapshot
+        .metadata()
+        .configuration()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(TableStats {
+        table: loc.to_string(),
+        version,
+        files,
+        rows,
+        bytes,
+        file_bytes_min: if files == 0 { 0 } else { smallest },
+        file_bytes_max: largest,
+        partition_columns,
+        partitions: if files == 0 {
+            0
+        } else {
+            partitions.len() as u64
+        },
+        columns,
+        properties,
+    })
+}
+
+impl TableStats {
+    /// A readable summary and a Markdown table of the columns.
+    pub fn to_markdown(&self) -> String {
+        use std::fmt::Write;
+        let known = |v: Option<u64>| v.map_or_else(|| "?".to_string(), |n| n.to_string());
+        let mut out = format!(
+            "{} at version {}: {} rows in {} files, {} bytes (files {}–{} bytes)",
+            self.table,
+            self.version,
+            known(self.rows),
+            self.files,
+            self.bytes,
+            self.file_bytes_min,
+            self.file_bytes_max
+        );
+        if !self.partition_columns.is_empty() {
+            let _ = write!(
+                out,
+                ", {} partitions by {}",
+                self.partitions,
+                self.partition_columns.join(", ")
+            );
+        }
+        out.push_str("\n\n| column | type | nulls | min | max |\n|---|---|---|---|---|\n");
+        for c in &self.columns {
+            let name = if c.partition {
+                format!("{} (partition)", c.name)
+            } else {
+                c.name.clone()
+            };
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} |",
+                c.data_type,
+                known(c.nulls),
+                c.min.as_deref().unwrap_or("?"),
+                c.max.as_deref().unwrap_or("?")
+            );
+        }
+        for (k, v) in &self.properties {
+            let _ = writeln!(out, "{k} = {v}");
+        }
+        out
+    }
+}
+
+/// Widens a (min, max) pair by `value` (a partition value, or a file's min).
+fn merge_bound(bound: &mut (Option<Value>, Option<Value>, bool), value: Option<Value>) {
+    let Some(v) = value else { return };
+    let (min, max, _) = bound;
+    if min.as_ref().is_none_or(|m| compare(&v, m).is_lt()) {
+        *min = Some(v.clone());
+    }
+    if max.as_ref().is_none_or(|m| compare(&v, m).is_gt()) {
+        *max = Some(v);
+    }
+}
+
+/// Orders statistics values: numbers numerically, text (also dates and
+/// times in their ISO forms) lexically.
+fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        _ => a
+            .as_str()
+            .unwrap_or_default()
+            .cmp(b.as_str().unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bounds_widen_numerically_and_lexically() {
+        let mut b = (None, None, true);
+        for v in [json!(10), json!(9.5), json!(100)] {
+            merge_bound(&mut b, Some(v));
+        }
+        assert_eq!((b.0, b.1), (Some(json!(9.5)), Some(json!(100))));
+        let mut d = (None, None, true);
+        for v in ["2026-02-01", "2025-12-01", "2026-01-01"] {
+            merge_bound(&mut d, Some(json!(v)));
+        }
+        assert_eq!(
+            (d.0, d.1),
+            (Some(json!("2025-12-01")), Some(json!("2026-02-01")))
+        );
+    }
+}

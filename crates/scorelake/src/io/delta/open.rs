@@ -1,0 +1,334 @@
+//! Opening a Delta table through the session's object stores, at a version.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, Once};
+
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::prelude::DataFrame;
+use deltalake_core::delta_datafusion::planner::DeltaPlanner;
+use deltalake_core::logstore::{
+    LogStore, LogStoreFactory, ObjectStoreRef, StorageConfig, default_logstore, logstore_factories,
+};
+use deltalake_core::{DeltaResult, DeltaTable, DeltaTableBuilder, DeltaTableError};
+use futures::StreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload};
+use url::Url;
+
+use super::TableVersion;
+use super::commit_log;
+use crate::config::S3Commit;
+use crate::error::{Error, Result};
+use crate::io::location::Location;
+use crate::io::store_error;
+use crate::session::Session;
+
+/// delta-rs ships log stores for `file://` and `memory://` only. S3 commits
+/// here use its put-if-absent log store too: the store is ours (the session's
+/// S3 client), whose `PutMode::Create` sends `If-None-Match: *`.
+struct PutIfAbsentLogStores;
+
+impl LogStoreFactory for PutIfAbsentLogStores {
+    fn with_options(
+        &self,
+        prefixed_store: ObjectStoreRef,
+        root_store: ObjectStoreRef,
+        location: &Url,
+        options: &StorageConfig,
+    ) -> DeltaResult<Arc<dyn LogStore>> {
+        Ok(default_logstore(
+            prefixed_store,
+            root_store,
+            location,
+            options,
+        ))
+    }
+}
+
+fn register_log_stores() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let registry = logstore_factories();
+        for scheme in ["s3://", "s3a://"] {
+            if let Ok(url) = Url::parse(scheme) {
+                registry.insert(url, Arc::new(PutIfAbsentLogStores));
+            }
+        }
+    });
+}
+
+/// The `_delta_log` folder of the table at `loc`.
+pub(super) fn log_dir(loc: &Location) -> ObjectPath {
+    loc.object_path().join("_delta_log")
+}
+
+/// A handle on the table at `loc`, its log not read yet.
+pub(super) fn handle(session: &Session, loc: &Location) -> Result<DeltaTable> {
+    register_log_stores();
+    let store = session.object_store(&loc.store_url())?;
+    let url = loc.as_dir().url().clone();
+    DeltaTableBuilder::from_url(url.clone())
+        .and_then(|b| b.with_storage_backend(store, url).build())
+        .map_err(|e| delta_error(loc, None, e))
+}
+
+/// Whether `location` holds a Delta table (a non-empty `_delta_log` folder).
+///
+/// ```
+/// use scorelake::{config::Config, io, session::Session};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// let session = Session::new(Config::default())?;
+/// let loc = io::Location::parse(dir.path().to_str().unwrap())?;
+/// assert!(!io::delta::is_table(&session, &loc).await?);
+/// # Ok::<(), scorelake::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn is_table(session: &Session, loc: &Location) -> Result<bool> {
+    if let Some(path) = loc.local_path() {
+        let log = path.join("_delta_log");
+        return Ok(log.is_dir()
+            && std::fs::read_dir(&log)
+                .map_err(|e| Error::io(log.display(), e))?
+                .next()
+                .is_some());
+    }
+    let store = session.object_store(&loc.store_url())?;
+    let mut entries = store.list(Some(&log_dir(loc)));
+    match entries.next().await {
+        None | Some(Err(object_store::Error::NotFound { .. })) => Ok(false),
+        Some(Ok(_)) => Ok(true),
+        Some(Err(e)) => Err(store_error(loc.as_str(), e, false)),
+    }
+}
+
+/// The table at `loc`, loaded at `at` (default: the newest version).
+///
+/// Errors name the table and the version: not a table, a version that does
+/// not exist, a time before the first commit, a corrupt log entry.
+pub(super) async fn load(
+    session: &Session,
+    loc: &Location,
+    at: Option<TableVersion>,
+) -> Result<DeltaTable> {
+    if !is_table(session, loc).await? {
+        return Err(not_a_table(session, loc).await);
+    }
+    let store = session.object_store(&loc.store_url())?;
+    let versions = commit_log::versions(&store, loc).await?;
+    let (Some(first), Some(latest)) = (versions.first(), versions.last()) else {
+        return Err(Error::Delta {
+            table: loc.to_string(),
+            version: None,
+            reason: "its _delta_log folder has no commits".into(),
+        });
+    };
+    let mut table = handle(session, loc)?;
+    let wanted = match at {
+        None => {
+            let loaded = table.load().await;
+            return finish(loaded, table, &store, loc, &versions, latest.version).await;
+        }
+        Some(TableVersion::Number(v)) => {
+            if v > latest.version || v < first.version {
+                let kept = if first.version > 0 {
+                    format!(
+                        " (older versions' log entries were cleaned up; the earliest kept is {})",
+                        first.version
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(Error::Delta {
+                    table: loc.to_string(),
+                    version: Some(v),
+                    reason: format!(
+                        "no such version: the table has versions {} to {}{kept}",
+                        first.version, latest.version
+                    ),
+                });
+            }
+            v
+        }
+        Some(TableVersion::AsOf(t)) => {
+            let earliest = commit_log::read(&store, loc, first).await?;
+            if t < earliest.timestamp {
+                return Err(Error::Delta {
+                    table: loc.to_string(),
+                    version: None,
+                    reason: format!(
+                        "{} is before the first commit (version {} at {})",
+                        t.to_rfc3339(),
+                        first.version,
+                        earliest.timestamp.to_rfc3339()
+                    ),
+                });
+            }
+            if commit_log::read(&store, loc, latest).await?.in_commit_time {
+                // delta-rs resolves in-commit timestamps.
+                let loaded = table.load_with_datetime(t).await;
+                let v = table.version().unwrap_or_default();
+                return finish(loaded, table, &store, loc, &versions, v).await;
+            }
+            // The newest version whose (increasing) commit time is at or before t.
+            versions
+                .iter()
+                .rev()
+                .find(|f| f.modified <= t)
+                .map_or(first.version, |f| f.version)
+        }
+    };
+    let loaded = table.load_version(wanted).await;
+    finish(loaded, table, &store, loc, &versions, wanted).await
+}
+
+/// The loaded table, or an error naming the corrupt log entry behind a failure.
+async fn finish(
+    loaded: DeltaResult<()>,
+    table: DeltaTable,
+    store: &Arc<dyn ObjectStore>,
+    loc: &Location,
+    versions: &[commit_log::LogFile],
+    version: u64,
+) -> Result<DeltaTable> {
+    match loaded {
+        Ok(()) => Ok(table),
+        Err(e) => {
+            let upto: Vec<_> = versions
+                .iter()
+                .filter(|f| f.version <= version)
+                .cloned()
+                .collect();
+            if let Some(err) = commit_log::first_corrupt(store, loc, &upto).await {
+                return Err(err);
+            }
+            Err(delta_error(loc, Some(version), e))
+        }
+    }
+}
+
+/// The error for a location without a Delta log.
+pub(super) async fn not_a_table(session: &Session, loc: &Location) -> Error {
+    let exists = match session.object_store(&loc.store_url()) {
+        Ok(store) => crate::io::write::exists(&store, loc).await.unwrap_or(true),
+        Err(e) => return e,
+    };
+    if !exists {
+        return Error::NotFound(loc.to_string());
+    }
+    Error::Delta {
+        table: loc.to_string(),
+        version: None,
+        reason: "not a Delta table: it has no _delta_log folder (read its files as parquet, csv or ncf instead)".into(),
+    }
+}
+
+/// Reads the table at `loc` (at `at`, default the newest version) as a lazy frame.
+pub(crate) async fn read(
+    session: &Session,
+    loc: &Location,
+    at: Option<TableVersion>,
+) -> Result<DataFrame> {
+    let table = load(session, loc, at).await?;
+    let version = table.version();
+    let provider = table
+        .table_provider()
+        .with_session(Arc::new(session.ctx().state()))
+        .await
+        .map_err(|e| Error::Delta {
+            table: loc.to_string(),
+            version,
+            reason: e.strip_backtrace(),
+        })?;
+    tracing::debug!(table = %loc, version, "opening Delta table");
+    Ok(session.ctx().read_table(provider)?)
+}
+
+/// The session's state with delta-rs's planner, which knows how to run the
+/// plan nodes its writes and compactions add (the rest plans as usual).
+pub(super) fn delta_state(state: SessionState) -> Arc<SessionState> {
+    Arc::new(
+        SessionStateBuilder::new_from_existing(state)
+            .with_query_planner(DeltaPlanner::new())
+            .build(),
+    )
+}
+
+/// Checks, once per bucket and process, that the S3 store honours
+/// put-if-absent, on which safe concurrent commits rest.
+pub(super) async fn check_commits_are_safe(session: &Session, loc: &Location) -> Result<()> {
+    if !loc.is_s3() || session.config().delta.s3_commit == S3Commit::SingleWriter {
+        return Ok(());
+    }
+    static CHECKED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let key = format!(
+        "{}|{}",
+        session.config().s3.endpoint.as_deref().unwrap_or("aws"),
+        loc.store_url()
+    );
+    let seen = |insert: bool| {
+        let mut guard = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+        let set = guard.get_or_insert_with(HashSet::new);
+        if insert {
+            set.insert(key.clone());
+            true
+        } else {
+            set.contains(&key)
+        }
+    };
+    if seen(false) {
+        return Ok(());
+    }
+    let store = session.object_store(&loc.store_url())?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let probe = log_dir(loc).join(format!(
+        ".put-if-absent-check-{}-{nanos:x}",
+        std::process::id()
+    ));
+    let create = || PutMode::Create.into();
+    let first = store
+        .put_opts(&probe, PutPayload::from_static(b"1"), create())
+        .await;
+    let second = store
+        .put_opts(&probe, PutPayload::from_static(b"2"), create())
+        .await;
+    let _ = store.delete(&probe).await;
+    first.map_err(|e| store_error(loc.as_str(), e, true))?;
+    match second {
+        Err(object_store::Error::AlreadyExists { .. }) => {
+            seen(true);
+            Ok(())
+        }
+        Ok(_) => Err(Error::Delta {
+            table: loc.to_string(),
+            version: None,
+            reason: "the S3 store ignores conditional writes (If-None-Match: *), so concurrent commits could overwrite each other; use a store that honours them (AWS S3, MinIO, SeaweedFS, R2) or, if only one writer ever commits to this table, set delta.s3_commit = single_writer".into(),
+        }),
+        Err(e) => Err(store_error(loc.as_str(), e, true)),
+    }
+}
+
+/// A delta-rs error as ours, naming the table (and version, when known).
+pub(super) fn delta_error(loc: &Location, version: Option<u64>, err: DeltaTableError) -> Error {
+    let reason = match &err {
+        DeltaTableError::NotATable(_) => "not a Delta table".to_string(),
+        DeltaTableError::InvalidVersion(v) => {
+            return Error::Delta {
+                table: loc.to_string(),
+                version: Some(*v),
+                reason: "no such version".into(),
+            };
+        }
+        DeltaTableError::VersionAlreadyExists(v) => format!(
+            "version {v} was committed by another writer and the retries (delta.commit_retries) ran out"
+        ),
+        _ => err.to_string(),
+    };
+    Error::Delta {
+        table: loc.to_string(),
+        version,
+        reason,
+    }
+}

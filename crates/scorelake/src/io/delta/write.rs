@@ -1,0 +1,166 @@
+//! Writing a frame to a Delta table: create, append or overwrite, as one commit.
+
+use std::num::NonZeroU64;
+
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::prelude::DataFrame;
+use deltalake_core::kernel::transaction::CommitProperties;
+use deltalake_core::operations::write::SchemaMode;
+use deltalake_core::protocol::SaveMode;
+
+use super::open::{check_commits_are_safe, delta_error, delta_state, handle, load};
+use super::{commit_log, schema_check};
+use crate::config::{Config, Format};
+use crate::error::{Error, Result};
+use crate::io::location::Location;
+use crate::io::write::{WriteMode, WriteOptions, WriteSummary, exists};
+use crate::session::Session;
+
+/// Writes `df` to the Delta table at `loc` (created when absent) as one new version.
+pub(crate) async fn write(
+    session: &Session,
+    df: DataFrame,
+    loc: &Location,
+    options: &WriteOptions,
+) -> Result<WriteSummary> {
+    let store = session.object_store(&loc.store_url())?;
+    let table = if super::is_table(session, loc).await? {
+        Some(load(session, loc, None).await?)
+    } else {
+        None
+    };
+    let refuse = |version: Option<u64>, reason: String| Error::Delta {
+        table: loc.to_string(),
+        version,
+        reason,
+    };
+    let mut partition_by = options.partition_by.clone();
+    let save_mode = match (&table, options.mode) {
+        (None, _) => {
+            if exists(&store, loc).await? && !is_empty_dir(loc) {
+                return Err(refuse(
+                    None,
+                    "the location holds other files but no _delta_log: it is not a Delta table, so nothing was written (choose an empty location)".into(),
+                ));
+            }
+            SaveMode::ErrorIfExists
+        }
+        (Some(_), WriteMode::ErrorIfExists) => return Err(Error::AlreadyExists(loc.to_string())),
+        (Some(_), WriteMode::Overwrite) => SaveMode::Overwrite,
+        (Some(t), WriteMode::Append) => {
+            let snapshot = t.snapshot().map_err(|e| delta_error(loc, None, e))?;
+            let version = Some(snapshot.version());
+            let existing: Vec<String> = snapshot.metadata().partition_columns().to_vec();
+            if partition_by.is_empty() {
+                partition_by = existing;
+            } else if partition_by != existing {
+                return Err(refuse(
+                    version,
+                    format!(
+                        "the table is partitioned by [{}], the append asks for [{}]; append without --partition-by or overwrite the table",
+                        existing.join(", "),
+                        partition_by.join(", ")
+                    ),
+                ));
+            }
+            let change = schema_check::compare(&snapshot.schema(), df.schema().as_arrow())
+                .map_err(|reason| refuse(version, reason))?;
+            if let Some((name, was, now)) = change.retyped.first() {
+                return Err(refuse(
+                    version,
+                    format!(
+                        "column `{name}` is {was} in the table but {now} in the new data; type changes are refused (cast the column, or overwrite the table)"
+                    ),
+                ));
+            }
+            if !change.added.is_empty() && !options.merge_schema {
+                return Err(refuse(
+                    version,
+                    format!(
+                        "the new data has columns the table lacks: {}; append with --merge-schema (merge_schema) to add them as nullable columns",
+                        change
+                            .added
+                            .iter()
+                            .map(|c| format!("`{c}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            SaveMode::Append
+        }
+    };
+    check_commits_are_safe(session, loc).await?;
+
+    let config = session.config();
+    let table = match table {
+        Some(t) => t,
+        None => handle(session, loc)?,
+    };
+    let (state, plan) = df.into_parts();
+    let mut builder = table
+        .write(Vec::new())
+        .with_input_plan(plan)
+        .with_session_state(delta_state(state))
+        .with_save_mode(save_mode)
+        .with_writer_properties(writer_properties(config))
+        .with_target_file_size(NonZeroU64::new(config.delta.target_file_size.0))
+        .with_commit_properties(
+            CommitProperties::default().with_max_retries(config.delta.commit_retries),
+        );
+    if !partition_by.is_empty() {
+        builder = builder.with_partition_columns(partition_by);
+    }
+    builder = match save_mode {
+        SaveMode::Overwrite => builder.with_schema_mode(SchemaMode::Overwrite),
+        SaveMode::Append if options.merge_schema => builder.with_schema_mode(SchemaMode::Merge),
+        _ => builder,
+    };
+    let started = std::time::Instant::now();
+    let written = builder.await.map_err(|e| delta_error(loc, None, e))?;
+    let version = written.version().unwrap_or_default() as u64;
+    let files = commit_log::versions(&store, loc).await?;
+    let file = files.iter().find(|f| f.version == version).ok_or_else(|| {
+        refuse(
+            Some(version),
+            "the new version's log entry is missing".into(),
+        )
+    })?;
+    let commit = commit_log::read(&store, loc, file).await?;
+    tracing::info!(
+        table = %loc,
+        version,
+        rows = commit.rows_added,
+        bytes = commit.bytes_added,
+        seconds = started.elapsed().as_secs_f64(),
+        "Delta version committed"
+    );
+    Ok(WriteSummary {
+        location: loc.to_string(),
+        rows: commit.rows_added.unwrap_or_default(),
+        format: Format::Delta,
+        bytes: commit.bytes_added,
+        version: Some(version),
+    })
+}
+
+fn is_empty_dir(loc: &Location) -> bool {
+    loc.local_path()
+        .and_then(|p| std::fs::read_dir(p).ok())
+        .is_some_and(|mut entries| entries.next().is_none())
+}
+
+/// Parquet writer settings from `io.*`: codec and level (as for Parquet
+/// outputs), row group size.
+pub(super) fn writer_properties(config: &Config) -> WriterProperties {
+    // The config checked the codec and level when it was built.
+    let compression = config
+        .parquet_compression()
+        .parse()
+        .unwrap_or(Compression::SNAPPY);
+    WriterProperties::builder()
+        .set_compression(compression)
+        .set_max_row_group_row_count(Some(config.io.row_group_size))
+        .build()
+}

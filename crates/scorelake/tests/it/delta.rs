@@ -1,0 +1,793 @@
+//! Delta Lake tables on local disk and on a real S3 server: round trips,
+//! time travel, schema evolution, maintenance, concurrent writer processes,
+//! a writer killed mid-write, and bad input.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use scorelake::Error;
+use scorelake::config::ConfigBuilder;
+use scorelake::datafusion::prelude::DataFrame;
+use scorelake::io::{self, ReadOptions, TableVersion, WriteMode, WriteOptions, delta};
+use scorelake::sample::{self, SampleSpec};
+use scorelake::session::Session;
+
+use crate::support::{BUCKET, collect, sample_columns, session, shared_s3, sorted_rows};
+
+fn spec(customers: u64, seed: u64) -> SampleSpec {
+    SampleSpec {
+        customers,
+        months: 6,
+        seed,
+        ..SampleSpec::default()
+    }
+}
+
+fn panel(session: &Session, customers: u64, seed: u64) -> DataFrame {
+    sample::dataframe(session, &spec(customers, seed), None).unwrap()
+}
+
+/// The rows of the panels (customers, seed), as one sorted table's lines.
+fn rows_of_all(panels: &[(u64, u64)]) -> Vec<String> {
+    let batches: Vec<_> = panels
+        .iter()
+        .map(|&(customers, seed)| {
+            let s = spec(customers, seed);
+            sample::generate(&s, 0..s.customers).unwrap()
+        })
+        .collect();
+    sorted_rows(&batches)
+}
+
+fn rows_of(customers: u64, seed: u64) -> Vec<String> {
+    rows_of_all(&[(customers, seed)])
+}
+
+fn with_mode(mode: WriteMode) -> WriteOptions {
+    WriteOptions {
+        format: Some(scorelake::config::Format::Delta),
+        mode,
+        ..WriteOptions::default()
+    }
+}
+
+fn at(version: TableVersion) -> ReadOptions {
+    ReadOptions {
+        version: Some(version),
+        ..ReadOptions::default()
+    }
+}
+
+async fn read_rows(session: &Session, table: &str, options: &ReadOptions) -> Vec<String> {
+    let df = io::read(session, table, options).await.unwrap();
+    sorted_rows(&collect(sample_columns(df)).await)
+}
+
+/// Equal row lists, or a short message with the first difference.
+#[track_caller]
+fn assert_rows(actual: &[String], expected: &[String]) {
+    if actual != expected {
+        let first = actual.iter().zip(expected).position(|(a, b)| a != b);
+        panic!(
+            "{} rows, expected {}; first difference at {first:?}: {:?} vs {:?}",
+            actual.len(),
+            expected.len(),
+            first.map(|i| &actual[i]),
+            first.map(|i| &expected[i])
+        );
+    }
+}
+
+async fn count(session: &Session, table: &str) -> usize {
+    io::read(session, table, &ReadOptions::default())
+        .await
+        .unwrap()
+        .count()
+        .await
+        .unwrap()
+}
+
+/// Create, refuse to re-create, append, overwrite, time travel by version and
+/// by time, a partitioned table: the same checks on any store.
+async fn round_trips(session: &Session, root: &str) {
+    let table = format!("{root}/accounts");
+    let first = io::write(
+        session,
+        panel(session, 40, 1),
+        &table,
+        &with_mode(WriteMode::ErrorIfExists),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.version, Some(0));
+    assert_eq!(first.rows as usize, rows_of(40, 1).len());
+    assert!(first.bytes > 0);
+    // Found as a Delta table without being told.
+    assert_rows(
+        &read_rows(session, &table, &ReadOptions::default()).await,
+        &rows_of(40, 1),
+    );
+    let again = io::write(
+        session,
+        panel(session, 5, 9),
+        &table,
+        &with_mode(WriteMode::ErrorIfExists),
+    )
+    .await;
+    assert!(matches!(again, Err(Error::AlreadyExists(_))), "{again:?}");
+
+    let appended = io::write(
+        session,
+        panel(session, 30, 2),
+        &table,
+        &with_mode(WriteMode::Append),
+    )
+    .await
+    .unwrap();
+    assert_eq!(appended.version, Some(1));
+    let both = rows_of_all(&[(40, 1), (30, 2)]);
+    assert_rows(
+        &read_rows(session, &table, &ReadOptions::default()).await,
+        &both,
+    );
+
+    let replaced = io::write(
+        session,
+        panel(session, 10, 3),
+        &table,
+        &with_mode(WriteMode::Overwrite),
+    )
+    .await
+    .unwrap();
+    assert_eq!(replaced.version, Some(2));
+    assert_rows(
+        &read_rows(session, &table, &ReadOptions::default()).await,
+        &rows_of(10, 3),
+    );
+    assert_rows(
+        &read_rows(session, &table, &at(TableVersion::Number(0))).await,
+        &rows_of(40, 1),
+    );
+    assert_rows(
+        &read_rows(session, &table, &at(TableVersion::Number(1))).await,
+        &both,
+    );
+
+    // History: newest first, with exact row counts.
+    let history = delta::history(session, &table, None).await.unwrap();
+    let versions: Vec<u64> = history.iter().map(|c| c.version).collect();
+    assert_eq!(versions, vec![2, 1, 0]);
+    let rows: Vec<Option<u64>> = history.iter().map(|c| c.rows).collect();
+    let n = |v: &[String]| Some(v.len() as u64);
+    assert_eq!(rows, vec![n(&rows_of(10, 3)), n(&both), n(&rows_of(40, 1))]);
+    assert_eq!(history[1].rows_added, n(&rows_of(30, 2)));
+    assert_eq!(history[0].rows_removed, n(&both));
+    assert!(
+        history.iter().all(|c| c.operation == "WRITE"),
+        "{history:?}"
+    );
+    assert_eq!(
+        delta::history(session, &table, Some(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Time travel by time: each commit's own timestamp reads that version;
+    // a time between commits reads the older one.
+    for c in &history {
+        let rows = read_rows(session, &table, &at(TableVersion::AsOf(c.timestamp))).await;
+        assert_eq!(
+            Some(rows.len() as u64),
+            c.rows,
+            "as of version {}",
+            c.version
+        );
+    }
+    let between = history[1].timestamp + (history[0].timestamp - history[1].timestamp) / 2;
+    if between > history[1].timestamp && between < history[0].timestamp {
+        let rows = read_rows(session, &table, &at(TableVersion::AsOf(between))).await;
+        assert_rows(&rows, &both);
+    }
+    let before = history[2].timestamp - chrono::Duration::seconds(1);
+    let e = io::read(session, &table, &at(TableVersion::AsOf(before)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("before the first commit") && e.contains(&table),
+        "{e}"
+    );
+    let e = io::read(session, &table, &at(TableVersion::Number(7)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("version 7") && e.contains("versions 0 to 2") && e.contains(&table),
+        "{e}"
+    );
+
+    // Partitioned by month: one folder per month, the same rows back.
+    let by_month = format!("{root}/by_month");
+    let options = WriteOptions {
+        partition_by: vec!["month".into()],
+        ..with_mode(WriteMode::ErrorIfExists)
+    };
+    io::write(session, panel(session, 25, 4), &by_month, &options)
+        .await
+        .unwrap();
+    io::write(
+        session,
+        panel(session, 15, 5),
+        &by_month,
+        &with_mode(WriteMode::Append),
+    )
+    .await
+    .unwrap();
+    let expected = rows_of_all(&[(25, 4), (15, 5)]);
+    assert_rows(
+        &read_rows(session, &by_month, &ReadOptions::default()).await,
+        &expected,
+    );
+    let stats = delta::stats(session, &by_month, None).await.unwrap();
+    assert_eq!(stats.partition_columns, vec!["month".to_string()]);
+    assert_eq!(stats.partitions, 6);
+    assert_eq!(stats.rows, Some(expected.len() as u64));
+    // Filters on the partition column read only matching rows.
+    let df = io::read(session, &by_month, &ReadOptions::default())
+        .await
+        .unwrap();
+    let one_month = df
+        .filter(scorelake::datafusion::prelude::col("month").eq(
+            scorelake::datafusion::prelude::lit(
+                scorelake::datafusion::scalar::ScalarValue::Date32(Some(19358)),
+            ),
+        ))
+        .unwrap()
+        .count()
+        .await
+        .unwrap();
+    assert!(one_month > 0 && one_month < expected.len());
+    // Appending with another partitioning is refused, naming both.
+    let other = WriteOptions {
+        partition_by: vec!["product".into()],
+        ..with_mode(WriteMode::Append)
+    };
+    let e = io::write(session, panel(session, 2, 6), &by_month, &other)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("[month]") && e.contains("[product]"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_tables_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    round_trips(&session, &format!("delta://{}", dir.path().display())).await;
+    // The log is where Delta readers expect it.
+    assert!(
+        dir.path()
+            .join("accounts/_delta_log/00000000000000000002.json")
+            .exists()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_tables_round_trip() {
+    let s3 = shared_s3();
+    let session = s3.session();
+    round_trips(&session, &format!("delta+s3://{BUCKET}/delta-roundtrip")).await;
+    // Plain s3:// URLs find the table by its log.
+    let plain = format!("s3://{BUCKET}/delta-roundtrip/accounts");
+    assert_eq!(count(&session, &plain).await, rows_of(10, 3).len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_columns_need_merge_schema_and_types_may_not_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("t").display().to_string();
+    let session = session();
+    let sql = |q: &str| {
+        let session = session.clone();
+        let q = q.to_string();
+        async move { session.ctx().sql(&q).await.unwrap() }
+    };
+    let create = sql("SELECT CAST(1 AS BIGINT) AS id, 0.5 AS x").await;
+    io::write(
+        &session,
+        create,
+        &table,
+        &with_mode(WriteMode::ErrorIfExists),
+    )
+    .await
+    .unwrap();
+
+    let wider = "SELECT CAST(2 AS BIGINT) AS id, 1.5 AS x, 'new' AS note";
+    let e = io::write(
+        &session,
+        sql(wider).await,
+        &table,
+        &with_mode(WriteMode::Append),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("`note`") && e.contains("--merge-schema") && e.contains("version 0"),
+        "{e}"
+    );
+    let merge = WriteOptions {
+        merge_schema: true,
+        ..with_mode(WriteMode::Append)
+    };
+    let v = io::write(&session, sql(wider).await, &table, &merge)
+        .await
+        .unwrap();
+    assert_eq!(v.version, Some(1));
+    let back = io::read(&session, &table, &ReadOptions::default())
+        .await
+        .unwrap();
+    let back = back
+        .sort(vec![
+            scorelake::datafusion::prelude::col("id").sort(true, true),
+        ])
+        .unwrap();
+    let text =
+        scorelake::datafusion::arrow::util::pretty::pretty_format_batches(&collect(back).await)
+            .unwrap()
+            .to_string();
+    assert!(text.contains("| 1  | 0.5 |      |"), "{text}");
+    assert!(text.contains("| 2  | 1.5 | new  |"), "{text}");
+    // The version before the merge still reads with its own schema.
+    let old = io::read(&session, &table, &at(TableVersion::Number(0)))
+        .await
+        .unwrap();
+    assert_eq!(old.schema().fields().len(), 2);
+
+    // A type change is refused, naming the column and both types, with or without merging.
+    for options in [with_mode(WriteMode::Append), merge] {
+        let retyped = sql("SELECT 'three' AS id, 2.5 AS x").await;
+        let e = io::write(&session, retyped, &table, &options)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`id`") && e.contains("long") && e.contains("string"),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        delta::history(&session, &table, None).await.unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_compacts_vacuums_and_reports_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("t").display().to_string();
+    let session = session();
+    for seed in 0..5 {
+        io::write(
+            &session,
+            panel(&session, 20, seed),
+            &table,
+            &with_mode(WriteMode::Append),
+        )
+        .await
+        .unwrap();
+    }
+    let before = read_rows(&session, &table, &ReadOptions::default()).await;
+    let stats = delta::stats(&session, &table, None).await.unwrap();
+    assert_eq!((stats.version, stats.files), (4, 5));
+    assert_eq!(stats.rows, Some(before.len() as u64));
+    // Per-column statistics agree with the engine's own aggregates.
+    let df = io::read(&session, &table, &ReadOptions::default())
+        .await
+        .unwrap();
+    let agg = collect(
+        df.aggregate(
+            vec![],
+            vec![
+                scorelake::datafusion::functions_aggregate::expr_fn::min(
+                    scorelake::datafusion::prelude::col("customer_id"),
+                ),
+                scorelake::datafusion::functions_aggregate::expr_fn::max(
+                    scorelake::datafusion::prelude::col("customer_id"),
+                ),
+            ],
+        )
+        .unwrap(),
+    )
+    .await;
+    let expected = scorelake::datafusion::arrow::util::pretty::pretty_format_batches(&agg)
+        .unwrap()
+        .to_string();
+    let id = stats
+        .columns
+        .iter()
+        .find(|c| c.name == "customer_id")
+        .unwrap();
+    let (lo, hi) = (id.min.clone().unwrap(), id.max.clone().unwrap());
+    assert!(
+        expected.contains(&format!("| {lo} ")) && expected.contains(&format!("| {hi} ")),
+        "{expected} vs {lo}..{hi}"
+    );
+    let balance = stats.columns.iter().find(|c| c.name == "balance").unwrap();
+    let nulls = io::read(&session, &table, &ReadOptions::default())
+        .await
+        .unwrap()
+        .filter(scorelake::datafusion::prelude::col("balance").is_null())
+        .unwrap()
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(balance.nulls, Some(nulls as u64));
+    assert!(stats.to_markdown().contains("| balance | double |"));
+
+    let report = delta::optimize(&session, &table, &[], None).await.unwrap();
+    assert_eq!(report.version, Some(5));
+    assert_eq!((report.files_removed, report.files_added), (5, 1));
+    assert_rows(
+        &read_rows(&session, &table, &ReadOptions::default()).await,
+        &before,
+    );
+    assert_eq!(delta::stats(&session, &table, None).await.unwrap().files, 1);
+    let zordered = delta::optimize(&session, &table, &["customer_id".into()], None)
+        .await
+        .unwrap();
+    assert_eq!(zordered.z_order, vec!["customer_id".to_string()]);
+    assert_rows(
+        &read_rows(&session, &table, &ReadOptions::default()).await,
+        &before,
+    );
+    let e = delta::optimize(&session, &table, &["nope".into()], None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`nope`"), "{e}");
+
+    // Vacuum: the default retention keeps everything; a short one is refused
+    // unless forced; a dry run deletes nothing.
+    let kept = delta::vacuum(
+        &session,
+        &table,
+        Duration::from_secs(168 * 3600),
+        false,
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(kept.dry_run && kept.files.is_empty(), "{kept:?}");
+    let e = delta::vacuum(&session, &table, Duration::ZERO, false, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--force"), "{e}");
+    let listed = delta::vacuum(&session, &table, Duration::ZERO, false, true)
+        .await
+        .unwrap();
+    assert_eq!(listed.files.len(), 6, "{listed:?}");
+    for f in &listed.files {
+        assert!(dir.path().join("t").join(f).exists(), "{f}");
+    }
+    assert_eq!(
+        read_rows(&session, &table, &at(TableVersion::Number(2)))
+            .await
+            .len() as u64,
+        {
+            let h = delta::history(&session, &table, None).await.unwrap();
+            h.iter().find(|c| c.version == 2).unwrap().rows.unwrap()
+        }
+    );
+    let deleted = delta::vacuum(&session, &table, Duration::ZERO, true, true)
+        .await
+        .unwrap();
+    assert_eq!(deleted.files, listed.files);
+    for f in &deleted.files {
+        assert!(!dir.path().join("t").join(f).exists(), "{f}");
+    }
+    assert_rows(
+        &read_rows(&session, &table, &ReadOptions::default()).await,
+        &before,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_tables_and_versions_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let plain = dir.path().join("plain").display().to_string();
+    io::write(
+        &session,
+        panel(&session, 3, 1),
+        &format!("{plain}/"),
+        &WriteOptions::default(),
+    )
+    .await
+    .unwrap();
+    let as_delta = ReadOptions {
+        format: Some(scorelake::config::Format::Delta),
+        ..ReadOptions::default()
+    };
+    let e = io::read(&session, &plain, &as_delta)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a Delta table") && e.contains(&plain), "{e}");
+    let e = delta::history(&session, &plain, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a Delta table"), "{e}");
+    // Time travel on files that are not a table.
+    let e = io::read(&session, &plain, &at(TableVersion::Number(0)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a Delta table"), "{e}");
+    // Appending to plain files, or writing a Delta table over them, is refused.
+    let e = io::write(
+        &session,
+        panel(&session, 1, 1),
+        &plain,
+        &WriteOptions {
+            mode: WriteMode::Append,
+            ..WriteOptions::default()
+        },
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("Delta"), "{e}");
+    let e = io::write(
+        &session,
+        panel(&session, 1, 1),
+        &plain,
+        &with_mode(WriteMode::Overwrite),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("not a Delta table"), "{e}");
+    let missing = dir.path().join("missing").display().to_string();
+    let e = io::read(
+        &session,
+        &format!("delta://{missing}"),
+        &ReadOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::NotFound(_)), "{e:?}");
+
+    // A corrupt log entry is named with its version.
+    let table = dir.path().join("t").display().to_string();
+    for seed in 0..3 {
+        io::write(
+            &session,
+            panel(&session, 3, seed),
+            &table,
+            &with_mode(WriteMode::Append),
+        )
+        .await
+        .unwrap();
+    }
+    // Overwriting the table with plain files is refused (its history would be lost).
+    let e = io::write(
+        &session,
+        panel(&session, 1, 1),
+        &table,
+        &WriteOptions {
+            format: Some(scorelake::config::Format::Parquet),
+            mode: WriteMode::Overwrite,
+            ..WriteOptions::default()
+        },
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("is a Delta table"), "{e}");
+    let entry = dir.path().join("t/_delta_log/00000000000000000002.json");
+    std::fs::write(&entry, b"{\"commitInfo\": {\"timestamp\": 1").unwrap();
+    let e = io::read(&session, &table, &ReadOptions::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("version 2") && e.contains("corrupt") && e.contains(&table),
+        "{e}"
+    );
+    // Versions before the corrupt one still read.
+    let old = io::read(&session, &table, &at(TableVersion::Number(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        old.count().await.unwrap(),
+        rows_of(3, 0).len() + rows_of(3, 1).len()
+    );
+    let e = delta::history(&session, &table, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("version 2") && e.contains("corrupt"), "{e}");
+}
+
+// ---- writer processes ------------------------------------------------------
+
+const CHILD_TABLE: &str = "SCORELAKE_TEST_DELTA_TABLE";
+const CHILD_JOB: &str = "SCORELAKE_TEST_DELTA_JOB";
+
+/// Not a test on its own: the body of the writer processes the tests below
+/// start (this test binary run again with the job in its environment).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "started by other tests as a writer process"]
+async fn writer_process() {
+    let (Ok(table), Ok(job)) = (std::env::var(CHILD_TABLE), std::env::var(CHILD_JOB)) else {
+        return;
+    };
+    let config = ConfigBuilder::standard(None).unwrap().build().unwrap();
+    let session = Session::new(config).unwrap();
+    if let Some(writer) = job.strip_prefix("append:") {
+        // 20 appends of 10 rows each, tagged with the writer and the append.
+        for i in 0..20 {
+            let df = session
+                .ctx()
+                .sql(&format!(
+                    "SELECT '{writer}' AS writer, CAST({i} AS BIGINT) AS append, CAST(v AS BIGINT) AS row FROM generate_series(1, 10) AS t(v)"
+                ))
+                .await
+                .unwrap();
+            io::write(&session, df, &table, &with_mode(WriteMode::Append))
+                .await
+                .unwrap();
+        }
+    } else if job == "big" {
+        println!("writing");
+        let df = session
+            .ctx()
+            .sql("SELECT 'big' AS writer, CAST(v AS BIGINT) AS append, CAST(v * 7919 % 1000003 AS BIGINT) AS row FROM generate_series(1, 400000000) AS t(v)")
+            .await
+            .unwrap();
+        io::write(&session, df, &table, &with_mode(WriteMode::Append))
+            .await
+            .unwrap();
+        println!("finished");
+    }
+}
+
+fn writer(table: &str, job: &str, env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "delta::writer_process",
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD_TABLE, table)
+    .env(CHILD_JOB, job)
+    .env("SCORELAKE__DELTA__TARGET_FILE_SIZE", "256k")
+    .envs(env.iter().cloned())
+    .stdin(Stdio::null());
+    cmd
+}
+
+async fn create_writers_table(session: &Session, table: &str) {
+    let empty = session
+        .ctx()
+        .sql("SELECT 'none' AS writer, CAST(0 AS BIGINT) AS append, CAST(0 AS BIGINT) AS row WHERE false")
+        .await
+        .unwrap();
+    let v = io::write(session, empty, table, &with_mode(WriteMode::ErrorIfExists))
+        .await
+        .unwrap();
+    assert_eq!(v.version, Some(0));
+}
+
+/// Two processes × 20 appends at once: all 40 commit, each exactly once.
+async fn concurrent_appends(session: &Session, table: &str, env: &[(String, String)]) {
+    create_writers_table(session, table).await;
+    let mut children: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|w| {
+            writer(table, &format!("append:{w}"), env)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in &mut children {
+        assert!(child.wait().unwrap().success());
+    }
+    let history = delta::history(session, table, None).await.unwrap();
+    assert_eq!(history[0].version, 40);
+    assert_eq!(history[0].rows, Some(400));
+    assert!(history[..40].iter().all(|c| c.rows_added == Some(10)));
+    let df = io::read(session, table, &ReadOptions::default())
+        .await
+        .unwrap();
+    let per_append = collect(
+        df.aggregate(
+            vec![
+                scorelake::datafusion::prelude::col("writer"),
+                scorelake::datafusion::prelude::col("append"),
+            ],
+            vec![
+                scorelake::datafusion::functions_aggregate::expr_fn::count(
+                    scorelake::datafusion::prelude::lit(1),
+                )
+                .alias("n"),
+            ],
+        )
+        .unwrap()
+        .filter(
+            scorelake::datafusion::prelude::col("n").eq(scorelake::datafusion::prelude::lit(10i64)),
+        )
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(per_append.iter().map(|b| b.num_rows()).sum::<usize>(), 40);
+    assert_eq!(count(session, table).await, 400);
+}
+
+/// A writer killed (SIGKILL) while writing leaves the table at its last version.
+async fn killed_writer(session: &Session, table: &str, env: &[(String, String)]) {
+    let before = delta::history(session, table, Some(1)).await.unwrap()[0].clone();
+    let rows_before = count(session, table).await;
+    let mut child = writer(table, "big", env)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The test harness prints its own lines first; the pipe stays open until the kill.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.trim_end().ends_with("writing") {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the writer ended before writing"
+        );
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the writer finished before it could be killed"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let after = delta::history(session, table, Some(1)).await.unwrap()[0].clone();
+    assert_eq!(after.version, before.version);
+    assert_eq!(count(session, table).await, rows_before);
+    // The table takes new commits afterwards.
+    let more = session
+        .ctx()
+        .sql("SELECT 'late' AS writer, CAST(0 AS BIGINT) AS append, CAST(1 AS BIGINT) AS row")
+        .await
+        .unwrap();
+    let v = io::write(session, more, table, &with_mode(WriteMode::Append))
+        .await
+        .unwrap();
+    assert_eq!(v.version, Some(before.version + 1));
+    assert_eq!(count(session, table).await, rows_before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_writer_processes_commit_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("w").display().to_string();
+    let session = session();
+    concurrent_appends(&session, &table, &[]).await;
+    killed_writer(&session, &table, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_writer_processes_commit_safely() {
+    let s3 = shared_s3();
+    let session = s3.session();
+    let table = format!("s3://{BUCKET}/delta-writers/w");
+    concurrent_appends(&session, &format!("delta://{table}"), &s3.env()).await;
+    killed_writer(&session, &table, &s3.env()).await;
+}
