@@ -53,7 +53,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the main job on the embedded engine: sample panel, Parquet, partitioned copy, CSV, SQL profile.
+    /// Run the main job on the embedded engine: sample panel, Parquet, partitioned copy, CSV, Delta table, features, scorecard, SQL profile.
     #[command(
         after_help = "Examples:\n  scorelake demo\n  scorelake demo --customers 200000 --out /tmp/scorelake-demo"
     )]

@@ -109,7 +109,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 args.input,
                 human_bytes(read_bytes),
                 summary.location,
-                summary.format,
+                match summary.version {
+                    Some(v) => format!("{} version {v}", summary.format),
+                    None => summary.format.to_string(),
+                },
                 human_bytes(summary.bytes),
                 summary.bytes as f64 / read_bytes.max(1) as f64,
                 secs,

@@ -33,8 +33,10 @@ use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
+use deltalake_core::delta_datafusion::planner::DeltaExtensionPlanner;
 
-/// The engine's planner with ScoreLake's operators added; sessions use it.
+/// The engine's planner with ScoreLake's operators and delta-rs's (the nodes
+/// its Delta writes and compactions add) known; sessions use it.
 #[derive(Debug, Default)]
 pub struct ScoreLakePlanner;
 
@@ -45,7 +47,9 @@ impl QueryPlanner for ScoreLakePlanner {
         plan: &LogicalPlan,
         session: &dyn EngineSession,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalPlanner::with_extension_planners(temporal::planners())
+        let mut planners = temporal::planners();
+        planners.push(DeltaExtensionPlanner::new());
+        DefaultPhysicalPlanner::with_extension_planners(planners)
             .create_physical_plan(plan, session)
             .await
     }

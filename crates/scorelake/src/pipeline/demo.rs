@@ -93,7 +93,8 @@ pub const EXAMPLE_PIPELINE: &str = include_str!("../../../../examples/scorecard-
 pub const EXAMPLE_RECIPES: &str = include_str!("../../../../examples/panel-features.yaml");
 
 /// Generates the sample panel, writes it as Parquet, reads it back, writes a
-/// month-partitioned copy and a CSV extract, computes the example features,
+/// month-partitioned copy and a CSV extract, appends the latest month to a
+/// Delta table (a new version per run), computes the example features,
 /// and profiles the panel and the features with SQL.
 /// `on_step` is called as each step starts.
 pub async fn demo(
@@ -165,6 +166,36 @@ pub async fn demo(
     step(
         "CSV extract (60+ days past due)",
         format!("{} rows → {csv_url}", extract.rows),
+        t,
+    );
+
+    on_step("appending the latest month to a Delta table");
+    let t = Instant::now();
+    let delta_url = format!("delta://{out}/accounts_delta");
+    let latest = ctx
+        .sql("SELECT * FROM panel WHERE month = (SELECT max(month) FROM panel)")
+        .await?;
+    let append = WriteOptions {
+        mode: WriteMode::Append,
+        ..WriteOptions::default()
+    };
+    let appended = io::write(session, latest, &delta_url, &append).await?;
+    let version = appended.version.unwrap_or_default();
+    let first = ReadOptions {
+        version: Some(io::TableVersion::Number(0)),
+        ..ReadOptions::default()
+    };
+    let first_rows = io::read(session, &delta_url, &first).await?.count().await?;
+    let now_rows = io::read(session, &delta_url, &ReadOptions::default())
+        .await?
+        .count()
+        .await?;
+    step(
+        "Delta table (one version per run)",
+        format!(
+            "version {version}: {} rows appended, {now_rows} in the table; version 0 still reads {first_rows} rows ({delta_url})",
+            appended.rows
+        ),
         t,
     );
 

@@ -105,7 +105,8 @@ pub struct PipelineSpec {
     pub publish: Option<Publish>,
 }
 
-/// Lake tables a run also writes its data tables to.
+/// Lake tables a run also writes its data tables to: Delta tables, unless a
+/// URL names a file format by its extension.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Publish {
@@ -128,7 +129,7 @@ fn default_publish_mode() -> String {
 }
 
 impl Publish {
-    fn options(&self) -> Result<WriteOptions> {
+    fn options(&self, url: &str) -> Result<WriteOptions> {
         let mode = match self.mode.as_str() {
             "append" => WriteMode::Append,
             "overwrite" => WriteMode::Overwrite,
@@ -139,7 +140,9 @@ impl Publish {
                 )));
             }
         };
+        let format = io::Location::parse(url)?.format_from_extension();
         Ok(WriteOptions {
+            format: Some(format.unwrap_or(crate::config::Format::Delta)),
             mode,
             merge_schema: self.merge_schema,
             ..WriteOptions::default()
@@ -153,8 +156,8 @@ fn default_bands() -> usize {
 
 impl PipelineSpec {
     /// Reads a pipeline file (YAML, TOML or JSON); relative paths in it
-    /// (recipes, encoders, thresholds, output, local input) are taken from
-    /// the file's folder.
+    /// (recipes, encoders, thresholds, output, local input and publish
+    /// tables) are taken from the file's folder.
     pub fn from_path(path: &Path) -> Result<PipelineSpec> {
         let value = crate::docfile::load(path)?;
         let mut spec: PipelineSpec = serde_json::from_value(value)
@@ -173,8 +176,17 @@ impl PipelineSpec {
         if let Some(serde_json::Value::String(t)) = &spec.validation {
             spec.validation = Some(rebase(Path::new(t)).display().to_string().into());
         }
-        if !spec.input.contains("://") && Path::new(&spec.input).is_relative() {
-            spec.input = rebase(Path::new(&spec.input)).display().to_string();
+        let rebase_url = |url: &mut String| {
+            if !url.contains("://") && Path::new(url.as_str()).is_relative() {
+                *url = rebase(Path::new(url.as_str())).display().to_string();
+            }
+        };
+        rebase_url(&mut spec.input);
+        if let Some(p) = &mut spec.publish {
+            p.modelling
+                .iter_mut()
+                .chain(p.compressed.iter_mut())
+                .for_each(rebase_url);
         }
         Ok(spec)
     }
@@ -247,24 +259,28 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
             spec.output.display()
         )));
     }
-    let publish = match &spec.publish {
-        Some(p) => Some((p, p.options()?)),
-        None => None,
+    // Publish settings are checked before anything runs.
+    let publish: Vec<(&str, &String, WriteOptions)> = match &spec.publish {
+        Some(p) => [("modelling", &p.modelling), ("compressed", &p.compressed)]
+            .into_iter()
+            .filter_map(|(name, url)| url.as_ref().map(|u| (name, u)))
+            .map(|(name, url)| Ok((name, url, p.options(url)?)))
+            .collect::<Result<_>>()?,
+        None => Vec::new(),
     };
     let mut published = Vec::new();
-    let mut publish_table =
-        async |name: &str, url: Option<&String>, df: &DataFrame| -> Result<()> {
-            if let (Some((_, options)), Some(url)) = (&publish, url) {
-                let w = io::write(session, df.clone(), url, options).await?;
-                published.push(Published {
-                    table: name.into(),
-                    location: w.location,
-                    rows: w.rows,
-                    version: w.version,
-                });
-            }
-            Ok(())
-        };
+    let mut publish_table = async |name: &str, df: &DataFrame| -> Result<()> {
+        for (_, url, options) in publish.iter().filter(|(n, _, _)| *n == name) {
+            let w = io::write(session, df.clone(), url, options).await?;
+            published.push(Published {
+                table: name.into(),
+                location: w.location,
+                rows: w.rows,
+                version: w.version,
+            });
+        }
+        Ok(())
+    };
     std::fs::create_dir_all(&spec.output).map_err(|e| Error::io(spec.output.display(), e))?;
     let out = |name: &str| spec.output.join(name);
     let overwrite = WriteOptions {
@@ -304,12 +320,7 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
     let modelling_url = modelling.display().to_string();
     let written = io::write(session, table, &modelling_url, &overwrite).await?;
     let table = io::read(session, &modelling_url, &ReadOptions::default()).await?;
-    publish_table(
-        "modelling",
-        spec.publish.as_ref().and_then(|p| p.modelling.as_ref()),
-        &table,
-    )
-    .await?;
+    publish_table("modelling", &table).await?;
     let train = train_of(&table)?;
     let held = match &holdout {
         Some(h) => Some(table.clone().filter(h.clone())?),
@@ -388,12 +399,7 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
         &overwrite,
     )
     .await?;
-    publish_table(
-        "compressed",
-        spec.publish.as_ref().and_then(|p| p.compressed.as_ref()),
-        &compressed,
-    )
-    .await?;
+    publish_table("compressed", &compressed).await?;
     timed("compression", t);
 
     let t = Instant::now();

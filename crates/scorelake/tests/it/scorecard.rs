@@ -644,12 +644,27 @@ fn the_pipeline_runs_from_a_file_and_writes_every_artifact() {
         "input: panel.parquet\noutput: out\ntarget: default_flag\n\
          holdout: {share: 0.3, by: [customer_id], seed: 7}\n\
          binning:\n  defaults: {max_n_bins: 5}\n  variables: [utilization, days_past_due, balance, num_inquiries, product, region]\n\
-         segments: [channel]\nscaling: {pdo: 20, base_score: 600, base_odds: 50, round: true}\n",
+         segments: [channel]\nscaling: {pdo: 20, base_score: 600, base_odds: 50, round: true}\n\
+         publish: {modelling: lake/modelling, compressed: lake/compressed}\n",
     )
     .unwrap();
     let pipeline =
         scorelake::pipeline::PipelineSpec::from_path(&dir.path().join("pipeline.yaml")).unwrap();
     let report = run(scorelake::pipeline::run_pipeline(&s, &pipeline)).unwrap();
+    // Published as Delta tables (append): a second run is version 1 of each.
+    let again = run(scorelake::pipeline::run_pipeline(&s, &pipeline)).unwrap();
+    for (first, second) in report.published.iter().zip(&again.published) {
+        assert_eq!(
+            (first.version, second.version),
+            (Some(0), Some(1)),
+            "{first:?}"
+        );
+        assert_eq!(first.rows, second.rows);
+    }
+    assert_eq!(report.published.len(), 2);
+    assert_eq!(report.published[0].rows, report.rows.0);
+    assert_eq!(report.published[1].rows, report.compression.output_rows);
+    assert!(dir.path().join("lake/modelling/_delta_log").is_dir());
     let out = dir.path().join("out");
     for f in [
         "modelling.parquet",

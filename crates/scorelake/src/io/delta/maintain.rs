@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU64;
+use std::sync::Arc;
 use std::time::Duration;
 
 use deltalake_core::kernel::transaction::CommitProperties;
@@ -9,7 +10,7 @@ use deltalake_core::operations::optimize::OptimizeType;
 use serde_json::Value;
 
 use super::TableVersion;
-use super::open::{check_commits_are_safe, delta_error, delta_state, load};
+use super::open::{check_commits_are_safe, delta_error, load};
 use super::write::writer_properties;
 use crate::error::{Error, Result};
 use crate::io::location::Location;
@@ -76,7 +77,7 @@ pub async fn optimize(
         .optimize()
         .with_type(kind)
         .with_writer_properties(writer_properties(config))
-        .with_session_state(delta_state(session.ctx().state()))
+        .with_session_state(Arc::new(session.ctx().state()))
         .with_commit_properties(
             CommitProperties::default().with_max_retries(config.delta.commit_retries),
         );

@@ -3,9 +3,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, Once};
 
-use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::prelude::DataFrame;
-use deltalake_core::delta_datafusion::planner::DeltaPlanner;
 use deltalake_core::logstore::{
     LogStore, LogStoreFactory, ObjectStoreRef, StorageConfig, default_logstore, logstore_factories,
 };
@@ -242,16 +240,6 @@ pub(crate) async fn read(
         })?;
     tracing::debug!(table = %loc, version, "opening Delta table");
     Ok(session.ctx().read_table(provider)?)
-}
-
-/// The session's state with delta-rs's planner, which knows how to run the
-/// plan nodes its writes and compactions add (the rest plans as usual).
-pub(super) fn delta_state(state: SessionState) -> Arc<SessionState> {
-    Arc::new(
-        SessionStateBuilder::new_from_existing(state)
-            .with_query_planner(DeltaPlanner::new())
-            .build(),
-    )
 }
 
 /// Checks, once per bucket and process, that the S3 store honours

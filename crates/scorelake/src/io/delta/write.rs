@@ -1,6 +1,7 @@
 //! Writing a frame to a Delta table: create, append or overwrite, as one commit.
 
 use std::num::NonZeroU64;
+use std::sync::Arc;
 
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
@@ -9,7 +10,7 @@ use deltalake_core::kernel::transaction::CommitProperties;
 use deltalake_core::operations::write::SchemaMode;
 use deltalake_core::protocol::SaveMode;
 
-use super::open::{check_commits_are_safe, delta_error, delta_state, handle, load};
+use super::open::{check_commits_are_safe, delta_error, handle, load};
 use super::{commit_log, schema_check};
 use crate::config::{Config, Format};
 use crate::error::{Error, Result};
@@ -102,7 +103,7 @@ pub(crate) async fn write(
     let mut builder = table
         .write(Vec::new())
         .with_input_plan(plan)
-        .with_session_state(delta_state(state))
+        .with_session_state(Arc::new(state))
         .with_save_mode(save_mode)
         .with_writer_properties(writer_properties(config))
         .with_target_file_size(NonZeroU64::new(config.delta.target_file_size.0))
