@@ -73,12 +73,29 @@ pub async fn total_bytes(session: &Session, location: &str) -> Result<u64> {
     Ok(listing::list(&store, &loc).await?.total_bytes())
 }
 
+fn is_denied(text: &str) -> bool {
+    [
+        "403 Forbidden",
+        "AccessDenied",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+}
+
 /// Turns an object-store error into ours, naming `location`.
 pub(crate) fn store_error(location: &str, err: object_store::Error, writing: bool) -> Error {
     use object_store::Error as E;
+    // S3 answers a LIST with bad keys by 403, which arrives as a generic error.
+    let denied = match &err {
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => true,
+        E::Generic { .. } => is_denied(&err.to_string()),
+        _ => false,
+    };
     let reason = match &err {
         E::NotFound { .. } if !writing => return Error::NotFound(location.to_string()),
-        E::PermissionDenied { .. } | E::Unauthenticated { .. } => format!(
+        _ if denied => format!(
             "access denied; check storage.s3.access_key_id and storage.s3.secret_access_key ({err})"
         ),
         _ => err.to_string(),

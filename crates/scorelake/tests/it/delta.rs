@@ -347,8 +347,33 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
         .unwrap();
     assert_eq!(old.schema().fields().len(), 2);
 
+    // Data without a table column: refused, or written as nulls with merging.
+    let narrower = "SELECT CAST(3 AS BIGINT) AS id, 2.5 AS x";
+    let e = io::write(
+        &session,
+        sql(narrower).await,
+        &table,
+        &with_mode(WriteMode::Append),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("lacks") && e.contains("`note`"), "{e}");
+    io::write(&session, sql(narrower).await, &table, &merge)
+        .await
+        .unwrap();
+    let nulls = io::read(&session, &table, &ReadOptions::default())
+        .await
+        .unwrap()
+        .filter(scorelake::datafusion::prelude::col("note").is_null())
+        .unwrap()
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(nulls, 2);
+
     // A type change is refused, naming the column and both types, with or without merging.
-    for options in [with_mode(WriteMode::Append), merge] {
+    for options in [with_mode(WriteMode::Append), merge.clone()] {
         let retyped = sql("SELECT 'three' AS id, 2.5 AS x").await;
         let e = io::write(&session, retyped, &table, &options)
             .await
@@ -361,7 +386,7 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
     }
     assert_eq!(
         delta::history(&session, &table, None).await.unwrap().len(),
-        2
+        3
     );
 }
 

@@ -10,6 +10,8 @@ use deltalake_core::kernel::engine::arrow_conversion::TryIntoKernel;
 pub(super) struct SchemaChange {
     /// Columns the data has and the table does not.
     pub added: Vec<String>,
+    /// Columns the table has and the data does not.
+    pub missing: Vec<String>,
     /// Columns whose Delta type differs: (name, table type, data type).
     pub retyped: Vec<(String, String, String)>,
 }
@@ -34,6 +36,11 @@ pub(super) fn compare(table: &StructType, data: &ArrowSchema) -> Result<SchemaCh
             Some(_) => {}
         }
     }
+    change.missing = table
+        .fields()
+        .filter(|f| data.field(f.name()).is_none())
+        .map(|f| f.name().to_string())
+        .collect();
     Ok(change)
 }
 
@@ -78,6 +85,7 @@ mod tests {
         ]);
         let c = compare(&t, &changed).unwrap();
         assert_eq!(c.added, vec!["score".to_string()]);
+        assert_eq!(c.missing, vec!["name".to_string(), "at".to_string()]);
         assert_eq!(
             c.retyped,
             vec![("id".to_string(), "long".to_string(), "string".to_string())]

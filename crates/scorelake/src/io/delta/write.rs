@@ -75,17 +75,27 @@ pub(crate) async fn write(
                     ),
                 ));
             }
+            let named = |cols: &[String]| {
+                cols.iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if !change.missing.is_empty() && !options.merge_schema {
+                return Err(refuse(
+                    version,
+                    format!(
+                        "the new data lacks the table's columns {}; append with --merge-schema (merge_schema) to write them as nulls",
+                        named(&change.missing)
+                    ),
+                ));
+            }
             if !change.added.is_empty() && !options.merge_schema {
                 return Err(refuse(
                     version,
                     format!(
                         "the new data has columns the table lacks: {}; append with --merge-schema (merge_schema) to add them as nullable columns",
-                        change
-                            .added
-                            .iter()
-                            .map(|c| format!("`{c}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        named(&change.added)
                     ),
                 ));
             }
