@@ -75,7 +75,7 @@ pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> R
     };
     if let (Some(version), false) = (options.version, format == Format::Delta) {
         return Err(Error::InvalidInput(format!(
-            "`{loc}` is not a Delta table, so it has no versions to read ({version:?} asked)"
+            "`{loc}` is not a Delta table, so it has no versions to read ({version} asked)"
         )));
     }
     let file_format: Arc<dyn FileFormat> = match format {

@@ -59,6 +59,15 @@ pub enum TableVersion {
     AsOf(DateTime<Utc>),
 }
 
+impl std::fmt::Display for TableVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TableVersion::Number(n) => write!(f, "version {n}"),
+            TableVersion::AsOf(t) => write!(f, "as of {}", t.to_rfc3339()),
+        }
+    }
+}
+
 impl TableVersion {
     /// Parses an RFC 3339 time (`2026-01-31T00:00:00Z`) or a date (`2026-01-31`, midnight UTC).
     ///

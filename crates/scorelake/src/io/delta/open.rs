@@ -271,10 +271,14 @@ pub(super) async fn check_commits_are_safe(session: &Session, loc: &Location) ->
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let probe = log_dir(loc).join(format!(
-        ".put-if-absent-check-{}-{nanos:x}",
-        std::process::id()
-    ));
+    // Beside the table, hidden, so no reader takes it for part of the table.
+    let probe = loc
+        .sibling(&format!(
+            ".{}.put-if-absent-check-{}-{nanos:x}",
+            loc.file_name(),
+            std::process::id()
+        ))
+        .object_path();
     let create = || PutMode::Create.into();
     let first = store
         .put_opts(&probe, PutPayload::from_static(b"1"), create())

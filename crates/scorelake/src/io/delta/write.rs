@@ -19,7 +19,30 @@ use crate::io::write::{WriteMode, WriteOptions, WriteSummary, exists};
 use crate::session::Session;
 
 /// Writes `df` to the Delta table at `loc` (created when absent) as one new version.
+///
+/// An append that finds no table creates it; if another writer created it
+/// meanwhile, the append is made to that table instead.
 pub(crate) async fn write(
+    session: &Session,
+    df: DataFrame,
+    loc: &Location,
+    options: &WriteOptions,
+) -> Result<WriteSummary> {
+    let absent = !super::is_table(session, loc).await?;
+    match write_once(session, df.clone(), loc, options).await {
+        Err(e)
+            if absent
+                && options.mode == WriteMode::Append
+                && super::is_table(session, loc).await? =>
+        {
+            tracing::info!(table = %loc, error = %e, "another writer created the table first; appending to it");
+            write_once(session, df, loc, options).await
+        }
+        other => other,
+    }
+}
+
+async fn write_once(
     session: &Session,
     df: DataFrame,
     loc: &Location,
