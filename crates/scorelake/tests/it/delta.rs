@@ -64,6 +64,13 @@ async fn read_rows(session: &Session, table: &str, options: &ReadOptions) -> Vec
     sorted_rows(&collect(sample_columns(df)).await)
 }
 
+/// The error text of an operation that must fail.
+async fn failed<T: std::fmt::Debug>(
+    op: impl std::future::Future<Output = Result<T, Error>>,
+) -> String {
+    op.await.unwrap_err().to_string()
+}
+
 /// Equal row lists, or a short message with the first difference.
 #[track_caller]
 fn assert_rows(actual: &[String], expected: &[String]) {
@@ -192,18 +199,12 @@ async fn round_trips(session: &Session, root: &str) {
         assert_rows(&rows, &both);
     }
     let before = history[2].timestamp - chrono::Duration::seconds(1);
-    let e = io::read(session, &table, &at(TableVersion::AsOf(before)))
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = failed(io::read(session, &table, &at(TableVersion::AsOf(before)))).await;
     assert!(
         e.contains("before the first commit") && e.contains(&table),
         "{e}"
     );
-    let e = io::read(session, &table, &at(TableVersion::Number(7)))
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = failed(io::read(session, &table, &at(TableVersion::Number(7)))).await;
     assert!(
         e.contains("version 7") && e.contains("versions 0 to 2") && e.contains(&table),
         "{e}"
@@ -255,10 +256,7 @@ async fn round_trips(session: &Session, root: &str) {
         partition_by: vec!["product".into()],
         ..with_mode(WriteMode::Append)
     };
-    let e = io::write(session, panel(session, 2, 6), &by_month, &other)
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = failed(io::write(session, panel(session, 2, 6), &by_month, &other)).await;
     assert!(e.contains("[month]") && e.contains("[product]"), "{e}");
 }
 
@@ -306,15 +304,13 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
     .unwrap();
 
     let wider = "SELECT CAST(2 AS BIGINT) AS id, 1.5 AS x, 'new' AS note";
-    let e = io::write(
+    let e = failed(io::write(
         &session,
         sql(wider).await,
         &table,
         &with_mode(WriteMode::Append),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    ))
+    .await;
     assert!(
         e.contains("`note`") && e.contains("--merge-schema") && e.contains("version 0"),
         "{e}"
@@ -349,15 +345,13 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
 
     // Data without a table column: refused, or written as nulls with merging.
     let narrower = "SELECT CAST(3 AS BIGINT) AS id, 2.5 AS x";
-    let e = io::write(
+    let e = failed(io::write(
         &session,
         sql(narrower).await,
         &table,
         &with_mode(WriteMode::Append),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    ))
+    .await;
     assert!(e.contains("lacks") && e.contains("`note`"), "{e}");
     io::write(&session, sql(narrower).await, &table, &merge)
         .await
@@ -375,10 +369,7 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
     // A type change is refused, naming the column and both types, with or without merging.
     for options in [with_mode(WriteMode::Append), merge.clone()] {
         let retyped = sql("SELECT 'three' AS id, 2.5 AS x").await;
-        let e = io::write(&session, retyped, &table, &options)
-            .await
-            .unwrap_err()
-            .to_string();
+        let e = failed(io::write(&session, retyped, &table, &options)).await;
         assert!(
             e.contains("`id`") && e.contains("long") && e.contains("string"),
             "{e}"
@@ -469,10 +460,7 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
         &read_rows(&session, &table, &ReadOptions::default()).await,
         &before,
     );
-    let e = delta::optimize(&session, &table, &["nope".into()], None)
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = failed(delta::optimize(&session, &table, &["nope".into()], None)).await;
     assert!(e.contains("`nope`"), "{e}");
 
     // Vacuum: the default retention keeps everything; a short one is refused
@@ -487,10 +475,14 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     .await
     .unwrap();
     assert!(kept.dry_run && kept.files.is_empty(), "{kept:?}");
-    let e = delta::vacuum(&session, &table, Duration::ZERO, false, false)
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = failed(delta::vacuum(
+        &session,
+        &table,
+        Duration::ZERO,
+        false,
+        false,
+    ))
+    .await;
     assert!(e.contains("--force"), "{e}");
     let listed = delta::vacuum(&session, &table, Duration::ZERO, false, true)
         .await
@@ -538,24 +530,15 @@ async fn bad_tables_and_versions_are_named() {
         format: Some(scorelake::config::Format::Delta),
         ..ReadOptions::default()
     };
-    let e = io::read(&session, &plain, &as_delta)
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = failed(io::read(&session, &plain, &as_delta)).await;
     assert!(e.contains("not a Delta table") && e.contains(&plain), "{e}");
-    let e = delta::history(&session, &plain, None)
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = failed(delta::history(&session, &plain, None)).await;
     assert!(e.contains("not a Delta table"), "{e}");
     // Time travel on files that are not a table.
-    let e = io::read(&session, &plain, &at(TableVersion::Number(0)))
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = failed(io::read(&session, &plain, &at(TableVersion::Number(0)))).await;
     assert!(e.contains("not a Delta table"), "{e}");
     // Appending to plain files, or writing a Delta table over them, is refused.
-    let e = io::write(
+    let e = failed(io::write(
         &session,
         panel(&session, 1, 1),
         &plain,
@@ -563,20 +546,16 @@ async fn bad_tables_and_versions_are_named() {
             mode: WriteMode::Append,
             ..WriteOptions::default()
         },
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    ))
+    .await;
     assert!(e.contains("Delta"), "{e}");
-    let e = io::write(
+    let e = failed(io::write(
         &session,
         panel(&session, 1, 1),
         &plain,
         &with_mode(WriteMode::Overwrite),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    ))
+    .await;
     assert!(e.contains("not a Delta table"), "{e}");
     let missing = dir.path().join("missing").display().to_string();
     let e = io::read(
@@ -601,7 +580,7 @@ async fn bad_tables_and_versions_are_named() {
         .unwrap();
     }
     // Overwriting the table with plain files is refused (its history would be lost).
-    let e = io::write(
+    let e = failed(io::write(
         &session,
         panel(&session, 1, 1),
         &table,
@@ -610,17 +589,12 @@ async fn bad_tables_and_versions_are_named() {
             mode: WriteMode::Overwrite,
             ..WriteOptions::default()
         },
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    ))
+    .await;
     assert!(e.contains("is a Delta table"), "{e}");
     let entry = dir.path().join("t/_delta_log/00000000000000000002.json");
     std::fs::write(&entry, b"{\"commitInfo\": {\"timestamp\": 1").unwrap();
-    let e = io::read(&session, &table, &ReadOptions::default())
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = failed(io::read(&session, &table, &ReadOptions::default())).await;
     assert!(
         e.contains("version 2") && e.contains("corrupt") && e.contains(&table),
         "{e}"
@@ -633,10 +607,7 @@ async fn bad_tables_and_versions_are_named() {
         old.count().await.unwrap(),
         rows_of(3, 0).len() + rows_of(3, 1).len()
     );
-    let e = delta::history(&session, &table, None)
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = failed(delta::history(&session, &table, None)).await;
     assert!(e.contains("version 2") && e.contains("corrupt"), "{e}");
 }
 
