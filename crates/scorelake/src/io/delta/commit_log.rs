@@ -219,6 +219,25 @@ pub(super) async fn read(
     Ok(commit(file, &fetch(store, loc, file).await?))
 }
 
+/// The commit of `version` on its own, found by its file name (no listing).
+pub(super) async fn read_version(
+    store: &Arc<dyn ObjectStore>,
+    loc: &Location,
+    version: u64,
+) -> Result<Commit> {
+    let path = log_dir(loc).join(format!("{version:020}.json"));
+    let meta = store
+        .head(&path)
+        .await
+        .map_err(|e| store_error(loc.as_str(), e, false))?;
+    let file = LogFile {
+        version,
+        modified: meta.last_modified,
+        meta,
+    };
+    read(store, loc, &file).await
+}
+
 /// The error for the first of `files` that cannot be parsed, if any.
 pub(super) async fn first_corrupt(
     store: &Arc<dyn ObjectStore>,

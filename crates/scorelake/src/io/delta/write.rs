@@ -154,14 +154,7 @@ async fn write_once(
     let started = std::time::Instant::now();
     let written = builder.await.map_err(|e| delta_error(loc, None, e))?;
     let version = written.version().unwrap_or_default() as u64;
-    let files = commit_log::versions(&store, loc).await?;
-    let file = files.iter().find(|f| f.version == version).ok_or_else(|| {
-        refuse(
-            Some(version),
-            "the new version's log entry is missing".into(),
-        )
-    })?;
-    let commit = commit_log::read(&store, loc, file).await?;
+    let commit = commit_log::read_version(&store, loc, version).await?;
     tracing::info!(
         table = %loc,
         version,
