@@ -124,7 +124,7 @@ pub async fn write(
         )));
     }
     if format == Format::Delta {
-        return delta::write(session, df, &loc, options).await;
+        return delta::write(session, df, &loc, options, is_delta).await;
     }
     if options.mode == WriteMode::Append {
         return Err(Error::InvalidInput(format!(

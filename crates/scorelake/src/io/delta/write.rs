@@ -19,6 +19,7 @@ use crate::io::write::{WriteMode, WriteOptions, WriteSummary, exists};
 use crate::session::Session;
 
 /// Writes `df` to the Delta table at `loc` (created when absent) as one new version.
+/// `table_exists`: whether `loc` holds a Delta table (the caller has looked).
 ///
 /// An append that finds no table creates it; if another writer created it
 /// meanwhile, the append is made to that table instead.
@@ -27,16 +28,16 @@ pub(crate) async fn write(
     df: DataFrame,
     loc: &Location,
     options: &WriteOptions,
+    table_exists: bool,
 ) -> Result<WriteSummary> {
-    let absent = !super::is_table(session, loc).await?;
-    match write_once(session, df.clone(), loc, options).await {
+    match write_once(session, df.clone(), loc, options, table_exists).await {
         Err(e)
-            if absent
+            if !table_exists
                 && options.mode == WriteMode::Append
                 && super::is_table(session, loc).await? =>
         {
             tracing::info!(table = %loc, error = %e, "another writer created the table first; appending to it");
-            write_once(session, df, loc, options).await
+            write_once(session, df, loc, options, true).await
         }
         other => other,
     }
@@ -47,9 +48,10 @@ async fn write_once(
     df: DataFrame,
     loc: &Location,
     options: &WriteOptions,
+    table_exists: bool,
 ) -> Result<WriteSummary> {
     let store = session.object_store(&loc.store_url())?;
-    let table = if super::is_table(session, loc).await? {
+    let table = if table_exists {
         Some(load(session, loc, None).await?)
     } else {
         None
