@@ -16,7 +16,7 @@ use scorelake::datafusion::prelude::{DataFrame, SessionContext};
 use scorelake::encoding::{self, EncoderSpec, Mappings};
 use scorelake::io::{self, CsvReadOptions, ReadOptions, TableVersion, WriteMode, WriteOptions};
 use scorelake::pipeline::{self, DemoOptions, FeaturesJob, PipelineSpec};
-use scorelake::quality::{self, Binning, DriftOptions, Status, Thresholds, ValidateOptions};
+use scorelake::quality::{self, DriftBinning, DriftOptions, Status, Thresholds, ValidateOptions};
 use scorelake::sample::{self, SampleSpec};
 use scorelake::scorecard::{self, BinMethod, BinningSpec, Scorecard, Settings, VariableSpec};
 use scorelake::session::Session;
@@ -513,8 +513,8 @@ async fn drift(session: &Session, progress: Progress, args: DriftArgs) -> Result
     };
     let options = DriftOptions {
         binning: match args.binning {
-            BinningArg::Quantile => Binning::Quantile,
-            BinningArg::EqualWidth => Binning::EqualWidth,
+            BinningArg::Quantile => DriftBinning::Quantile,
+            BinningArg::EqualWidth => DriftBinning::EqualWidth,
         },
         bins: args.bins,
         floor: args.floor,

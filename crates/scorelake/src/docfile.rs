@@ -5,14 +5,14 @@ use std::path::Path;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid, invalid_err};
 
 /// Reads `path` (`.toml`, `.yaml`/`.yml` or `.json`) as a JSON value.
 /// Errors name the file.
 pub fn load(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    parse(&text, ext).map_err(|reason| Error::InvalidInput(format!("{}: {reason}", path.display())))
+    parse(&text, ext).map_err(|reason| invalid!("{}: {reason}", path.display()))
 }
 
 /// Parses `text` written in the format named by `ext` (`toml`, `yaml`, `yml`, `json`).
@@ -75,20 +75,19 @@ pub(crate) fn load_artifact<T: serde::de::DeserializeOwned>(
     what: &str,
 ) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::InvalidInput(format!("{}: not {what}: {e}", path.display())))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| invalid!("{}: not {what}: {e}", path.display()))?;
     let found = value
         .get("format")
         .and_then(|f| f.as_str())
         .unwrap_or("none");
     if found != format {
-        return Err(Error::InvalidInput(format!(
+        return invalid_err!(
             "{}: format `{found}`, expected `{format}` ({what})",
             path.display()
-        )));
+        );
     }
-    serde_json::from_value(value)
-        .map_err(|e| Error::InvalidInput(format!("{}: not {what}: {e}", path.display())))
+    serde_json::from_value(value).map_err(|e| invalid!("{}: not {what}: {e}", path.display()))
 }
 
 /// Deserializes a list of names written as one name or a list.

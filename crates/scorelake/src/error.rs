@@ -49,6 +49,22 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A column the input does not have, with the closest name and the ones it has.
+    #[error(
+        "{role} `{name}` is not in the input{}; it has {}",
+        suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(),
+        available.join(", ")
+    )]
+    UnknownColumn {
+        /// What the column was for (`target column`, `weight column`, …).
+        role: String,
+        /// The name as given.
+        name: String,
+        /// The closest available name, when one is close.
+        suggestion: Option<String>,
+        /// Every column of the input.
+        available: Vec<String>,
+    },
     /// Invalid arguments or input data.
     #[error("{0}")]
     InvalidInput(String),
@@ -67,6 +83,50 @@ pub enum Error {
         source: std::io::Error,
     },
 }
+
+/// The candidate closest to `name` when it is close enough to be a likely
+/// misspelling (Jaro–Winkler similarity above 0.8), for "did you mean" hints.
+///
+/// ```
+/// use scorelake::error::closest;
+/// assert_eq!(closest("balanse", ["balance", "payment"]), Some("balance"));
+/// assert_eq!(closest("zzz", ["balance", "payment"]), None);
+/// ```
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// An [`Error::InvalidInput`] from a format string, in the spirit of
+/// DataFusion's `plan_datafusion_err!`.
+macro_rules! invalid {
+    ($($arg:tt)*) => {
+        $crate::error::Error::InvalidInput(format!($($arg)*))
+    };
+}
+
+/// `Err(`[`invalid!`]`(…))`: `return invalid_err!("column `{c}` …")`.
+macro_rules! invalid_err {
+    ($($arg:tt)*) => {
+        Err($crate::error::invalid!($($arg)*))
+    };
+}
+
+/// Returns an [`Error::InvalidInput`] unless the condition holds, as
+/// Polars' `polars_ensure!`: `ensure!(k >= 1, "folds must be at least 1")`.
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)*) => {
+        if !$cond {
+            return $crate::error::invalid_err!($($arg)*);
+        }
+    };
+}
+
+pub(crate) use {ensure, invalid, invalid_err};
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -10,10 +10,12 @@
 //! by URL, atomically), [`sample`] (the synthetic credit panel) and
 //! [`pipeline`] (the end-to-end jobs: demo, features).
 
+mod checks;
 pub mod config;
 pub mod docfile;
 pub mod encoding;
 pub mod error;
+mod expr;
 pub mod features;
 pub mod formats;
 pub mod functions;
@@ -24,8 +26,7 @@ mod results;
 pub mod sample;
 pub mod scorecard;
 pub mod session;
-mod target;
-mod weights;
+mod stats;
 
 pub use error::{Error, Result};
 

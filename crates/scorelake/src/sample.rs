@@ -46,7 +46,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ensure};
 use crate::session::Session;
 
 /// What to generate.
@@ -80,12 +80,11 @@ impl SampleSpec {
                 "sample: --customers must be at least 1".into(),
             ));
         }
-        if !(1..=1200).contains(&self.months) {
-            return Err(Error::InvalidInput(format!(
-                "sample: --months must be between 1 and 1200, got {}",
-                self.months
-            )));
-        }
+        ensure!(
+            (1..=1200).contains(&self.months),
+            "sample: --months must be between 1 and 1200, got {}",
+            self.months
+        );
         Ok(())
     }
 }

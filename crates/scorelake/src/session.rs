@@ -27,7 +27,6 @@ use datafusion::execution::object_store::{
 };
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use object_store::aws::AmazonS3Builder;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
@@ -36,13 +35,7 @@ use url::Url;
 use crate::config::{Config, ConfigBuilder, EngineKind, PoolKind, S3Config};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
-use crate::functions::ScoreLakePlanner;
-use crate::functions::bin_index::BinIndex;
-use crate::functions::bin_weights::BinWeights;
-use crate::functions::fold::FoldIndex;
-use crate::functions::logistic_moments::LogisticMoments;
-use crate::functions::quantile::LinearQuantile;
-use crate::functions::weighted_std::WeightedStd;
+use crate::functions::{self, ScoreLakePlanner};
 
 /// An engine session built from a [`Config`]. Cheap to clone.
 #[derive(Clone)]
@@ -149,12 +142,7 @@ fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> Sess
         .build();
     let ctx = SessionContext::new_with_state(state);
     register_formats(&ctx, config);
-    ctx.register_udaf(AggregateUDF::from(LinearQuantile::default()));
-    ctx.register_udf(ScalarUDF::from(FoldIndex::default()));
-    ctx.register_udf(ScalarUDF::from(BinIndex::default()));
-    ctx.register_udaf(AggregateUDF::from(WeightedStd::default()));
-    ctx.register_udaf(AggregateUDF::from(BinWeights::default()));
-    ctx.register_udaf(AggregateUDF::from(LogisticMoments::default()));
+    functions::register(&ctx);
     ctx
 }
 

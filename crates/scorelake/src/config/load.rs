@@ -235,14 +235,9 @@ impl ConfigBuilder {
 
 /// "unknown config key ...; did you mean ...?"
 fn unknown_key(key: &str, source: &Source) -> String {
-    let best = keys()
-        .iter()
-        .map(|k| (strsim::jaro_winkler(key, k.key), k.key))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let hint = match best {
-        Some((score, k)) if score > 0.8 => format!("; did you mean `{k}`?"),
-        _ => String::new(),
-    };
+    let hint = crate::error::closest(key, keys().iter().map(|k| k.key))
+        .map(|k| format!("; did you mean `{k}`?"))
+        .unwrap_or_default();
     let section_hint = match source {
         Source::Env(_) => " (variables are SCORELAKE__SECTION__KEY)",
         _ => "",

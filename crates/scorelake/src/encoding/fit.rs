@@ -10,13 +10,13 @@ use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
-use super::spec::{CrossFit, Encoder, EncoderSpec, Method, Unseen};
-use crate::error::{Error, Result};
-use crate::features::transforms::{column, find};
+use super::spec::{CrossFit, Encoder, EncoderSpec, EncodingMethod, Unseen};
+use crate::checks::TargetCheck;
+use crate::checks::{WeightCheck, weight_or_one};
+use crate::error::{Error, Result, ensure, invalid_err};
+use crate::expr::{column, find};
 use crate::functions::fold::fold_index;
 use crate::results::{first_number, number_at};
-use crate::target::TargetCheck;
-use crate::weights::{WeightCheck, weight_or_one};
 
 const FORMAT: &str = "scorelake.encoder-mappings/1";
 
@@ -160,7 +160,7 @@ pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
     };
     let mut grouped = Vec::new();
     for e in &spec.encoders {
-        let cross = folds.is_some() && matches!(e.method, Method::TargetMean { .. });
+        let cross = folds.is_some() && matches!(e.method, EncodingMethod::TargetMean { .. });
         grouped.push(category_stats(df, spec, e, cross.then_some(folds.as_ref()).flatten()).await?);
     }
     let folds = match (&spec.cross_fit, folds) {
@@ -208,8 +208,8 @@ pub async fn fit(df: &DataFrame, spec: &EncoderSpec) -> Result<Mappings> {
             .collect();
         let unseen = match (spec.unseen, &e.method) {
             (Unseen::Error, _) => None,
-            (_, Method::Rare { label, .. }) => Some(serde_json::Value::from(label.clone())),
-            (Unseen::GlobalMean, Method::TargetMean { .. }) => {
+            (_, EncodingMethod::Rare { label, .. }) => Some(serde_json::Value::from(label.clone())),
+            (Unseen::GlobalMean, EncodingMethod::TargetMean { .. }) => {
                 global_mean.map(serde_json::Value::from)
             }
             _ => Some(serde_json::Value::from(0.0)),
@@ -326,10 +326,10 @@ fn fold_totals(cf: &CrossFit, by: Vec<String>, grouped: &[CategoryStats]) -> Res
         let others = |v: &[f64]| -> f64 { (0..k).filter(|g| *g != held).map(|g| v[g]).sum() };
         let rest = others(&weight);
         if rest <= 0.0 {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "cannot cross-fit: fold {held} of {k} holds all the rows (or weight); \
                  use fewer folds or more data"
-            )));
+            );
         }
         global_mean.push(others(&events) / rest);
     }
@@ -353,9 +353,9 @@ fn encode(
     let share = n / total;
     let target_mean = events.filter(|_| n > 0.0).map(|ev| ev / n);
     let (encoded, group) = match &e.method {
-        Method::Frequency { share: true } => (Some(share), None),
-        Method::Frequency { share: false } => (Some(n), None),
-        Method::TargetMean {
+        EncodingMethod::Frequency { share: true } => (Some(share), None),
+        EncodingMethod::Frequency { share: false } => (Some(n), None),
+        EncodingMethod::TargetMean {
             smoothing,
             min_samples_leaf,
         } => {
@@ -368,7 +368,7 @@ fn encode(
             };
             (Some(v), None)
         }
-        Method::Rare { threshold, label } => {
+        EncodingMethod::Rare { threshold, label } => {
             let g = if share < *threshold {
                 Some(label.clone())
             } else {
@@ -446,10 +446,7 @@ impl Mappings {
         for e in &self.encoders {
             find_type(&df, &e.encoder.column, "encoded")?;
             if df.schema().has_column_with_unqualified_name(&e.output) {
-                return Err(Error::InvalidInput(format!(
-                    "output `{}` is already a column of the input",
-                    e.output
-                )));
+                return invalid_err!("output `{}` is already a column of the input", e.output);
             }
             let by_fold = folds.filter(|_| e.categories.iter().any(|c| c.out_of_fold.is_some()));
             let expr = match by_fold {
@@ -488,7 +485,7 @@ impl Mappings {
     /// learned without that fold.
     fn expression(&self, e: &Encoded, held: Option<(usize, &Folds)>) -> Result<Expr> {
         let k = key(&e.encoder.column);
-        let rare = matches!(e.encoder.method, Method::Rare { .. });
+        let rare = matches!(e.encoder.method, EncodingMethod::Rare { .. });
         let out = |c: &Category| -> Expr {
             if rare {
                 lit(ScalarValue::Utf8(c.group.clone()))
@@ -561,13 +558,12 @@ impl Mappings {
                     })
                 })
                 .collect();
-            if !values.is_empty() {
-                return Err(Error::InvalidInput(format!(
-                    "column `{}` has categories not seen when fitting: {} (policy: error)",
-                    e.encoder.column,
-                    values.join(", ")
-                )));
-            }
+            ensure!(
+                values.is_empty(),
+                "column `{}` has categories not seen when fitting: {} (policy: error)",
+                e.encoder.column,
+                values.join(", ")
+            );
         }
         Ok(())
     }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid};
 
 /// What to do with a category that was not seen when fitting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +21,7 @@ pub enum Unseen {
 
 /// An encoding method.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Method {
+pub enum EncodingMethod {
     /// Share of rows (or of weight) per category, or the count when `share` is false.
     Frequency {
         /// Share (default) or count.
@@ -54,7 +54,7 @@ pub struct Encoder {
     /// Output column name.
     pub output: Option<String>,
     /// How to encode.
-    pub method: Method,
+    pub method: EncodingMethod,
 }
 
 /// An encoder as written: the method's name and its parameters side by side.
@@ -97,7 +97,7 @@ impl TryFrom<RawEncoder> for Encoder {
         let method = match r.method.as_str() {
             "frequency" => {
                 stray(&["share"])?;
-                Method::Frequency {
+                EncodingMethod::Frequency {
                     share: r.share.unwrap_or(true),
                 }
             }
@@ -110,7 +110,7 @@ impl TryFrom<RawEncoder> for Encoder {
                 if !(smoothing >= 0.0 && min_samples_leaf >= 0.0) {
                     return Err("smoothing and min_samples_leaf must be ≥ 0".into());
                 }
-                Method::TargetMean {
+                EncodingMethod::TargetMean {
                     smoothing,
                     min_samples_leaf,
                 }
@@ -121,7 +121,7 @@ impl TryFrom<RawEncoder> for Encoder {
                 if !(0.0..=1.0).contains(&threshold) {
                     return Err("threshold is a share between 0 and 1".into());
                 }
-                Method::Rare {
+                EncodingMethod::Rare {
                     threshold,
                     label: r.label.unwrap_or_else(|| "RARE".into()),
                 }
@@ -153,11 +153,11 @@ impl From<Encoder> for RawEncoder {
             label: None,
         };
         match e.method {
-            Method::Frequency { share } => {
+            EncodingMethod::Frequency { share } => {
                 r.method = "frequency".into();
                 r.share = Some(share);
             }
-            Method::TargetMean {
+            EncodingMethod::TargetMean {
                 smoothing,
                 min_samples_leaf,
             } => {
@@ -165,7 +165,7 @@ impl From<Encoder> for RawEncoder {
                 r.smoothing = Some(smoothing);
                 r.min_samples_leaf = Some(min_samples_leaf);
             }
-            Method::Rare { threshold, label } => {
+            EncodingMethod::Rare { threshold, label } => {
                 r.method = "rare".into();
                 r.threshold = Some(threshold);
                 r.label = Some(label);
@@ -180,9 +180,9 @@ impl Encoder {
     pub fn output(&self) -> String {
         self.output.clone().unwrap_or_else(|| {
             let suffix = match self.method {
-                Method::Frequency { .. } => "freq",
-                Method::TargetMean { .. } => "te",
-                Method::Rare { .. } => "grouped",
+                EncodingMethod::Frequency { .. } => "freq",
+                EncodingMethod::TargetMean { .. } => "te",
+                EncodingMethod::Rare { .. } => "grouped",
             };
             format!("{}_{suffix}", self.column)
         })
@@ -247,8 +247,7 @@ impl EncoderSpec {
     /// Reads a spec file; errors name the file and the encoder.
     pub fn load(path: &Path) -> Result<EncoderSpec> {
         let value = crate::docfile::load(path)?;
-        EncoderSpec::from_value(value)
-            .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))
+        EncoderSpec::from_value(value).map_err(|e| invalid!("{}: {e}", path.display()))
     }
 
     /// Parses spec text in the format named by `ext`.
@@ -280,7 +279,7 @@ impl EncoderSpec {
                 None => format!("encoder #{}", i + 1),
             };
             let e: Encoder = serde_json::from_value(item).map_err(|e| format!("{label}: {e}"))?;
-            if matches!(e.method, Method::TargetMean { .. }) && spec.target.is_none() {
+            if matches!(e.method, EncodingMethod::TargetMean { .. }) && spec.target.is_none() {
                 return Err(format!(
                     "{label}: target_mean needs a `target` column in the spec"
                 ));
@@ -297,7 +296,7 @@ impl EncoderSpec {
             if !spec
                 .encoders
                 .iter()
-                .any(|e| matches!(e.method, Method::TargetMean { .. }))
+                .any(|e| matches!(e.method, EncodingMethod::TargetMean { .. }))
             {
                 return Err("cross_fit applies to target_mean encoders; the spec has none".into());
             }

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::lineage::Lineage;
 use super::recipe::RecipeFile;
 use super::resolve::{Op, Output, Resolved, resolve};
-use super::transforms::{Learned, column, expression, find, learn, number};
+use super::transforms::{Learned, expression, learn};
 use crate::error::{Error, Result};
+use crate::expr::{column, find, number};
 use crate::functions::temporal::{
     Agg, Method, TemporalFeature, TemporalNode, TemporalSpec, Window, minus,
 };

@@ -1,15 +1,15 @@
 //! Row transforms and missing-value fills as engine expressions.
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::DFSchema;
-use datafusion::functions::math::expr_fn::{isnan, ln, sqrt};
-use datafusion::logical_expr::{Expr, cast, col, lit, when};
+use datafusion::functions::math::expr_fn::{ln, sqrt};
+use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
 use super::resolve::{Fallback, Op, Output, Strategy};
 use crate::error::{Error, Result};
+use crate::expr::{column, number};
 use crate::results::{first_number, number_at};
 
 /// Values learned by `fit` for one imputed output.
@@ -34,27 +34,6 @@ pub struct GroupValue {
     pub key: Vec<Option<String>>,
     /// The group's statistic (null when the group had no values: the global one applies).
     pub value: Option<f64>,
-}
-
-/// `x` as a float with NaN read as missing.
-pub(crate) fn number(name: &str) -> Expr {
-    let x = cast(column(name), DataType::Float64);
-    when(isnan(x.clone()), lit(ScalarValue::Float64(None)))
-        .otherwise(x)
-        .unwrap_or_else(|_| lit(ScalarValue::Float64(None)))
-}
-
-/// Text columns (plain, large, view or dictionary-encoded): categories.
-pub(crate) fn is_text(ty: &DataType) -> bool {
-    matches!(
-        ty,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _)
-    )
-}
-
-/// A column by its name as written (no case folding, dots allowed).
-pub(crate) fn column(name: &str) -> Expr {
-    col(datafusion::common::Column::new_unqualified(name))
 }
 
 fn fallback(f: Fallback) -> Expr {
@@ -263,27 +242,4 @@ pub(crate) async fn learn(df: &DataFrame, outputs: &[&Output]) -> Result<Vec<(St
         }
     }
     Ok(learned)
-}
-
-/// The type of `name` in `schema`, or an error with the closest names.
-pub(crate) fn find(schema: &DFSchema, name: &str, role: &str) -> Result<DataType> {
-    if let Ok(f) = schema.field_with_unqualified_name(name) {
-        return Ok(f.data_type().clone());
-    }
-    let mut names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    names.sort_by(|a, b| strsim::jaro_winkler(b, name).total_cmp(&strsim::jaro_winkler(a, name)));
-    let hint = names
-        .first()
-        .filter(|n| strsim::jaro_winkler(n, name) > 0.8)
-        .map(|n| format!(" (did you mean `{n}`?)"))
-        .unwrap_or_default();
-    Err(Error::InvalidInput(format!(
-        "{role} `{name}` is not in the input{hint}; it has {}",
-        schema
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    )))
 }

@@ -7,6 +7,8 @@
 //! value among edges; [`bin_weights`] the weight
 //! per bin of a binned column (drift, binning); [`logistic_moments`] the
 //! sums of one Newton step of a weighted logistic regression.
+//! [`register`] makes the functions known to a context by name (the
+//! operators are planned by [`ScoreLakePlanner`]).
 //! [`temporal`] is the per-entity operator behind every trailing feature
 //! (trends and time-window aggregations). The [`session`](crate::session)
 //! registers its planner, so any plan holding a [`temporal::TemporalNode`]
@@ -30,10 +32,32 @@ use datafusion::arrow::datatypes::{DataType, Field, Float64Type};
 use datafusion::catalog::Session as EngineSession;
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::execution::context::QueryPlanner;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{AggregateUDF, LogicalPlan, ScalarUDF};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
+use datafusion::prelude::SessionContext;
 use deltalake_core::delta_datafusion::planner::DeltaExtensionPlanner;
+
+/// Registers every ScoreLake function on `ctx`, so plans and SQL find them
+/// by name (`quantile_linear`, `fold_index`, `bin_index`, `weighted_stddev`,
+/// `bin_weights`, `logistic_moments`).
+///
+/// ```
+/// use scorelake::datafusion::prelude::SessionContext;
+/// let ctx = SessionContext::new();
+/// scorelake::functions::register(&ctx);
+/// assert!(ctx.udf("bin_index").is_ok());
+/// ```
+pub fn register(ctx: &SessionContext) {
+    ctx.register_udaf(AggregateUDF::from(quantile::LinearQuantile::default()));
+    ctx.register_udf(ScalarUDF::from(fold::FoldIndex::default()));
+    ctx.register_udf(ScalarUDF::from(bin_index::BinIndex::default()));
+    ctx.register_udaf(AggregateUDF::from(weighted_std::WeightedStd::default()));
+    ctx.register_udaf(AggregateUDF::from(bin_weights::BinWeights::default()));
+    ctx.register_udaf(AggregateUDF::from(
+        logistic_moments::LogisticMoments::default(),
+    ));
+}
 
 /// The engine's planner with ScoreLake's operators and delta-rs's (the nodes
 /// its Delta writes and compactions add) known; sessions use it.

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::encoding::{self, EncoderSpec};
 use crate::error::{Error, Result};
+use crate::expr::column;
 use crate::features::FeatureEngineer;
-use crate::features::transforms::column;
 use crate::functions::fold::fold_index;
 use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
 use crate::quality::{self, Status, Thresholds, ValidateOptions};
@@ -481,7 +481,7 @@ fn holdout_expr(df: &DataFrame, h: &Holdout) -> Result<Expr> {
         ));
     }
     for c in &h.by {
-        crate::features::transforms::find(df.schema(), c, "holdout key column")?;
+        crate::expr::find(df.schema(), c, "holdout key column")?;
     }
     let keys = h.by.iter().map(|c| column(c)).collect();
     Ok(fold_index(1000, h.seed, keys).lt(lit((h.share * 1000.0).round() as i64)))

@@ -12,19 +12,19 @@ use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 use serde::Serialize;
 
-use super::profile::{budget, profile};
 use super::report::short;
-use crate::error::{Error, Result};
-use crate::features::transforms::{column, is_text, number};
+use crate::checks::{WeightCheck, weight_or_one};
+use crate::error::{Error, Result, ensure, invalid, invalid_err};
+use crate::expr::{column, is_text, number};
 use crate::functions::bin_weights::{ascending_edges, bin_weights};
 use crate::functions::float_list_at;
 use crate::results::{first_number, number_at};
-use crate::weights::{WeightCheck, weight_or_one};
+use crate::stats::{budget, profile};
 
 /// How numeric bins are cut on the baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Binning {
+pub enum DriftBinning {
     /// Baseline quantiles at k/n (linear interpolation); equal edges merge.
     Quantile,
     /// Equal widths over the baseline's [min, max]; values outside fall in the end bins.
@@ -35,7 +35,7 @@ pub enum Binning {
 #[derive(Clone, Debug)]
 pub struct DriftOptions {
     /// How numeric bins are cut.
-    pub binning: Binning,
+    pub binning: DriftBinning,
     /// Number of numeric bins (before equal quantile edges merge).
     pub bins: usize,
     /// Share used for a bin that is empty on one side (never ln 0).
@@ -53,7 +53,7 @@ pub struct DriftOptions {
 impl Default for DriftOptions {
     fn default() -> Self {
         DriftOptions {
-            binning: Binning::Quantile,
+            binning: DriftBinning::Quantile,
             bins: 10,
             floor: 1e-4,
             watch: 0.1,
@@ -143,13 +143,13 @@ fn weight(options: &DriftOptions) -> Expr {
 /// PSI/CSI of `columns` (all shared columns when `None`) between `baseline` and `current`.
 ///
 /// ```
-/// use scorelake::quality::{drift, DriftOptions, Binning, Verdict};
+/// use scorelake::quality::{drift, DriftOptions, DriftBinning, Verdict};
 /// use scorelake::{config::Config, session::Session};
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let session = Session::new(Config::default())?;
 /// let base = session.ctx().sql("SELECT * FROM (VALUES (1.0), (2.0), (3.0), (4.0)) AS t(x)").await?;
 /// let now = session.ctx().sql("SELECT * FROM (VALUES (1.0), (4.0), (4.0), (4.0)) AS t(x)").await?;
-/// let options = DriftOptions { binning: Binning::EqualWidth, bins: 2, ..DriftOptions::default() };
+/// let options = DriftOptions { binning: DriftBinning::EqualWidth, bins: 2, ..DriftOptions::default() };
 /// let report = drift(&base, &now, None, &options).await?;
 /// // bins (≤ 2.5] and (> 2.5]: baseline 50/50, current 25/75
 /// let psi = (0.25f64 - 0.5) * (0.25f64 / 0.5).ln() + (0.75f64 - 0.5) * (0.75f64 / 0.5).ln();
@@ -210,10 +210,10 @@ pub async fn drift_by_period(
     let plans = plan_bins(&baseline, &names, options).await?;
     let base = shares(&baseline, &plans, None, options).await?;
     if base.is_empty() {
-        return Err(Error::InvalidInput(format!(
+        return invalid_err!(
             "no rows have {period_column} in {}",
             baseline_periods.join(", ")
-        )));
+        );
     }
     let rest = df.clone().filter(!in_base)?;
     let by_period = shares(&rest, &plans, Some(period), options).await?;
@@ -242,9 +242,7 @@ pub async fn drift_between_periods(
         .iter()
         .find(|p| current_periods.contains(p))
     {
-        return Err(Error::InvalidInput(format!(
-            "period {p} is both a baseline and a current period"
-        )));
+        return invalid_err!("period {p} is both a baseline and a current period");
     }
     let base = in_periods(df, period_column, baseline_periods, "baseline")?;
     let now = in_periods(df, period_column, current_periods, "current")?;
@@ -284,15 +282,11 @@ fn in_periods(df: &DataFrame, period_column: &str, periods: &[String], side: &st
     let ty = df
         .schema()
         .field_with_unqualified_name(period_column)
-        .map_err(|_| {
-            Error::InvalidInput(format!(
-                "period column `{period_column}` is not in the input"
-            ))
-        })?
+        .map_err(|_| invalid!("period column `{period_column}` is not in the input"))?
         .data_type()
         .clone();
     if periods.is_empty() {
-        return Err(Error::InvalidInput(format!("no {side} periods given")));
+        return invalid_err!("no {side} periods given");
     }
     let values = periods
         .iter()
@@ -303,9 +297,7 @@ fn in_periods(df: &DataFrame, period_column: &str, periods: &[String], side: &st
                 .filter(|v| !v.is_null())
                 .map(lit)
                 .ok_or_else(|| {
-                    Error::InvalidInput(format!(
-                        "{side} period `{p}` is not a value of period column `{period_column}` ({ty})"
-                    ))
+                    invalid!("{side} period `{p}` is not a value of period column `{period_column}` ({ty})")
                 })
         })
         .collect::<Result<Vec<Expr>>>()?;
@@ -333,27 +325,24 @@ fn shared_columns(
     for n in &names {
         let bt = b
             .field_with_unqualified_name(n)
-            .map_err(|_| Error::InvalidInput(format!("column `{n}` is not in the baseline")))?
+            .map_err(|_| invalid!("column `{n}` is not in the baseline"))?
             .data_type();
-        if !bt.is_numeric() && !is_text(bt) {
-            return Err(Error::InvalidInput(format!(
-                "column `{n}` is {bt}; drift needs numbers or categories"
-            )));
-        }
+        ensure!(
+            bt.is_numeric() && !is_text(bt),
+            "column `{n}` is {bt}; drift needs numbers or categories"
+        );
         if let Some(c) = current {
             let ct = c
                 .schema()
                 .field_with_unqualified_name(n)
                 .map_err(|_| {
-                    Error::InvalidInput(format!(
-                        "column `{n}` is in the baseline but not in the current data"
-                    ))
+                    invalid!("column `{n}` is in the baseline but not in the current data")
                 })?
                 .data_type();
             if bt.is_numeric() != ct.is_numeric() {
-                return Err(Error::InvalidInput(format!(
+                return invalid_err!(
                     "column `{n}` is {bt} in the baseline but {ct} in the current data"
-                )));
+                );
             }
         }
     }
@@ -382,7 +371,7 @@ async fn plan_bins(
     options: &DriftOptions,
 ) -> Result<Vec<Plan>> {
     if options.bins < 1 {
-        return Err(Error::InvalidInput("bins must be at least 1".into()));
+        return invalid_err!("bins must be at least 1");
     }
     let schema = baseline.schema().clone();
     let numeric = |n: &str| {
@@ -392,7 +381,7 @@ async fn plan_bins(
             .unwrap_or(false)
             && !options.categorical.iter().any(|c| c == n)
     };
-    let quantiles = options.binning == Binning::Quantile;
+    let quantiles = options.binning == DriftBinning::Quantile;
     let profiled: Vec<String> = names
         .iter()
         .filter(|n| quantiles && numeric(n))
@@ -443,9 +432,9 @@ async fn plan_bins(
             None => first_number(&row, &format!("__{i}_n")).unwrap_or(0.0),
         };
         if present == 0.0 {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "column `{n}` has no values in the baseline: its PSI is undefined"
-            )));
+            );
         }
         let bins = match profiled {
             Some(p) => Bins::Numeric(ascending_edges(

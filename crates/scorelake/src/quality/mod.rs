@@ -4,19 +4,18 @@
 //! [`validate`] computes per-column metrics (missing rate, unique count,
 //! zero variance, min, max, mean, std, exact p01/p99 for numbers; unique
 //! count and top-value share for text): exact numeric metrics from one sorted
-//! copy of each column (`profile`, columns in memory-budgeted groups), text
+//! copy of each column ([`crate::stats`] profiles, columns in memory-budgeted groups), text
 //! metrics from one aggregate pass plus one grouped pass per text column, and
 //! [`Thresholds`] turn them into a status per column and overall.
 //! Semantics: `docs/quality.md`.
 
 mod drift;
-pub(crate) mod profile;
 mod report;
 mod thresholds;
 mod validate;
 
 pub use drift::{
-    Binning, ColumnDrift, DriftBin, DriftOptions, DriftReport, Verdict, drift,
+    ColumnDrift, DriftBin, DriftBinning, DriftOptions, DriftReport, Verdict, drift,
     drift_between_periods, drift_by_period,
 };
 pub use report::{ColumnReport, Status, ValidationReport};

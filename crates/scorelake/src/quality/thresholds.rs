@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid};
 
 /// A validation metric.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -144,8 +144,7 @@ impl Thresholds {
     /// unknown keys and non-numeric bounds are errors naming the file and key.
     pub fn load(path: &Path) -> Result<Thresholds> {
         let value = crate::docfile::load(path)?;
-        Thresholds::from_value(&value)
-            .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))
+        Thresholds::from_value(&value).map_err(|e| invalid!("{}: {e}", path.display()))
     }
 
     /// Parses thresholds from text in the format named by `ext`.

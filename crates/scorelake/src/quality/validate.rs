@@ -12,14 +12,14 @@ use datafusion::functions_aggregate::expr_fn::{
 use datafusion::logical_expr::{Expr, cast, col, lit, when};
 use datafusion::prelude::DataFrame;
 
-use super::profile::{budget, profile};
 use super::report::{ColumnReport, Status, ValidationReport};
 use super::thresholds::{Metric, Thresholds};
-use crate::error::{Error, Result};
-use crate::features::transforms::{column, find, number};
+use crate::checks::{WeightCheck, weight_or_one};
+use crate::error::{Result, ensure};
+use crate::expr::{column, find, number};
 use crate::functions::weighted_std::weighted_stddev;
 use crate::results::first_number;
-use crate::weights::{WeightCheck, weight_or_one};
+use crate::stats::{budget, profile};
 
 /// What to validate and how.
 #[derive(Clone, Debug, Default)]
@@ -98,16 +98,15 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         .map(|n| find(&schema, n, "column"))
         .collect::<Result<_>>()?;
     for c in options.thresholds.columns.keys() {
-        if !names.contains(c) {
-            return Err(Error::InvalidInput(format!(
-                "thresholds are given for column `{c}`, which is not {}",
-                if all.contains(&c.as_str()) {
-                    "among the validated columns"
-                } else {
-                    "in the input"
-                }
-            )));
-        }
+        ensure!(
+            names.contains(c),
+            "thresholds are given for column `{c}`, which is not {}",
+            if all.contains(&c.as_str()) {
+                "among the validated columns"
+            } else {
+                "in the input"
+            }
+        );
     }
     let kinds: Vec<Kind> = types.iter().map(kind).collect();
     let check = match &options.weight {

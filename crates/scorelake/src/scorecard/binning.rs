@@ -20,8 +20,8 @@ use super::optimal::Monotonic;
 use super::spec::BinMethod;
 use super::woe::Counts;
 use crate::docfile::{load_artifact, save_artifact};
-use crate::error::{Error, Result};
-use crate::features::transforms::column;
+use crate::error::{Result, invalid, invalid_err};
+use crate::expr::column;
 use crate::functions::bin_index::bin_index;
 
 /// The `format` tag of binning artifacts.
@@ -181,7 +181,7 @@ impl Binning {
         self.variables
             .iter()
             .find(|v| v.column == name)
-            .ok_or_else(|| Error::InvalidInput(format!("variable `{name}` is not in the binning")))
+            .ok_or_else(|| invalid!("variable `{name}` is not in the binning"))
     }
 
     /// The fitting data's rows, weight and events (checked when fitting),
@@ -215,16 +215,16 @@ impl Binning {
         let mut exprs: Vec<Expr> = schema.columns().into_iter().map(Expr::Column).collect();
         for v in chosen {
             if schema.field_with_unqualified_name(&v.column).is_err() {
-                return Err(Error::InvalidInput(format!(
+                return invalid_err!(
                     "column `{}` (a binned variable) is not in the input",
                     v.column
-                )));
+                );
             }
             for out in [bin_column(&v.column), woe_column(&v.column)] {
                 if schema.field_with_unqualified_name(&out).is_ok() {
-                    return Err(Error::InvalidInput(format!(
+                    return invalid_err!(
                         "the input has a column `{out}` already; binning would add it"
-                    )));
+                    );
                 }
             }
             exprs.push(v.bin_expr()?.alias(bin_column(&v.column)));

@@ -14,11 +14,11 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use serde::Serialize;
 
 use super::binning::{Binning, bin_column, woe_column};
-use crate::error::{Error, Result};
-use crate::features::transforms::{column, find};
+use crate::checks::TargetCheck;
+use crate::checks::{WeightCheck, weight_or_one};
+use crate::error::{Error, Result, invalid_err};
+use crate::expr::{column, find};
 use crate::results::first_number;
-use crate::target::TargetCheck;
-use crate::weights::{WeightCheck, weight_or_one};
 
 /// Names of the columns compression adds.
 pub const SAMPLE_WEIGHT: &str = "sample_weight";
@@ -136,14 +136,12 @@ fn check_keys(df: &DataFrame, by: &[String], target: &str, weight: Option<&str>)
     for c in by {
         find(df.schema(), c, "grouping column")?;
         if c == target || Some(c.as_str()) == weight {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "`{c}` is the target or the weight; it cannot be a grouping column"
-            )));
+            );
         }
         if [SAMPLE_WEIGHT, EVENT_WEIGHT, EVENT_RATE].contains(&c.as_str()) {
-            return Err(Error::InvalidInput(format!(
-                "`{c}` is a column compression writes; rename it to group by it"
-            )));
+            return invalid_err!("`{c}` is a column compression writes; rename it to group by it");
         }
     }
     Ok(())
@@ -204,9 +202,9 @@ pub async fn compress_with(
     if (got_weight - input_weight).abs() > tolerance
         || (got_events - input_events).abs() > tolerance
     {
-        return Err(Error::InvalidInput(format!(
+        return invalid_err!(
             "compression lost data: the compressed rows hold weight {got_weight} and events {got_events}, the input {input_weight} and {input_events}"
-        )));
+        );
     }
     let output_rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     let output_bytes: u64 = batches.iter().map(memory).sum();

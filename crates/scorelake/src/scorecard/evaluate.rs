@@ -12,10 +12,10 @@ use datafusion::logical_expr::{cast, lit};
 use datafusion::prelude::DataFrame;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
-use crate::features::transforms::{column, find};
+use crate::checks::weight_or_one;
+use crate::error::{Result, ensure, invalid_err};
+use crate::expr::{column, find};
 use crate::results::number_at;
-use crate::weights::weight_or_one;
 
 /// One score band.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -78,11 +78,7 @@ pub async fn evaluate(
 ) -> Result<Evaluation> {
     for (c, role) in [(score, "score column"), (target, "target column")] {
         let ty = find(df.schema(), c, role)?;
-        if !ty.is_numeric() {
-            return Err(Error::InvalidInput(format!(
-                "{role} `{c}` is {ty}; expected numbers"
-            )));
-        }
+        ensure!(ty.is_numeric(), "{role} `{c}` is {ty}; expected numbers");
     }
     let w = weight_or_one(weight);
     let y = cast(column(target), DataType::Float64);
@@ -111,9 +107,9 @@ pub async fn evaluate(
     let events: f64 = rows.iter().map(|r| r.1).sum();
     let goods: f64 = rows.iter().map(|r| r.2).sum();
     if events <= 0.0 || goods <= 0.0 {
-        return Err(Error::InvalidInput(format!(
+        return invalid_err!(
             "target column `{target}` needs both events and non-events to evaluate a score"
-        )));
+        );
     }
     let (mut below_e, mut below_g, mut pairs) = (0.0, 0.0, 0.0);
     let (mut ks, mut ks_score) = (0.0, f64::NAN);

@@ -13,22 +13,22 @@ use datafusion::scalar::ScalarValue;
 
 use super::binning::{Bin, Binning, FORMAT, VariableBins, VariableKind, edge_label};
 use super::optimal::{Constraints, Monotonic, merge_optimal};
-use super::spec::{BinMethod, BinningSpec, Resolved};
+use super::spec::{BinMethod, BinningSpec, ResolvedSettings};
 use super::woe::{Counts, evidence};
-use crate::error::{Error, Result};
-use crate::features::transforms::{column, find, is_text, number};
+use crate::checks::TargetCheck;
+use crate::checks::{WeightCheck, weight_or_one};
+use crate::error::{Error, Result, invalid, invalid_err};
+use crate::expr::{column, find, is_text, number};
 use crate::functions::bin_weights::{ascending_edges, bin_weights};
 use crate::functions::float_list_at;
-use crate::quality::profile::{budget, profile};
 use crate::results::{first_number, number_at};
-use crate::target::TargetCheck;
-use crate::weights::{WeightCheck, weight_or_one};
+use crate::stats::{budget, profile};
 
 struct Variable {
     column: String,
     kind: VariableKind,
     constraints: Constraints,
-    settings: Resolved,
+    settings: ResolvedSettings,
 }
 
 /// The bins of a variable before WoE: bin number, label, counts.
@@ -65,9 +65,9 @@ pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> 
         } else if ty.is_numeric() {
             VariableKind::Numeric
         } else {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "binned column `{column}` is {ty}; expected numbers or categories"
-            )));
+            );
         };
         variables.push(Variable {
             column,
@@ -210,10 +210,10 @@ pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> 
         };
         let sum: f64 = fitted.bins.iter().map(|b| b.count).sum();
         if (sum - total).abs() > 1e-9 * total.max(1.0) {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "variable `{}`: its bins hold weight {sum}, the data {total}",
                 v.column
-            )));
+            );
         }
         out.push(fitted);
     }
@@ -256,7 +256,7 @@ fn numeric(v: &Variable, head: Tally, pre_edges: &[f64], pre: Vec<Counts>) -> Re
     let (edges, monotonic, regular): (Vec<f64>, Option<Monotonic>, Vec<Counts>) =
         if v.settings.method == BinMethod::Optimal && pre.iter().any(|c| c.total() > 0.0) {
             let merged = merge_optimal(&pre, &v.constraints)
-                .map_err(|e| Error::InvalidInput(format!("variable `{}`: {e}", v.column)))?;
+                .map_err(|e| invalid!("variable `{}`: {e}", v.column))?;
             let edges = merged.groups[..merged.groups.len() - 1]
                 .iter()
                 .map(|(_, end)| pre_edges[end - 1])
@@ -363,7 +363,7 @@ async fn categorical(df: &DataFrame, v: &Variable, w: &Expr, y: &Expr) -> Result
                     },
                 )
             })
-            .map_err(|e| Error::InvalidInput(format!("variable `{}`: {e}", v.column)))?;
+            .map_err(|e| invalid!("variable `{}`: {e}", v.column))?;
         for (s, e) in merged.groups {
             let mut names: Vec<String> = groups[s..e].iter().flat_map(|g| g.0.clone()).collect();
             names.sort();

@@ -14,12 +14,12 @@ use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::features::transforms::{column, find};
+use crate::checks::{WeightCheck, weight_or_one};
+use crate::error::{Error, Result, ensure, invalid, invalid_err};
+use crate::expr::{column, find};
 use crate::functions::float_list_at;
 use crate::functions::logistic_moments::{logistic_moments, moments_len};
 use crate::results::first_number;
-use crate::weights::{WeightCheck, weight_or_one};
 
 /// Fitting settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,18 +146,16 @@ pub async fn fit_logistic(
         ));
     }
     let ty = find(df.schema(), target, "target column")?;
-    if !ty.is_numeric() {
-        return Err(Error::InvalidInput(format!(
-            "target column `{target}` is {ty}; expected 0/1 numbers (or rates with weights)"
-        )));
-    }
+    ensure!(
+        ty.is_numeric(),
+        "target column `{target}` is {ty}; expected 0/1 numbers (or rates with weights)"
+    );
     for f in features {
         let t = find(df.schema(), f, "feature column")?;
-        if !t.is_numeric() {
-            return Err(Error::InvalidInput(format!(
-                "feature column `{f}` is {t}; expected numbers (e.g. WoE columns)"
-            )));
-        }
+        ensure!(
+            t.is_numeric(),
+            "feature column `{f}` is {t}; expected numbers (e.g. WoE columns)"
+        );
     }
     let weight_check = match weight {
         Some(w) => Some(WeightCheck::new(df, w, "fitting")?),
@@ -198,20 +196,20 @@ pub async fn fit_logistic(
     }
     let rows = get("__rows").unwrap_or(0.0);
     if get("__y_bad").unwrap_or(0.0) > 0.0 {
-        return Err(Error::InvalidInput(format!(
+        return invalid_err!(
             "target column `{target}` must be 0 or 1 (or a rate in [0, 1]) on every row; it has nulls or other values"
-        )));
+        );
     }
     for (j, f) in features.iter().enumerate() {
         if get(&format!("__{j}_n")).unwrap_or(0.0) < rows {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "feature column `{f}` has missing values; the model needs a value on every row"
-            )));
+            );
         }
         if get(&format!("__{j}_lo")) == get(&format!("__{j}_hi")) {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "feature column `{f}` has one distinct value; it cannot be estimated"
-            )));
+            );
         }
     }
     let (total, events) = (
@@ -224,10 +222,10 @@ pub async fn fit_logistic(
         ));
     }
     if events <= 0.0 || events >= total {
-        return Err(Error::InvalidInput(format!(
+        return invalid_err!(
             "target column `{target}` has {} events: every row is on one side, nothing to fit",
             if events <= 0.0 { "no" } else { "only" }
-        )));
+        );
     }
 
     let k = features.len() + 1;
@@ -320,9 +318,9 @@ fn singular(features: &[String], j: usize) -> Error {
     } else {
         format!("`{}`", features[j - 1])
     };
-    Error::InvalidInput(format!(
+    invalid!(
         "the model cannot be estimated: {which} is a linear combination of the other terms (collinear or constant features)"
-    ))
+    )
 }
 
 /// The largest (or a non-finite) coefficient names the separating feature.
@@ -339,11 +337,11 @@ fn separated(features: &[String], beta: &[f64]) -> Error {
             size(beta[*a]).total_cmp(&size(beta[*b]))
         })
         .unwrap_or(1);
-    Error::InvalidInput(format!(
+    invalid!(
         "the data are (quasi-)perfectly separated by `{}`: its coefficient grows without bound ({:.1}); merge its bins or add an L2 penalty",
         features[j - 1],
         beta[j]
-    ))
+    )
 }
 
 /// Gradient, Hessian (lower triangle used) and log-likelihood at β.
@@ -363,7 +361,7 @@ async fn moments(df: &DataFrame, xs: &[Expr], y: &Expr, w: &Expr, beta: &[f64]) 
         .find(|b| b.num_rows() > 0)
         .and_then(|b| float_list_at(b.column(0), 0))
         .filter(|v| v.len() == moments_len(k - 1))
-        .ok_or_else(|| Error::InvalidInput("the model's sums could not be computed".into()))?;
+        .ok_or_else(|| invalid!("the model's sums could not be computed"))?;
     let mut hessian = vec![vec![0.0; k]; k];
     let mut at = 1 + k;
     for j in 0..k {

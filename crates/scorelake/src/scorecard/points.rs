@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::binning::{Binning, VariableBins, VariableKind, woe_column};
 use super::logistic::LogisticModel;
 use crate::docfile::{load_artifact, save_artifact};
-use crate::error::{Error, Result};
+use crate::error::{Result, ensure, invalid, invalid_err};
 
 /// The `format` tag of scorecard artifacts.
 pub const FORMAT: &str = "scorelake.scorecard.v1";
@@ -60,12 +60,13 @@ impl Scaling {
     }
 
     fn check(&self) -> Result<()> {
-        if !(self.pdo > 0.0 && self.base_odds > 0.0 && self.base_score.is_finite()) {
-            return Err(Error::InvalidInput(format!(
-                "scaling: pdo and base_odds must be > 0 and base_score a number (got pdo {}, base_odds {}, base_score {})",
-                self.pdo, self.base_odds, self.base_score
-            )));
-        }
+        ensure!(
+            (self.pdo > 0.0 && self.base_odds > 0.0 && self.base_score.is_finite()),
+            "scaling: pdo and base_odds must be > 0 and base_score a number (got pdo {}, base_odds {}, base_score {})",
+            self.pdo,
+            self.base_odds,
+            self.base_score
+        );
         Ok(())
     }
 }
@@ -123,10 +124,10 @@ impl Scorecard {
                 .iter()
                 .find(|v| woe_column(&v.column) == term.name)
                 .ok_or_else(|| {
-                    Error::InvalidInput(format!(
+                    invalid!(
                         "model term `{}` is not the WoE column of a binned variable",
                         term.name
-                    ))
+                    )
                 })?;
             let points = v
                 .bins
@@ -172,16 +173,16 @@ impl Scorecard {
                 .field_with_unqualified_name(&v.binning.column)
                 .is_err()
             {
-                return Err(Error::InvalidInput(format!(
+                return invalid_err!(
                     "column `{}` (a scorecard variable) is not in the input",
                     v.binning.column
-                )));
+                );
             }
         }
         if df.schema().field_with_unqualified_name(name).is_ok() {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "the input has a column `{name}` already; choose another score column"
-            )));
+            );
         }
         Ok(df.with_column(name, self.score_expr()?)?)
     }

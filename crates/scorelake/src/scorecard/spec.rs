@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::optimal::{Constraints, Monotonic};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid, invalid_err};
 
 /// How a numeric variable's bins are cut.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,7 +161,7 @@ pub struct BinningSpec {
 
 /// A variable's settings with every default filled in.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Resolved {
+pub struct ResolvedSettings {
     /// How numeric bins are cut.
     pub method: BinMethod,
     /// Bins for quantile and equal-width binning.
@@ -180,18 +180,17 @@ impl BinningSpec {
     /// Parses a spec written in `ext` (`yaml`, `toml` or `json`).
     pub fn parse(text: &str, ext: &str) -> Result<BinningSpec> {
         let value = crate::docfile::parse(text, ext).map_err(Error::InvalidInput)?;
-        serde_json::from_value(value).map_err(|e| Error::InvalidInput(format!("binning spec: {e}")))
+        serde_json::from_value(value).map_err(|e| invalid!("binning spec: {e}"))
     }
 
     /// Reads a spec file; errors name the file.
     pub fn from_path(path: &Path) -> Result<BinningSpec> {
         let value = crate::docfile::load(path)?;
-        serde_json::from_value(value)
-            .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))
+        serde_json::from_value(value).map_err(|e| invalid!("{}: {e}", path.display()))
     }
 
     /// Each variable's column, merge constraints and other settings, checked.
-    pub fn resolved(&self) -> Result<Vec<(String, Constraints, Resolved)>> {
+    pub fn resolved(&self) -> Result<Vec<(String, Constraints, ResolvedSettings)>> {
         let builtin = Settings {
             method: Some(BinMethod::Optimal),
             bins: Some(10),
@@ -206,25 +205,22 @@ impl BinningSpec {
             categorical: None,
         };
         let defaults = self.defaults.or(&builtin);
-        let mut out: Vec<(String, Constraints, Resolved)> = Vec::new();
+        let mut out: Vec<(String, Constraints, ResolvedSettings)> = Vec::new();
         for v in &self.variables {
             let (column, s) = (v.column.clone(), v.settings.or(&defaults));
             if out.iter().any(|(c, _, _)| *c == column) {
-                return Err(Error::InvalidInput(format!(
-                    "binning spec: variable `{column}` is listed twice"
-                )));
+                return invalid_err!("binning spec: variable `{column}` is listed twice");
             }
             if column == self.target || Some(&column) == self.weight.as_ref() {
-                return Err(Error::InvalidInput(format!(
+                return invalid_err!(
                     "binning spec: `{column}` is the target or the weight, not a variable"
-                )));
+                );
             }
-            let bad = |key: &str, what: &str| {
-                Error::InvalidInput(format!("binning spec: variable `{column}`: {key} {what}"))
-            };
+            let bad =
+                |key: &str, what: &str| invalid!("binning spec: variable `{column}`: {key} {what}");
             let get = |v: Option<usize>| v.unwrap_or_default();
             let getf = |v: Option<f64>| v.unwrap_or_default();
-            let resolved = Resolved {
+            let resolved = ResolvedSettings {
                 method: s.method.unwrap_or_default(),
                 bins: get(s.bins),
                 prebins: get(s.prebins),

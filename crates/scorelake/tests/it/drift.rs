@@ -9,7 +9,9 @@ use scorelake::datafusion::arrow::array::{Float64Array, RecordBatch, StringArray
 use scorelake::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use scorelake::datafusion::prelude::DataFrame;
 use scorelake::datafusion::prelude::{col, lit};
-use scorelake::quality::{Binning, DriftOptions, drift, drift_between_periods, drift_by_period};
+use scorelake::quality::{
+    DriftBinning, DriftOptions, drift, drift_between_periods, drift_by_period,
+};
 use scorelake::session::Session;
 
 use crate::support::session;
@@ -56,7 +58,7 @@ fn weighted_quantile(sorted: &[(f64, f64)], p: f64) -> f64 {
 fn naive_psi(
     base: &[(Option<f64>, f64)],
     now: &[(Option<f64>, f64)],
-    binning: Binning,
+    binning: DriftBinning,
     n: usize,
 ) -> f64 {
     // The baseline's values with their weights; a row of weight 0 is not there.
@@ -69,8 +71,8 @@ fn naive_psi(
     let (lo, hi) = (v[0].0, v[v.len() - 1].0);
     let mut inner: Vec<f64> = (1..n)
         .map(|k| match binning {
-            Binning::EqualWidth => lo + (hi - lo) * k as f64 / n as f64,
-            Binning::Quantile => weighted_quantile(&v, k as f64 / n as f64),
+            DriftBinning::EqualWidth => lo + (hi - lo) * k as f64 / n as f64,
+            DriftBinning::Quantile => weighted_quantile(&v, k as f64 / n as f64),
         })
         .collect();
     inner.dedup();
@@ -119,7 +121,7 @@ fn psi_and_csi_match_the_naive_reference_weighted_or_not() {
     let data = (
         proptest::collection::vec(row.clone(), 1..150),
         proptest::collection::vec(row, 1..150),
-        prop_oneof![Just(Binning::Quantile), Just(Binning::EqualWidth)],
+        prop_oneof![Just(DriftBinning::Quantile), Just(DriftBinning::EqualWidth)],
         1usize..12,
         any::<bool>(),
     );

@@ -6,7 +6,7 @@ use std::path::Path;
 use ncf::Semantic;
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Result, invalid};
 
 const KINDS: [&str; 7] = [
     "identifier",
@@ -54,7 +54,7 @@ struct ColumnEntry {
 /// # Ok::<(), scorelake::Error>(())
 /// ```
 pub fn load_semantics(path: &Path) -> Result<BTreeMap<String, Semantic>> {
-    let bad = |reason: String| Error::InvalidInput(format!("{}: {reason}", path.display()));
+    let bad = |reason: String| invalid!("{}: {reason}", path.display());
     let file: SchemaFile =
         serde_json::from_value(crate::docfile::load(path)?).map_err(|e| bad(e.to_string()))?;
     file.columns

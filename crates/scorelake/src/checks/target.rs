@@ -8,8 +8,8 @@ use datafusion::functions_aggregate::expr_fn::{max, min, sum};
 use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::DataFrame;
 
-use crate::error::{Error, Result};
-use crate::features::transforms::{column, find};
+use crate::error::{Result, ensure, invalid_err};
+use crate::expr::{column, find};
 use crate::results::first_number;
 
 /// The checks a target column must pass: present, numeric, 0 or 1 on every row.
@@ -22,11 +22,10 @@ impl TargetCheck {
     /// [`verify`](Self::verify) on the result of [`aggregates`](Self::aggregates).
     pub(crate) fn new(df: &DataFrame, column: &str) -> Result<TargetCheck> {
         let ty = find(df.schema(), column, "target column")?;
-        if !ty.is_numeric() {
-            return Err(Error::InvalidInput(format!(
-                "target column `{column}` is {ty}; expected 0/1 numbers"
-            )));
-        }
+        ensure!(
+            ty.is_numeric(),
+            "target column `{column}` is {ty}; expected 0/1 numbers"
+        );
         Ok(TargetCheck {
             column: column.to_string(),
         })
@@ -55,12 +54,12 @@ impl TargetCheck {
     pub(crate) fn verify(&self, row: &[RecordBatch]) -> Result<f64> {
         let get = |name: &str| first_number(row, name);
         if get("__y_bad").unwrap_or(0.0) > 0.0 {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "target column `{}` must be 0 or 1 on every row; it has other values or nulls (min {:?}, max {:?})",
                 self.column,
                 get("__y_min"),
                 get("__y_max")
-            )));
+            );
         }
         Ok(get("__y_events").unwrap_or(0.0))
     }

@@ -9,8 +9,8 @@ use datafusion::functions_aggregate::expr_fn::{count, min};
 use datafusion::logical_expr::{Expr, cast, lit};
 use datafusion::prelude::DataFrame;
 
-use crate::error::{Error, Result};
-use crate::features::transforms::{column, find};
+use crate::error::{Result, ensure, invalid_err};
+use crate::expr::{column, find};
 use crate::results::first_number;
 
 /// The weight of each row: the (non-negative) weight column as a float, or 1.
@@ -37,11 +37,10 @@ impl WeightCheck {
             column,
             &format!("weight column (in the {which} data)"),
         )?;
-        if !ty.is_numeric() {
-            return Err(Error::InvalidInput(format!(
-                "weight column `{column}` is {ty} in the {which} data; expected numbers ≥ 0"
-            )));
-        }
+        ensure!(
+            ty.is_numeric(),
+            "weight column `{column}` is {ty} in the {which} data; expected numbers ≥ 0"
+        );
         Ok(WeightCheck {
             column: column.to_string(),
             which: which.to_string(),
@@ -70,16 +69,18 @@ impl WeightCheck {
     /// Refuses null or negative weights, given their null count and minimum.
     pub(crate) fn verify_counts(&self, nulls: f64, min: Option<f64>) -> Result<()> {
         if nulls > 0.0 {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "weight column `{}` has {nulls} null values in the {} data; weights must be numbers ≥ 0",
-                self.column, self.which
-            )));
+                self.column,
+                self.which
+            );
         }
         if let Some(lo) = min.filter(|lo| *lo < 0.0) {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "weight column `{}` has negative values in the {} data (min {lo})",
-                self.column, self.which
-            )));
+                self.column,
+                self.which
+            );
         }
         Ok(())
     }
