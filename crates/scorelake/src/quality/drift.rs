@@ -88,6 +88,7 @@ impl fmt::Display for Verdict {
 
 /// One bin of a stability table.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct DriftBin {
     /// `(a, b]`, `<= b`, `> a`, a category, or `null`.
     pub bin: String,
@@ -101,6 +102,7 @@ pub struct DriftBin {
 
 /// Stability of one column.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ColumnDrift {
     /// Column.
     pub column: String,
@@ -119,6 +121,7 @@ pub struct ColumnDrift {
 
 /// A drift report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct DriftReport {
     /// One entry per column (and period).
     pub columns: Vec<ColumnDrift>,
@@ -328,7 +331,7 @@ fn shared_columns(
             .map_err(|_| invalid!("column `{n}` is not in the baseline"))?
             .data_type();
         ensure!(
-            bt.is_numeric() && !is_text(bt),
+            bt.is_numeric() || is_text(bt),
             "column `{n}` is {bt}; drift needs numbers or categories"
         );
         if let Some(c) = current {

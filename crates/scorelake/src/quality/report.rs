@@ -33,6 +33,7 @@ impl fmt::Display for Status {
 
 /// One column's metrics and verdict.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ColumnReport {
     /// Column name.
     pub column: String,
@@ -48,6 +49,7 @@ pub struct ColumnReport {
 
 /// A validation report: rows, one entry per column, overall verdict.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ValidationReport {
     /// Rows in the input.
     pub rows: u64,

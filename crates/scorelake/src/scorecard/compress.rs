@@ -29,6 +29,7 @@ pub const EVENT_RATE: &str = "event_rate";
 
 /// What compression did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CompressionReport {
     /// Rows read.
     pub input_rows: u64,

@@ -19,6 +19,7 @@ use crate::results::number_at;
 
 /// One score band.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Band {
     /// 1 = the lowest scores.
     pub band: usize,
@@ -36,6 +37,7 @@ pub struct Band {
 
 /// Ranking quality of a score.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Evaluation {
     /// P(a non-event scores above an event), ties counting half.
     pub auc: f64,
