@@ -46,7 +46,8 @@ use deltalake_core::delta_datafusion::planner::DeltaExtensionPlanner;
 /// use scorelake::datafusion::prelude::SessionContext;
 /// let ctx = SessionContext::new();
 /// scorelake::functions::register(&ctx);
-/// assert!(ctx.udf("bin_index").is_ok());
+/// assert!(ctx.state().scalar_functions().contains_key("bin_index"));
+/// assert!(ctx.state().aggregate_functions().contains_key("bin_weights"));
 /// ```
 pub fn register(ctx: &SessionContext) {
     ctx.register_udaf(AggregateUDF::from(quantile::LinearQuantile::default()));
