@@ -73,7 +73,7 @@ def results_table(tools, results, checks, failed):
 
 def panel(customers):
     """The sample panel at `customers` customers (generated once)."""
-    path = DATA / "w1" / f"panel_{customers}.parquet"
+    path = DATA / "panel" / f"panel_{customers}.parquet"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([str(BIN), "--progress", "never", "sample", "--customers", str(customers), "--out", str(path)], check=True)

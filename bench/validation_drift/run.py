@@ -3,7 +3,7 @@ balance/utilization/payment (months 1–12 against 13–24) on the W1 output,
 in ScoreLake, DuckDB, Polars and PySpark.
 
 Run from the repository root:
-    bash bench/setup.sh && bench/.venv/bin/python bench/w4/run.py
+    bash bench/setup.sh && bench/.venv/bin/python bench/validation_drift/run.py
 
 Environment: BENCH_PYSPARK_RUNS (default BENCH_RUNS), BENCH_CUSTOMERS (default 200000), BENCH_RUNS (default 3),
 BENCH_TOOLS (default scorelake,duckdb,polars,pyspark), BENCH_TASKS
@@ -23,7 +23,7 @@ import pyarrow.types as pat
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import BIN, DATA, ROOT, measure, panel, record, require_cli, results_table, write_section  # noqa: E402
 
-HERE = ROOT / "bench" / "w4"
+HERE = ROOT / "bench" / "validation_drift"
 PY = sys.executable
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -36,11 +36,11 @@ PSI_COLUMNS = ["balance", "utilization", "payment"]
 
 def features(customers):
     """The W1 output (33 columns) at `customers` customers, computed once."""
-    path = DATA / "w4" / f"features_{customers}.parquet"
+    path = DATA / "validation_drift" / f"features_{customers}.parquet"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         src = panel(customers)
-        measure([str(BIN), "--progress", "never", "features", "--recipes", str(ROOT / "bench" / "w1" / "recipes.yaml"),
+        measure([str(BIN), "--progress", "never", "features", "--recipes", str(ROOT / "bench" / "temporal_features" / "recipes.yaml"),
                  "--input", str(src), "--output", str(path), "--compression", "zstd:1"])
     return path
 
@@ -54,7 +54,7 @@ def command(tool, task, src, dst, cols, months):
         return [str(BIN), "--progress", "never", "drift", "--input", str(src), "--period-col", "month",
                 "--baseline-periods", ",".join(base), "--current-periods", ",".join(cur),
                 "--columns", ",".join(cols), "--report", str(dst)]
-    return [PY, str(HERE / f"{tool}_w4.py"), task, str(src), str(dst), ",".join(cols), base[-1]]
+    return [PY, str(HERE / f"{tool}_peer.py"), task, str(src), str(dst), ",".join(cols), base[-1]]
 
 
 def scorelake_result(task, path):
@@ -89,7 +89,7 @@ def main():
     numeric = [f.name for f in schema if pat.is_integer(f.type) or pat.is_floating(f.type)]
     months = sorted({str(m) for m in pq.read_table(src, columns=["month"]).column("month").unique().to_pylist()})
     rows = pq.ParquetFile(src).metadata.num_rows
-    out = DATA / "w4" / "out"
+    out = DATA / "validation_drift" / "out"
     out.mkdir(parents=True, exist_ok=True)
     sections = []
     for task in TASKS:
@@ -110,7 +110,7 @@ def main():
         sections.append(table(task, cols, results, checks, failed))
     section = "\n".join([
         "<!-- w4:start -->",
-        f"## W4: validation and PSI ({time.strftime('%Y-%m-%d')}, 2 cores, one run of `bench/w4/run.py`)",
+        f"## W4: validation and PSI ({time.strftime('%Y-%m-%d')}, 2 cores, one run of `bench/validation_drift/run.py`)",
         "",
         f"The W1 output at {CUSTOMERS:,} customers ({rows:,} rows, 33 columns, Parquet zstd 1). "
         f"{RUNS} runs per tool ({RUNS_OF.get('pyspark', RUNS)} for PySpark), interleaved; median wall time of the whole command (start-up, reading, "

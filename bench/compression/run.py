@@ -3,7 +3,7 @@ by the bins and two segments (see shared.py), in ScoreLake, DuckDB, Polars
 and PySpark, on the sample panel.
 
 Run from the repository root:
-    bash bench/setup.sh && bench/.venv/bin/python bench/w5/run.py
+    bash bench/setup.sh && bench/.venv/bin/python bench/compression/run.py
 
 Environment: BENCH_PYSPARK_RUNS (default BENCH_RUNS), BENCH_CUSTOMERS (default 500000), BENCH_RUNS (default 3),
 BENCH_TOOLS (default scorelake,duckdb,polars,pyspark). Each run's wall time
@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import BIN, DATA, ROOT, panel, record, require_cli, results_table, write_section  # noqa: E402
 
-HERE = ROOT / "bench" / "w5"
+HERE = ROOT / "bench" / "compression"
 sys.path.insert(0, str(HERE))
 from shared import BINNED, SEGMENTS, TARGET  # noqa: E402
 
@@ -40,7 +40,7 @@ def command(tool, src, dst):
         return [str(BIN), "--progress", "never", "compress", "--input", str(src), "--target", TARGET,
                 "--bin", ",".join(BINNED), "--method", "quantile", "--bins", "10",
                 "--segments", ",".join(SEGMENTS), "--output", str(dst)]
-    return [PY, str(HERE / f"{tool}_w5.py"), str(src), str(dst)]
+    return [PY, str(HERE / f"{tool}_peer.py"), str(src), str(dst)]
 
 
 def rows(path):
@@ -60,7 +60,7 @@ def main():
     require_cli()
     src = panel(CUSTOMERS)
     n = pq.ParquetFile(src).metadata.num_rows
-    out = DATA / "w5" / "out"
+    out = DATA / "compression" / "out"
     out.mkdir(parents=True, exist_ok=True)
     results = {t: [] for t in TOOLS}
     failed = {}
@@ -79,7 +79,7 @@ def main():
     lines = results_table(TOOLS, results, checks, failed)
     section = "\n".join([
         "<!-- w5:start -->",
-        f"## W5: decile binning and compression ({time.strftime('%Y-%m-%d')}, 2 cores, one run of `bench/w5/run.py`)",
+        f"## W5: decile binning and compression ({time.strftime('%Y-%m-%d')}, 2 cores, one run of `bench/compression/run.py`)",
         "",
         f"Sample panel at {CUSTOMERS:,} customers ({n:,} rows). Bin balance, utilization, payment and credit_limit "
         "into exact deciles (equal edges merged, right-closed, null → 0) and compress by the four bins, product and "

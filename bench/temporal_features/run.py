@@ -1,7 +1,7 @@
 """Workload W1 side by side: ScoreLake, DuckDB, Polars, PySpark on the same panel.
 
 Run from the repository root (see bench/README.md):
-    bash bench/setup.sh && bench/.venv/bin/python bench/w1/run.py
+    bash bench/setup.sh && bench/.venv/bin/python bench/temporal_features/run.py
 
 Environment: BENCH_CUSTOMERS (default 200000), BENCH_RUNS (default 3),
 BENCH_TOOLS (default scorelake,scorelake-512m,duckdb,polars,pyspark), BENCH_SPILL_CUSTOMERS
@@ -21,7 +21,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import BIN, DATA, ROOT, measure, medians, panel, require_cli, write_section  # noqa: E402
 
-HERE = ROOT / "bench" / "w1"
+HERE = ROOT / "bench" / "temporal_features"
 PY = sys.executable
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -42,7 +42,7 @@ def command(tool, src, dst):
         flags = LIMITED if tool == "scorelake-512m" else []
         return [str(BIN), "--progress", "never", *flags, "features", "--recipes", str(HERE / "recipes.yaml"),
                 "--input", str(src), "--output", str(dst), "--overwrite", "--compression", "zstd:1"]
-    return [PY, str(HERE / f"{tool}_w1.py"), str(src), str(dst)]
+    return [PY, str(HERE / f"{tool}_peer.py"), str(src), str(dst)]
 
 
 def load(path):
@@ -73,7 +73,7 @@ def main():
     require_cli()
     src = panel(CUSTOMERS)
     rows = pl.scan_parquet(src).select(pl.len()).collect().item()
-    out = DATA / "w1" / "out"
+    out = DATA / "temporal_features" / "out"
     out.mkdir(parents=True, exist_ok=True)
     results = {t: [] for t in TOOLS}
     for run in range(RUNS):
@@ -103,7 +103,7 @@ def report(rows, results, checks, spill):
     med, peak = medians(results)
     lines = [
         "<!-- w1:start -->",
-        f"## W1: 21 temporal features ({time.strftime('%Y-%m-%d')}, 2 cores, one run of `bench/w1/run.py`)",
+        f"## W1: 21 temporal features ({time.strftime('%Y-%m-%d')}, 2 cores, one run of `bench/temporal_features/run.py`)",
         "",
         f"Sample panel at {CUSTOMERS:,} customers ({rows:,} rows), Parquet in → 33-column Parquet (zstd level 1) out; "
         f"{RUNS} runs per tool, interleaved; median wall time; peak RSS of the whole process tree.",
