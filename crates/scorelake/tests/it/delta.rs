@@ -9,6 +9,7 @@ use std::time::Duration;
 use scorelake::Error;
 use scorelake::config::ConfigBuilder;
 use scorelake::datafusion::prelude::DataFrame;
+use scorelake::io::delta::{HistoryOptions, OptimizeOptions, VacuumOptions};
 use scorelake::io::{self, ReadOptions, TableVersion, WriteMode, WriteOptions, delta};
 use scorelake::sample::{self, SampleSpec};
 use scorelake::session::Session;
@@ -162,7 +163,7 @@ async fn round_trips(session: &Session, root: &str) {
     );
 
     // History: newest first, with exact row counts.
-    let history = delta::history(session, &table, None).await.unwrap();
+    let history = delta::history(session, &table, &HistoryOptions::default()).await.unwrap();
     let versions: Vec<u64> = history.iter().map(|c| c.version).collect();
     assert_eq!(versions, vec![2, 1, 0]);
     let rows: Vec<Option<u64>> = history.iter().map(|c| c.rows).collect();
@@ -175,7 +176,7 @@ async fn round_trips(session: &Session, root: &str) {
         "{history:?}"
     );
     assert_eq!(
-        delta::history(session, &table, Some(1))
+        delta::history(session, &table, &HistoryOptions::default().with_limit(1))
             .await
             .unwrap()
             .len(),
@@ -376,7 +377,7 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
         );
     }
     assert_eq!(
-        delta::history(&session, &table, None).await.unwrap().len(),
+        delta::history(&session, &table, &HistoryOptions::default()).await.unwrap().len(),
         3
     );
 }
@@ -444,7 +445,7 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     assert_eq!(balance.nulls, Some(nulls as u64));
     assert!(stats.to_markdown().contains("| balance | double |"));
 
-    let report = delta::optimize(&session, &table, &[], None).await.unwrap();
+    let report = delta::optimize(&session, &table, &OptimizeOptions::default()).await.unwrap();
     assert_eq!(report.version, Some(5));
     assert_eq!((report.files_removed, report.files_added), (5, 1));
     assert_rows(
@@ -452,7 +453,11 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
         &before,
     );
     assert_eq!(delta::stats(&session, &table, None).await.unwrap().files, 1);
-    let zordered = delta::optimize(&session, &table, &["customer_id".into()], None)
+    let zordered = delta::optimize(
+        &session,
+        &table,
+        &OptimizeOptions::default().with_z_order(["customer_id"]),
+    )
         .await
         .unwrap();
     assert_eq!(zordered.z_order, vec!["customer_id".to_string()]);
@@ -460,7 +465,11 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
         &read_rows(&session, &table, &ReadOptions::default()).await,
         &before,
     );
-    let e = failed(delta::optimize(&session, &table, &["nope".into()], None)).await;
+    let e = failed(delta::optimize(
+        &session,
+        &table,
+        &OptimizeOptions::default().with_z_order(["nope"]),
+    )).await;
     assert!(e.contains("`nope`"), "{e}");
 
     // Vacuum: the default retention keeps everything; a short one is refused
@@ -468,9 +477,7 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     let kept = delta::vacuum(
         &session,
         &table,
-        Duration::from_secs(168 * 3600),
-        false,
-        false,
+        &VacuumOptions::default().with_retain(Duration::from_secs(168 * 3600)),
     )
     .await
     .unwrap();
@@ -478,13 +485,17 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     let e = failed(delta::vacuum(
         &session,
         &table,
-        Duration::ZERO,
-        false,
-        false,
+        &VacuumOptions::default().with_retain(Duration::ZERO),
     ))
     .await;
     assert!(e.contains("--force"), "{e}");
-    let listed = delta::vacuum(&session, &table, Duration::ZERO, false, true)
+    let listed = delta::vacuum(
+        &session,
+        &table,
+        &VacuumOptions::default()
+            .with_retain(Duration::ZERO)
+            .with_enforce_retention(false),
+    )
         .await
         .unwrap();
     assert_eq!(listed.files.len(), 6, "{listed:?}");
@@ -496,11 +507,18 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
             .await
             .len() as u64,
         {
-            let h = delta::history(&session, &table, None).await.unwrap();
+            let h = delta::history(&session, &table, &HistoryOptions::default()).await.unwrap();
             h.iter().find(|c| c.version == 2).unwrap().rows.unwrap()
         }
     );
-    let deleted = delta::vacuum(&session, &table, Duration::ZERO, true, true)
+    let deleted = delta::vacuum(
+        &session,
+        &table,
+        &VacuumOptions::default()
+            .with_retain(Duration::ZERO)
+            .with_dry_run(false)
+            .with_enforce_retention(false),
+    )
         .await
         .unwrap();
     assert_eq!(deleted.files, listed.files);
@@ -532,7 +550,7 @@ async fn bad_tables_and_versions_are_named() {
     };
     let e = failed(io::read(&session, &plain, &as_delta)).await;
     assert!(e.contains("not a Delta table") && e.contains(&plain), "{e}");
-    let e = failed(delta::history(&session, &plain, None)).await;
+    let e = failed(delta::history(&session, &plain, &HistoryOptions::default())).await;
     assert!(e.contains("not a Delta table"), "{e}");
     // Time travel on files that are not a table.
     let e = failed(io::read(&session, &plain, &at(TableVersion::Number(0)))).await;
@@ -607,7 +625,7 @@ async fn bad_tables_and_versions_are_named() {
         old.count().await.unwrap(),
         rows_of(3, 0).len() + rows_of(3, 1).len()
     );
-    let e = failed(delta::history(&session, &table, None)).await;
+    let e = failed(delta::history(&session, &table, &HistoryOptions::default())).await;
     assert!(e.contains("version 2") && e.contains("corrupt"), "{e}");
 }
 
@@ -699,7 +717,7 @@ async fn concurrent_appends(session: &Session, table: &str, env: &[(String, Stri
     for child in &mut children {
         assert!(child.wait().unwrap().success());
     }
-    let history = delta::history(session, table, None).await.unwrap();
+    let history = delta::history(session, table, &HistoryOptions::default()).await.unwrap();
     assert_eq!(history.len() as u64, last + 1);
     assert_eq!(history[0].version, last);
     assert_eq!(history[0].rows, Some(400));
@@ -733,7 +751,7 @@ async fn concurrent_appends(session: &Session, table: &str, env: &[(String, Stri
 
 /// A writer killed (SIGKILL) while writing leaves the table at its last version.
 async fn killed_writer(session: &Session, table: &str, env: &[(String, String)]) {
-    let before = delta::history(session, table, Some(1)).await.unwrap()[0].clone();
+    let before = delta::history(session, table, &HistoryOptions::default().with_limit(1)).await.unwrap()[0].clone();
     let rows_before = count(session, table).await;
     let mut child = writer(table, "big", env)
         .stdout(Stdio::piped())
@@ -756,7 +774,7 @@ async fn killed_writer(session: &Session, table: &str, env: &[(String, String)])
     );
     child.kill().unwrap();
     child.wait().unwrap();
-    let after = delta::history(session, table, Some(1)).await.unwrap()[0].clone();
+    let after = delta::history(session, table, &HistoryOptions::default().with_limit(1)).await.unwrap()[0].clone();
     assert_eq!(after.version, before.version);
     assert_eq!(count(session, table).await, rows_before);
     // The table takes new commits afterwards.

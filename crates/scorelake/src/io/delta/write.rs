@@ -15,7 +15,8 @@ use super::{commit_log, schema_check};
 use crate::config::{Config, Format};
 use crate::error::{Error, Result};
 use crate::io::location::Location;
-use crate::io::write::{WriteMode, WriteOptions, WriteSummary, exists};
+use crate::io::store::{self, exists};
+use crate::io::write_options::{WriteMode, WriteOptions, WriteSummary};
 use crate::session::Session;
 
 /// Writes `df` to the Delta table at `loc` (created when absent) as one new version.
@@ -50,7 +51,7 @@ async fn write_once(
     options: &WriteOptions,
     table_exists: bool,
 ) -> Result<WriteSummary> {
-    let store = session.object_store(&loc.store_url())?;
+    let store = store::open(session, loc)?;
     let table = if table_exists {
         Some(load(session, loc, None).await?)
     } else {
