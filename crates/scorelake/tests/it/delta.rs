@@ -629,6 +629,48 @@ async fn bad_tables_and_versions_are_named() {
     assert!(e.contains("version 2") && e.contains("corrupt"), "{e}");
 }
 
+/// An empty newest commit file refuses the table for reads and writes,
+/// naming the file: no silent fall-back to the version before, no append on
+/// top of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_newest_commit_refuses_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let table = dir.path().join("t").display().to_string();
+    for seed in 0..3 {
+        io::write(
+            &session,
+            panel(&session, 2, seed),
+            &table,
+            &with_mode(WriteMode::Append),
+        )
+        .await
+        .unwrap();
+    }
+    let newest = dir.path().join("t/_delta_log/00000000000000000002.json");
+    std::fs::write(&newest, b"").unwrap();
+    let named = |e: &str| {
+        e.contains("00000000000000000002.json") && e.contains("empty") && e.contains(&table)
+    };
+    let e = failed(io::read(&session, &table, &ReadOptions::default())).await;
+    assert!(named(&e), "{e}");
+    let e = failed(io::write(
+        &session,
+        panel(&session, 1, 9),
+        &table,
+        &with_mode(WriteMode::Append),
+    ))
+    .await;
+    assert!(named(&e), "{e}");
+    assert!(
+        !dir.path()
+            .join("t/_delta_log/00000000000000000003.json")
+            .exists()
+    );
+    let e = failed(delta::stats(&session, &table, None)).await;
+    assert!(named(&e), "{e}");
+}
+
 // ---- writer processes ------------------------------------------------------
 
 const CHILD_TABLE: &str = "SCORELAKE_TEST_DELTA_TABLE";

@@ -97,7 +97,8 @@ pub async fn is_table(session: &Session, loc: &Location) -> Result<bool> {
 /// The table at `loc`, loaded at `at` (default: the newest version).
 ///
 /// Errors name the table and the version: not a table, a version that does
-/// not exist, a time before the first commit, a corrupt log entry.
+/// not exist, a time before the first commit, a corrupt log entry (an empty
+/// or unreadable newest one refuses the newest version, and so every write).
 pub(super) async fn load(
     session: &Session,
     loc: &Location,
@@ -118,6 +119,10 @@ pub(super) async fn load(
     let mut table = handle(session, loc)?;
     let wanted = match at {
         None => {
+            // delta-rs skips an unreadable newest commit file (with a
+            // warning) and loads the version before, which an append would
+            // then build on: the table is refused instead, naming the file.
+            commit_log::read(&store, loc, latest).await?;
             let loaded = table.load().await;
             return finish(loaded, table, &store, loc, &versions, latest.version).await;
         }
