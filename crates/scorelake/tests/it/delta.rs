@@ -194,6 +194,19 @@ async fn round_trips(session: &Session, root: &str) {
             c.version
         );
     }
+    // The same at the millisecond precision `delta history` prints: version
+    // 0's printed time reads version 0, not "before the first commit".
+    for c in &history {
+        let printed = c.timestamp.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let as_of = TableVersion::parse_as_of(&printed).unwrap();
+        let rows = read_rows(session, &table, &at(as_of)).await;
+        assert_eq!(
+            Some(rows.len() as u64),
+            c.rows,
+            "as of {printed} (version {})",
+            c.version
+        );
+    }
     let between = history[1].timestamp + (history[0].timestamp - history[1].timestamp) / 2;
     if between > history[1].timestamp && between < history[0].timestamp {
         let rows = read_rows(session, &table, &at(TableVersion::AsOf(between))).await;

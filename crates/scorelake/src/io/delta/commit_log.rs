@@ -59,7 +59,8 @@ pub struct Commit {
 #[derive(Clone, Debug)]
 pub(super) struct LogFile {
     pub version: u64,
-    /// The file's modification time, made increasing over versions.
+    /// The file's modification time (in whole milliseconds), made
+    /// increasing over versions.
     pub modified: DateTime<Utc>,
     meta: ObjectMeta,
 }
@@ -83,7 +84,7 @@ pub(super) async fn versions(store: &Arc<dyn ObjectStore>, loc: &Location) -> Re
             let version = commit_version(meta.location.filename()?)?;
             Some(LogFile {
                 version,
-                modified: meta.last_modified,
+                modified: commit_time(&meta),
                 meta,
             })
         })
@@ -96,6 +97,13 @@ pub(super) async fn versions(store: &Arc<dyn ObjectStore>, loc: &Location) -> Re
         }
     }
     Ok(files)
+}
+
+/// A commit file's modification time at the millisecond precision of Delta
+/// commit times, so the time history shows resolves to that version.
+fn commit_time(meta: &ObjectMeta) -> DateTime<Utc> {
+    let t = meta.last_modified;
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
 }
 
 /// The version of a commit file name: 20 digits and `.json`.
@@ -240,7 +248,7 @@ pub(super) async fn read_version(
         .map_err(|e| store_error(loc.as_str(), e, false))?;
     let file = LogFile {
         version,
-        modified: meta.last_modified,
+        modified: commit_time(&meta),
         meta,
     };
     read(store, loc, &file).await
