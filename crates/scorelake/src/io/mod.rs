@@ -22,6 +22,7 @@
 //! ```
 
 mod atomic;
+mod column_types;
 pub mod delta;
 mod listing;
 mod location;

@@ -6,15 +6,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
-use datafusion::common::Column;
 use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::file_format::format_as_file_type;
-use datafusion::logical_expr::{Expr, LogicalPlanBuilder, cast};
+use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::DataFrame;
 
 use super::atomic::{commit, mark_success, temp_name};
+use super::column_types::{cast_columns, parquet_type};
 use super::delta;
 use super::listing::list;
 use super::location::{IntoLocation, Location};
@@ -168,44 +167,6 @@ fn parquet_options(session: &Session, df: &DataFrame) -> TableParquetOptions {
     options
 }
 
-/// The Parquet type of an Arrow type Parquet has no logical type for, with
-/// the same values: seconds timestamps as milliseconds (same time zone),
-/// `Date64` (whole days in milliseconds, by Arrow's definition) as `Date32`.
-/// Written as they are, both would be plain INT64 columns that other readers
-/// take for integers.
-fn parquet_type(data_type: &DataType) -> Option<DataType> {
-    match data_type {
-        DataType::Timestamp(TimeUnit::Second, tz) => {
-            Some(DataType::Timestamp(TimeUnit::Millisecond, tz.clone()))
-        }
-        DataType::Date64 => Some(DataType::Date32),
-        _ => None,
-    }
-}
-
-/// `df` with its columns cast to [`parquet_type`] where they need it.
-fn with_parquet_types(df: DataFrame) -> datafusion::error::Result<DataFrame> {
-    let schema = df.schema();
-    if !schema
-        .fields()
-        .iter()
-        .any(|f| parquet_type(f.data_type()).is_some())
-    {
-        return Ok(df);
-    }
-    let columns: Vec<Expr> = schema
-        .iter()
-        .map(|(qualifier, field)| {
-            let column = Expr::Column(Column::from((qualifier, field)));
-            match parquet_type(field.data_type()) {
-                Some(to) => cast(column, to).alias(field.name()),
-                None => column,
-            }
-        })
-        .collect();
-    df.select(columns)
-}
-
 async fn execute(
     session: &Session,
     df: DataFrame,
@@ -223,7 +184,7 @@ async fn execute(
         .with_single_file_output(single_file)
         .with_partition_by(options.partition_by.clone());
     let batches = match format {
-        Format::Parquet => match with_parquet_types(df) {
+        Format::Parquet => match cast_columns(df, parquet_type) {
             Ok(df) => {
                 let parquet = parquet_options(session, &df);
                 df.write_parquet(&url, write_options, Some(parquet)).await

@@ -684,6 +684,61 @@ async fn an_empty_newest_commit_refuses_the_table() {
     assert!(named(&e), "{e}");
 }
 
+/// Unsigned integers are widened to signed Delta types with every value kept;
+/// a uint64 value too large for a Delta long fails the write, naming the column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_integers_are_widened_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let table = dir.path().join("t").display().to_string();
+    let df = session
+        .ctx()
+        .sql(
+            "SELECT arrow_cast(255, 'UInt8') AS u8, arrow_cast(65535, 'UInt16') AS u16, \
+             arrow_cast(4294967295, 'UInt32') AS u32, arrow_cast(9223372036854775807, 'UInt64') AS u64",
+        )
+        .await
+        .unwrap();
+    io::write(&session, df, &table, &with_mode(WriteMode::Append))
+        .await
+        .unwrap();
+    let back = collect(io::read(&session, &table, &ReadOptions::default()).await.unwrap()).await;
+    use scorelake::datafusion::arrow::datatypes::DataType;
+    let types: Vec<DataType> = back[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
+    let wide = [DataType::Int16, DataType::Int32, DataType::Int64, DataType::Int64];
+    assert_eq!(types, wide);
+    let row = &sorted_rows(&back)[0];
+    for value in ["255", "65535", "4294967295", "9223372036854775807"] {
+        assert!(row.contains(&format!(" {value} ")), "{value} in {row}");
+    }
+
+    let too_large = session
+        .ctx()
+        .sql(
+            "SELECT arrow_cast(1, 'UInt8') AS u8, arrow_cast(1, 'UInt16') AS u16, \
+             arrow_cast(1, 'UInt32') AS u32, arrow_cast('18446744073709551615', 'UInt64') AS u64",
+        )
+        .await
+        .unwrap();
+    let e = failed(io::write(
+        &session,
+        too_large,
+        &table,
+        &with_mode(WriteMode::Append),
+    ))
+    .await;
+    assert!(e.contains("`u64`") && e.contains("2^63"), "{e}");
+    let history = delta::history(&session, &table, &HistoryOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+}
+
 // ---- writer processes ------------------------------------------------------
 
 const CHILD_TABLE: &str = "SCORELAKE_TEST_DELTA_TABLE";
