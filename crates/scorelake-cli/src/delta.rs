@@ -13,7 +13,7 @@ use crate::commands::Usage;
 pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
     match cmd {
         DeltaCommand::History { table, limit, json } => {
-            let commits = delta::history(session, &table, limit).await?;
+            let commits = delta::history(session, &table, &delta::HistoryOptions::default().with_limit(limit)).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&commits)?);
             } else {
@@ -36,7 +36,13 @@ pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
                 },
                 None => None,
             };
-            let report = delta::optimize(session, &table, &z_order, target).await?;
+            let report = delta::optimize(
+                session,
+                &table,
+                &delta::OptimizeOptions::default()
+                    .with_z_order(z_order)
+                    .with_target_size(target),
+            ).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -71,7 +77,14 @@ pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
                     std::time::Duration::expected()
                 )));
             };
-            let report = delta::vacuum(session, &table, retain, execute, force).await?;
+            let report = delta::vacuum(
+                session,
+                &table,
+                &delta::VacuumOptions::default()
+                    .with_retain(retain)
+                    .with_dry_run(!execute)
+                    .with_enforce_retention(!force),
+            ).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

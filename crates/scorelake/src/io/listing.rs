@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use super::location::{Location, format_of_name};
-use super::store_error;
+use super::store::store_error;
 use crate::config::Format;
 use crate::error::{Error, Result};
 

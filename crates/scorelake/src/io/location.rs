@@ -202,6 +202,56 @@ impl Location {
     }
 }
 
+/// What the io functions take as a location: a [`Location`] (owned or
+/// borrowed), or its text (a path or URL), parsed on use.
+///
+/// Every public function of [`io`](crate::io) takes `impl IntoLocation`, so
+/// a caller holding text passes it as it is, and one holding a parsed
+/// [`Location`] does not turn it back into text.
+///
+/// ```
+/// use scorelake::io::{IntoLocation, Location};
+/// let parsed = Location::parse("s3://lake/panel")?;
+/// assert_eq!("s3://lake/panel".into_location()?, parsed);
+/// assert_eq!((&parsed).into_location()?, parsed);
+/// assert!("ftp://x/y".into_location().is_err());
+/// # Ok::<(), scorelake::Error>(())
+/// ```
+pub trait IntoLocation {
+    /// The location, parsed if it is text.
+    fn into_location(self) -> Result<Location>;
+}
+
+impl IntoLocation for Location {
+    fn into_location(self) -> Result<Location> {
+        Ok(self)
+    }
+}
+
+impl IntoLocation for &Location {
+    fn into_location(self) -> Result<Location> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoLocation for &str {
+    fn into_location(self) -> Result<Location> {
+        Location::parse(self)
+    }
+}
+
+impl IntoLocation for &String {
+    fn into_location(self) -> Result<Location> {
+        Location::parse(self)
+    }
+}
+
+impl IntoLocation for String {
+    fn into_location(self) -> Result<Location> {
+        Location::parse(&self)
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.original)

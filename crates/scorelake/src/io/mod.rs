@@ -21,28 +21,33 @@
 //! # }).unwrap();
 //! ```
 
+mod atomic;
+mod column_types;
 pub mod delta;
 mod listing;
 mod location;
 mod read;
+mod store;
 mod url_tables;
 mod write;
+mod write_options;
 
 pub use delta::TableVersion;
-pub use location::{Location, format_of_name};
+pub use location::{IntoLocation, Location, format_of_name};
 pub use read::{CsvReadOptions, ReadOptions, read};
 pub use url_tables::with_url_tables;
-pub use write::{WriteMode, WriteOptions, WriteSummary, write};
+pub use write::write;
+pub use write_options::{WriteMode, WriteOptions, WriteSummary};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::session::Session;
 
 /// Reads `input` and writes it to `output`: a format conversion, a
 /// recompression or a repartitioning, streamed through the engine.
 pub async fn convert(
     session: &Session,
-    input: &str,
-    output: &str,
+    input: impl IntoLocation,
+    output: impl IntoLocation,
     read_options: &ReadOptions,
     write_options: &WriteOptions,
 ) -> Result<WriteSummary> {
@@ -51,59 +56,20 @@ pub async fn convert(
 }
 
 /// The whole object at `location` (one file, local or on S3) in memory.
-pub async fn fetch(session: &Session, location: &str) -> Result<Vec<u8>> {
+pub async fn fetch(session: &Session, location: impl IntoLocation) -> Result<Vec<u8>> {
     use object_store::ObjectStoreExt;
-    let loc = Location::parse(location)?;
-    let store = session.object_store(&loc.store_url())?;
-    let got = store
+    let loc = location.into_location()?;
+    let failed = |e| store::store_error(loc.as_str(), e, false);
+    let got = store::open(session, &loc)?
         .get(&loc.object_path())
         .await
-        .map_err(|e| store_error(location, e, false))?;
-    let bytes = got
-        .bytes()
-        .await
-        .map_err(|e| store_error(location, e, false))?;
-    Ok(bytes.to_vec())
+        .map_err(failed)?;
+    Ok(got.bytes().await.map_err(failed)?.to_vec())
 }
 
 /// Total size in bytes of the table files at `location` (hidden files excluded).
-pub async fn total_bytes(session: &Session, location: &str) -> Result<u64> {
-    let loc = Location::parse(location)?;
-    let store = session.object_store(&loc.store_url())?;
+pub async fn total_bytes(session: &Session, location: impl IntoLocation) -> Result<u64> {
+    let loc = location.into_location()?;
+    let store = store::open(session, &loc)?;
     Ok(listing::list(&store, &loc).await?.total_bytes())
-}
-
-fn is_denied(text: &str) -> bool {
-    [
-        "403 Forbidden",
-        "AccessDenied",
-        "InvalidAccessKeyId",
-        "SignatureDoesNotMatch",
-    ]
-    .iter()
-    .any(|m| text.contains(m))
-}
-
-/// Turns an object-store error into ours, naming `location`.
-pub(crate) fn store_error(location: &str, err: object_store::Error, writing: bool) -> Error {
-    use object_store::Error as E;
-    // S3 answers a LIST with bad keys by 403, which arrives as a generic error.
-    let denied = match &err {
-        E::PermissionDenied { .. } | E::Unauthenticated { .. } => true,
-        E::Generic { .. } => is_denied(&err.to_string()),
-        _ => false,
-    };
-    let reason = match &err {
-        E::NotFound { .. } if !writing => return Error::NotFound(location.to_string()),
-        _ if denied => format!(
-            "access denied; check storage.s3.access_key_id and storage.s3.secret_access_key ({err})"
-        ),
-        _ => err.to_string(),
-    };
-    let location = location.to_string();
-    if writing {
-        Error::Write { location, reason }
-    } else {
-        Error::Read { location, reason }
-    }
 }

@@ -15,7 +15,8 @@ use object_store::{ObjectMeta, ObjectStore};
 
 use super::delta::{self, TableVersion};
 use super::listing::{Listing, list};
-use super::location::Location;
+use super::location::{IntoLocation, Location};
+use super::store;
 use crate::config::Format;
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormat;
@@ -56,12 +57,16 @@ pub struct CsvReadOptions {
 /// Fails with a message naming the location (and the file, for per-file
 /// problems) when it does not exist, is not readable as the format, or its
 /// files disagree on the schema (unless `merge_schema`).
-pub async fn read(session: &Session, location: &str, options: &ReadOptions) -> Result<DataFrame> {
-    let loc = Location::parse(location)?;
+pub async fn read(
+    session: &Session,
+    location: impl IntoLocation,
+    options: &ReadOptions,
+) -> Result<DataFrame> {
+    let loc = location.into_location()?;
     if options.format.is_none() && (loc.is_delta_url() || delta::is_table(session, &loc).await?) {
         return delta::read(session, &loc, options.version).await;
     }
-    let store = session.object_store(&loc.store_url())?;
+    let store = store::open(session, &loc)?;
     let listing = list(&store, &loc).await?;
     let format = match options.format.or(listing.format(&loc)?) {
         Some(f) => f,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use scorelake::Error;
 use scorelake::config::ConfigBuilder;
 use scorelake::datafusion::prelude::DataFrame;
+use scorelake::io::delta::{HistoryOptions, OptimizeOptions, VacuumOptions};
 use scorelake::io::{self, ReadOptions, TableVersion, WriteMode, WriteOptions, delta};
 use scorelake::sample::{self, SampleSpec};
 use scorelake::session::Session;
@@ -162,7 +163,7 @@ async fn round_trips(session: &Session, root: &str) {
     );
 
     // History: newest first, with exact row counts.
-    let history = delta::history(session, &table, None).await.unwrap();
+    let history = delta::history(session, &table, &HistoryOptions::default()).await.unwrap();
     let versions: Vec<u64> = history.iter().map(|c| c.version).collect();
     assert_eq!(versions, vec![2, 1, 0]);
     let rows: Vec<Option<u64>> = history.iter().map(|c| c.rows).collect();
@@ -175,7 +176,7 @@ async fn round_trips(session: &Session, root: &str) {
         "{history:?}"
     );
     assert_eq!(
-        delta::history(session, &table, Some(1))
+        delta::history(session, &table, &HistoryOptions::default().with_limit(1))
             .await
             .unwrap()
             .len(),
@@ -190,6 +191,19 @@ async fn round_trips(session: &Session, root: &str) {
             Some(rows.len() as u64),
             c.rows,
             "as of version {}",
+            c.version
+        );
+    }
+    // The same at the millisecond precision `delta history` prints: version
+    // 0's printed time reads version 0, not "before the first commit".
+    for c in &history {
+        let printed = c.timestamp.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let as_of = TableVersion::parse_as_of(&printed).unwrap();
+        let rows = read_rows(session, &table, &at(as_of)).await;
+        assert_eq!(
+            Some(rows.len() as u64),
+            c.rows,
+            "as of {printed} (version {})",
             c.version
         );
     }
@@ -376,7 +390,7 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
         );
     }
     assert_eq!(
-        delta::history(&session, &table, None).await.unwrap().len(),
+        delta::history(&session, &table, &HistoryOptions::default()).await.unwrap().len(),
         3
     );
 }
@@ -444,7 +458,7 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     assert_eq!(balance.nulls, Some(nulls as u64));
     assert!(stats.to_markdown().contains("| balance | double |"));
 
-    let report = delta::optimize(&session, &table, &[], None).await.unwrap();
+    let report = delta::optimize(&session, &table, &OptimizeOptions::default()).await.unwrap();
     assert_eq!(report.version, Some(5));
     assert_eq!((report.files_removed, report.files_added), (5, 1));
     assert_rows(
@@ -452,7 +466,11 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
         &before,
     );
     assert_eq!(delta::stats(&session, &table, None).await.unwrap().files, 1);
-    let zordered = delta::optimize(&session, &table, &["customer_id".into()], None)
+    let zordered = delta::optimize(
+        &session,
+        &table,
+        &OptimizeOptions::default().with_z_order(["customer_id"]),
+    )
         .await
         .unwrap();
     assert_eq!(zordered.z_order, vec!["customer_id".to_string()]);
@@ -460,7 +478,11 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
         &read_rows(&session, &table, &ReadOptions::default()).await,
         &before,
     );
-    let e = failed(delta::optimize(&session, &table, &["nope".into()], None)).await;
+    let e = failed(delta::optimize(
+        &session,
+        &table,
+        &OptimizeOptions::default().with_z_order(["nope"]),
+    )).await;
     assert!(e.contains("`nope`"), "{e}");
 
     // Vacuum: the default retention keeps everything; a short one is refused
@@ -468,9 +490,7 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     let kept = delta::vacuum(
         &session,
         &table,
-        Duration::from_secs(168 * 3600),
-        false,
-        false,
+        &VacuumOptions::default().with_retain(Duration::from_secs(168 * 3600)),
     )
     .await
     .unwrap();
@@ -478,13 +498,17 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     let e = failed(delta::vacuum(
         &session,
         &table,
-        Duration::ZERO,
-        false,
-        false,
+        &VacuumOptions::default().with_retain(Duration::ZERO),
     ))
     .await;
     assert!(e.contains("--force"), "{e}");
-    let listed = delta::vacuum(&session, &table, Duration::ZERO, false, true)
+    let listed = delta::vacuum(
+        &session,
+        &table,
+        &VacuumOptions::default()
+            .with_retain(Duration::ZERO)
+            .with_enforce_retention(false),
+    )
         .await
         .unwrap();
     assert_eq!(listed.files.len(), 6, "{listed:?}");
@@ -496,11 +520,18 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
             .await
             .len() as u64,
         {
-            let h = delta::history(&session, &table, None).await.unwrap();
+            let h = delta::history(&session, &table, &HistoryOptions::default()).await.unwrap();
             h.iter().find(|c| c.version == 2).unwrap().rows.unwrap()
         }
     );
-    let deleted = delta::vacuum(&session, &table, Duration::ZERO, true, true)
+    let deleted = delta::vacuum(
+        &session,
+        &table,
+        &VacuumOptions::default()
+            .with_retain(Duration::ZERO)
+            .with_dry_run(false)
+            .with_enforce_retention(false),
+    )
         .await
         .unwrap();
     assert_eq!(deleted.files, listed.files);
@@ -532,7 +563,7 @@ async fn bad_tables_and_versions_are_named() {
     };
     let e = failed(io::read(&session, &plain, &as_delta)).await;
     assert!(e.contains("not a Delta table") && e.contains(&plain), "{e}");
-    let e = failed(delta::history(&session, &plain, None)).await;
+    let e = failed(delta::history(&session, &plain, &HistoryOptions::default())).await;
     assert!(e.contains("not a Delta table"), "{e}");
     // Time travel on files that are not a table.
     let e = failed(io::read(&session, &plain, &at(TableVersion::Number(0)))).await;
@@ -607,8 +638,105 @@ async fn bad_tables_and_versions_are_named() {
         old.count().await.unwrap(),
         rows_of(3, 0).len() + rows_of(3, 1).len()
     );
-    let e = failed(delta::history(&session, &table, None)).await;
+    let e = failed(delta::history(&session, &table, &HistoryOptions::default())).await;
     assert!(e.contains("version 2") && e.contains("corrupt"), "{e}");
+}
+
+/// An empty newest commit file refuses the table for reads and writes,
+/// naming the file: no silent fall-back to the version before, no append on
+/// top of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_newest_commit_refuses_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let table = dir.path().join("t").display().to_string();
+    for seed in 0..3 {
+        io::write(
+            &session,
+            panel(&session, 2, seed),
+            &table,
+            &with_mode(WriteMode::Append),
+        )
+        .await
+        .unwrap();
+    }
+    let newest = dir.path().join("t/_delta_log/00000000000000000002.json");
+    std::fs::write(&newest, b"").unwrap();
+    let named = |e: &str| {
+        e.contains("00000000000000000002.json") && e.contains("empty") && e.contains(&table)
+    };
+    let e = failed(io::read(&session, &table, &ReadOptions::default())).await;
+    assert!(named(&e), "{e}");
+    let e = failed(io::write(
+        &session,
+        panel(&session, 1, 9),
+        &table,
+        &with_mode(WriteMode::Append),
+    ))
+    .await;
+    assert!(named(&e), "{e}");
+    assert!(
+        !dir.path()
+            .join("t/_delta_log/00000000000000000003.json")
+            .exists()
+    );
+    let e = failed(delta::stats(&session, &table, None)).await;
+    assert!(named(&e), "{e}");
+}
+
+/// Unsigned integers are widened to signed Delta types with every value kept;
+/// a uint64 value too large for a Delta long fails the write, naming the column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_integers_are_widened_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let table = dir.path().join("t").display().to_string();
+    let df = session
+        .ctx()
+        .sql(
+            "SELECT arrow_cast(255, 'UInt8') AS u8, arrow_cast(65535, 'UInt16') AS u16, \
+             arrow_cast(4294967295, 'UInt32') AS u32, arrow_cast(9223372036854775807, 'UInt64') AS u64",
+        )
+        .await
+        .unwrap();
+    io::write(&session, df, &table, &with_mode(WriteMode::Append))
+        .await
+        .unwrap();
+    let back = collect(io::read(&session, &table, &ReadOptions::default()).await.unwrap()).await;
+    use scorelake::datafusion::arrow::datatypes::DataType;
+    let types: Vec<DataType> = back[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
+    let wide = [DataType::Int16, DataType::Int32, DataType::Int64, DataType::Int64];
+    assert_eq!(types, wide);
+    let row = &sorted_rows(&back)[0];
+    for value in ["255", "65535", "4294967295", "9223372036854775807"] {
+        assert!(row.contains(&format!(" {value} ")), "{value} in {row}");
+    }
+
+    let too_large = session
+        .ctx()
+        .sql(
+            "SELECT arrow_cast(1, 'UInt8') AS u8, arrow_cast(1, 'UInt16') AS u16, \
+             arrow_cast(1, 'UInt32') AS u32, arrow_cast('18446744073709551615', 'UInt64') AS u64",
+        )
+        .await
+        .unwrap();
+    let e = failed(io::write(
+        &session,
+        too_large,
+        &table,
+        &with_mode(WriteMode::Append),
+    ))
+    .await;
+    assert!(e.contains("`u64`") && e.contains("2^63"), "{e}");
+    let history = delta::history(&session, &table, &HistoryOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
 }
 
 // ---- writer processes ------------------------------------------------------
@@ -699,7 +827,7 @@ async fn concurrent_appends(session: &Session, table: &str, env: &[(String, Stri
     for child in &mut children {
         assert!(child.wait().unwrap().success());
     }
-    let history = delta::history(session, table, None).await.unwrap();
+    let history = delta::history(session, table, &HistoryOptions::default()).await.unwrap();
     assert_eq!(history.len() as u64, last + 1);
     assert_eq!(history[0].version, last);
     assert_eq!(history[0].rows, Some(400));
@@ -733,7 +861,7 @@ async fn concurrent_appends(session: &Session, table: &str, env: &[(String, Stri
 
 /// A writer killed (SIGKILL) while writing leaves the table at its last version.
 async fn killed_writer(session: &Session, table: &str, env: &[(String, String)]) {
-    let before = delta::history(session, table, Some(1)).await.unwrap()[0].clone();
+    let before = delta::history(session, table, &HistoryOptions::default().with_limit(1)).await.unwrap()[0].clone();
     let rows_before = count(session, table).await;
     let mut child = writer(table, "big", env)
         .stdout(Stdio::piped())
@@ -756,7 +884,7 @@ async fn killed_writer(session: &Session, table: &str, env: &[(String, String)])
     );
     child.kill().unwrap();
     child.wait().unwrap();
-    let after = delta::history(session, table, Some(1)).await.unwrap()[0].clone();
+    let after = delta::history(session, table, &HistoryOptions::default().with_limit(1)).await.unwrap()[0].clone();
     assert_eq!(after.version, before.version);
     assert_eq!(count(session, table).await, rows_before);
     // The table takes new commits afterwards.

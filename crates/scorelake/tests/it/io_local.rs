@@ -197,6 +197,48 @@ async fn the_codec_is_really_applied() {
     );
 }
 
+/// Seconds timestamps and `Date64` dates have no Parquet logical type of
+/// their own: they are written as millisecond timestamps and dates (same
+/// values), not as plain INT64 columns other readers take for integers.
+#[tokio::test]
+async fn seconds_timestamps_and_date64_keep_their_logical_types() {
+    use scorelake::datafusion::parquet::basic::{LogicalType, TimeUnit};
+    use scorelake::datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let out = dir.path().join("times.parquet");
+    let sql = "SELECT to_timestamp_seconds(1767225600 + v) AS ts, \
+               arrow_cast(to_timestamp_seconds(1767225600 + v), 'Timestamp(Second, Some(\"+01:00\"))') AS ts_tz, \
+               arrow_cast(DATE '2026-01-31' + v, 'Date64') AS d \
+               FROM generate_series(0, 2) AS t(v)";
+    let df = session.ctx().sql(sql).await.unwrap();
+    write_to(&session, df, &out).await;
+
+    let reader = SerializedFileReader::new(std::fs::File::open(&out).unwrap()).unwrap();
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    for (i, name) in ["ts", "ts_tz"].into_iter().enumerate() {
+        let column = schema.column(i);
+        assert_eq!(column.name(), name);
+        assert!(
+            matches!(column.logical_type_ref(), Some(LogicalType::Timestamp(t)) if matches!(t.unit, TimeUnit::MILLIS)),
+            "{name}: {:?}",
+            column.logical_type_ref()
+        );
+    }
+    assert_eq!(schema.column(2).logical_type_ref(), Some(&LogicalType::Date));
+
+    // The same values back.
+    let back = collect(read_from(&session, &out).await).await;
+    let back = concat_batches(&back[0].schema(), &back).unwrap();
+    let written = collect(session.ctx().sql(sql).await.unwrap()).await;
+    let written = concat_batches(&written[0].schema(), &written).unwrap();
+    for (i, (was, now)) in written.columns().iter().zip(back.columns()).enumerate() {
+        let expected = scorelake::datafusion::arrow::compute::cast(was, now.data_type()).unwrap();
+        assert_eq!(&expected, now, "column {i}: {:?}", now.data_type());
+    }
+    assert_eq!(back.column(2).data_type(), &DataType::Date32);
+}
+
 #[tokio::test]
 async fn directories_and_hive_partitions_read_as_one_table() {
     let dir = tempfile::tempdir().unwrap();

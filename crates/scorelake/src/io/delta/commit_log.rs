@@ -1,20 +1,25 @@
 //! The transaction log read directly, one commit file (`_delta_log/N.json`,
-//! one JSON action per line) at a time: history, time-travel bounds, write
-//! summaries, and naming the corrupt entry when delta-rs cannot load a table.
+//! one JSON action per line) at a time: commits for history, time-travel
+//! bounds and write summaries, and naming the corrupt entry when delta-rs cannot load a table.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use serde_json::Value;
 
-use super::open::{log_dir, not_a_table};
+use object_store::path::Path as ObjectPath;
+
 use crate::error::{Error, Result};
 use crate::io::location::Location;
-use crate::io::store_error;
-use crate::session::Session;
+use crate::io::store::store_error;
+
+/// The `_delta_log` folder of the table at `loc`.
+pub(super) fn log_dir(loc: &Location) -> ObjectPath {
+    loc.object_path().join("_delta_log")
+}
 
 /// One commit of a Delta table, as `scorelake delta history` shows it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -54,7 +59,8 @@ pub struct Commit {
 #[derive(Clone, Debug)]
 pub(super) struct LogFile {
     pub version: u64,
-    /// The file's modification time, made increasing over versions.
+    /// The file's modification time (in whole milliseconds), made
+    /// increasing over versions.
     pub modified: DateTime<Utc>,
     meta: ObjectMeta,
 }
@@ -78,7 +84,7 @@ pub(super) async fn versions(store: &Arc<dyn ObjectStore>, loc: &Location) -> Re
             let version = commit_version(meta.location.filename()?)?;
             Some(LogFile {
                 version,
-                modified: meta.last_modified,
+                modified: commit_time(&meta),
                 meta,
             })
         })
@@ -93,6 +99,13 @@ pub(super) async fn versions(store: &Arc<dyn ObjectStore>, loc: &Location) -> Re
     Ok(files)
 }
 
+/// A commit file's modification time at the millisecond precision of Delta
+/// commit times, so the time history shows resolves to that version.
+fn commit_time(meta: &ObjectMeta) -> DateTime<Utc> {
+    let t = meta.last_modified;
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
 /// The version of a commit file name: 20 digits and `.json`.
 fn commit_version(name: &str) -> Option<u64> {
     let digits = name.strip_suffix(".json")?;
@@ -103,14 +116,16 @@ fn commit_version(name: &str) -> Option<u64> {
 
 /// What one commit file says.
 #[derive(Debug, Default)]
-struct Entry {
+pub(super) struct Entry {
     info: serde_json::Map<String, Value>,
     /// (path, size, rows) of each file added.
-    added: Vec<(String, u64, Option<u64>)>,
-    removed: Vec<String>,
+    pub added: Vec<(String, u64, Option<u64>)>,
+    /// Paths of the files removed.
+    pub removed: Vec<String>,
 }
 
-async fn fetch(store: &Arc<dyn ObjectStore>, loc: &Location, file: &LogFile) -> Result<Entry> {
+/// Reads and parses one commit file; an unparsable one is an error naming it.
+pub(super) async fn fetch(store: &Arc<dyn ObjectStore>, loc: &Location, file: &LogFile) -> Result<Entry> {
     let bytes = store
         .get(&file.meta.location)
         .await
@@ -168,7 +183,8 @@ fn parse(bytes: &[u8]) -> std::result::Result<Entry, String> {
     Ok(entry)
 }
 
-fn commit(file: &LogFile, entry: &Entry) -> Commit {
+/// The commit `entry` read from `file` says (no table totals).
+pub(super) fn commit(file: &LogFile, entry: &Entry) -> Commit {
     let in_commit = entry
         .info
         .get("inCommitTimestamp")
@@ -232,7 +248,7 @@ pub(super) async fn read_version(
         .map_err(|e| store_error(loc.as_str(), e, false))?;
     let file = LogFile {
         version,
-        modified: meta.last_modified,
+        modified: commit_time(&meta),
         meta,
     };
     read(store, loc, &file).await
@@ -250,93 +266,6 @@ pub(super) async fn first_corrupt(
         }
     }
     None
-}
-
-/// The table's commits, newest first (at most `limit`), with rows added,
-/// removed and in the table at each version.
-///
-/// Row totals come from replaying every commit's files and their
-/// statistics, so they are known when the log still starts at version 0.
-pub async fn history(session: &Session, table: &str, limit: Option<usize>) -> Result<Vec<Commit>> {
-    let loc = Location::parse(table)?;
-    if !super::is_table(session, &loc).await? {
-        return Err(not_a_table(session, &loc).await);
-    }
-    let store = session.object_store(&loc.store_url())?;
-    let files = versions(&store, &loc).await?;
-    let complete = files.first().is_some_and(|f| f.version == 0);
-    // Totals need every commit; without them only the newest `limit` are read.
-    let skip = match (complete, limit) {
-        (false, Some(n)) => files.len().saturating_sub(n),
-        _ => 0,
-    };
-    let entries: Vec<(&LogFile, Entry)> = futures::stream::iter(&files[skip..])
-        .map(|file| {
-            let store = &store;
-            let loc = &loc;
-            async move { Ok::<_, Error>((file, fetch(store, loc, file).await?)) }
-        })
-        .buffered(16)
-        .try_collect()
-        .await?;
-    let mut live: HashMap<String, Option<u64>> = HashMap::new();
-    let mut total: Option<u64> = Some(0);
-    let mut commits = Vec::with_capacity(entries.len());
-    for (file, entry) in &entries {
-        let mut c = commit(file, entry);
-        if complete {
-            let mut removed = Some(0u64);
-            for path in &entry.removed {
-                let rows = live.remove(path).flatten();
-                removed = removed.zip(rows).map(|(a, b)| a + b);
-            }
-            for (path, _, rows) in &entry.added {
-                live.insert(path.clone(), *rows);
-            }
-            total = match (total, c.rows_added, removed) {
-                (Some(t), Some(a), Some(r)) => Some((t + a).saturating_sub(r)),
-                _ => None,
-            };
-            c.rows_removed = removed;
-            c.rows = total;
-        }
-        commits.push(c);
-    }
-    commits.reverse();
-    if let Some(n) = limit {
-        commits.truncate(n);
-    }
-    Ok(commits)
-}
-
-/// A Markdown table of `commits` (also readable in a terminal).
-pub fn history_markdown(commits: &[Commit]) -> String {
-    use std::fmt::Write;
-    let known = |v: Option<u64>| v.map_or_else(|| "?".to_string(), |n| n.to_string());
-    let mut out = String::from(
-        "| version | time (UTC) | operation | rows added | rows removed | rows | files +/- | parameters |\n|---|---|---|---|---|---|---|---|\n",
-    );
-    for c in commits {
-        let params: Vec<String> = c
-            .parameters
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | +{}/-{} | {} |",
-            c.version,
-            c.timestamp.format("%Y-%m-%d %H:%M:%S%.3f"),
-            c.operation,
-            known(c.rows_added),
-            known(c.rows_removed),
-            known(c.rows),
-            c.files_added,
-            c.files_removed,
-            params.join(", ").replace('|', "\\|")
-        );
-    }
-    out
 }
 
 #[cfg(test)]

@@ -13,8 +13,96 @@ use super::TableVersion;
 use super::open::{check_commits_are_safe, delta_error, load};
 use super::write::writer_properties;
 use crate::error::{Error, Result};
-use crate::io::location::Location;
+use crate::io::location::IntoLocation;
 use crate::session::Session;
+
+/// How [`optimize`] compacts a table.
+///
+/// ```
+/// use scorelake::io::delta::OptimizeOptions;
+/// let options = OptimizeOptions::default()
+///     .with_z_order(["customer_id", "month"])
+///     .with_target_size(256 << 20);
+/// assert_eq!(options.z_order, ["customer_id", "month"]);
+/// assert_eq!(options.target_size, Some(256 << 20));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OptimizeOptions {
+    /// Columns to z-order each partition's data by (empty: plain compaction).
+    pub z_order: Vec<String>,
+    /// Size of the files written, in bytes (`None`: `delta.target_file_size`).
+    pub target_size: Option<u64>,
+}
+
+impl OptimizeOptions {
+    /// Z-orders the data by `columns` (none: plain compaction).
+    pub fn with_z_order<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.z_order = columns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Writes files of `bytes` (`None`: `delta.target_file_size`).
+    pub fn with_target_size(mut self, bytes: impl Into<Option<u64>>) -> Self {
+        self.target_size = bytes.into();
+        self
+    }
+}
+
+/// What [`vacuum`] removes, and whether it only lists.
+///
+/// The default lists (does not delete) the files older than 7 days, and
+/// refuses a retention shorter than the table's.
+///
+/// ```
+/// use std::time::Duration;
+/// use scorelake::io::delta::VacuumOptions;
+/// let options = VacuumOptions::default()
+///     .with_retain(Duration::from_secs(30 * 24 * 3600))
+///     .with_dry_run(false);
+/// assert!(!options.dry_run && options.enforce_retention);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VacuumOptions {
+    /// Keep the files that versions committed within this time still read.
+    pub retain: Duration,
+    /// Only list the files (the default); `false` deletes them.
+    pub dry_run: bool,
+    /// Refuse a retention shorter than the table's
+    /// `delta.deletedFileRetentionDuration` (the default); `false` allows it.
+    pub enforce_retention: bool,
+}
+
+impl Default for VacuumOptions {
+    fn default() -> Self {
+        VacuumOptions {
+            retain: Duration::from_secs(7 * 24 * 3600),
+            dry_run: true,
+            enforce_retention: true,
+        }
+    }
+}
+
+impl VacuumOptions {
+    /// Keeps the files that versions committed within `retain` still read.
+    pub fn with_retain(mut self, retain: Duration) -> Self {
+        self.retain = retain;
+        self
+    }
+
+    /// Only lists the files (`true`) or deletes them (`false`).
+    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Refuses (`true`) or allows (`false`) a retention shorter than the table's.
+    pub fn with_enforce_retention(mut self, enforce: bool) -> Self {
+        self.enforce_retention = enforce;
+        self
+    }
+}
 
 /// What `optimize` did.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -36,16 +124,20 @@ pub struct OptimizeReport {
 }
 
 /// Compacts small files into files of `delta.target_file_size` (or
-/// `target_size`); with `z_order` columns, rewrites each partition's data
-/// in Z-order of those columns so range filters on them skip more files.
-/// Readers of older versions are unaffected; the old files stay until a vacuum.
+/// [`OptimizeOptions::target_size`]); with [`OptimizeOptions::z_order`]
+/// columns, rewrites each partition's data in Z-order of those columns so
+/// range filters on them skip more files. Readers of older versions are
+/// unaffected; the old files stay until a vacuum.
 pub async fn optimize(
     session: &Session,
-    table: &str,
-    z_order: &[String],
-    target_size: Option<u64>,
+    table: impl IntoLocation,
+    options: &OptimizeOptions,
 ) -> Result<OptimizeReport> {
-    let loc = Location::parse(table)?;
+    let OptimizeOptions {
+        z_order,
+        target_size,
+    } = options;
+    let loc = table.into_location()?;
     let delta = load(session, &loc, None).await?;
     let snapshot = delta.snapshot().map_err(|e| delta_error(&loc, None, e))?;
     let before = snapshot.version() as u64;
@@ -95,7 +187,7 @@ pub async fn optimize(
         bytes_removed: metrics.files_removed.total_size.max(0) as u64,
         bytes_added: metrics.files_added.total_size.max(0) as u64,
         partitions_optimized: metrics.partitions_optimized,
-        z_order: z_order.to_vec(),
+        z_order: z_order.clone(),
     })
 }
 
@@ -110,22 +202,26 @@ pub struct VacuumReport {
     pub retain_hours: f64,
 }
 
-/// Lists (`execute = false`) or deletes the data files that no version
-/// committed within `retain` still reads. Time travel to versions older than
-/// `retain` stops working once they are gone. A retention shorter than the
-/// table's `delta.deletedFileRetentionDuration` (7 days by default) is refused
-/// unless `force`.
+/// Lists ([`VacuumOptions::dry_run`], the default) or deletes the data
+/// files that no version committed within [`VacuumOptions::retain`] still
+/// reads. Time travel to versions older than the retention stops working
+/// once they are gone. A retention shorter than the table's
+/// `delta.deletedFileRetentionDuration` (7 days by default) is refused
+/// unless [`VacuumOptions::enforce_retention`] is off.
 pub async fn vacuum(
     session: &Session,
-    table: &str,
-    retain: Duration,
-    execute: bool,
-    force: bool,
+    table: impl IntoLocation,
+    options: &VacuumOptions,
 ) -> Result<VacuumReport> {
-    let loc = Location::parse(table)?;
+    let VacuumOptions {
+        retain,
+        dry_run,
+        enforce_retention,
+    } = *options;
+    let loc = table.into_location()?;
     let delta = load(session, &loc, None).await?;
     let version = delta.version();
-    if execute {
+    if !dry_run {
         check_commits_are_safe(session, &loc).await?;
     }
     let retention = chrono::Duration::from_std(retain)
@@ -133,12 +229,12 @@ pub async fn vacuum(
     let (_, metrics) = delta
         .vacuum()
         .with_retention_period(retention)
-        .with_dry_run(!execute)
-        .with_enforce_retention_duration(!force)
+        .with_dry_run(dry_run)
+        .with_enforce_retention_duration(enforce_retention)
         .await
         .map_err(|e| {
             let text = e.to_string();
-            if text.contains("retention") && !force {
+            if text.contains("retention") && enforce_retention {
                 Error::Delta {
                     table: loc.to_string(),
                     version,
@@ -161,7 +257,7 @@ pub async fn vacuum(
         .collect();
     files.sort();
     Ok(VacuumReport {
-        dry_run: !execute,
+        dry_run,
         files,
         retain_hours: retain.as_secs_f64() / 3600.0,
     })
@@ -213,8 +309,12 @@ pub struct TableStats {
 
 /// Statistics of the table at `at` (default: newest), from its log alone
 /// (file sizes and the per-file statistics of each add action).
-pub async fn stats(session: &Session, table: &str, at: Option<TableVersion>) -> Result<TableStats> {
-    let loc = Location::parse(table)?;
+pub async fn stats(
+    session: &Session,
+    table: impl IntoLocation,
+    at: Option<TableVersion>,
+) -> Result<TableStats> {
+    let loc = table.into_location()?;
     let delta = load(session, &loc, at).await?;
     let snapshot = delta.snapshot().map_err(|e| delta_error(&loc, None, e))?;
     let version = snapshot.version() as u64;

@@ -26,7 +26,7 @@
 //! assert_eq!(now.count().await?, 5);
 //! let first = ReadOptions { version: Some(TableVersion::Number(0)), ..ReadOptions::default() };
 //! assert_eq!(io::read(&session, &table, &first).await?.count().await?, 2);
-//! let history = io::delta::history(&session, &table, None).await?;
+//! let history = io::delta::history(&session, &table, &Default::default()).await?;
 //! assert_eq!(history[0].version, 1);
 //! assert_eq!(history[0].rows, Some(5));
 //! # Ok::<(), scorelake::Error>(())
@@ -34,14 +34,17 @@
 //! ```
 
 mod commit_log;
+mod history;
 mod maintain;
 mod open;
 mod schema_check;
 mod write;
 
-pub use commit_log::{Commit, history, history_markdown};
+pub use commit_log::Commit;
+pub use history::{HistoryOptions, history, history_markdown};
 pub use maintain::{
-    ColumnStats, OptimizeReport, TableStats, VacuumReport, optimize, stats, vacuum,
+    ColumnStats, OptimizeOptions, OptimizeReport, TableStats, VacuumOptions, VacuumReport,
+    optimize, stats, vacuum,
 };
 pub use open::is_table;
 

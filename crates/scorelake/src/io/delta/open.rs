@@ -9,16 +9,15 @@ use deltalake_core::logstore::{
 };
 use deltalake_core::{DeltaResult, DeltaTable, DeltaTableBuilder, DeltaTableError};
 use futures::StreamExt;
-use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload};
 use url::Url;
 
 use super::TableVersion;
-use super::commit_log;
+use super::commit_log::{self, log_dir};
 use crate::config::S3Commit;
 use crate::error::{Error, Result};
 use crate::io::location::Location;
-use crate::io::store_error;
+use crate::io::store::{self, exists, store_error};
 use crate::session::Session;
 
 /// delta-rs ships log stores for `file://` and `memory://` only. S3 commits
@@ -55,15 +54,10 @@ fn register_log_stores() {
     });
 }
 
-/// The `_delta_log` folder of the table at `loc`.
-pub(super) fn log_dir(loc: &Location) -> ObjectPath {
-    loc.object_path().join("_delta_log")
-}
-
 /// A handle on the table at `loc`, its log not read yet.
 pub(super) fn handle(session: &Session, loc: &Location) -> Result<DeltaTable> {
     register_log_stores();
-    let store = session.object_store(&loc.store_url())?;
+    let store = store::open(session, loc)?;
     let url = loc.as_dir().url().clone();
     DeltaTableBuilder::from_url(url.clone())
         .and_then(|b| b.with_storage_backend(store, url).build())
@@ -91,7 +85,7 @@ pub async fn is_table(session: &Session, loc: &Location) -> Result<bool> {
                 .next()
                 .is_some());
     }
-    let store = session.object_store(&loc.store_url())?;
+    let store = store::open(session, loc)?;
     let mut entries = store.list(Some(&log_dir(loc)));
     match entries.next().await {
         None | Some(Err(object_store::Error::NotFound { .. })) => Ok(false),
@@ -103,7 +97,8 @@ pub async fn is_table(session: &Session, loc: &Location) -> Result<bool> {
 /// The table at `loc`, loaded at `at` (default: the newest version).
 ///
 /// Errors name the table and the version: not a table, a version that does
-/// not exist, a time before the first commit, a corrupt log entry.
+/// not exist, a time before the first commit, a corrupt log entry (an empty
+/// or unreadable newest one refuses the newest version, and so every write).
 pub(super) async fn load(
     session: &Session,
     loc: &Location,
@@ -112,7 +107,7 @@ pub(super) async fn load(
     if !is_table(session, loc).await? {
         return Err(not_a_table(session, loc).await);
     }
-    let store = session.object_store(&loc.store_url())?;
+    let store = store::open(session, loc)?;
     let versions = commit_log::versions(&store, loc).await?;
     let (Some(first), Some(latest)) = (versions.first(), versions.last()) else {
         return Err(Error::Delta {
@@ -124,6 +119,10 @@ pub(super) async fn load(
     let mut table = handle(session, loc)?;
     let wanted = match at {
         None => {
+            // delta-rs skips an unreadable newest commit file (with a
+            // warning) and loads the version before, which an append would
+            // then build on: the table is refused instead, naming the file.
+            commit_log::read(&store, loc, latest).await?;
             let loaded = table.load().await;
             return finish(loaded, table, &store, loc, &versions, latest.version).await;
         }
@@ -207,8 +206,8 @@ async fn finish(
 
 /// The error for a location without a Delta log.
 pub(super) async fn not_a_table(session: &Session, loc: &Location) -> Error {
-    let exists = match session.object_store(&loc.store_url()) {
-        Ok(store) => crate::io::write::exists(&store, loc).await.unwrap_or(true),
+    let exists = match store::open(session, loc) {
+        Ok(store) => exists(&store, loc).await.unwrap_or(true),
         Err(e) => return e,
     };
     if !exists {
@@ -267,7 +266,7 @@ pub(super) async fn check_commits_are_safe(session: &Session, loc: &Location) ->
     if seen(false) {
         return Ok(());
     }
-    let store = session.object_store(&loc.store_url())?;
+    let store = store::open(session, loc)?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

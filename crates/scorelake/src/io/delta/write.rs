@@ -3,6 +3,7 @@
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::DataFrame;
@@ -14,15 +15,19 @@ use super::open::{check_commits_are_safe, delta_error, handle, load};
 use super::{commit_log, schema_check};
 use crate::config::{Config, Format};
 use crate::error::{Error, Result};
+use crate::io::column_types::{cast_columns, delta_type};
 use crate::io::location::Location;
-use crate::io::write::{WriteMode, WriteOptions, WriteSummary, exists};
+use crate::io::store::{self, exists};
+use crate::io::write_options::{WriteMode, WriteOptions, WriteSummary};
 use crate::session::Session;
 
 /// Writes `df` to the Delta table at `loc` (created when absent) as one new version.
 /// `table_exists`: whether `loc` holds a Delta table (the caller has looked).
 ///
 /// An append that finds no table creates it; if another writer created it
-/// meanwhile, the append is made to that table instead.
+/// meanwhile, the append is made to that table instead. Unsigned integer
+/// columns are widened to signed ones first (Delta has no unsigned types;
+/// see `docs/delta.md`).
 pub(crate) async fn write(
     session: &Session,
     df: DataFrame,
@@ -30,7 +35,15 @@ pub(crate) async fn write(
     options: &WriteOptions,
     table_exists: bool,
 ) -> Result<WriteSummary> {
-    match write_once(session, df.clone(), loc, options, table_exists).await {
+    let unsigned_64: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| f.data_type() == &DataType::UInt64)
+        .map(|f| format!("`{}`", f.name()))
+        .collect();
+    let df = cast_columns(df, delta_type)?;
+    let written = match write_once(session, df.clone(), loc, options, table_exists).await {
         Err(e)
             if !table_exists
                 && options.mode == WriteMode::Append
@@ -38,6 +51,23 @@ pub(crate) async fn write(
         {
             tracing::info!(table = %loc, error = %e, "another writer created the table first; appending to it");
             write_once(session, df, loc, options, true).await
+        }
+        other => other,
+    };
+    match written {
+        Err(Error::Delta {
+            table,
+            version,
+            reason,
+        }) if !unsigned_64.is_empty() && reason.contains("Can't cast value") => {
+            Err(Error::Delta {
+                table,
+                version,
+                reason: format!(
+                    "{reason}: uint64 columns ({}) are stored as Delta longs, which hold values below 2^63 only; cast them to decimal(20, 0) to keep larger values",
+                    unsigned_64.join(", ")
+                ),
+            })
         }
         other => other,
     }
@@ -50,7 +80,7 @@ async fn write_once(
     options: &WriteOptions,
     table_exists: bool,
 ) -> Result<WriteSummary> {
-    let store = session.object_store(&loc.store_url())?;
+    let store = store::open(session, loc)?;
     let table = if table_exists {
         Some(load(session, loc, None).await?)
     } else {
