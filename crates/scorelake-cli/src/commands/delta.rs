@@ -8,8 +8,9 @@ use scorelake::io::{TableVersion, delta};
 use scorelake::session::Session;
 
 use crate::args::DeltaCommand;
-use crate::commands::Usage;
+use crate::error::Usage;
 
+/// Runs the Delta maintenance command `cmd` and prints its answer.
 pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
     match cmd {
         DeltaCommand::History { table, limit, json } => {
