@@ -2,8 +2,10 @@
 
 mod args;
 mod commands;
-mod delta;
-mod inspect;
+mod dispatch;
+mod error;
+mod options;
+mod output;
 mod progress;
 
 use std::process::ExitCode;
@@ -36,11 +38,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(dispatch::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<commands::Usage>().is_some() {
+            if e.downcast_ref::<error::Usage>().is_some() {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

@@ -15,6 +15,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Progress as `mode` asks: `auto` shows it only on a terminal.
     pub fn new(mode: ProgressMode) -> Self {
         let enabled = match mode {
             ProgressMode::Auto => std::io::stderr().is_terminal(),
@@ -37,6 +38,14 @@ impl Progress {
         pb.set_message(message.to_string());
         pb.enable_steady_tick(Duration::from_millis(120));
         pb
+    }
+
+    /// Awaits `work` with a spinner showing `message`, cleared when it ends.
+    pub async fn during<F: std::future::Future>(&self, message: &str, work: F) -> F::Output {
+        let spinner = self.spinner(message);
+        let out = work.await;
+        spinner.finish_and_clear();
+        out
     }
 
     /// A bar that follows `counter` up to `total` until the returned bar is finished.

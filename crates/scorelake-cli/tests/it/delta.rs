@@ -14,19 +14,9 @@ fn count_of(stdout: &str) -> u64 {
 #[test]
 fn delta_tables_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let panel = dir.path().join("panel.parquet");
     let table = dir.path().join("accounts");
     let t = p(&table);
-    let (code, out, err) = run(scorelake().args([
-        "sample",
-        "--customers",
-        "60",
-        "--months",
-        "4",
-        "--out",
-        p(&panel),
-    ]));
-    assert_eq!(code, 0, "{err}");
+    let (panel, out) = super::sample_panel_with(dir.path(), 60, &["--months", "4"]);
     let rows = super::out_rows(&out);
 
     let (code, out, err) = run(scorelake().args([

@@ -10,6 +10,7 @@ use crate::session::Session;
 
 /// One feature run.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct FeaturesJob {
     /// Recipe file (optional when `apply` is given: the fitted file holds its recipes).
     pub recipes: Option<PathBuf>,
@@ -31,6 +32,7 @@ pub struct FeaturesJob {
 
 /// What a feature run did.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct FeaturesReport {
     /// The write.
     pub written: WriteSummary,
@@ -44,6 +46,19 @@ pub struct FeaturesReport {
 
 /// Runs `job`: check the recipes against the input (before any work), fit
 /// or load learned values, build one plan and stream it to the output.
+///
+/// ```no_run
+/// use scorelake::pipeline::{FeaturesJob, run_features};
+/// # async fn example(session: &scorelake::session::Session) -> scorelake::Result<()> {
+/// let mut job = FeaturesJob::default();
+/// job.recipes = Some("examples/panel-features.yaml".into());
+/// job.input = "panel.parquet".into();
+/// job.output = "features.parquet".into();
+/// let report = run_features(session, &job).await?;
+/// println!("{} features", report.features.len());
+/// # Ok(())
+/// # }
+/// ```
 pub async fn run_features(session: &Session, job: &FeaturesJob) -> Result<FeaturesReport> {
     let started = Instant::now();
     let applied = match &job.apply {

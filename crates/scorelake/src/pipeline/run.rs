@@ -271,7 +271,7 @@ pub async fn run_pipeline(session: &Session, spec: &PipelineSpec) -> Result<Pipe
     let mut published = Vec::new();
     let mut publish_table = async |name: &str, df: &DataFrame| -> Result<()> {
         for (_, url, options) in publish.iter().filter(|(n, _, _)| *n == name) {
-            let w = io::write(session, df.clone(), url, options).await?;
+            let w = io::write(session, df.clone(), url.as_str(), options).await?;
             published.push(Published {
                 table: name.into(),
                 location: w.location,

@@ -1,12 +1,39 @@
 //! `scorelake ncf inspect`: what an NCF file holds, with every checksum verified.
 
+use std::process::ExitCode;
+
 use anyhow::{Context, Result};
 use ncf::{NcfReader, Source};
+use scorelake::io;
+use scorelake::session::Session;
+
+use crate::args::NcfCommand;
+
+/// Runs `cmd` on a local file without starting the engine; `None` when the
+/// file is remote and needs [`ncf`].
+pub fn ncf_local(cmd: &NcfCommand) -> Result<Option<ExitCode>> {
+    let NcfCommand::Inspect { file, json } = cmd;
+    let Some(path) = io::Location::parse(file)?.local_path() else {
+        return Ok(None);
+    };
+    let opened =
+        std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    inspect(file, opened, *json)?;
+    Ok(Some(ExitCode::SUCCESS))
+}
+
+/// Runs `cmd`, fetching the file through the session's object stores.
+pub async fn ncf(session: &Session, cmd: NcfCommand) -> Result<ExitCode> {
+    let NcfCommand::Inspect { file, json } = cmd;
+    let bytes = io::fetch(session, &file).await?;
+    inspect(&file, bytes, json)?;
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Prints the schema, semantic metadata, row groups, encodings and
 /// statistics of the NCF file `name` held in `source`, after reading every
 /// chunk (which verifies its checksum).
-pub fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
+fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
     let reader = NcfReader::new(source).with_context(|| name.to_string())?;
     for g in 0..reader.num_row_groups() {
         reader

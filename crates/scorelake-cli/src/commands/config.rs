@@ -1,0 +1,70 @@
+//! `scorelake config`: the effective configuration, its keys, its Spark
+//! equivalent.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use scorelake::config::Config;
+
+use crate::args::ConfigCommand;
+
+/// Prints what `cmd` asks about `config`.
+pub fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
+    match cmd {
+        ConfigCommand::Show { json } => {
+            let shown = config.show();
+            if *json {
+                let rows: Vec<_> = shown
+                    .iter()
+                    .map(|k| {
+                        serde_json::json!({
+                            "key": k.key, "value": k.value, "source": k.source.to_string()
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                let width = shown.iter().map(|k| k.key.len()).max().unwrap_or(0);
+                let vwidth = shown
+                    .iter()
+                    .map(|k| k.value.len())
+                    .max()
+                    .unwrap_or(0)
+                    .min(40);
+                for k in shown {
+                    println!("{:<width$}  {:<vwidth$}  {}", k.key, k.value, k.source);
+                }
+            }
+        }
+        ConfigCommand::Keys { markdown } => {
+            let defaults = Config::default().show();
+            let default_of = |key: &str| {
+                defaults
+                    .iter()
+                    .find(|k| k.key == key)
+                    .map(|k| k.value.clone())
+                    .unwrap_or_default()
+            };
+            if *markdown {
+                println!("| key | default | expects | what it does |\n|---|---|---|---|");
+            }
+            for k in scorelake::config::keys() {
+                let (help, default) = (k.help.trim(), default_of(k.key));
+                if *markdown {
+                    println!("| `{}` | {} | {} | {help} |", k.key, default, k.expected);
+                } else {
+                    println!(
+                        "{}\n    default: {default}\n    expects: {}\n    {help}",
+                        k.key, k.expected
+                    );
+                }
+            }
+        }
+        ConfigCommand::Spark => {
+            for (k, v) in config.to_spark_conf_redacted() {
+                println!("{k}={v}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,30 @@
+//! `scorelake demo`: the main job end to end on a generated panel.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use scorelake::pipeline::{self, DemoOptions};
+use scorelake::sample::SampleSpec;
+use scorelake::session::Session;
+
+use crate::args::DemoArgs;
+use crate::progress::Progress;
+
+/// Runs the demo and prints its report.
+pub async fn demo(session: &Session, progress: Progress, args: DemoArgs) -> Result<ExitCode> {
+    let options = DemoOptions {
+        sample: SampleSpec {
+            customers: args.customers,
+            months: args.months,
+            seed: args.seed,
+            ..SampleSpec::default()
+        },
+        out_dir: args.out,
+    };
+    let spinner = progress.spinner("demo");
+    let on_step = |step: &str| spinner.set_message(step.to_string());
+    let report = pipeline::demo(session, &options, &on_step).await;
+    spinner.finish_and_clear();
+    println!("{}", report.context("demo failed")?);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,69 @@
+//! `scorelake drift`: population stability through the library's drift job.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use scorelake::pipeline::{self, DriftInputs, DriftJob};
+use scorelake::quality::DriftBinning;
+use scorelake::session::Session;
+
+use crate::args::{BinningArg, DriftArgs};
+use crate::error::Usage;
+use crate::options::read_options;
+use crate::output::write_report;
+use crate::progress::Progress;
+
+/// Compares the tables or periods `args` names; prints (and saves) the report.
+pub async fn drift(session: &Session, progress: Progress, args: DriftArgs) -> Result<ExitCode> {
+    let json = match &args.report {
+        None => false,
+        Some(path) => match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => true,
+            Some("md") => false,
+            _ => bail!(Usage(format!(
+                "--report {}: expected a .json or .md file",
+                path.display()
+            ))),
+        },
+    };
+    let inputs = match (args.baseline, args.current, args.input, args.period_col) {
+        (Some(baseline), Some(current), _, _) => DriftInputs::Tables { baseline, current },
+        (_, _, Some(input), Some(period_column)) => DriftInputs::Periods {
+            input,
+            period_column,
+            baseline: args.baseline_periods,
+            current: args.current_periods,
+        },
+        _ => {
+            return Err(scorelake::Error::InvalidInput(
+                "give --baseline and --current, or --input with --period-col and --baseline-periods"
+                    .into(),
+            )
+            .into());
+        }
+    };
+    let mut job = DriftJob::new(inputs);
+    job.columns = args.columns;
+    job.options.binning = match args.binning {
+        BinningArg::Quantile => DriftBinning::Quantile,
+        BinningArg::EqualWidth => DriftBinning::EqualWidth,
+    };
+    job.options.bins = args.bins;
+    job.options.floor = args.floor;
+    job.options.weight = args.weight;
+    job.options.categorical = args.categorical;
+    job.read = read_options(&args.read)?;
+    let report = progress
+        .during("drift", pipeline::run_drift(session, &job))
+        .await?;
+    println!("{}", report.to_markdown(args.detail));
+    if let Some(path) = &args.report {
+        let text = if json {
+            report.to_json()
+        } else {
+            report.to_markdown(true)
+        };
+        write_report(path, text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

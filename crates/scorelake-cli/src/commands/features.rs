@@ -1,0 +1,53 @@
+//! `scorelake features`: recipes applied to a table through the library's
+//! features job.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use scorelake::pipeline::{self, FeaturesJob};
+use scorelake::session::Session;
+
+use crate::args::FeaturesArgs;
+use crate::options::{read_options, write_options};
+use crate::progress::Progress;
+
+/// Computes the features of `args.input`; prints what was written.
+pub async fn features(
+    session: &Session,
+    progress: Progress,
+    args: FeaturesArgs,
+) -> Result<ExitCode> {
+    let mut job = FeaturesJob::default();
+    job.read = read_options(&args.read)?;
+    job.write = write_options(&args.write, Some(&args.read))?;
+    job.recipes = args.recipes;
+    job.input = args.input;
+    job.output = args.output;
+    job.fitted = args.fitted;
+    job.apply = args.apply;
+    job.lineage = args.lineage;
+    let report = progress
+        .during(
+            &format!("features {} → {}", job.input, job.output),
+            pipeline::run_features(session, &job),
+        )
+        .await?;
+    println!(
+        "wrote {} rows with {} features to {} in {:.2}s ({:.2}M rows/s){}",
+        report.written.rows,
+        report.features.len(),
+        report.written.location,
+        report.seconds,
+        report.written.rows as f64 / report.seconds / 1e6,
+        match (&job.fitted, report.fitted_here) {
+            (Some(path), _) => format!("; learned values saved to {}", path.display()),
+            (None, true) =>
+                "; learned values fitted on this input (not saved: use --fitted FILE)".into(),
+            (None, false) => String::new(),
+        }
+    );
+    if let Some(path) = &job.lineage {
+        println!("lineage written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

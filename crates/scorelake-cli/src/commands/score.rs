@@ -1,0 +1,34 @@
+//! `scorelake score`: a table scored through the library's score job.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use scorelake::pipeline::{self, ScoreJob};
+use scorelake::session::Session;
+
+use crate::args::ScoreArgs;
+use crate::options::{read_options, write_options};
+use crate::progress::Progress;
+
+/// Scores `args.input`; prints what was written.
+pub async fn score(session: &Session, progress: Progress, args: ScoreArgs) -> Result<ExitCode> {
+    let mut job = ScoreJob::new(args.scorecard, args.input, args.output);
+    job.score_column = args.score_column;
+    job.read = read_options(&args.read)?;
+    job.write = write_options(&args.write, Some(&args.read))?;
+    let report = progress
+        .during(
+            &format!("scoring {} → {}", job.input, job.output),
+            pipeline::run_score(session, &job),
+        )
+        .await?;
+    println!(
+        "scored {} rows with {} variables into {} (column `{}`) in {:.2}s",
+        report.written.rows,
+        report.variables,
+        report.written.location,
+        job.score_column,
+        report.seconds
+    );
+    Ok(ExitCode::SUCCESS)
+}

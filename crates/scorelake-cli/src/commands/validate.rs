@@ -1,0 +1,63 @@
+//! `scorelake validate`: column checks through the library's validate job;
+//! exit 3 on FAIL.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use scorelake::pipeline::{self, ValidateJob};
+use scorelake::quality::{Status, Thresholds};
+use scorelake::session::Session;
+
+use crate::args::ValidateArgs;
+use crate::error::Usage;
+use crate::options::read_options;
+use crate::output::write_report;
+use crate::progress::Progress;
+
+/// Validates `args.input`; prints (and saves) the report; exit 3 on FAIL.
+pub async fn validate(
+    session: &Session,
+    progress: Progress,
+    args: ValidateArgs,
+) -> Result<ExitCode> {
+    let thresholds = match &args.thresholds {
+        Some(path) => Thresholds::load(path)?,
+        None => Thresholds::default(),
+    };
+    let report_format = match &args.report {
+        None => None,
+        Some(path) => match path.extension().and_then(|e| e.to_str()) {
+            Some(ext @ ("json" | "csv" | "md")) => Some(ext.to_string()),
+            _ => bail!(Usage(format!(
+                "--report {}: expected a .json, .csv or .md file",
+                path.display()
+            ))),
+        },
+    };
+    let mut job = ValidateJob::new(args.input);
+    job.options.columns = args.columns;
+    job.options.thresholds = thresholds;
+    job.options.approximate = args.approx;
+    job.options.weight = args.weight;
+    job.read = read_options(&args.read)?;
+    let report = progress
+        .during(
+            &format!("validating {}", job.input),
+            pipeline::run_validate(session, &job),
+        )
+        .await?;
+    println!("{}", report.to_markdown());
+    if let (Some(path), Some(ext)) = (&args.report, report_format) {
+        let text = match ext.as_str() {
+            "json" => report.to_json(),
+            "csv" => report.to_csv(),
+            _ => report.to_markdown(),
+        };
+        write_report(path, text)?;
+    }
+    Ok(if report.status == Status::Fail {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,121 @@
+//! From parsed flags to a command: the configuration, logging, the engine,
+//! and the command that runs.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use scorelake::config::{Config, ConfigBuilder, LogFormat};
+use scorelake::session::Session;
+
+use crate::args::{Cli, Command, GlobalArgs, WriteArgs};
+use crate::commands;
+use crate::error::Usage;
+use crate::progress::Progress;
+
+/// Runs the command `cli` names; its exit code, or the error to report.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let write_args = match &cli.command {
+        Command::Sample(a) => Some(&a.write),
+        Command::Convert(a) => Some(&a.write),
+        Command::Sql(a) => Some(&a.write),
+        Command::Features(a) => Some(&a.write),
+        Command::Encode(a) => Some(&a.write),
+        Command::Score(a) => Some(&a.write),
+        Command::Compress(a) => Some(&a.write),
+        Command::Demo(_)
+        | Command::Run(_)
+        | Command::Config(_)
+        | Command::Ncf(_)
+        | Command::Delta(_)
+        | Command::Validate(_)
+        | Command::Drift(_) => None,
+    };
+    let config = build_config(&cli.global, write_args)?;
+    init_logging(&config);
+    // Commands that need no engine.
+    match &cli.command {
+        Command::Config(cmd) => return commands::config::config(&config, cmd),
+        Command::Ncf(cmd) => {
+            if let Some(code) = commands::ncf::ncf_local(cmd)? {
+                return Ok(code);
+            }
+        }
+        _ => {}
+    }
+    let progress = Progress::new(config.observability.progress);
+    let session = Session::new(config).context("cannot start the engine")?;
+    if let Command::Ncf(cmd) = cli.command {
+        return commands::ncf::ncf(&session, cmd).await;
+    }
+    Session::set_global(session.clone());
+    let session = &session;
+    match cli.command {
+        Command::Demo(args) => commands::demo::demo(session, progress, args).await,
+        Command::Sample(args) => commands::sample::sample(session, progress, args).await,
+        Command::Convert(args) => commands::convert::convert(session, progress, args).await,
+        Command::Sql(args) => commands::sql::sql(session, progress, args).await,
+        Command::Features(args) => commands::features::features(session, progress, args).await,
+        Command::Validate(args) => commands::validate::validate(session, progress, args).await,
+        Command::Encode(args) => commands::encode::encode(session, progress, args).await,
+        Command::Drift(args) => commands::drift::drift(session, progress, args).await,
+        Command::Run(args) => commands::run::run(session, progress, args).await,
+        Command::Score(args) => commands::score::score(session, progress, args).await,
+        Command::Compress(args) => commands::compress::compress(session, progress, args).await,
+        Command::Delta(cmd) => commands::delta::delta(session, cmd).await,
+        Command::Config(_) | Command::Ncf(_) => unreachable!("handled above"),
+    }
+}
+
+/// The configuration: defaults, file, environment, then the flags.
+fn build_config(global: &GlobalArgs, write: Option<&WriteArgs>) -> Result<Config> {
+    let mut b = ConfigBuilder::standard(global.config.as_deref())?;
+    let flags = [
+        (
+            "engine.memory_limit",
+            "--memory-limit",
+            &global.memory_limit,
+        ),
+        (
+            "engine.target_partitions",
+            "--target-partitions",
+            &global.target_partitions,
+        ),
+        ("engine.spill_dir", "--spill-dir", &global.spill_dir),
+        ("observability.log_level", "--log-level", &global.log_level),
+        (
+            "observability.log_format",
+            "--log-format",
+            &global.log_format,
+        ),
+        ("observability.progress", "--progress", &global.progress),
+    ];
+    for (key, flag, value) in flags {
+        if let Some(v) = value {
+            b = b.set(key, v, flag)?;
+        }
+    }
+    for kv in &global.set {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!(Usage(format!("--set expects KEY=VALUE, got `{kv}`")));
+        };
+        b = b.set(k.trim(), v.trim(), "--set")?;
+    }
+    if let Some(c) = write.and_then(|w| w.compression.as_deref()) {
+        let (codec, level) = c.split_once(':').map_or((c, ""), |(a, b)| (a, b));
+        b = b.set("io.compression", codec, "--compression")?;
+        b = b.set("io.compression_level", level, "--compression")?;
+    }
+    Ok(b.build()?)
+}
+/// Logs to stderr at the configured level and format.
+fn init_logging(config: &Config) {
+    let level = config.observability.log_level.as_str();
+    let filter = tracing_subscriber::EnvFilter::new(format!("scorelake={level},{level}"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.observability.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

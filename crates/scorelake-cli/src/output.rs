@@ -1,0 +1,71 @@
+//! What the commands print: query results as tables, sizes, report files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use scorelake::datafusion::arrow::util::pretty::pretty_format_batches;
+use scorelake::datafusion::logical_expr::LogicalPlan;
+use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
+use scorelake::datafusion::prelude::{DataFrame, SessionContext};
+
+/// Runs `df`, returns at most `limit` rows as a table; with `metrics`, prints
+/// the executed plan with per-operator metrics to stderr.
+pub async fn print_query(
+    ctx: &SessionContext,
+    df: DataFrame,
+    limit: usize,
+    metrics: bool,
+) -> Result<String> {
+    // EXPLAIN must stay the root of its plan; its output is small anyway.
+    let explain = matches!(
+        df.logical_plan(),
+        LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)
+    );
+    let df = if explain {
+        df
+    } else {
+        df.limit(0, Some(limit + 1))?
+    };
+    let plan = df.create_physical_plan().await?;
+    let mut batches = collect(Arc::clone(&plan), ctx.task_ctx()).await?;
+    if metrics {
+        eprintln!(
+            "{}",
+            DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true)
+        );
+    }
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let mut more = String::new();
+    if rows > limit {
+        let mut left = limit;
+        for b in &mut batches {
+            let take = left.min(b.num_rows());
+            *b = b.slice(0, take);
+            left -= take;
+        }
+        more = format!("\n(first {limit} rows shown; raise --limit for more)");
+    }
+    Ok(format!("{}{more}", pretty_format_batches(&batches)?))
+}
+
+/// `1.5 GB`-style sizes (decimal units).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Writes a report file a command was asked for (`--report FILE`).
+pub fn write_report(path: &Path, text: String) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,133 @@
+//! Help, usage errors and configuration.
+
+use super::{p, run, scorelake};
+
+#[test]
+fn every_command_has_help_with_examples() {
+    for cmd in [
+        vec![],
+        vec!["demo"],
+        vec!["sample"],
+        vec!["convert"],
+        vec!["sql"],
+        vec!["features"],
+        vec!["validate"],
+        vec!["encode"],
+        vec!["drift"],
+        vec!["run"],
+        vec!["score"],
+        vec!["compress"],
+        vec!["config", "show"],
+        vec!["config", "keys"],
+        vec!["config", "spark"],
+        vec!["ncf", "inspect"],
+        vec!["delta", "history"],
+        vec!["delta", "optimize"],
+        vec!["delta", "vacuum"],
+        vec!["delta", "stats"],
+    ] {
+        let mut c = scorelake();
+        c.args(&cmd).arg("--help");
+        let (code, out, _) = run(&mut c);
+        assert_eq!(code, 0, "{cmd:?}");
+        assert!(out.contains("Examples:"), "{cmd:?}: {out}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, err) = run(scorelake().args(["sample", "--no-such-flag"]));
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(scorelake().args(["--set", "engine.batch_size", "config", "show"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("KEY=VALUE"), "{err}");
+}
+
+#[test]
+fn config_show_reports_values_sources_and_hides_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lake.yaml");
+    std::fs::write(
+        &file,
+        "engine:\n  batch_size: 4096\nio:\n  compression: snappy\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(scorelake()
+        .args([
+            "--config",
+            p(&file),
+            "--memory-limit",
+            "2g",
+            "config",
+            "show",
+        ])
+        .env("SCORELAKE__IO__ROW_GROUP_SIZE", "65536")
+        .env("AWS_SECRET_ACCESS_KEY", "super-secret-value")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"));
+    assert_eq!(code, 0, "{err}");
+    let line = |key: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no {key} in {out}"))
+            .to_string()
+    };
+    assert!(
+        line("engine.batch_size").contains("4096")
+            && line("engine.batch_size").contains("lake.yaml:2")
+    );
+    assert!(
+        line("engine.memory_limit").contains("2g")
+            && line("engine.memory_limit").contains("flag --memory-limit")
+    );
+    assert!(line("io.row_group_size").contains("env SCORELAKE__IO__ROW_GROUP_SIZE"));
+    assert!(line("storage.s3.secret_access_key").contains("****"));
+    assert!(line("engine.batch_size").contains("4096"));
+    assert!(
+        !out.contains("super-secret-value") && !out.contains("AKIDEXAMPLE"),
+        "{out}"
+    );
+
+    let (code, out, _) = run(scorelake().args(["config", "show", "--json"]));
+    assert_eq!(code, 0);
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(rows.as_array().unwrap().len() >= 40);
+
+    let (code, out, _) = run(scorelake()
+        .args(["config", "spark"])
+        .env("AWS_SECRET_ACCESS_KEY", "super-secret-value"));
+    assert_eq!(code, 0);
+    assert!(out.contains("spark.sql.shuffle.partitions="), "{out}");
+    assert!(out.contains("spark.hadoop.fs.s3a.secret.key=****"), "{out}");
+}
+
+#[test]
+fn config_mistakes_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[engine]\nmemory_limt = \"1g\"\n").unwrap();
+    let (code, _, err) = run(scorelake().args(["--config", p(&file), "config", "show"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("bad.toml:2") && err.contains("did you mean `engine.memory_limit`"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let (code, _, err) = run(scorelake().args(["--memory-limit", "lots", "config", "show"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("engine.memory_limit")
+            && err.contains("--memory-limit")
+            && err.contains("512m"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(scorelake()
+        .args(["config", "show"])
+        .env("SCORELAKE__ENGINE__BATCH", "1"));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("SCORELAKE__ENGINE__BATCH") && err.contains("engine.batch_size"),
+        "{err}"
+    );
+}

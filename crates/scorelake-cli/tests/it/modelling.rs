@@ -1,0 +1,335 @@
+//! Features, encoders, compression, pipelines, scoring and the demo.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::{p, run, sample_panel, scorelake};
+
+#[test]
+fn demo_runs_on_the_embedded_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let (code, stdout, err) =
+        run(scorelake().args(["demo", "--customers", "1500", "--out", p(&out)]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("ScoreLake demo") && stdout.contains("credit_card"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Scorecard (") && stdout.contains("holdout: Gini"),
+        "{stdout}"
+    );
+    assert!(out.join("scorecard/scorecard.sql").is_file());
+    assert!(out.join("panel.parquet").is_file());
+    assert!(out.join("panel_by_month/_SUCCESS").is_file());
+    assert!(out.join("delinquent_accounts.csv").is_file());
+    assert!(out.join("features.parquet").is_file());
+    assert!(stdout.contains("worst_dpd_6m"), "{stdout}");
+    // Running it again replaces its outputs.
+    let (code, _, err) = run(scorelake().args(["demo", "--customers", "1500", "--out", p(&out)]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn features_fit_apply_lineage_and_bad_recipes() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 300);
+    let recipes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/panel-features.yaml");
+    let (fitted, lineage) = (
+        dir.path().join("fitted.json"),
+        dir.path().join("lineage.json"),
+    );
+    let out = dir.path().join("features.parquet");
+    let (code, stdout, err) = run(scorelake().args([
+        "features",
+        "--recipes",
+        p(&recipes),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&out),
+        "--fitted",
+        p(&fitted),
+        "--lineage",
+        p(&lineage),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("features to") && stdout.contains("learned values saved"),
+        "{stdout}"
+    );
+    let lineage_text = std::fs::read_to_string(&lineage).unwrap();
+    assert!(
+        lineage_text.contains("\"recipe\": \"payment_ratio_trend\""),
+        "{lineage_text}"
+    );
+    // Applying the fitted file gives the same table.
+    let again = dir.path().join("again.parquet");
+    let (code, stdout, err) = run(scorelake().args([
+        "features",
+        "--apply",
+        p(&fitted),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&again),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!stdout.contains("learned values"), "{stdout}");
+    let query = "SELECT count(*) AS differing FROM a JOIN b USING (customer_id, month) \
+        WHERE (a.utilization_imputed IS DISTINCT FROM b.utilization_imputed) \
+        OR (a.balance_trend_slope_last_6_months IS DISTINCT FROM b.balance_trend_slope_last_6_months)";
+    let (code, text, err) = run(scorelake().args([
+        "sql",
+        query,
+        "--table",
+        &format!("a={}", p(&out)),
+        "--table",
+        &format!("b={}", p(&again)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("| 0 "), "{text}");
+    // A bad recipe is named and nothing is written.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "entity: customer_id\ntime: month\nrecipes:\n- {name: trend, operation: trend_slope, source: balanse, window: 6}\n").unwrap();
+    let target = dir.path().join("bad_out.parquet");
+    let (code, _, err) = run(scorelake().args([
+        "features",
+        "--recipes",
+        p(&bad),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&target),
+    ]));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("recipe `trend`") && err.contains("did you mean `balance`"),
+        "{err}"
+    );
+    assert!(!target.exists());
+}
+
+/// `scorelake encode` fitting `spec` on `panel` and encoding it into `out`.
+fn fit_and_encode(spec: &Path, panel: &Path, out: &Path) -> Command {
+    let mut cmd = scorelake();
+    cmd.args([
+        "encode",
+        "--spec",
+        p(spec),
+        "--fit",
+        p(panel),
+        "--input",
+        p(panel),
+        "--output",
+        p(out),
+    ]);
+    cmd
+}
+
+#[test]
+fn encode_fits_on_one_table_and_applies_to_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 300);
+    let spec = dir.path().join("enc.yaml");
+    std::fs::write(
+        &spec,
+        "target: default_flag\nencoders:\n- {column: product, method: frequency}\n- {column: region, method: target_mean, smoothing: 20}\n",
+    )
+    .unwrap();
+    let (mappings, out) = (dir.path().join("m.json"), dir.path().join("enc.parquet"));
+    let (code, stdout, err) = run(scorelake().args([
+        "encode",
+        "--spec",
+        p(&spec),
+        "--fit",
+        p(&panel),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&out),
+        "--mappings",
+        p(&mappings),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("2 encoded columns") && stdout.contains("mappings saved"),
+        "{stdout}"
+    );
+    let again = dir.path().join("again.parquet");
+    let (code, _, err) = run(scorelake().args([
+        "encode",
+        "--apply",
+        p(&mappings),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&again),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let query = "SELECT count(*) AS differing FROM a JOIN b USING (customer_id, month) \
+        WHERE (a.region_te IS DISTINCT FROM b.region_te) OR (a.product_freq IS DISTINCT FROM b.product_freq)";
+    let (code, text, err) = run(scorelake().args([
+        "sql",
+        query,
+        "--table",
+        &format!("a={}", p(&out)),
+        "--table",
+        &format!("b={}", p(&again)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("| 0 "), "{text}");
+    // Out of fold: one value per (region, fold), the fold computed in SQL.
+    std::fs::write(
+        &spec,
+        "target: default_flag\ncross_fit: {folds: 5, seed: 42, by: customer_id}\nencoders:\n- {column: region, method: target_mean, smoothing: 20}\n",
+    )
+    .unwrap();
+    let oof = dir.path().join("oof.parquet");
+    let (code, _, err) = run(fit_and_encode(&spec, &panel, &oof).arg("--out-of-fold"));
+    assert_eq!(code, 0, "{err}");
+    let query = "SELECT count(*) AS groups, sum(CASE WHEN v > 1 THEN 1 ELSE 0 END) AS mixed FROM \
+        (SELECT region, fold_index(5, 42, customer_id) AS f, count(DISTINCT region_te) AS v FROM o GROUP BY 1, 2)";
+    let (code, text, err) =
+        run(scorelake().args(["sql", query, "--table", &format!("o={}", p(&oof))]));
+    assert_eq!(code, 0, "{err}");
+    let row = text
+        .lines()
+        .find(|l| l.contains("| 0 "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let groups: u64 = row.split('|').nth(1).unwrap().trim().parse().unwrap();
+    assert!(groups > 5, "regions × folds: {text}");
+    // A target that is not 0/1 is named.
+    std::fs::write(
+        &spec,
+        "target: days_past_due\nencoders:\n- {column: region, method: target_mean}\n",
+    )
+    .unwrap();
+    let target = dir.path().join("bad.parquet");
+    let (code, _, err) = run(&mut fit_and_encode(&spec, &panel, &target));
+    assert_eq!(code, 1);
+    assert!(err.contains("target column `days_past_due`"), "{err}");
+    assert!(!target.exists());
+}
+
+#[test]
+fn compress_run_and_score_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 2000);
+
+    // Deciles of four columns and two segments, compressed and verified.
+    let compressed = dir.path().join("compressed.parquet");
+    let report = dir.path().join("compression.json");
+    let (code, stdout, err) = run(scorelake().args([
+        "compress",
+        "--input",
+        p(&panel),
+        "--target",
+        "default_flag",
+        "--bin",
+        "balance,utilization,payment,credit_limit",
+        "--method",
+        "quantile",
+        "--bins",
+        "10",
+        "--segments",
+        "product,region",
+        "--output",
+        p(&compressed),
+        "--report",
+        p(&report),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("| balance |") && stdout.contains("compressed"),
+        "{stdout}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let (input, output) = (
+        r["input_rows"].as_u64().unwrap(),
+        r["output_rows"].as_u64().unwrap(),
+    );
+    assert!(input > 40_000 && output < input / 2, "{r}");
+    let (code, stdout, err) = run(scorelake().args([
+        "sql",
+        "SELECT CAST(sum(sample_weight) AS BIGINT) AS w, count(*) AS n FROM c",
+        "--table",
+        &format!("c={}", p(&compressed)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains(&format!("| {input} ")) && stdout.contains(&format!("| {output} ")),
+        "{stdout}"
+    );
+
+    // A pipeline file, then scoring new data with its scorecard.
+    std::fs::write(
+        dir.path().join("pipeline.toml"),
+        "input = \"panel.parquet\"\noutput = \"run\"\ntarget = \"default_flag\"\nsegments = [\"product\"]\n\
+         [holdout]\nshare = 0.25\nby = [\"customer_id\"]\n\
+         [binning]\nvariables = [\"utilization\", \"days_past_due\", \"payment\", \"region\"]\n\
+         [scaling]\nround = true\n",
+    )
+    .unwrap();
+    let (code, stdout, err) = run(scorelake().args(["run", p(&dir.path().join("pipeline.toml"))]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("Information value") && stdout.contains("Holdout rows"),
+        "{stdout}"
+    );
+    let card = dir.path().join("run/scorecard.json");
+    assert!(card.is_file() && dir.path().join("run/scorecard.sql").is_file());
+    let scored = dir.path().join("scored.parquet");
+    let (code, stdout, err) = run(scorelake().args([
+        "score",
+        "--scorecard",
+        p(&card),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&scored),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains(&format!("scored {input} rows")), "{stdout}");
+    let (code, stdout, err) = run(scorelake().args([
+        "sql",
+        "SELECT count(*) AS n FROM s WHERE score IS NULL OR isnan(score)",
+        "--table",
+        &format!("s={}", p(&scored)),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("| 0 "), "{stdout}");
+
+    // Bad input: a target that is not 0/1 is named and nothing is written.
+    let bad = dir.path().join("bad.parquet");
+    let (code, _, err) = run(scorelake().args([
+        "compress",
+        "--input",
+        p(&panel),
+        "--target",
+        "balance",
+        "--bin",
+        "utilization",
+        "--output",
+        p(&bad),
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("target column `balance` must be 0 or 1"),
+        "{err}"
+    );
+    assert!(!bad.exists());
+    let (code, _, err) = run(scorelake().args([
+        "score",
+        "--scorecard",
+        p(&report),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&bad),
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("expected `scorelake.scorecard.v1`"), "{err}");
+}

@@ -1,0 +1,119 @@
+//! Column checks and population stability: validate, drift.
+
+use super::{p, run, sample_panel, sample_panel_with, scorelake};
+
+#[test]
+fn validate_reports_and_exits_3_on_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 200);
+    let report = dir.path().join("report.json");
+    let (code, stdout, err) = run(scorelake().args([
+        "validate",
+        "--input",
+        p(&panel),
+        "--columns",
+        "balance,utilization,product",
+        "--report",
+        p(&report),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("| balance | Float64 | PASS |"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["status"], "PASS");
+    assert_eq!(json["columns"].as_array().unwrap().len(), 3);
+    // A threshold that balance breaks: FAIL, exit code 3, CSV report.
+    let thresholds = dir.path().join("t.yaml");
+    std::fs::write(&thresholds, "columns:\n  balance: {max: {fail: 10}}\n").unwrap();
+    let csv = dir.path().join("report.csv");
+    let (code, stdout, err) = run(scorelake().args([
+        "validate",
+        "--input",
+        p(&panel),
+        "--thresholds",
+        p(&thresholds),
+        "--report",
+        p(&csv),
+    ]));
+    assert_eq!(code, 3, "{stdout}{err}");
+    assert!(stdout.contains(": FAIL ("), "{stdout}");
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .contains("balance,Float64,FAIL")
+    );
+    // A bad thresholds file is named.
+    std::fs::write(&thresholds, "defaults:\n  missingness: {warn: 0.1}\n").unwrap();
+    let (code, _, err) = run(scorelake().args([
+        "validate",
+        "--input",
+        p(&panel),
+        "--thresholds",
+        p(&thresholds),
+    ]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("t.yaml") && err.contains("missingness"),
+        "{err}"
+    );
+}
+
+#[test]
+fn drift_by_period_and_between_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (panel, _) = sample_panel_with(dir.path(), 300, &["--months", "4"]);
+    let report = dir.path().join("psi.json");
+    let (code, stdout, err) = run(scorelake().args([
+        "drift",
+        "--input",
+        p(&panel),
+        "--period-col",
+        "month",
+        "--baseline-periods",
+        "2023-01-01,2023-02-01",
+        "--columns",
+        "balance,product",
+        "--report",
+        p(&report),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("| 2023-04-01 | product | csi |"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        json["columns"].as_array().unwrap().len(),
+        4,
+        "2 periods × 2 columns"
+    );
+    // A table against itself: PSI 0, stable; bins printed with --detail.
+    let (code, stdout, err) = run(scorelake().args([
+        "drift",
+        "--baseline",
+        p(&panel),
+        "--current",
+        p(&panel),
+        "--columns",
+        "utilization",
+        "--detail",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("| utilization | psi | 0.0000 | stable |")
+            && stdout.contains("| bin | baseline |"),
+        "{stdout}"
+    );
+    let (code, _, err) = run(scorelake().args([
+        "drift",
+        "--baseline",
+        p(&panel),
+        "--current",
+        p(&panel),
+        "--columns",
+        "nope",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("`nope`"), "{err}");
+}
