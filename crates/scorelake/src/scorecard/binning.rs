@@ -15,9 +15,9 @@ use datafusion::logical_expr::{Expr, case, cast, lit, when};
 use datafusion::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::compress::Totals;
 use super::optimal::Monotonic;
 use super::spec::BinMethod;
+use super::totals::Totals;
 use super::woe::Counts;
 use crate::docfile::{load_artifact, save_artifact};
 use crate::error::{Result, invalid, invalid_err};

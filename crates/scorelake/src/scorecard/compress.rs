@@ -8,17 +8,16 @@
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::MemTable;
-use datafusion::functions_aggregate::expr_fn::{count, sum};
-use datafusion::logical_expr::{Expr, cast, col, lit};
+use datafusion::functions_aggregate::expr_fn::sum;
+use datafusion::logical_expr::{Expr, cast, col};
 use datafusion::prelude::{DataFrame, SessionContext};
 use serde::Serialize;
 
 use super::binning::{Binning, bin_column, woe_column};
-use crate::checks::TargetCheck;
-use crate::checks::{WeightCheck, weight_or_one};
+use super::totals::{Totals, weight_sum};
+use crate::checks::weight_or_one;
 use crate::error::{Error, Result, invalid_err};
 use crate::expr::{column, find};
-use crate::results::first_number;
 
 /// Names of the columns compression adds.
 pub const SAMPLE_WEIGHT: &str = "sample_weight";
@@ -79,53 +78,6 @@ pub async fn compress(
     check_keys(df, by, target, weight)?;
     let totals = Totals::of(df, target, weight).await?;
     compress_with(df, by, target, weight, totals).await
-}
-
-/// The input's rows, weight and events: what compressed rows must add up to.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Totals {
-    /// Rows.
-    pub rows: u64,
-    /// Total weight (rows without a weight column).
-    pub weight: f64,
-    /// Event weight.
-    pub events: f64,
-}
-
-impl Totals {
-    /// One aggregate pass over `df` that also checks the target (0/1) and
-    /// the weights (numbers ≥ 0, no nulls).
-    pub async fn of(df: &DataFrame, target: &str, weight: Option<&str>) -> Result<Totals> {
-        let check = TargetCheck::new(df, target)?;
-        let weight_check = match weight {
-            Some(w) => Some(WeightCheck::new(df, w, "input")?),
-            None => None,
-        };
-        let w = weight_or_one(weight);
-        let mut totals = vec![
-            count(lit(1)).alias("__rows"),
-            weight_sum(weight).alias("__weight"),
-        ];
-        totals.extend(check.aggregates(&w)?);
-        totals.extend(weight_check.iter().flat_map(WeightCheck::aggregates));
-        let row = df.clone().aggregate(vec![], totals)?.collect().await?;
-        if let Some(wc) = &weight_check {
-            wc.verify(&row)?;
-        }
-        Ok(Totals {
-            events: check.verify(&row)?,
-            rows: first_number(&row, "__rows").unwrap_or(0.0) as u64,
-            weight: first_number(&row, "__weight").unwrap_or(0.0),
-        })
-    }
-}
-
-/// The weight of a group: counted without weights, so totals are exact integers.
-fn weight_sum(weight: Option<&str>) -> Expr {
-    match weight {
-        Some(_) => sum(weight_or_one(weight)),
-        None => cast(count(lit(1)), DataType::Float64),
-    }
 }
 
 fn check_keys(df: &DataFrame, by: &[String], target: &str, weight: Option<&str>) -> Result<()> {

@@ -22,13 +22,14 @@ mod logistic;
 mod optimal;
 mod points;
 mod spec;
+mod totals;
 mod woe;
 
 pub use binning::{
     Bin, Binning, FORMAT as BINNING_FORMAT, VariableBins, VariableKind, bin_column, woe_column,
 };
 pub use compress::{
-    CompressionReport, EVENT_RATE, EVENT_WEIGHT, SAMPLE_WEIGHT, Totals, compress, compress_with,
+    CompressionReport, EVENT_RATE, EVENT_WEIGHT, SAMPLE_WEIGHT, compress, compress_with,
 };
 pub use evaluate::{Band, Evaluation, evaluate};
 pub use fit::fit_binning;
@@ -36,4 +37,5 @@ pub use logistic::{Coefficient, LogisticModel, LogisticOptions, fit_logistic};
 pub use optimal::{Constraints, Merged, Monotonic, merge_optimal};
 pub use points::{BinPoints, FORMAT as SCORECARD_FORMAT, Scaling, Scorecard, ScoredVariable};
 pub use spec::{BinMethod, BinningSpec, ResolvedSettings, Settings, VariableSpec};
+pub use totals::Totals;
 pub use woe::{Counts, Evidence, SMOOTHING, evidence, information_value};
