@@ -1,4 +1,5 @@
-//! The command line's own error: a usage mistake found after parsing.
+//! The command line's own errors: a usage mistake found after parsing, and
+//! stdout closed by its reader.
 
 use std::fmt;
 
@@ -13,3 +14,16 @@ impl fmt::Display for Usage {
 }
 
 impl std::error::Error for Usage {}
+
+/// Stdout was closed by its reader (`scorelake … | head`): the command ends
+/// quietly, as Unix tools do.
+#[derive(Debug)]
+pub struct StdoutClosed;
+
+impl fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("stdout closed")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}

@@ -15,7 +15,7 @@ use clap::Parser;
 use args::Cli;
 
 fn main() -> ExitCode {
-    restore_sigpipe();
+    ignore_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -40,6 +40,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(dispatch::run(cli)) {
         Ok(code) => code,
+        // The reader of stdout has gone (`scorelake … | head`): nothing to say.
+        Err(e) if e.downcast_ref::<error::StdoutClosed>().is_some() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             if e.downcast_ref::<error::Usage>().is_some() {
@@ -51,13 +53,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Lets `scorelake … | head` end quietly, as Unix tools do, instead of
-/// failing on a closed pipe.
-fn restore_sigpipe() {
+/// A write to a closed pipe or socket fails with an error instead of killing
+/// the process: a dropped S3 connection is reported, and a closed stdout
+/// (`scorelake … | head`) ends the command quietly (see [`error::StdoutClosed`]).
+fn ignore_sigpipe() {
     #[cfg(unix)]
     // SAFETY: called first thing in main, before any other thread exists;
-    // SIG_DFL is a valid disposition for SIGPIPE.
+    // SIG_IGN is a valid disposition for SIGPIPE.
     unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
 }

@@ -1,5 +1,8 @@
-//! What the commands print: query results as tables, sizes, report files.
+//! What the commands print: stdout writes that stop quietly on a closed
+//! pipe, query results as tables, sizes, report files.
 
+use std::fmt;
+use std::io::{ErrorKind, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -8,6 +11,37 @@ use scorelake::datafusion::arrow::util::pretty::pretty_format_batches;
 use scorelake::datafusion::logical_expr::LogicalPlan;
 use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
+
+use crate::error::StdoutClosed;
+
+/// `print!` that returns an error instead of panicking when stdout fails;
+/// [`StdoutClosed`] when its reader has gone.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` that returns an error instead of panicking when stdout fails;
+/// [`StdoutClosed`] when its reader has gone.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {out, outln};
+
+/// Writes `args` to stdout; a closed pipe is [`StdoutClosed`].
+pub fn write_stdout(args: fmt::Arguments<'_>) -> Result<()> {
+    std::io::stdout().lock().write_fmt(args).map_err(|e| {
+        if e.kind() == ErrorKind::BrokenPipe {
+            StdoutClosed.into()
+        } else {
+            anyhow::Error::new(e).context("cannot write to stdout")
+        }
+    })
+}
 
 /// Runs `df`, returns at most `limit` rows as a table; with `metrics`, prints
 /// the executed plan with per-operator metrics to stderr.

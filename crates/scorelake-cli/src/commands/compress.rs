@@ -10,7 +10,7 @@ use scorelake::session::Session;
 
 use crate::args::{CompressArgs, MethodArg};
 use crate::options::{read_options, write_options};
-use crate::output::{human_bytes, write_report};
+use crate::output::{human_bytes, outln, write_report};
 use crate::progress::Progress;
 
 /// Bins, compresses and writes `args.input`; prints the IV table and the sizes.
@@ -49,8 +49,8 @@ pub async fn compress(
     if let Some(path) = &args.report {
         write_report(path, serde_json::to_string_pretty(c)? + "\n")?;
     }
-    println!("{}", report.binning.iv_table());
-    println!(
+    outln!("{}", report.binning.iv_table())?;
+    outln!(
         "compressed {} rows (weight {}, events {}) into {} rows ({:.1}×, {} rows eliminated, ~{} → {} in memory) → {} in {:.2}s",
         c.input_rows,
         c.input_weight,
@@ -62,6 +62,6 @@ pub async fn compress(
         human_bytes(c.output_bytes),
         report.written.location,
         report.seconds
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ use anyhow::Result;
 use scorelake::config::Config;
 
 use crate::args::ConfigCommand;
+use crate::output::outln;
 
 /// Prints what `cmd` asks about `config`.
 pub fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
@@ -22,7 +23,7 @@ pub fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
                         })
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                outln!("{}", serde_json::to_string_pretty(&rows)?)?;
             } else {
                 let width = shown.iter().map(|k| k.key.len()).max().unwrap_or(0);
                 let vwidth = shown
@@ -32,7 +33,7 @@ pub fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
                     .unwrap_or(0)
                     .min(40);
                 for k in shown {
-                    println!("{:<width$}  {:<vwidth$}  {}", k.key, k.value, k.source);
+                    outln!("{:<width$}  {:<vwidth$}  {}", k.key, k.value, k.source)?;
                 }
             }
         }
@@ -46,23 +47,24 @@ pub fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
                     .unwrap_or_default()
             };
             if *markdown {
-                println!("| key | default | expects | what it does |\n|---|---|---|---|");
+                outln!("| key | default | expects | what it does |\n|---|---|---|---|")?;
             }
             for k in scorelake::config::keys() {
                 let (help, default) = (k.help.trim(), default_of(k.key));
                 if *markdown {
-                    println!("| `{}` | {} | {} | {help} |", k.key, default, k.expected);
+                    outln!("| `{}` | {} | {} | {help} |", k.key, default, k.expected)?;
                 } else {
-                    println!(
+                    outln!(
                         "{}\n    default: {default}\n    expects: {}\n    {help}",
-                        k.key, k.expected
-                    );
+                        k.key,
+                        k.expected
+                    )?;
                 }
             }
         }
         ConfigCommand::Spark => {
             for (k, v) in config.to_spark_conf_redacted() {
-                println!("{k}={v}");
+                outln!("{k}={v}")?;
             }
         }
     }

@@ -9,7 +9,7 @@ use scorelake::session::Session;
 
 use crate::args::ConvertArgs;
 use crate::options::{read_options, write_options};
-use crate::output::human_bytes;
+use crate::output::{human_bytes, outln};
 use crate::progress::Progress;
 
 /// Copies `args.input` to `args.output`; prints rows, sizes and speed.
@@ -27,7 +27,7 @@ pub async fn convert(session: &Session, progress: Progress, args: ConvertArgs) -
         .await?;
     let secs = started.elapsed().as_secs_f64();
     let read_bytes = io::total_bytes(session, &args.input).await?;
-    println!(
+    outln!(
         "converted {} rows: {} ({}) → {} ({}, {}, {:.2}× the input) in {:.2}s ({:.2}M rows/s)",
         summary.rows,
         args.input,
@@ -41,6 +41,6 @@ pub async fn convert(session: &Session, progress: Progress, args: ConvertArgs) -
         summary.bytes as f64 / read_bytes.max(1) as f64,
         secs,
         summary.rows as f64 / secs / 1e6
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ use scorelake::session::Session;
 
 use crate::args::DeltaCommand;
 use crate::error::Usage;
+use crate::output::{out, outln};
 
 /// Runs the Delta maintenance command `cmd` and prints its answer.
 pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
@@ -21,9 +22,9 @@ pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
             )
             .await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&commits)?);
+                outln!("{}", serde_json::to_string_pretty(&commits)?)?;
             } else {
-                print!("{}", delta::history_markdown(&commits));
+                out!("{}", delta::history_markdown(&commits))?;
             }
         }
         DeltaCommand::Optimize {
@@ -51,10 +52,10 @@ pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
             )
             .await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                outln!("{}", serde_json::to_string_pretty(&report)?)?;
             } else {
                 match report.version {
-                    Some(v) => println!(
+                    Some(v) => outln!(
                         "{table}: version {v}: {} files ({} bytes) rewritten as {} files ({} bytes) in {} partitions{}",
                         report.files_removed,
                         report.bytes_removed,
@@ -66,8 +67,8 @@ pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
                         } else {
                             format!(", z-ordered by {}", report.z_order.join(", "))
                         }
-                    ),
-                    None => println!("{table}: nothing to compact; no new version"),
+                    )?,
+                    None => outln!("{table}: nothing to compact; no new version")?,
                 }
             }
         }
@@ -94,23 +95,23 @@ pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
             )
             .await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                outln!("{}", serde_json::to_string_pretty(&report)?)?;
             } else {
                 for f in &report.files {
-                    println!("{f}");
+                    outln!("{f}")?;
                 }
                 if report.dry_run {
-                    println!(
+                    outln!(
                         "{} files would be deleted (retention {}h); run with --execute to delete them",
                         report.files.len(),
                         report.retain_hours
-                    );
+                    )?;
                 } else {
-                    println!(
+                    outln!(
                         "{} files deleted (retention {}h)",
                         report.files.len(),
                         report.retain_hours
-                    );
+                    )?;
                 }
             }
         }
@@ -127,9 +128,9 @@ pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
             };
             let stats = delta::stats(session, &table, at).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&stats)?);
+                outln!("{}", serde_json::to_string_pretty(&stats)?)?;
             } else {
-                print!("{}", stats.to_markdown());
+                out!("{}", stats.to_markdown())?;
             }
         }
     }

@@ -8,6 +8,7 @@ use scorelake::sample::SampleSpec;
 use scorelake::session::Session;
 
 use crate::args::DemoArgs;
+use crate::output::outln;
 use crate::progress::Progress;
 
 /// Runs the demo and prints its report.
@@ -25,6 +26,6 @@ pub async fn demo(session: &Session, progress: Progress, args: DemoArgs) -> Resu
     let on_step = |step: &str| spinner.set_message(step.to_string());
     let report = pipeline::demo(session, &options, &on_step).await;
     spinner.finish_and_clear();
-    println!("{}", report.context("demo failed")?);
+    outln!("{}", report.context("demo failed")?)?;
     Ok(ExitCode::SUCCESS)
 }

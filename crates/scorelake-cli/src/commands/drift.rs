@@ -10,7 +10,7 @@ use scorelake::session::Session;
 use crate::args::{BinningArg, DriftArgs};
 use crate::error::Usage;
 use crate::options::read_options;
-use crate::output::write_report;
+use crate::output::{outln, write_report};
 use crate::progress::Progress;
 
 /// Compares the tables or periods `args` names; prints (and saves) the report.
@@ -56,7 +56,7 @@ pub async fn drift(session: &Session, progress: Progress, args: DriftArgs) -> Re
     let report = progress
         .during("drift", pipeline::run_drift(session, &job))
         .await?;
-    println!("{}", report.to_markdown(args.detail));
+    outln!("{}", report.to_markdown(args.detail))?;
     if let Some(path) = &args.report {
         let text = if json {
             report.to_json()

@@ -9,6 +9,7 @@ use scorelake::session::Session;
 use crate::args::EncodeArgs;
 use crate::error::Usage;
 use crate::options::{read_options, write_options};
+use crate::output::outln;
 use crate::progress::Progress;
 
 /// Fits or loads the mappings and encodes `args.input`; prints what was written.
@@ -32,7 +33,7 @@ pub async fn encode(session: &Session, progress: Progress, args: EncodeArgs) -> 
             pipeline::run_encode(session, &job),
         )
         .await?;
-    println!(
+    outln!(
         "wrote {} rows with {} encoded columns to {} in {:.2}s{}",
         report.written.rows,
         report.mappings.encoders.len(),
@@ -42,6 +43,6 @@ pub async fn encode(session: &Session, progress: Progress, args: EncodeArgs) -> 
             Some(path) => format!("; mappings saved to {}", path.display()),
             None => String::new(),
         }
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

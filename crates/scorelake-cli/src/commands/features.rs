@@ -9,6 +9,7 @@ use scorelake::session::Session;
 
 use crate::args::FeaturesArgs;
 use crate::options::{read_options, write_options};
+use crate::output::outln;
 use crate::progress::Progress;
 
 /// Computes the features of `args.input`; prints what was written.
@@ -32,7 +33,7 @@ pub async fn features(
             pipeline::run_features(session, &job),
         )
         .await?;
-    println!(
+    outln!(
         "wrote {} rows with {} features to {} in {:.2}s ({:.2}M rows/s){}",
         report.written.rows,
         report.features.len(),
@@ -45,9 +46,9 @@ pub async fn features(
                 "; learned values fitted on this input (not saved: use --fitted FILE)".into(),
             (None, false) => String::new(),
         }
-    );
+    )?;
     if let Some(path) = &job.lineage {
-        println!("lineage written to {}", path.display());
+        outln!("lineage written to {}", path.display())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use scorelake::io;
 use scorelake::session::Session;
 
 use crate::args::NcfCommand;
+use crate::output::outln;
 
 /// Runs `cmd` on a local file without starting the engine; `None` when the
 /// file is remote and needs [`ncf`].
@@ -42,25 +43,25 @@ fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
     }
     let footer = reader.footer();
     if json {
-        println!("{}", serde_json::to_string_pretty(footer)?);
+        outln!("{}", serde_json::to_string_pretty(footer)?)?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{}: NCF version {}, {} rows, {} row groups, written by {}",
         name,
         footer.format_version,
         footer.num_rows,
         footer.row_groups.len(),
         footer.created_by
-    );
-    println!("\ncolumns:");
+    )?;
+    outln!("\ncolumns:")?;
     for (field, meta) in reader.schema().fields().iter().zip(&footer.schema.fields) {
         let semantic = meta
             .semantic
             .as_ref()
             .map(|s| serde_json::to_string(s).unwrap_or_default())
             .unwrap_or_default();
-        println!(
+        outln!(
             "  {:<24} {:<28} {:<9} {semantic}",
             field.name(),
             field.data_type().to_string(),
@@ -69,10 +70,10 @@ fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
             } else {
                 "required"
             }
-        );
+        )?;
     }
     for (g, group) in footer.row_groups.iter().enumerate() {
-        println!("\nrow group {g}: {} rows", group.num_rows);
+        outln!("\nrow group {g}: {} rows", group.num_rows)?;
         for (field, chunk) in reader.schema().fields().iter().zip(&group.columns) {
             let s = &chunk.stats;
             let bound = |b: &Option<String>| {
@@ -80,7 +81,7 @@ fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
                     .and_then(|v| ncf::stat_value(field.data_type(), v))
                     .map_or("-".to_string(), |v| v.to_string())
             };
-            println!(
+            outln!(
                 "  {:<24} {:<10} {:<5} {:>10} B stored {:>10} B encoded  nulls {:<6} distinct {:<6} min {} max {}",
                 field.name(),
                 format!("{:?}", chunk.encoding).to_lowercase(),
@@ -95,9 +96,9 @@ fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
                 },
                 bound(&s.min),
                 bound(&s.max),
-            );
+            )?;
         }
     }
-    println!("\nall checksums verified");
+    outln!("\nall checksums verified")?;
     Ok(())
 }

@@ -7,6 +7,7 @@ use scorelake::pipeline::{self, PipelineSpec};
 use scorelake::session::Session;
 
 use crate::args::RunArgs;
+use crate::output::outln;
 use crate::progress::Progress;
 
 /// Runs the pipeline file `args.pipeline`; prints its report.
@@ -22,7 +23,7 @@ pub async fn run(session: &Session, progress: Progress, args: RunArgs) -> Result
         )
         .await
         .with_context(|| format!("pipeline {} failed", args.pipeline.display()))?;
-    println!("{report}");
-    println!("artifacts in {}", report.output.display());
+    outln!("{report}")?;
+    outln!("artifacts in {}", report.output.display())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ use scorelake::session::Session;
 use crate::args::SampleArgs;
 use crate::error::Usage;
 use crate::options::write_options;
+use crate::output::outln;
 use crate::progress::Progress;
 
 /// Writes the sample panel; prints rows and speed.
@@ -32,7 +33,7 @@ pub async fn sample(session: &Session, progress: Progress, args: SampleArgs) -> 
     bar.finish_and_clear();
     let summary = result?;
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "wrote {} rows ({} customers × up to {} months) to {} in {:.2}s ({:.2}M rows/s)",
         summary.rows,
         spec.customers,
@@ -40,7 +41,7 @@ pub async fn sample(session: &Session, progress: Progress, args: SampleArgs) -> 
         summary.location,
         secs,
         summary.rows as f64 / secs / 1e6
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

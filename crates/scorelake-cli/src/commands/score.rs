@@ -8,6 +8,7 @@ use scorelake::session::Session;
 
 use crate::args::ScoreArgs;
 use crate::options::{read_options, write_options};
+use crate::output::outln;
 use crate::progress::Progress;
 
 /// Scores `args.input`; prints what was written.
@@ -22,13 +23,13 @@ pub async fn score(session: &Session, progress: Progress, args: ScoreArgs) -> Re
             pipeline::run_score(session, &job),
         )
         .await?;
-    println!(
+    outln!(
         "scored {} rows with {} variables into {} (column `{}`) in {:.2}s",
         report.written.rows,
         report.variables,
         report.written.location,
         job.score_column,
         report.seconds
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

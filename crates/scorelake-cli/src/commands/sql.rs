@@ -9,7 +9,7 @@ use scorelake::session::Session;
 use crate::args::SqlArgs;
 use crate::error::Usage;
 use crate::options::{read_options, write_options};
-use crate::output::print_query;
+use crate::output::{outln, print_query};
 use crate::progress::Progress;
 
 /// Runs the query; prints its result, or writes it to `--output`.
@@ -41,6 +41,6 @@ pub async fn sql(session: &Session, progress: Progress, args: SqlArgs) -> Result
             }
         })
         .await;
-    println!("{}", result?);
+    outln!("{}", result?)?;
     Ok(ExitCode::SUCCESS)
 }

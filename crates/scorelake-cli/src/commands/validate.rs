@@ -11,7 +11,7 @@ use scorelake::session::Session;
 use crate::args::ValidateArgs;
 use crate::error::Usage;
 use crate::options::read_options;
-use crate::output::write_report;
+use crate::output::{outln, write_report};
 use crate::progress::Progress;
 
 /// Validates `args.input`; prints (and saves) the report; exit 3 on FAIL.
@@ -46,7 +46,7 @@ pub async fn validate(
             pipeline::run_validate(session, &job),
         )
         .await?;
-    println!("{}", report.to_markdown());
+    outln!("{}", report.to_markdown())?;
     if let (Some(path), Some(ext)) = (&args.report, report_format) {
         let text = match ext.as_str() {
             "json" => report.to_json(),

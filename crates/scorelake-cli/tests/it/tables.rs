@@ -302,3 +302,40 @@ fn convert_to_ncf_and_query_it_by_path() {
         "{err}"
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 1000);
+    // Megabytes of table, far more than a pipe holds.
+    let mut child = scorelake()
+        .args([
+            "sql",
+            "SELECT * FROM p",
+            "--table",
+            &format!("p={}", p(&panel)),
+            "--limit",
+            "1000000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 1024];
+    let mut stdout = child.stdout.take().unwrap();
+    stdout.read_exact(&mut head).unwrap();
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "killed or failed: {status:?} {err}");
+    assert!(err.is_empty(), "{err}");
+}
