@@ -7,6 +7,7 @@ mod error;
 mod options;
 mod output;
 mod progress;
+mod remedy;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,9 @@ fn main() -> ExitCode {
         Err(e) if e.downcast_ref::<error::StdoutClosed>().is_some() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if let Some(hint) = remedy::hint(&e) {
+                eprintln!("  hint: {hint}");
+            }
             if e.downcast_ref::<error::Usage>().is_some() {
                 ExitCode::from(2)
             } else {

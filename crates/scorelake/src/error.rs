@@ -65,6 +65,18 @@ pub enum Error {
         /// Every column of the input.
         available: Vec<String>,
     },
+    /// An option outside the values it may take.
+    #[error("{context}: `{option}` must be {expected}, got {got}")]
+    OutOfRange {
+        /// What the option is for (`sample`, …).
+        context: String,
+        /// The option's name in the library's options struct (`customers`).
+        option: String,
+        /// The values it may take.
+        expected: String,
+        /// The value given.
+        got: String,
+    },
     /// Invalid arguments or input data.
     #[error("{0}")]
     InvalidInput(String),
@@ -131,7 +143,44 @@ pub(crate) use {ensure, invalid, invalid_err};
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What a caller can change to get past an error. Front ends name it in
+/// their own terms (the command line as a flag): library messages speak of
+/// options, never of flags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Remedy {
+    /// Set the named option of the options struct to another value.
+    Option(String),
+    /// Merge the schemas of the data and the table (`merge_schema`).
+    MergeSchema,
+    /// Accept a retention shorter than the table's (`enforce_retention: false`).
+    ShortRetention,
+    /// Write the output as a Delta table (`Format::Delta`).
+    WriteDelta,
+    /// Append without a partitioning of its own: the table's is kept.
+    KeepPartitioning,
+}
+
 impl Error {
+    /// What the caller can change to get past this error, when one change would.
+    ///
+    /// ```
+    /// use scorelake::error::{Error, Remedy};
+    /// let e = Error::OutOfRange {
+    ///     context: "sample".into(),
+    ///     option: "customers".into(),
+    ///     expected: "at least 1".into(),
+    ///     got: "0".into(),
+    /// };
+    /// assert_eq!(e.remedy(), Some(Remedy::Option("customers".into())));
+    /// ```
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            Error::OutOfRange { option, .. } => Some(Remedy::Option(option.clone())),
+            _ => None,
+        }
+    }
+
     /// An [`Error::Io`] for `path`.
     pub fn io(path: impl std::fmt::Display, source: std::io::Error) -> Self {
         Error::Io {

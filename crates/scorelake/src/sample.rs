@@ -46,7 +46,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::error::{Error, Result, ensure};
+use crate::error::{Error, Result};
 use crate::session::Session;
 
 /// What to generate.
@@ -75,16 +75,22 @@ impl Default for SampleSpec {
 
 impl SampleSpec {
     fn validate(&self) -> Result<()> {
+        let out_of_range = |option: &str, expected: &str, got: String| Error::OutOfRange {
+            context: "sample".into(),
+            option: option.into(),
+            expected: expected.into(),
+            got,
+        };
         if self.customers == 0 {
-            return Err(Error::InvalidInput(
-                "sample: --customers must be at least 1".into(),
+            return Err(out_of_range("customers", "at least 1", "0".into()));
+        }
+        if !(1..=1200).contains(&self.months) {
+            return Err(out_of_range(
+                "months",
+                "between 1 and 1200",
+                self.months.to_string(),
             ));
         }
-        ensure!(
-            (1..=1200).contains(&self.months),
-            "sample: --months must be between 1 and 1200, got {}",
-            self.months
-        );
         Ok(())
     }
 }
@@ -527,7 +533,11 @@ mod tests {
             },
             0..0,
         );
-        assert!(e.unwrap_err().to_string().contains("--customers"));
+        assert!(
+            e.unwrap_err()
+                .to_string()
+                .contains("`customers` must be at least 1")
+        );
         let e = generate(
             &SampleSpec {
                 months: 0,
@@ -535,6 +545,10 @@ mod tests {
             },
             0..1,
         );
-        assert!(e.unwrap_err().to_string().contains("--months"));
+        assert!(
+            e.unwrap_err()
+                .to_string()
+                .contains("`months` must be between 1 and 1200")
+        );
     }
 }
