@@ -624,6 +624,107 @@ fn bad_recipes_are_refused_naming_the_recipe() {
     assert!(e.contains("calendar"), "{e}");
 }
 
+#[test]
+fn params_are_read_per_operation_naming_unknown_keys_and_wrong_types() {
+    let head = "entity: id\ntime: month\nrecipes:\n";
+    let cases: [(&str, &[&str]); 9] = [
+        (
+            "- {name: a, operation: delta, source: x, params: {windw: 2}}\n",
+            &[
+                "recipe `a`",
+                "unknown param `windw` for `delta`",
+                "expected one of: periods",
+            ],
+        ),
+        (
+            "- {name: a, operation: max, source: x, window: 3, params: {min_period: 2}}\n",
+            &["unknown param `min_period`", "did you mean `min_periods`"],
+        ),
+        (
+            "- {name: a, operation: sqrt, source: x, params: {base: 2}}\n",
+            &[
+                "recipe `a`",
+                "unknown param `base`",
+                "`sqrt` takes no params",
+            ],
+        ),
+        (
+            "- {name: a, operation: delta, source: x, params: {periods: two}}\n",
+            &[
+                "recipe `a`",
+                "param periods: expected a whole number greater than 0, got \"two\"",
+            ],
+        ),
+        (
+            "- {name: a, operation: clip, source: x, params: {lower: low}}\n",
+            &["recipe `a`", "param lower: expected a number"],
+        ),
+        (
+            "- {name: a, operation: impute, source: x, params: {indicator: 1}}\n",
+            &["param indicator: expected true or false, got 1"],
+        ),
+        (
+            "- {name: a, operation: impute, source: x, params: {strategy: mean, value: 3}}\n",
+            &["recipe `a`", "only strategy constant takes a `value`"],
+        ),
+        (
+            "- {name: a, operation: bin, source: x, params: {edges: 3}}\n",
+            &["param edges: expected a list of numbers"],
+        ),
+        (
+            "- {name: a, operation: pct_chang, source: x}\n",
+            &[
+                "recipe `a`",
+                "unknown operation `pct_chang`",
+                "did you mean `pct_change`",
+                "fill_missing",
+            ],
+        ),
+    ];
+    for (recipes, wanted) in cases {
+        let e = err(&format!("{head}{recipes}"), "yaml");
+        for w in wanted {
+            assert!(e.contains(w), "{e} should mention {w}");
+        }
+    }
+    // TOML: the same messages.
+    let e = err(
+        "entity = \"id\"\ntime = \"month\"\n[[recipes]]\nname = \"a\"\noperation = \"volatility\"\nsource = \"x\"\nwindow = 3\nparams = { kind = 2 }\n",
+        "toml",
+    );
+    assert!(
+        e.contains("recipe `a`") && e.contains("param kind: expected text, got 2"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_listed_operation_is_accepted_and_listed_once() {
+    let names = scorelake::features::operations();
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    for expected in [
+        "delta",
+        "worst",
+        "max",
+        "impute",
+        "fill_missing",
+        "flag_missing",
+    ] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    for name in names {
+        let text = format!(
+            "entity: id\ntime: month\nrecipes:\n- {{name: a, operation: {name}, sources: [x]}}\n"
+        );
+        if let Err(e) = RecipeFile::parse(&text, "yaml").and_then(FeatureEngineer::new) {
+            assert!(!e.to_string().contains("unknown operation"), "{name}: {e}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn bad_input_data_is_refused_before_any_work() {
     let session = small_batch_session();
