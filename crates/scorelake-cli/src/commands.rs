@@ -15,7 +15,7 @@ use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutio
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
 use scorelake::encoding::{self, EncoderSpec, Mappings};
 use scorelake::io::{self, CsvReadOptions, ReadOptions, TableVersion, WriteMode, WriteOptions};
-use scorelake::pipeline::{self, DemoOptions, FeaturesJob, PipelineSpec};
+use scorelake::pipeline::{self, DemoOptions, FeaturesJob, ScorecardPipeline};
 use scorelake::quality::{self, Binning, DriftOptions, Status, Thresholds, ValidateOptions};
 use scorelake::sample::{self, SampleSpec};
 use scorelake::scorecard::{self, BinMethod, BinningSpec, Scorecard, Settings, VariableSpec};
@@ -265,12 +265,12 @@ async fn demo(session: &Session, progress: Progress, args: DemoArgs) -> Result<E
 }
 
 async fn run_pipeline(session: &Session, progress: Progress, args: RunArgs) -> Result<ExitCode> {
-    let mut spec = PipelineSpec::from_path(&args.pipeline)?;
+    let mut spec = ScorecardPipeline::from_path(&args.pipeline)?;
     if let Some(out) = args.output {
         spec.output = out;
     }
     let spinner = progress.spinner(&format!("pipeline {}", args.pipeline.display()));
-    let report = pipeline::run_pipeline(session, &spec).await;
+    let report = pipeline::run_scorecard_pipeline(session, &spec).await;
     spinner.finish_and_clear();
     let report = report.with_context(|| format!("pipeline {} failed", args.pipeline.display()))?;
     println!("{report}");

@@ -2,8 +2,11 @@
 
 mod demo;
 mod features;
-mod run;
+mod scorecard;
 
 pub use demo::{DemoOptions, DemoReport, demo};
 pub use features::{FeaturesJob, FeaturesReport, run_features};
-pub use run::{BinningSection, Holdout, PipelineReport, PipelineSpec, run_pipeline};
+pub use scorecard::{
+    BinningSection, Holdout, Publish, Published, ScorecardPipeline, ScorecardPipelineReport,
+    Validation, run_scorecard_pipeline,
+};
