@@ -93,6 +93,11 @@ pub(crate) fn resolve(file: RecipeFile) -> Result<Resolved> {
             "recipe file: `time` names no column".into(),
         ));
     }
+    if file.entity.is_empty() || file.entity.iter().any(|e| e.trim().is_empty()) {
+        return Err(Error::InvalidInput(
+            "recipe file: `entity` names no column; a history is the rows of one entity (e.g. entity: customer_id)".into(),
+        ));
+    }
     let snapshot = match &file.snapshot {
         None => None,
         Some(text) => Some(

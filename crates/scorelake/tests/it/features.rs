@@ -699,6 +699,17 @@ fn params_are_read_per_operation_naming_unknown_keys_and_wrong_types() {
 }
 
 #[test]
+fn an_empty_entity_list_is_refused() {
+    for text in [
+        "entity: []\ntime: month\nrecipes:\n- {name: a, operation: max, source: x, window: 3}\n",
+        "time: month\nrecipes:\n- {name: a, operation: max, source: x, window: 3}\n",
+    ] {
+        let e = err(text, "yaml");
+        assert!(e.contains("`entity` names no column"), "{e}");
+    }
+}
+
+#[test]
 fn every_listed_operation_is_accepted_and_listed_once() {
     let names = scorelake::features::operations();
     let mut unique = names.clone();
