@@ -353,9 +353,18 @@ pub(crate) struct Log {
 
 impl Params for Log {
     fn read(_: &str, p: &mut Reader<'_>) -> Result<Self, String> {
+        let on_nonpositive = p.get("on_nonpositive")?;
+        let base: Option<f64> = p.get("base")?;
+        if let Some(b) = base
+            && (b <= 0.0 || b == 1.0)
+        {
+            return Err(format!(
+                "param base: expected a number above 0 other than 1, got {b}"
+            ));
+        }
         Ok(Log {
-            on_nonpositive: p.get("on_nonpositive")?,
-            base: p.get("base")?,
+            on_nonpositive,
+            base,
         })
     }
 }

@@ -710,6 +710,23 @@ fn an_empty_entity_list_is_refused() {
 }
 
 #[test]
+fn log_bases_of_one_or_below_zero_are_refused() {
+    for base in ["1", "0", "-2"] {
+        let e = err(
+            &format!(
+                "entity: id\ntime: month\nrecipes:\n- {{name: a, operation: log, source: x, params: {{base: {base}}}}}\n"
+            ),
+            "yaml",
+        );
+        assert!(
+            e.contains("recipe `a`")
+                && e.contains("param base: expected a number above 0 other than 1"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn every_listed_operation_is_accepted_and_listed_once() {
     let names = scorelake::features::operations();
     let mut unique = names.clone();
