@@ -138,7 +138,7 @@ impl Operation {
         };
         let rolling = |method: Method, r: &Rolling| -> Result<Vec<Column>, String> {
             let (window, text) = needs_window()?;
-            let op = temporal(method, window, r.min_periods(method));
+            let op = temporal(method, window, r.min_periods(method, window)?);
             Ok(each(&format!("{name}_{text}"), op))
         };
         // One output of two sources, named `{a}_{infix}_{b}`.
@@ -171,7 +171,7 @@ impl Operation {
             Operation::Aggregate(a) => rolling(Method::Agg(a.agg), &a.rolling),
             Operation::Volatility(v) => {
                 let (window, text) = needs_window()?;
-                let op = temporal(v.method, window, v.rolling.min_periods(v.method));
+                let op = temporal(v.method, window, v.rolling.min_periods(v.method, window)?);
                 Ok(match v.method {
                     Method::VolatilityCv => each(&format!("{name}_cv_{text}"), op),
                     _ => each(&format!("{name}_{text}"), op),
@@ -247,9 +247,16 @@ pub(crate) struct Rolling {
 }
 
 impl Rolling {
-    fn min_periods(&self, method: Method) -> u32 {
-        self.min_periods
-            .map_or(method.default_min_periods(), NonZeroU32::get)
+    /// `min_periods` as written (refused above a rows window's size) or
+    /// the method's default.
+    fn min_periods(&self, method: Method, window: Window) -> Result<u32, String> {
+        match (self.min_periods, window) {
+            (Some(m), Window::Rows(n)) if m.get() > n => Err(format!(
+                "min_periods {m} is larger than the window of {n} rows: every value would be null"
+            )),
+            (Some(m), _) => Ok(m.get()),
+            (None, _) => Ok(method.default_min_periods()),
+        }
     }
 }
 

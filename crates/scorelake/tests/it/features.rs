@@ -183,7 +183,15 @@ fn any_window(lag: bool) -> impl Strategy<Value = W> {
 fn feature_specs() -> impl Strategy<Value = Vec<(W, u32)>> {
     let each: Vec<_> = METHODS
         .iter()
-        .map(|m| (any_window(matches!(*m, "delta" | "pct_change")), 1u32..4))
+        .map(|m| {
+            // min_periods above a rows window is refused.
+            (any_window(matches!(*m, "delta" | "pct_change")), 1u32..4).prop_map(
+                |(w, minp)| match w {
+                    W::Rows(n) => (w, minp.min(n as u32)),
+                    _ => (w, minp),
+                },
+            )
+        })
         .collect();
     each
 }
@@ -724,6 +732,21 @@ fn log_bases_of_one_or_below_zero_are_refused() {
             "{e}"
         );
     }
+}
+
+#[test]
+fn min_periods_above_a_rows_window_is_refused() {
+    let e = err(
+        "entity: id\ntime: month\nrecipes:\n- {name: a, operation: mean, source: x, window: 3, params: {min_periods: 4}}\n",
+        "yaml",
+    );
+    assert!(
+        e.contains("recipe `a`") && e.contains("min_periods 4 is larger than the window of 3 rows"),
+        "{e}"
+    );
+    yaml(
+        "entity: id\ntime: month\nrecipes:\n- {name: a, operation: mean, source: x, window: 3mo, params: {min_periods: 4}}\n",
+    );
 }
 
 #[test]
