@@ -750,6 +750,15 @@ fn min_periods_above_a_rows_window_is_refused() {
 }
 
 #[test]
+fn numbers_out_of_range_are_refused_not_read_as_missing() {
+    let e = err(
+        "entity: id\ntime: month\nrecipes:\n- {name: a, operation: clip, source: x, params: {lower: 0, upper: 1e400}}\n",
+        "yaml",
+    );
+    assert!(e.contains("upper") && e.contains("1e400"), "{e}");
+}
+
+#[test]
 fn every_listed_operation_is_accepted_and_listed_once() {
     let names = scorelake::features::operations();
     let mut unique = names.clone();
