@@ -758,6 +758,43 @@ fn numbers_out_of_range_are_refused_not_read_as_missing() {
     assert!(e.contains("upper") && e.contains("1e400"), "{e}");
 }
 
+/// (id, feature) of every output row, sorted.
+async fn by_id(out: DataFrame, feature: &str) -> Vec<(Option<i64>, f64)> {
+    let mut rows = Vec::new();
+    for b in out.collect().await.unwrap() {
+        let ids = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+        let values = b
+            .column_by_name(feature)
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        for i in 0..b.num_rows() {
+            rows.push((ids.is_valid(i).then(|| ids.value(i)), values.value(i)));
+        }
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    rows
+}
+
+#[tokio::test]
+async fn null_entity_keys_are_one_history_of_their_own() {
+    let session = small_batch_session();
+    let df = table(
+        &session,
+        "SELECT CAST(id AS BIGINT) AS id, CAST(m AS DATE) AS month, CAST(v AS DOUBLE) AS v FROM (VALUES \
+         (NULL, '2024-01-01', 1), (NULL, '2024-02-01', 2), (1, '2024-01-01', 10), (1, '2024-02-01', 20)) AS t(id, m, v)",
+    )
+    .await;
+    let out = yaml(
+        "entity: id\ntime: month\nrecipes:\n- {name: a, operation: sum, source: v, window: 6}\n",
+    )
+    .transform(df)
+    .unwrap();
+    assert_eq!(
+        by_id(out, "v_sum_6").await,
+        [(None, 1.0), (None, 3.0), (Some(1), 10.0), (Some(1), 30.0)]
+    );
+}
+
 #[test]
 fn every_listed_operation_is_accepted_and_listed_once() {
     let names = scorelake::features::operations();
