@@ -795,6 +795,26 @@ async fn null_entity_keys_are_one_history_of_their_own() {
     );
 }
 
+#[tokio::test]
+async fn rows_of_one_entity_at_one_time_share_their_calendar_window() {
+    let session = small_batch_session();
+    let df = table(
+        &session,
+        "SELECT CAST(id AS BIGINT) AS id, CAST(m AS DATE) AS month, CAST(v AS DOUBLE) AS v FROM (VALUES \
+         (1, '2024-01-01', 1), (1, '2024-01-01', 2), (1, '2024-02-01', 4)) AS t(id, m, v)",
+    )
+    .await;
+    let out = yaml(
+        "entity: id\ntime: month\nrecipes:\n- {name: a, operation: sum, source: v, window: 1mo}\n",
+    )
+    .transform(df)
+    .unwrap();
+    assert_eq!(
+        by_id(out, "v_sum_1mo").await,
+        [(Some(1), 3.0), (Some(1), 3.0), (Some(1), 4.0)]
+    );
+}
+
 #[test]
 fn every_listed_operation_is_accepted_and_listed_once() {
     let names = scorelake::features::operations();
