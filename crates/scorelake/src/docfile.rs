@@ -23,41 +23,79 @@ pub fn load(path: &Path) -> Result<serde_json::Value> {
 /// ```
 pub fn parse(text: &str, ext: &str) -> std::result::Result<serde_json::Value, String> {
     match ext {
-        "toml" => toml::from_str(text).map_err(|e| e.to_string()),
+        "toml" => {
+            // Numbers out of range (`1e400`) and `inf`/`nan` would read as
+            // null, that is as if the key were not there.
+            let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+            for (key, value) in &table {
+                toml_finite(key, value)?;
+            }
+            toml::from_str(text).map_err(|e| e.to_string())
+        }
         "json" => serde_json::from_str(text).map_err(|e| e.to_string()),
         "yaml" | "yml" => {
             let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
-            Ok(docs
-                .into_iter()
+            docs.into_iter()
                 .next()
-                .map_or(serde_json::Value::Null, yaml_to_json))
+                .map_or(Ok(serde_json::Value::Null), |y| yaml_to_json(y, ""))
         }
         _ => Err("expected a .toml, .yaml, .yml or .json file".into()),
     }
 }
 
-fn yaml_to_json(y: Yaml) -> serde_json::Value {
+/// Refuses a float that is not finite, naming its key.
+fn toml_finite(key: &str, value: &toml::Value) -> std::result::Result<(), String> {
+    match value {
+        toml::Value::Float(f) if !f.is_finite() => Err(not_finite(key, &f.to_string())),
+        toml::Value::Array(items) => items.iter().try_for_each(|v| toml_finite(key, v)),
+        toml::Value::Table(t) => t
+            .iter()
+            .try_for_each(|(k, v)| toml_finite(&format!("{key}.{k}"), v)),
+        _ => Ok(()),
+    }
+}
+
+fn not_finite(key: &str, written: &str) -> String {
+    format!("`{key}`: {written} is not a finite number (out of range?)")
+}
+
+/// The YAML value at `key` (dotted, for errors) as JSON; a number out of
+/// range (`1e400`) is refused, not read as null.
+fn yaml_to_json(y: Yaml, key: &str) -> std::result::Result<serde_json::Value, String> {
     use serde_json::Value as J;
-    match y {
-        Yaml::Real(s) => s.parse::<f64>().map_or(J::String(s), J::from),
+    Ok(match y {
+        Yaml::Real(s) => match s.parse::<f64>() {
+            Ok(x) if x.is_finite() => J::from(x),
+            Ok(_) => return Err(not_finite(key, &s)),
+            Err(_) => J::String(s),
+        },
         Yaml::Integer(i) => J::from(i),
         Yaml::String(s) => J::String(s),
         Yaml::Boolean(b) => J::Bool(b),
-        Yaml::Array(a) => J::Array(a.into_iter().map(yaml_to_json).collect()),
+        Yaml::Array(a) => J::Array(
+            a.into_iter()
+                .map(|v| yaml_to_json(v, key))
+                .collect::<std::result::Result<_, _>>()?,
+        ),
         Yaml::Hash(h) => J::Object(
             h.into_iter()
                 .map(|(k, v)| {
-                    let key = match k {
+                    let name = match k {
                         Yaml::String(s) => s,
                         Yaml::Integer(i) => i.to_string(),
                         other => format!("{other:?}"),
                     };
-                    (key, yaml_to_json(v))
+                    let path = if key.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{key}.{name}")
+                    };
+                    Ok((name, yaml_to_json(v, &path)?))
                 })
-                .collect(),
+                .collect::<std::result::Result<_, String>>()?,
         ),
         _ => J::Null,
-    }
+    })
 }
 
 /// Writes a fitted artifact as pretty JSON.
@@ -104,4 +142,20 @@ pub(crate) fn one_or_many<'de, D: serde::Deserializer<'de>>(
         OneOrMany::One(s) => vec![s],
         OneOrMany::Many(v) => v,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn numbers_out_of_range_are_refused_naming_the_key() {
+        let e = parse("encoders:\n  - {smoothing: 1e400}\n", "yaml").unwrap_err();
+        assert!(e.contains("`encoders.smoothing`: 1e400"), "{e}");
+        let e = parse("[params]\nsmoothing = 1e400\n", "toml").unwrap_err();
+        assert!(e.contains("`params.smoothing`"), "{e}");
+        let e = parse("lower = nan\n", "toml").unwrap_err();
+        assert!(e.contains("`lower`"), "{e}");
+        assert!(parse("a: 1e300\n", "yaml").is_ok());
+    }
 }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use scorelake::pipeline::{self, PipelineSpec};
+use scorelake::pipeline::{self, ScorecardPipeline};
 use scorelake::session::Session;
 
 use crate::args::RunArgs;
@@ -12,14 +12,14 @@ use crate::progress::Progress;
 
 /// Runs the pipeline file `args.pipeline`; prints its report.
 pub async fn run(session: &Session, progress: Progress, args: RunArgs) -> Result<ExitCode> {
-    let mut spec = PipelineSpec::from_path(&args.pipeline)?;
+    let mut spec = ScorecardPipeline::from_path(&args.pipeline)?;
     if let Some(out) = args.output {
         spec.output = out;
     }
     let report = progress
         .during(
             &format!("pipeline {}", args.pipeline.display()),
-            pipeline::run_pipeline(session, &spec),
+            pipeline::run_scorecard_pipeline(session, &spec),
         )
         .await
         .with_context(|| format!("pipeline {} failed", args.pipeline.display()))?;

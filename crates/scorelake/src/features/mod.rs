@@ -12,12 +12,14 @@
 
 mod engineer;
 mod lineage;
+mod operation;
+mod params;
 mod recipe;
 mod resolve;
 pub(crate) mod transforms;
 
 pub use engineer::{FeatureEngineer, FittedFeatures};
 pub use lineage::{FeatureLineage, Lineage};
+pub use operation::operations;
 pub use recipe::{Recipe, RecipeFile};
-pub use resolve::operations;
 pub use transforms::{GroupValue, Learned};

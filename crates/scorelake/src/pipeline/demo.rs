@@ -7,7 +7,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 
 use std::path::Path;
 
-use super::run::{PipelineReport, PipelineSpec, run_pipeline};
+use super::scorecard::{ScorecardPipeline, ScorecardPipelineReport, run_scorecard_pipeline};
 use crate::error::Result;
 use crate::features::{FeatureEngineer, RecipeFile};
 use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
@@ -47,7 +47,7 @@ pub struct DemoReport {
     /// Default rate by the worst delinquency of the last 6 months (a feature).
     pub delinquency: String,
     /// The scorecard built from the features (local output folders only).
-    pub scorecard: Option<PipelineReport>,
+    pub scorecard: Option<ScorecardPipelineReport>,
 }
 
 /// The scorecard pipeline the demo runs (also shipped as
@@ -57,8 +57,8 @@ fn demo_pipeline(
     features_url: &str,
     out: &str,
     engineer: &FeatureEngineer,
-) -> Result<PipelineSpec> {
-    let mut spec: PipelineSpec = serde_json::from_value(
+) -> Result<ScorecardPipeline> {
+    let mut spec: ScorecardPipeline = serde_json::from_value(
         crate::docfile::parse(EXAMPLE_PIPELINE, "yaml").map_err(crate::Error::InvalidInput)?,
     )
     .map_err(|e| crate::Error::InvalidInput(format!("examples/scorecard-pipeline.yaml: {e}")))?;
@@ -229,7 +229,7 @@ pub async fn demo(
         on_step("building a scorecard from the features");
         let t = Instant::now();
         let spec = demo_pipeline(&features_url, out, &engineer)?;
-        let report = run_pipeline(session, &spec).await?;
+        let report = run_scorecard_pipeline(session, &spec).await?;
         step(
             "scorecard pipeline",
             format!(

@@ -7,8 +7,8 @@ mod demo;
 mod drift;
 mod encode;
 mod features;
-mod run;
 mod score;
+mod scorecard;
 mod validate;
 
 pub use compress::{BinningSource, CompressJob, CompressReport, run_compress};
@@ -16,6 +16,9 @@ pub use demo::{DemoOptions, DemoReport, demo};
 pub use drift::{DriftInputs, DriftJob, run_drift};
 pub use encode::{EncodeJob, EncodeMappings, EncodeReport, run_encode};
 pub use features::{FeaturesJob, FeaturesReport, run_features};
-pub use run::{BinningSection, Holdout, PipelineReport, PipelineSpec, run_pipeline};
 pub use score::{ScoreJob, ScoreReport, run_score};
+pub use scorecard::{
+    BinningSection, Holdout, Publish, Published, ScorecardPipeline, ScorecardPipelineReport,
+    Validation, run_scorecard_pipeline,
+};
 pub use validate::{ValidateJob, run_validate};

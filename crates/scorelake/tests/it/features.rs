@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestRunner};
 use scorelake::config::ConfigBuilder;
 use scorelake::datafusion::arrow::array::{
-    AsArray, Date32Array, Float64Array, Int64Array, RecordBatch,
+    Array, AsArray, Date32Array, Float64Array, Int64Array, RecordBatch,
 };
 use scorelake::datafusion::arrow::datatypes::{
     DataType, Date32Type, Field, Float64Type, Int64Type, Schema,
@@ -183,7 +183,15 @@ fn any_window(lag: bool) -> impl Strategy<Value = W> {
 fn feature_specs() -> impl Strategy<Value = Vec<(W, u32)>> {
     let each: Vec<_> = METHODS
         .iter()
-        .map(|m| (any_window(matches!(*m, "delta" | "pct_change")), 1u32..4))
+        .map(|m| {
+            // min_periods above a rows window is refused.
+            (any_window(matches!(*m, "delta" | "pct_change")), 1u32..4).prop_map(
+                |(w, minp)| match w {
+                    W::Rows(n) => (w, minp.min(n as u32)),
+                    _ => (w, minp),
+                },
+            )
+        })
         .collect();
     each
 }
@@ -622,6 +630,216 @@ fn bad_recipes_are_refused_naming_the_recipe() {
         "yaml",
     );
     assert!(e.contains("calendar"), "{e}");
+}
+
+#[test]
+fn params_are_read_per_operation_naming_unknown_keys_and_wrong_types() {
+    let head = "entity: id\ntime: month\nrecipes:\n";
+    let cases: [(&str, &[&str]); 9] = [
+        (
+            "- {name: a, operation: delta, source: x, params: {windw: 2}}\n",
+            &[
+                "recipe `a`",
+                "unknown param `windw` for `delta`",
+                "expected one of: periods",
+            ],
+        ),
+        (
+            "- {name: a, operation: max, source: x, window: 3, params: {min_period: 2}}\n",
+            &["unknown param `min_period`", "did you mean `min_periods`"],
+        ),
+        (
+            "- {name: a, operation: sqrt, source: x, params: {base: 2}}\n",
+            &[
+                "recipe `a`",
+                "unknown param `base`",
+                "`sqrt` takes no params",
+            ],
+        ),
+        (
+            "- {name: a, operation: delta, source: x, params: {periods: two}}\n",
+            &[
+                "recipe `a`",
+                "param periods: expected a whole number greater than 0, got \"two\"",
+            ],
+        ),
+        (
+            "- {name: a, operation: clip, source: x, params: {lower: low}}\n",
+            &["recipe `a`", "param lower: expected a number"],
+        ),
+        (
+            "- {name: a, operation: impute, source: x, params: {indicator: 1}}\n",
+            &["param indicator: expected true or false, got 1"],
+        ),
+        (
+            "- {name: a, operation: impute, source: x, params: {strategy: mean, value: 3}}\n",
+            &["recipe `a`", "only strategy constant takes a `value`"],
+        ),
+        (
+            "- {name: a, operation: bin, source: x, params: {edges: 3}}\n",
+            &["param edges: expected a list of numbers"],
+        ),
+        (
+            "- {name: a, operation: pct_chang, source: x}\n",
+            &[
+                "recipe `a`",
+                "unknown operation `pct_chang`",
+                "did you mean `pct_change`",
+                "fill_missing",
+            ],
+        ),
+    ];
+    for (recipes, wanted) in cases {
+        let e = err(&format!("{head}{recipes}"), "yaml");
+        for w in wanted {
+            assert!(e.contains(w), "{e} should mention {w}");
+        }
+    }
+    // TOML: the same messages.
+    let e = err(
+        "entity = \"id\"\ntime = \"month\"\n[[recipes]]\nname = \"a\"\noperation = \"volatility\"\nsource = \"x\"\nwindow = 3\nparams = { kind = 2 }\n",
+        "toml",
+    );
+    assert!(
+        e.contains("recipe `a`") && e.contains("param kind: expected text, got 2"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_empty_entity_list_is_refused() {
+    for text in [
+        "entity: []\ntime: month\nrecipes:\n- {name: a, operation: max, source: x, window: 3}\n",
+        "time: month\nrecipes:\n- {name: a, operation: max, source: x, window: 3}\n",
+    ] {
+        let e = err(text, "yaml");
+        assert!(e.contains("`entity` names no column"), "{e}");
+    }
+}
+
+#[test]
+fn log_bases_of_one_or_below_zero_are_refused() {
+    for base in ["1", "0", "-2"] {
+        let e = err(
+            &format!(
+                "entity: id\ntime: month\nrecipes:\n- {{name: a, operation: log, source: x, params: {{base: {base}}}}}\n"
+            ),
+            "yaml",
+        );
+        assert!(
+            e.contains("recipe `a`")
+                && e.contains("param base: expected a number above 0 other than 1"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn min_periods_above_a_rows_window_is_refused() {
+    let e = err(
+        "entity: id\ntime: month\nrecipes:\n- {name: a, operation: mean, source: x, window: 3, params: {min_periods: 4}}\n",
+        "yaml",
+    );
+    assert!(
+        e.contains("recipe `a`") && e.contains("min_periods 4 is larger than the window of 3 rows"),
+        "{e}"
+    );
+    yaml(
+        "entity: id\ntime: month\nrecipes:\n- {name: a, operation: mean, source: x, window: 3mo, params: {min_periods: 4}}\n",
+    );
+}
+
+#[test]
+fn numbers_out_of_range_are_refused_not_read_as_missing() {
+    let e = err(
+        "entity: id\ntime: month\nrecipes:\n- {name: a, operation: clip, source: x, params: {lower: 0, upper: 1e400}}\n",
+        "yaml",
+    );
+    assert!(e.contains("upper") && e.contains("1e400"), "{e}");
+}
+
+/// (id, feature) of every output row, sorted.
+async fn by_id(out: DataFrame, feature: &str) -> Vec<(Option<i64>, f64)> {
+    let mut rows = Vec::new();
+    for b in out.collect().await.unwrap() {
+        let ids = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+        let values = b
+            .column_by_name(feature)
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        for i in 0..b.num_rows() {
+            rows.push((ids.is_valid(i).then(|| ids.value(i)), values.value(i)));
+        }
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    rows
+}
+
+#[tokio::test]
+async fn null_entity_keys_are_one_history_of_their_own() {
+    let session = small_batch_session();
+    let df = table(
+        &session,
+        "SELECT CAST(id AS BIGINT) AS id, CAST(m AS DATE) AS month, CAST(v AS DOUBLE) AS v FROM (VALUES \
+         (NULL, '2024-01-01', 1), (NULL, '2024-02-01', 2), (1, '2024-01-01', 10), (1, '2024-02-01', 20)) AS t(id, m, v)",
+    )
+    .await;
+    let out = yaml(
+        "entity: id\ntime: month\nrecipes:\n- {name: a, operation: sum, source: v, window: 6}\n",
+    )
+    .transform(df)
+    .unwrap();
+    assert_eq!(
+        by_id(out, "v_sum_6").await,
+        [(None, 1.0), (None, 3.0), (Some(1), 10.0), (Some(1), 30.0)]
+    );
+}
+
+#[tokio::test]
+async fn rows_of_one_entity_at_one_time_share_their_calendar_window() {
+    let session = small_batch_session();
+    let df = table(
+        &session,
+        "SELECT CAST(id AS BIGINT) AS id, CAST(m AS DATE) AS month, CAST(v AS DOUBLE) AS v FROM (VALUES \
+         (1, '2024-01-01', 1), (1, '2024-01-01', 2), (1, '2024-02-01', 4)) AS t(id, m, v)",
+    )
+    .await;
+    let out = yaml(
+        "entity: id\ntime: month\nrecipes:\n- {name: a, operation: sum, source: v, window: 1mo}\n",
+    )
+    .transform(df)
+    .unwrap();
+    assert_eq!(
+        by_id(out, "v_sum_1mo").await,
+        [(Some(1), 3.0), (Some(1), 3.0), (Some(1), 4.0)]
+    );
+}
+
+#[test]
+fn every_listed_operation_is_accepted_and_listed_once() {
+    let names = scorelake::features::operations();
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    for expected in [
+        "delta",
+        "worst",
+        "max",
+        "impute",
+        "fill_missing",
+        "flag_missing",
+    ] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    for name in names {
+        let text = format!(
+            "entity: id\ntime: month\nrecipes:\n- {{name: a, operation: {name}, sources: [x]}}\n"
+        );
+        if let Err(e) = RecipeFile::parse(&text, "yaml").and_then(FeatureEngineer::new) {
+            assert!(!e.to_string().contains("unknown operation"), "{name}: {e}");
+        }
+    }
 }
 
 #[tokio::test]

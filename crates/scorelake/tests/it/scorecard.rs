@@ -649,10 +649,11 @@ fn the_pipeline_runs_from_a_file_and_writes_every_artifact() {
     )
     .unwrap();
     let pipeline =
-        scorelake::pipeline::PipelineSpec::from_path(&dir.path().join("pipeline.yaml")).unwrap();
-    let report = run(scorelake::pipeline::run_pipeline(&s, &pipeline)).unwrap();
+        scorelake::pipeline::ScorecardPipeline::from_path(&dir.path().join("pipeline.yaml"))
+            .unwrap();
+    let report = run(scorelake::pipeline::run_scorecard_pipeline(&s, &pipeline)).unwrap();
     // Published as Delta tables (append): a second run is version 1 of each.
-    let again = run(scorelake::pipeline::run_pipeline(&s, &pipeline)).unwrap();
+    let again = run(scorelake::pipeline::run_scorecard_pipeline(&s, &pipeline)).unwrap();
     for (first, second) in report.published.iter().zip(&again.published) {
         assert_eq!(
             (first.version, second.version),

@@ -1,0 +1,380 @@
+//! A scorecard pipeline run, one method per step.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use datafusion::logical_expr::{Expr, lit};
+use datafusion::prelude::DataFrame;
+
+use super::report::{Published, ScorecardPipelineReport};
+use super::spec::{ScorecardPipeline, Validation};
+use crate::encoding::{self, EncoderSpec};
+use crate::error::{Error, Result};
+use crate::expr::column;
+use crate::features::FeatureEngineer;
+use crate::functions::fold::fold_index;
+use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
+use crate::quality::{self, Status, Thresholds, ValidateOptions};
+use crate::scorecard::{
+    self, Binning, BinningSpec, CompressionReport, EVENT_RATE, Evaluation, LogisticModel,
+    SAMPLE_WEIGHT, Scorecard, woe_column,
+};
+use crate::session::Session;
+
+/// Runs a scorecard pipeline: every step's artifacts go to the output folder.
+pub async fn run_scorecard_pipeline(
+    session: &Session,
+    pipeline: &ScorecardPipeline,
+) -> Result<ScorecardPipelineReport> {
+    let mut run = Run::start(session, pipeline)?;
+    let t = Instant::now();
+    let input = run.load().await?;
+    let holdout = run.holdout(&input)?;
+    let table = run.features(input, &holdout).await?;
+    let table = run.encoders(table, &holdout).await?;
+    let modelling = run.modelling_table(table, &holdout).await?;
+    run.timed("modelling table", t);
+
+    let t = Instant::now();
+    if run.validation(&modelling.train).await? {
+        run.timed("validation", t);
+    }
+
+    let t = Instant::now();
+    let (binning, selected) = run.binning(&modelling.train).await?;
+    run.timed("binning", t);
+
+    let t = Instant::now();
+    let (compressed, compression) = run
+        .compression(&binning, &selected, &modelling.train)
+        .await?;
+    run.timed("compression", t);
+
+    let t = Instant::now();
+    let model = run.model(&selected, &compressed).await?;
+    let card = run.scaling(&binning, &model)?;
+    run.timed("model and scorecard", t);
+
+    let t = Instant::now();
+    let train = run.evaluation(&card, modelling.train.clone()).await?;
+    let holdout = match modelling.held {
+        Some(held) => Some(run.evaluation(&card, held).await?),
+        None => None,
+    };
+    run.timed("evaluation", t);
+
+    let report = ScorecardPipelineReport {
+        output: pipeline.output.clone(),
+        rows: (
+            modelling.rows,
+            modelling.train_rows,
+            modelling.rows.saturating_sub(modelling.train_rows),
+        ),
+        iv: binning
+            .selected(f64::NEG_INFINITY)
+            .into_iter()
+            .map(|v| (v.column.clone(), v.iv))
+            .collect(),
+        selected,
+        compression,
+        model,
+        train,
+        holdout,
+        steps: run.steps,
+        published: run.published,
+    };
+    write_report(&report)?;
+    Ok(report)
+}
+
+/// `report.json` and `report.md` in the output folder.
+fn write_report(report: &ScorecardPipelineReport) -> Result<()> {
+    let json =
+        serde_json::to_string_pretty(report).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    write_text(&report.output.join("report.json"), &(json + "\n"))?;
+    write_text(&report.output.join("report.md"), &report.to_string())
+}
+
+/// The modelling table, split into training and holdout rows.
+struct Modelling {
+    /// Rows of the whole table.
+    rows: u64,
+    train: DataFrame,
+    train_rows: u64,
+    held: Option<DataFrame>,
+}
+
+/// Which rows are held out for evaluation.
+struct Split {
+    /// True for held-out rows (none: no holdout).
+    held: Option<Expr>,
+}
+
+impl Split {
+    fn train(&self, df: &DataFrame) -> Result<DataFrame> {
+        Ok(match &self.held {
+            Some(h) => df.clone().filter(!h.clone())?,
+            None => df.clone(),
+        })
+    }
+
+    fn held(&self, df: &DataFrame) -> Result<Option<DataFrame>> {
+        Ok(match &self.held {
+            Some(h) => Some(df.clone().filter(h.clone())?),
+            None => None,
+        })
+    }
+}
+
+/// One run of a pipeline: its steps, in the order they run, and what they
+/// leave for the report.
+struct Run<'a> {
+    session: &'a Session,
+    pipeline: &'a ScorecardPipeline,
+    /// Tables to publish to: (which table, URL, how).
+    targets: Vec<(&'static str, &'a str, WriteOptions)>,
+    published: Vec<Published>,
+    /// Seconds per step.
+    steps: Vec<(String, f64)>,
+}
+
+impl<'a> Run<'a> {
+    /// Checks the output folder and the publish settings before anything
+    /// runs, and creates the folder.
+    fn start(session: &'a Session, pipeline: &'a ScorecardPipeline) -> Result<Self> {
+        if pipeline.output.to_str().is_some_and(|s| s.contains("://")) {
+            return Err(Error::InvalidInput(format!(
+                "output `{}`: the pipeline's output folder must be a local path",
+                pipeline.output.display()
+            )));
+        }
+        let targets = match &pipeline.publish {
+            Some(p) => [("modelling", &p.modelling), ("compressed", &p.compressed)]
+                .into_iter()
+                .filter_map(|(name, url)| url.as_deref().map(|u| (name, u)))
+                .map(|(name, url)| Ok((name, url, p.options(url)?)))
+                .collect::<Result<_>>()?,
+            None => Vec::new(),
+        };
+        std::fs::create_dir_all(&pipeline.output)
+            .map_err(|e| Error::io(pipeline.output.display(), e))?;
+        Ok(Run {
+            session,
+            pipeline,
+            targets,
+            published: Vec::new(),
+            steps: Vec::new(),
+        })
+    }
+
+    /// An artifact's path in the output folder.
+    fn out(&self, name: &str) -> PathBuf {
+        self.pipeline.output.join(name)
+    }
+
+    fn timed(&mut self, step: &str, started: Instant) {
+        self.steps
+            .push((step.into(), started.elapsed().as_secs_f64()));
+    }
+
+    async fn load(&self) -> Result<DataFrame> {
+        io::read(self.session, &self.pipeline.input, &ReadOptions::default()).await
+    }
+
+    /// The held-out rows: those whose fold (from the `by` columns and
+    /// `seed`) falls in the first `share` of 1000 folds.
+    fn holdout(&self, input: &DataFrame) -> Result<Split> {
+        let Some(h) = &self.pipeline.holdout else {
+            return Ok(Split { held: None });
+        };
+        if !(h.share > 0.0 && h.share < 1.0) {
+            return Err(Error::InvalidInput(format!(
+                "holdout.share must be between 0 and 1, got {}",
+                h.share
+            )));
+        }
+        if h.by.is_empty() {
+            return Err(Error::InvalidInput(
+                "holdout.by needs at least one key column".into(),
+            ));
+        }
+        for c in &h.by {
+            crate::expr::find(input.schema(), c, "holdout key column")?;
+        }
+        let keys = h.by.iter().map(|c| column(c)).collect();
+        let held = fold_index(1000, h.seed, keys).lt(lit((h.share * 1000.0).round() as i64));
+        Ok(Split { held: Some(held) })
+    }
+
+    /// Features fitted on the training rows (`features_fitted.json`).
+    async fn features(&self, table: DataFrame, holdout: &Split) -> Result<DataFrame> {
+        let Some(path) = &self.pipeline.features else {
+            return Ok(table);
+        };
+        let engineer = FeatureEngineer::from_path(path)?;
+        let fitted = engineer.fit(&holdout.train(&table)?).await?;
+        fitted.save(&self.out("features_fitted.json"))?;
+        fitted.transform(table)
+    }
+
+    /// Encoders fitted on the training rows (`mappings.json`).
+    async fn encoders(&self, table: DataFrame, holdout: &Split) -> Result<DataFrame> {
+        let Some(path) = &self.pipeline.encoders else {
+            return Ok(table);
+        };
+        let encoders = EncoderSpec::load(path)?;
+        let mappings = encoding::fit(&holdout.train(&table)?, &encoders).await?;
+        mappings.save(&self.out("mappings.json"))?;
+        mappings.transform(table).await
+    }
+
+    /// Writes the modelling table once (`modelling.parquet`) and reads it
+    /// back, so later steps do not recompute features; publishes it.
+    async fn modelling_table(&mut self, table: DataFrame, holdout: &Split) -> Result<Modelling> {
+        let url = self.out("modelling.parquet").display().to_string();
+        let written = io::write(self.session, table, &url, &overwrite()).await?;
+        let table = io::read(self.session, &url, &ReadOptions::default()).await?;
+        self.publish("modelling", &table).await?;
+        let train = holdout.train(&table)?;
+        let train_rows = train.clone().count().await? as u64;
+        Ok(Modelling {
+            rows: written.rows,
+            train,
+            train_rows,
+            held: holdout.held(&table)?,
+        })
+    }
+
+    /// Validates the candidate variables on the training rows
+    /// (`validation.md`); a FAIL stops the run. False when not asked for.
+    async fn validation(&self, train: &DataFrame) -> Result<bool> {
+        let thresholds = match &self.pipeline.validation {
+            Validation::Off => return Ok(false),
+            Validation::Default => Thresholds::default(),
+            Validation::Thresholds(path) => Thresholds::load(path)?,
+        };
+        let options = ValidateOptions {
+            columns: Some(self.pipeline.candidates()),
+            thresholds,
+            weight: self.pipeline.weight.clone(),
+            ..ValidateOptions::default()
+        };
+        let report = quality::validate(train, &options).await?;
+        let path = self.out("validation.md");
+        write_text(&path, &report.to_markdown())?;
+        if report.status == Status::Fail {
+            return Err(Error::InvalidInput(format!(
+                "validation failed (see {}); the pipeline stops",
+                path.display()
+            )));
+        }
+        Ok(true)
+    }
+
+    /// Bins the candidates on the training rows (`binning.json`,
+    /// `binning_tables.md`) and selects the model's variables by IV.
+    async fn binning(&self, train: &DataFrame) -> Result<(Binning, Vec<String>)> {
+        let section = &self.pipeline.binning;
+        let spec = BinningSpec {
+            target: self.pipeline.target.clone(),
+            weight: self.pipeline.weight.clone(),
+            defaults: section.defaults.clone(),
+            variables: section.variables.clone(),
+        };
+        let binning = scorecard::fit_binning(train, &spec).await?;
+        binning.save(&self.out("binning.json"))?;
+        let tables = self.out("binning_tables.md");
+        write_text(&tables, &binning.tables())?;
+        let selected: Vec<String> = binning
+            .selected(section.min_iv)
+            .into_iter()
+            .map(|v| v.column.clone())
+            .take(section.max_variables.unwrap_or(usize::MAX))
+            .collect();
+        if selected.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "no variable reaches min_iv {} (see {})",
+                section.min_iv,
+                tables.display()
+            )));
+        }
+        Ok((binning, selected))
+    }
+
+    /// Compresses the training rows by the selected bins and the segments
+    /// (`compressed.parquet`); publishes them.
+    async fn compression(
+        &mut self,
+        binning: &Binning,
+        selected: &[String],
+        train: &DataFrame,
+    ) -> Result<(DataFrame, CompressionReport)> {
+        let (compressed, report) = binning
+            .compress_fitted(train.clone(), Some(selected), &self.pipeline.segments, true)
+            .await?;
+        let url = self.out("compressed.parquet").display().to_string();
+        io::write(self.session, compressed.clone(), &url, &overwrite()).await?;
+        self.publish("compressed", &compressed).await?;
+        Ok((compressed, report))
+    }
+
+    /// The logistic regression on the compressed rows.
+    async fn model(&self, selected: &[String], compressed: &DataFrame) -> Result<LogisticModel> {
+        let features: Vec<String> = selected.iter().map(|v| woe_column(v)).collect();
+        scorecard::fit_logistic(
+            compressed,
+            &features,
+            EVENT_RATE,
+            Some(SAMPLE_WEIGHT),
+            &self.pipeline.model,
+        )
+        .await
+    }
+
+    /// The points scorecard (`scorecard.json`, `.sql`, `.md`).
+    fn scaling(&self, binning: &Binning, model: &LogisticModel) -> Result<Scorecard> {
+        let card = Scorecard::new(binning, model, &self.pipeline.scaling)?;
+        card.save(&self.out("scorecard.json"))?;
+        write_text(&self.out("scorecard.sql"), &(card.to_sql() + "\n"))?;
+        write_text(&self.out("scorecard.md"), &card.to_markdown())?;
+        Ok(card)
+    }
+
+    /// Gini, KS and score bands of `rows`.
+    async fn evaluation(&self, card: &Scorecard, rows: DataFrame) -> Result<Evaluation> {
+        let scored = card.score(rows, "__score")?;
+        scorecard::evaluate(
+            &scored,
+            "__score",
+            &self.pipeline.target,
+            self.pipeline.weight.as_deref(),
+            self.pipeline.bands,
+        )
+        .await
+    }
+
+    /// Writes `df` to the publish URLs of table `name`.
+    async fn publish(&mut self, name: &str, df: &DataFrame) -> Result<()> {
+        for (_, url, options) in self.targets.iter().filter(|(n, _, _)| *n == name) {
+            let w = io::write(self.session, df.clone(), *url, options).await?;
+            self.published.push(Published {
+                table: name.into(),
+                location: w.location,
+                rows: w.rows,
+                version: w.version,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn overwrite() -> WriteOptions {
+    WriteOptions {
+        mode: WriteMode::Overwrite,
+        ..WriteOptions::default()
+    }
+}
+
+fn write_text(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::io(path.display(), e))
+}
