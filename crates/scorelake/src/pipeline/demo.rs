@@ -8,7 +8,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use std::path::Path;
 
 use super::scorecard::{ScorecardPipeline, ScorecardPipelineReport, run_scorecard_pipeline};
-use crate::error::Result;
+use crate::error::{Result, invalid};
 use crate::features::{FeatureEngineer, RecipeFile};
 use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
 use crate::sample::{self, SampleSpec};
@@ -61,7 +61,7 @@ fn demo_pipeline(
     let mut spec: ScorecardPipeline = serde_json::from_value(
         crate::docfile::parse(EXAMPLE_PIPELINE, "yaml").map_err(crate::Error::InvalidInput)?,
     )
-    .map_err(|e| crate::Error::InvalidInput(format!("examples/scorecard-pipeline.yaml: {e}")))?;
+    .map_err(|e| invalid!("examples/scorecard-pipeline.yaml: {e}"))?;
     spec.input = features_url.to_string();
     spec.output = Path::new(out).join("scorecard");
     let listed: Vec<String> = spec

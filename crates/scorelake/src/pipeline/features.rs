@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid_err};
 use crate::features::{FeatureEngineer, FittedFeatures};
 use crate::io::{self, ReadOptions, WriteOptions, WriteSummary};
 use crate::session::Session;
@@ -69,14 +69,14 @@ pub async fn run_features(session: &Session, job: &FeaturesJob) -> Result<Featur
         (Some(path), Some(fitted)) => {
             let engineer = FeatureEngineer::from_path(path)?;
             if engineer.recipes() != &fitted.recipes {
-                return Err(Error::InvalidInput(format!(
+                return invalid_err!(
                     "{} was fitted with other recipes than {}; apply it alone or refit",
                     job.apply
                         .as_deref()
                         .unwrap_or_else(|| path.as_ref())
                         .display(),
                     path.display()
-                )));
+                );
             }
             engineer
         }

@@ -9,7 +9,7 @@ use datafusion::prelude::DataFrame;
 use super::report::{Published, ScorecardPipelineReport};
 use super::spec::{ScorecardPipeline, Validation};
 use crate::encoding::{self, EncoderSpec};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ensure, invalid_err};
 use crate::expr::column;
 use crate::features::FeatureEngineer;
 use crate::functions::fold::fold_index;
@@ -143,10 +143,10 @@ impl<'a> Run<'a> {
     /// runs, and creates the folder.
     fn start(session: &'a Session, pipeline: &'a ScorecardPipeline) -> Result<Self> {
         if pipeline.output.to_str().is_some_and(|s| s.contains("://")) {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "output `{}`: the pipeline's output folder must be a local path",
                 pipeline.output.display()
-            )));
+            );
         }
         let targets = match &pipeline.publish {
             Some(p) => [("modelling", &p.modelling), ("compressed", &p.compressed)]
@@ -187,12 +187,11 @@ impl<'a> Run<'a> {
         let Some(h) = &self.pipeline.holdout else {
             return Ok(Split { held: None });
         };
-        if !(h.share > 0.0 && h.share < 1.0) {
-            return Err(Error::InvalidInput(format!(
-                "holdout.share must be between 0 and 1, got {}",
-                h.share
-            )));
-        }
+        ensure!(
+            (h.share > 0.0 && h.share < 1.0),
+            "holdout.share must be between 0 and 1, got {}",
+            h.share
+        );
         if h.by.is_empty() {
             return Err(Error::InvalidInput(
                 "holdout.by needs at least one key column".into(),
@@ -263,10 +262,10 @@ impl<'a> Run<'a> {
         let path = self.out("validation.md");
         write_text(&path, &report.to_markdown())?;
         if report.status == Status::Fail {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "validation failed (see {}); the pipeline stops",
                 path.display()
-            )));
+            );
         }
         Ok(true)
     }
@@ -292,11 +291,11 @@ impl<'a> Run<'a> {
             .take(section.max_variables.unwrap_or(usize::MAX))
             .collect();
         if selected.is_empty() {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "no variable reaches min_iv {} (see {})",
                 section.min_iv,
                 tables.display()
-            )));
+            );
         }
         Ok((binning, selected))
     }

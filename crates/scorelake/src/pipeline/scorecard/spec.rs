@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Result, invalid};
 use crate::io::{self, WriteMode, WriteOptions};
 use crate::scorecard::{LogisticOptions, Scaling, Settings, VariableSpec};
 
@@ -218,8 +218,8 @@ impl ScorecardPipeline {
     /// tables) are taken from the file's folder.
     pub fn from_path(path: &Path) -> Result<ScorecardPipeline> {
         let value = crate::docfile::load(path)?;
-        let mut spec: ScorecardPipeline = serde_json::from_value(value)
-            .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
+        let mut spec: ScorecardPipeline =
+            serde_json::from_value(value).map_err(|e| invalid!("{}: {e}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let rebase = |p: &Path| {
             if p.is_relative() {
