@@ -339,3 +339,36 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
     assert_eq!(status.code(), Some(0), "killed or failed: {status:?} {err}");
     assert!(err.is_empty(), "{err}");
 }
+
+#[test]
+fn a_corrupt_input_is_named_as_the_input_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("p.ncf");
+    let (code, _, err) = run(scorelake().args(["sample", "--customers", "300", "--out", p(&good)]));
+    assert_eq!(code, 0, "{err}");
+    let mut bytes = std::fs::read(&good).unwrap();
+    let middle = bytes.len() / 3;
+    bytes[middle] ^= 0xff;
+    let bad = dir.path().join("bad.ncf");
+    std::fs::write(&bad, bytes).unwrap();
+    let out = dir.path().join("out.parquet");
+    let (code, _, err) = run(scorelake().args(["convert", p(&bad), p(&out)]));
+    assert_eq!(code, 1);
+    // The input is named with its full path and blamed, once; the output's
+    // temporary name never shows, and nothing is left behind.
+    assert!(
+        err.contains(&format!("cannot read `{}`", p(&bad))) && err.contains("corrupt NCF"),
+        "{err}"
+    );
+    assert_eq!(err.matches("corrupt NCF").count(), 1, "{err}");
+    assert!(
+        !err.contains(".tmp-") && !err.contains("cannot write"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("out"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -9,6 +9,7 @@ use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::file_format::format_as_file_type;
+use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::DataFrame;
 
@@ -103,11 +104,18 @@ pub async fn write(
     let rows = match result {
         Ok(rows) => rows,
         Err(e) => {
-            tracing::warn!(location = %loc, error = %e, "write failed; removing its temporary output");
+            tracing::debug!(location = %loc, "write failed; removing its temporary output");
             if staged {
                 let _ = remove(&store, &target).await;
             }
-            return Err(e);
+            // Users never see the temporary name: the error names the output.
+            return Err(match e {
+                Error::Write { reason, .. } => Error::Write {
+                    location: loc.to_string(),
+                    reason,
+                },
+                other => other,
+            });
         }
     };
     if staged {
@@ -219,10 +227,7 @@ async fn execute(
             df.write_csv(&url, write_options, Some(csv)).await
         }
     }
-    .map_err(|e| Error::Write {
-        location: target.to_string(),
-        reason: e.strip_backtrace(),
-    })?;
+    .map_err(|e| failed_write(e, target))?;
     if !single_file && let Some(dir) = target.local_path() {
         // An empty result writes no files; the output is still a (empty) table.
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
@@ -232,4 +237,22 @@ async fn execute(
         .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
         .flat_map(|a| (0..a.len()).map(move |i| a.value(i)))
         .sum())
+}
+
+/// The error of a write whose plan failed: an input that could not be read
+/// is named as such (a corrupt input file is no write failure); anything
+/// else names the output.
+fn failed_write(e: DataFusionError, target: &Location) -> Error {
+    if let DataFusionError::External(inner) = e.find_root()
+        && let Some(Error::Read { location, reason }) = inner.downcast_ref::<Error>()
+    {
+        return Error::Read {
+            location: location.clone(),
+            reason: reason.clone(),
+        };
+    }
+    Error::Write {
+        location: target.to_string(),
+        reason: e.strip_backtrace(),
+    }
 }

@@ -22,6 +22,7 @@ use datafusion::datasource::table_schema::TableSchema;
 use datafusion::execution::cache::cache_manager::{
     CachedFileMetadataEntry, FileMetadata as CachedFileMetadata, FileMetadataCache,
 };
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::projection::ProjectionExprs;
 use datafusion::physical_expr::utils::{
@@ -83,7 +84,7 @@ impl FileSource for NcfSource {
     fn create_file_opener(
         &self,
         object_store: Arc<dyn ObjectStore>,
-        _base_config: &FileScanConfig,
+        base_config: &FileScanConfig,
         partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
         let file_schema = Arc::clone(self.table_schema.file_schema());
@@ -92,6 +93,7 @@ impl FileSource for NcfSource {
             |name: &'static str| MetricBuilder::new(&self.metrics).counter(name, partition);
         let opener = Arc::new(NcfOpener {
             store: object_store,
+            store_url: base_config.object_store_url.clone(),
             metadata_cache: self.metadata_cache.clone(),
             columns,
             predicate: self.predicate().map(Arc::new),
@@ -219,6 +221,8 @@ struct ScanMetrics {
 /// Opens one NCF file (or the row groups of one byte range of it).
 struct NcfOpener {
     store: Arc<dyn ObjectStore>,
+    /// The store's URL, to name files in errors as users wrote them.
+    store_url: ObjectStoreUrl,
     metadata_cache: Option<Arc<FileMetadataCache>>,
     /// The table's file columns this scan reads, in output order.
     columns: SchemaRef,
@@ -232,6 +236,7 @@ struct NcfOpener {
 impl FileOpener for NcfOpener {
     fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
         let store = Arc::clone(&self.store);
+        let name = file_name(&self.store_url, &file.object_meta.location);
         let cache = self.metadata_cache.clone();
         let columns = Arc::clone(&self.columns);
         let predicate = self.predicate.clone();
@@ -244,7 +249,7 @@ impl FileOpener for NcfOpener {
             let meta = load_metadata(&store, &file.object_meta, cache.as_ref()).await?;
             let kept = meta
                 .prune(predicate.as_deref())
-                .map_err(|e| named(&location, e))?;
+                .map_err(|e| named(&name, e))?;
             let in_range: Vec<usize> = (0..meta.num_row_groups())
                 .filter(|&g| match &file.range {
                     None => true,
@@ -264,14 +269,15 @@ impl FileOpener for NcfOpener {
             let plan = ColumnPlan::new(&meta, &columns)?;
             let late = filter
                 .as_ref()
-                .and_then(|f| LateFilter::new(f, &meta, &columns, &location))
+                .and_then(|f| LateFilter::new(f, &meta, &columns, &name))
                 .map(Arc::new);
             let stream = futures::stream::iter(groups)
                 .map(move |g| {
-                    let (store, meta, location, plan, metrics, late) = (
+                    let (store, meta, location, name, plan, metrics, late) = (
                         Arc::clone(&store),
                         Arc::clone(&meta),
                         location.clone(),
+                        name.clone(),
                         plan.clone(),
                         metrics.clone(),
                         late.clone(),
@@ -309,7 +315,7 @@ impl FileOpener for NcfOpener {
                             Some(rows) => reader.read_rows(g, Some(&plan.physical), rows),
                             None => reader.read_row_group(g, Some(&plan.physical)),
                         }
-                        .map_err(|e| named(&location, e))?;
+                        .map_err(|e| named(&name, e))?;
                         plan.to_table(batch).map(Some)
                     }
                 })
@@ -338,7 +344,8 @@ struct LateFilter {
     expr: Arc<dyn PhysicalExpr>,
     /// Physical columns the filter reads.
     columns: Vec<usize>,
-    location: Path,
+    /// The file, as errors name it.
+    name: String,
 }
 
 enum Selection {
@@ -356,7 +363,7 @@ impl LateFilter {
         filter: &Arc<dyn PhysicalExpr>,
         meta: &FileMetadata,
         scanned: &SchemaRef,
-        location: &Path,
+        name: &str,
     ) -> Option<Self> {
         let schema = meta.schema();
         let mut columns: Vec<usize> = collect_columns(filter)
@@ -380,14 +387,14 @@ impl LateFilter {
         Some(LateFilter {
             expr,
             columns,
-            location: location.clone(),
+            name: name.to_string(),
         })
     }
 
     fn select<S: ncf::Source>(&self, reader: &NcfReader<S>, group: usize) -> Result<Selection> {
         let batch = reader
             .read_row_group(group, Some(&self.columns))
-            .map_err(|e| named(&self.location, e))?;
+            .map_err(|e| named(&self.name, e))?;
         let n = batch.num_rows();
         let mask = self.expr.evaluate(&batch)?.into_array(n)?;
         let Some(mask) = mask.as_any().downcast_ref::<BooleanArray>() else {
@@ -415,8 +422,24 @@ fn single_thread() -> ReadOptions {
     }
 }
 
-fn named(location: &Path, e: ncf::NcfError) -> DataFusionError {
-    DataFusionError::External(format!("{location}: {e}").into())
+/// A file as its user names it: a local path with its leading `/`, or the
+/// store's URL and the key.
+fn file_name(store_url: &ObjectStoreUrl, location: &Path) -> String {
+    let url = store_url.as_str();
+    if url.starts_with("file://") {
+        format!("/{location}")
+    } else {
+        format!("{}/{location}", url.trim_end_matches('/'))
+    }
+}
+
+/// An NCF error as the engine carries it: a [`crate::Error::Read`] naming
+/// the file, so whatever runs the plan (a write) can tell the input was bad.
+fn named(name: &str, e: ncf::NcfError) -> DataFusionError {
+    DataFusionError::External(Box::new(crate::Error::Read {
+        location: name.to_string(),
+        reason: e.to_string(),
+    }))
 }
 
 /// Which physical columns to read for the table's columns, and how to make
@@ -521,7 +544,8 @@ pub(super) async fn load_metadata(
     let mut ranges = vec![0..size.min(4), size - tail_len..size];
     let mut bytes = store.get_ranges(location, &ranges).await?;
     let trailer_at = bytes[1].len().saturating_sub(ncf::footer::TRAILER_LEN);
-    let span = footer_span(size, &bytes[1][trailer_at..]).map_err(|e| named(location, e))?;
+    let span =
+        footer_span(size, &bytes[1][trailer_at..]).map_err(|e| named(&location.to_string(), e))?;
     if span > tail_len {
         ranges[1] = size - span..size;
         bytes[1] = store.get_range(location, ranges[1].clone()).await?;
@@ -531,7 +555,8 @@ pub(super) async fn load_metadata(
         pieces: ranges.iter().map(|r| r.start).zip(bytes).collect(),
     };
     let meta = Arc::new(
-        FileMetadata::load(&source, &ReadOptions::default()).map_err(|e| named(location, e))?,
+        FileMetadata::load(&source, &ReadOptions::default())
+            .map_err(|e| named(&location.to_string(), e))?,
     );
     if let Some(cache) = cache {
         let footer = CachedFooter {
