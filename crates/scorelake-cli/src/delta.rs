@@ -13,7 +13,12 @@ use crate::commands::Usage;
 pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
     match cmd {
         DeltaCommand::History { table, limit, json } => {
-            let commits = delta::history(session, &table, &delta::HistoryOptions::default().with_limit(limit)).await?;
+            let commits = delta::history(
+                session,
+                &table,
+                &delta::HistoryOptions::default().with_limit(limit),
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&commits)?);
             } else {
@@ -42,7 +47,8 @@ pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
                 &delta::OptimizeOptions::default()
                     .with_z_order(z_order)
                     .with_target_size(target),
-            ).await?;
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -84,7 +90,8 @@ pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
                     .with_retain(retain)
                     .with_dry_run(!execute)
                     .with_enforce_retention(!force),
-            ).await?;
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

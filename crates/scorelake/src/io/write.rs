@@ -24,8 +24,6 @@ use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::session::Session;
 
-
-
 /// Executes `df` and writes it to `location`.
 ///
 /// Delta tables (format `delta`, a `delta://` URL, or an existing table at

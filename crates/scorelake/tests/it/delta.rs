@@ -163,7 +163,9 @@ async fn round_trips(session: &Session, root: &str) {
     );
 
     // History: newest first, with exact row counts.
-    let history = delta::history(session, &table, &HistoryOptions::default()).await.unwrap();
+    let history = delta::history(session, &table, &HistoryOptions::default())
+        .await
+        .unwrap();
     let versions: Vec<u64> = history.iter().map(|c| c.version).collect();
     assert_eq!(versions, vec![2, 1, 0]);
     let rows: Vec<Option<u64>> = history.iter().map(|c| c.rows).collect();
@@ -390,7 +392,10 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
         );
     }
     assert_eq!(
-        delta::history(&session, &table, &HistoryOptions::default()).await.unwrap().len(),
+        delta::history(&session, &table, &HistoryOptions::default())
+            .await
+            .unwrap()
+            .len(),
         3
     );
 }
@@ -458,7 +463,9 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     assert_eq!(balance.nulls, Some(nulls as u64));
     assert!(stats.to_markdown().contains("| balance | double |"));
 
-    let report = delta::optimize(&session, &table, &OptimizeOptions::default()).await.unwrap();
+    let report = delta::optimize(&session, &table, &OptimizeOptions::default())
+        .await
+        .unwrap();
     assert_eq!(report.version, Some(5));
     assert_eq!((report.files_removed, report.files_added), (5, 1));
     assert_rows(
@@ -471,8 +478,8 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
         &table,
         &OptimizeOptions::default().with_z_order(["customer_id"]),
     )
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     assert_eq!(zordered.z_order, vec!["customer_id".to_string()]);
     assert_rows(
         &read_rows(&session, &table, &ReadOptions::default()).await,
@@ -482,7 +489,8 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
         &session,
         &table,
         &OptimizeOptions::default().with_z_order(["nope"]),
-    )).await;
+    ))
+    .await;
     assert!(e.contains("`nope`"), "{e}");
 
     // Vacuum: the default retention keeps everything; a short one is refused
@@ -509,8 +517,8 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
             .with_retain(Duration::ZERO)
             .with_enforce_retention(false),
     )
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     assert_eq!(listed.files.len(), 6, "{listed:?}");
     for f in &listed.files {
         assert!(dir.path().join("t").join(f).exists(), "{f}");
@@ -520,7 +528,9 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
             .await
             .len() as u64,
         {
-            let h = delta::history(&session, &table, &HistoryOptions::default()).await.unwrap();
+            let h = delta::history(&session, &table, &HistoryOptions::default())
+                .await
+                .unwrap();
             h.iter().find(|c| c.version == 2).unwrap().rows.unwrap()
         }
     );
@@ -532,8 +542,8 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
             .with_dry_run(false)
             .with_enforce_retention(false),
     )
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     assert_eq!(deleted.files, listed.files);
     for f in &deleted.files {
         assert!(!dir.path().join("t").join(f).exists(), "{f}");
@@ -702,7 +712,12 @@ async fn unsigned_integers_are_widened_or_refused() {
     io::write(&session, df, &table, &with_mode(WriteMode::Append))
         .await
         .unwrap();
-    let back = collect(io::read(&session, &table, &ReadOptions::default()).await.unwrap()).await;
+    let back = collect(
+        io::read(&session, &table, &ReadOptions::default())
+            .await
+            .unwrap(),
+    )
+    .await;
     use scorelake::datafusion::arrow::datatypes::DataType;
     let types: Vec<DataType> = back[0]
         .schema()
@@ -710,7 +725,12 @@ async fn unsigned_integers_are_widened_or_refused() {
         .iter()
         .map(|f| f.data_type().clone())
         .collect();
-    let wide = [DataType::Int16, DataType::Int32, DataType::Int64, DataType::Int64];
+    let wide = [
+        DataType::Int16,
+        DataType::Int32,
+        DataType::Int64,
+        DataType::Int64,
+    ];
     assert_eq!(types, wide);
     let row = &sorted_rows(&back)[0];
     for value in ["255", "65535", "4294967295", "9223372036854775807"] {
@@ -827,7 +847,9 @@ async fn concurrent_appends(session: &Session, table: &str, env: &[(String, Stri
     for child in &mut children {
         assert!(child.wait().unwrap().success());
     }
-    let history = delta::history(session, table, &HistoryOptions::default()).await.unwrap();
+    let history = delta::history(session, table, &HistoryOptions::default())
+        .await
+        .unwrap();
     assert_eq!(history.len() as u64, last + 1);
     assert_eq!(history[0].version, last);
     assert_eq!(history[0].rows, Some(400));
@@ -861,7 +883,10 @@ async fn concurrent_appends(session: &Session, table: &str, env: &[(String, Stri
 
 /// A writer killed (SIGKILL) while writing leaves the table at its last version.
 async fn killed_writer(session: &Session, table: &str, env: &[(String, String)]) {
-    let before = delta::history(session, table, &HistoryOptions::default().with_limit(1)).await.unwrap()[0].clone();
+    let before = delta::history(session, table, &HistoryOptions::default().with_limit(1))
+        .await
+        .unwrap()[0]
+        .clone();
     let rows_before = count(session, table).await;
     let mut child = writer(table, "big", env)
         .stdout(Stdio::piped())
@@ -884,7 +909,10 @@ async fn killed_writer(session: &Session, table: &str, env: &[(String, String)])
     );
     child.kill().unwrap();
     child.wait().unwrap();
-    let after = delta::history(session, table, &HistoryOptions::default().with_limit(1)).await.unwrap()[0].clone();
+    let after = delta::history(session, table, &HistoryOptions::default().with_limit(1))
+        .await
+        .unwrap()[0]
+        .clone();
     assert_eq!(after.version, before.version);
     assert_eq!(count(session, table).await, rows_before);
     // The table takes new commits afterwards.

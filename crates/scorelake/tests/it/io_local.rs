@@ -225,7 +225,10 @@ async fn seconds_timestamps_and_date64_keep_their_logical_types() {
             column.logical_type_ref()
         );
     }
-    assert_eq!(schema.column(2).logical_type_ref(), Some(&LogicalType::Date));
+    assert_eq!(
+        schema.column(2).logical_type_ref(),
+        Some(&LogicalType::Date)
+    );
 
     // The same values back.
     let back = collect(read_from(&session, &out).await).await;

@@ -125,7 +125,11 @@ pub(super) struct Entry {
 }
 
 /// Reads and parses one commit file; an unparsable one is an error naming it.
-pub(super) async fn fetch(store: &Arc<dyn ObjectStore>, loc: &Location, file: &LogFile) -> Result<Entry> {
+pub(super) async fn fetch(
+    store: &Arc<dyn ObjectStore>,
+    loc: &Location,
+    file: &LogFile,
+) -> Result<Entry> {
     let bytes = store
         .get(&file.meta.location)
         .await

@@ -59,16 +59,14 @@ pub(crate) async fn write(
             table,
             version,
             reason,
-        }) if !unsigned_64.is_empty() && reason.contains("Can't cast value") => {
-            Err(Error::Delta {
-                table,
-                version,
-                reason: format!(
-                    "{reason}: uint64 columns ({}) are stored as Delta longs, which hold values below 2^63 only; cast them to decimal(20, 0) to keep larger values",
-                    unsigned_64.join(", ")
-                ),
-            })
-        }
+        }) if !unsigned_64.is_empty() && reason.contains("Can't cast value") => Err(Error::Delta {
+            table,
+            version,
+            reason: format!(
+                "{reason}: uint64 columns ({}) are stored as Delta longs, which hold values below 2^63 only; cast them to decimal(20, 0) to keep larger values",
+                unsigned_64.join(", ")
+            ),
+        }),
         other => other,
     }
 }
