@@ -234,15 +234,10 @@ impl IntoLocation for &Location {
     }
 }
 
-impl IntoLocation for &str {
+/// Text: `&str`, `&String`, `&&str`, … (anything that reads as a `str`).
+impl<S: AsRef<str> + ?Sized> IntoLocation for &S {
     fn into_location(self) -> Result<Location> {
-        Location::parse(self)
-    }
-}
-
-impl IntoLocation for &String {
-    fn into_location(self) -> Result<Location> {
-        Location::parse(self)
+        Location::parse(self.as_ref())
     }
 }
 

@@ -206,11 +206,11 @@ async fn finish(
 
 /// The error for a location without a Delta log.
 pub(super) async fn not_a_table(session: &Session, loc: &Location) -> Error {
-    let exists = match store::open(session, loc) {
+    let found = match store::open(session, loc) {
         Ok(store) => exists(&store, loc).await.unwrap_or(true),
         Err(e) => return e,
     };
-    if !exists {
+    if !found {
         return Error::NotFound(loc.to_string());
     }
     Error::Delta {
