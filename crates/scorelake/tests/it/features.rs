@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestRunner};
 use scorelake::config::ConfigBuilder;
 use scorelake::datafusion::arrow::array::{
-    AsArray, Date32Array, Float64Array, Int64Array, RecordBatch,
+    Array, AsArray, Date32Array, Float64Array, Int64Array, RecordBatch,
 };
 use scorelake::datafusion::arrow::datatypes::{
     DataType, Date32Type, Field, Float64Type, Int64Type, Schema,
