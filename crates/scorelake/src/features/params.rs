@@ -116,11 +116,7 @@ impl Scalar for String {
 impl Scalar for Vec<f64> {
     const EXPECTED: &'static str = "a list of numbers";
     fn from_value(value: &Value) -> Option<Self> {
-        value
-            .as_array()?
-            .iter()
-            .map(|v| f64::from_value(v))
-            .collect()
+        value.as_array()?.iter().map(f64::from_value).collect()
     }
 }
 
