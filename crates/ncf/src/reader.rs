@@ -383,6 +383,8 @@ fn arrow_schema(footer: &Footer) -> Result<SchemaRef> {
 fn check_layout(footer: &Footer, footer_start: u64, options: &ReadOptions) -> Result<()> {
     let columns = footer.schema.fields.len();
     let mut total = 0u64;
+    // (start, end, row group, column) of every chunk holding bytes.
+    let mut spans = Vec::new();
     for (g, group) in footer.row_groups.iter().enumerate() {
         if group.columns.len() != columns {
             return Err(corrupt(format!(
@@ -412,6 +414,9 @@ fn check_layout(footer: &Footer, footer_start: u64, options: &ReadOptions) -> Re
                     chunk.encoded_length
                 )));
             }
+            if chunk.stored_length > 0 {
+                spans.push((chunk.offset, chunk.offset + chunk.stored_length, g, c));
+            }
         }
     }
     if total != footer.num_rows {
@@ -419,6 +424,35 @@ fn check_layout(footer: &Footer, footer_start: u64, options: &ReadOptions) -> Re
             "row groups hold {total} rows, the footer says {}",
             footer.num_rows
         )));
+    }
+    check_disjoint(footer, spans)
+}
+
+/// Fails unless the chunks (start, end, row group, column) share no byte,
+/// naming the first two that do.
+fn check_disjoint(footer: &Footer, mut spans: Vec<(u64, u64, usize, usize)>) -> Result<()> {
+    spans.sort_unstable();
+    // The chunk reaching furthest among those starting before the current one.
+    let mut furthest: Option<(u64, u64, usize, usize)> = None;
+    for span in spans {
+        if let Some(prev) = furthest
+            && span.0 < prev.1
+        {
+            let name = |(start, end, g, c): (u64, u64, usize, usize)| {
+                format!(
+                    "row group {g}, column `{}` (bytes {start}..{end})",
+                    footer.schema.fields[c].name
+                )
+            };
+            return Err(corrupt(format!(
+                "{} and {} overlap",
+                name(prev),
+                name(span)
+            )));
+        }
+        if furthest.is_none_or(|prev| span.1 > prev.1) {
+            furthest = Some(span);
+        }
     }
     Ok(())
 }

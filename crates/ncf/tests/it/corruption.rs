@@ -153,3 +153,30 @@ proptest! {
         exercise(bytes);
     }
 }
+
+#[test]
+fn two_columns_sharing_chunk_bytes_are_refused() {
+    let (data, footer) = split(&good());
+    let first = footer.row_groups[0].columns[0].clone();
+    let names = [&footer.schema.fields[0].name, &footer.schema.fields[1].name];
+    for (offset, len) in [
+        (first.offset, first.stored_length),
+        (first.offset + first.stored_length - 1, 1),
+    ] {
+        let mut footer = footer.clone();
+        let second = &mut footer.row_groups[0].columns[1];
+        second.offset = offset;
+        second.stored_length = len;
+        let err = NcfReader::new(join(data.clone(), &footer))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("overlap"), "{err}");
+        for name in names {
+            assert!(
+                err.contains(&format!("row group 0, column `{name}`")),
+                "{err}"
+            );
+        }
+    }
+}
