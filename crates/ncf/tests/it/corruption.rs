@@ -2,6 +2,9 @@
 //! footer parser, the layout checks and every decoder see hostile input.
 //! Any outcome is fine except a panic or an unbounded allocation.
 
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Int64Array, RecordBatch};
 use ncf::footer::{Compression, Encoding, Footer, MAGIC};
 use ncf::{NcfReader, Op, Predicate, Value, WriteOptions};
 use proptest::prelude::*;
@@ -179,4 +182,25 @@ fn two_columns_sharing_chunk_bytes_are_refused() {
             );
         }
     }
+}
+
+#[test]
+fn bit_packed_values_overflowing_i64_are_corrupt() {
+    let values: ArrayRef = Arc::new(Int64Array::from_iter_values(0..200));
+    let batch = RecordBatch::try_from_iter([("n", values)]).unwrap();
+    let options = WriteOptions {
+        compression: Compression::None,
+        ..WriteOptions::default()
+    };
+    let (mut data, mut footer) = split(&write(&[batch], options));
+    let chunk = &mut footer.row_groups[0].columns[0];
+    assert_eq!(chunk.encoding, Encoding::Bitpacked);
+    // After the validity flag: the reference every offset is added to.
+    let at = chunk.offset as usize + 1;
+    data[at..at + 8].copy_from_slice(&(i64::MAX - 10).to_le_bytes());
+    let end = (chunk.offset + chunk.stored_length) as usize;
+    chunk.crc32c = crc32c::crc32c(&data[chunk.offset as usize..end]);
+    let err = must_fail(join(data, &footer));
+    assert!(err.contains("corrupt NCF file"), "{err}");
+    assert!(err.contains("overflows a 64-bit integer"), "{err}");
 }
