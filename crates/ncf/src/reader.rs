@@ -12,7 +12,7 @@ use crate::compress::decompress;
 use crate::error::{NcfError, Result, corrupt};
 use crate::footer::{FORMAT_VERSION, Footer, MAGIC, TRAILER_LEN};
 use crate::parallel;
-use crate::predicate::Predicate;
+use crate::predicate::{Predicate, bound};
 use crate::types::from_meta;
 
 /// Where file bytes come from.
@@ -167,6 +167,21 @@ impl FileMetadata {
     pub fn chunk_range(&self, group: usize, column: usize) -> Option<Range<u64>> {
         let c = self.footer.row_groups.get(group)?.columns.get(column)?;
         Some(c.offset..c.offset + c.stored_length)
+    }
+
+    /// Checks that every chunk's statistics bounds decode as values of its
+    /// column's type (pruning relies on them; opening a file does not check
+    /// them). The error names the row group and the column.
+    pub fn check_statistics(&self) -> Result<()> {
+        for (g, group) in self.footer.row_groups.iter().enumerate() {
+            for (field, chunk) in self.schema.fields().iter().zip(&group.columns) {
+                let what = format_args!("row group {g}, column `{}`", field.name());
+                for b in [&chunk.stats.min, &chunk.stats.max].into_iter().flatten() {
+                    bound(field.data_type(), b, &what)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Row groups that may hold rows matching `predicate` (all when `None`).

@@ -5,7 +5,7 @@ use ncf::{NcfReader, Source};
 
 /// Prints the schema, semantic metadata, row groups, encodings and
 /// statistics of the NCF file `name` held in `source`, after reading every
-/// chunk (which verifies its checksum).
+/// chunk (which verifies its checksum) and decoding every statistics bound.
 pub fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
     let reader = NcfReader::new(source).with_context(|| name.to_string())?;
     for g in 0..reader.num_row_groups() {
@@ -13,6 +13,10 @@ pub fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
             .read_row_group(g, None)
             .with_context(|| name.to_string())?;
     }
+    reader
+        .metadata()
+        .check_statistics()
+        .with_context(|| name.to_string())?;
     let footer = reader.footer();
     if json {
         println!("{}", serde_json::to_string_pretty(footer)?);

@@ -204,3 +204,31 @@ fn bit_packed_values_overflowing_i64_are_corrupt() {
     assert!(err.contains("corrupt NCF file"), "{err}");
     assert!(err.contains("overflows a 64-bit integer"), "{err}");
 }
+
+#[test]
+fn statistics_that_do_not_decode_fail_the_check() {
+    let (data, mut footer) = split(&good());
+    NcfReader::new(join(data.clone(), &footer))
+        .unwrap()
+        .metadata()
+        .check_statistics()
+        .unwrap();
+    let f64 = footer
+        .schema
+        .fields
+        .iter()
+        .position(|f| f.name == "f64")
+        .unwrap();
+    // Three bytes are no float64.
+    footer.row_groups[1].columns[f64].stats.max = Some("AAAA".into());
+    let reader = NcfReader::new(join(data, &footer)).unwrap();
+    let err = reader
+        .metadata()
+        .check_statistics()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("row group 1, column `f64`: statistics do not fit type Float64"),
+        "{err}"
+    );
+}
