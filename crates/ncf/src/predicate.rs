@@ -175,14 +175,17 @@ fn bounds(t: &DataType, stats: &Stats, rows: u64, column: &str) -> Result<Bounds
     let (Some(min), Some(max)) = (&stats.min, &stats.max) else {
         return Ok(Bounds::Unknown);
     };
-    let decode = |s: &str| {
-        let bytes = B64
-            .decode(s)
-            .map_err(|e| corrupt(format!("column `{column}`: statistics are not base64: {e}")))?;
-        value_of(t, &bytes)
-            .ok_or_else(|| corrupt(format!("column `{column}`: statistics do not fit type {t}")))
-    };
+    let decode = |s: &str| bound(t, s, &format_args!("column `{column}`"));
     Ok(Bounds::Range(decode(min)?, decode(max)?))
+}
+
+/// A statistics bound (base64 of the plain encoding) as a value of type `t`;
+/// a bound that does not decode is corrupt, `what` says where it is.
+pub(crate) fn bound(t: &DataType, base64: &str, what: &dyn std::fmt::Display) -> Result<Value> {
+    let bytes = B64
+        .decode(base64)
+        .map_err(|e| corrupt(format!("{what}: statistics are not base64: {e}")))?;
+    value_of(t, &bytes).ok_or_else(|| corrupt(format!("{what}: statistics do not fit type {t}")))
 }
 
 /// A statistics bound (`min` or `max`, base64 of the plain encoding) as a value of type `t`.

@@ -12,7 +12,7 @@ use crate::compress::decompress;
 use crate::error::{NcfError, Result, corrupt};
 use crate::footer::{FORMAT_VERSION, Footer, MAGIC, TRAILER_LEN};
 use crate::parallel;
-use crate::predicate::Predicate;
+use crate::predicate::{Predicate, bound};
 use crate::types::from_meta;
 
 /// Where file bytes come from.
@@ -167,6 +167,21 @@ impl FileMetadata {
     pub fn chunk_range(&self, group: usize, column: usize) -> Option<Range<u64>> {
         let c = self.footer.row_groups.get(group)?.columns.get(column)?;
         Some(c.offset..c.offset + c.stored_length)
+    }
+
+    /// Checks that every chunk's statistics bounds decode as values of its
+    /// column's type (pruning relies on them; opening a file does not check
+    /// them). The error names the row group and the column.
+    pub fn check_statistics(&self) -> Result<()> {
+        for (g, group) in self.footer.row_groups.iter().enumerate() {
+            for (field, chunk) in self.schema.fields().iter().zip(&group.columns) {
+                let what = format_args!("row group {g}, column `{}`", field.name());
+                for b in [&chunk.stats.min, &chunk.stats.max].into_iter().flatten() {
+                    bound(field.data_type(), b, &what)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Row groups that may hold rows matching `predicate` (all when `None`).
@@ -383,6 +398,8 @@ fn arrow_schema(footer: &Footer) -> Result<SchemaRef> {
 fn check_layout(footer: &Footer, footer_start: u64, options: &ReadOptions) -> Result<()> {
     let columns = footer.schema.fields.len();
     let mut total = 0u64;
+    // (start, end, row group, column) of every chunk holding bytes.
+    let mut spans = Vec::new();
     for (g, group) in footer.row_groups.iter().enumerate() {
         if group.columns.len() != columns {
             return Err(corrupt(format!(
@@ -412,6 +429,9 @@ fn check_layout(footer: &Footer, footer_start: u64, options: &ReadOptions) -> Re
                     chunk.encoded_length
                 )));
             }
+            if chunk.stored_length > 0 {
+                spans.push((chunk.offset, chunk.offset + chunk.stored_length, g, c));
+            }
         }
     }
     if total != footer.num_rows {
@@ -419,6 +439,35 @@ fn check_layout(footer: &Footer, footer_start: u64, options: &ReadOptions) -> Re
             "row groups hold {total} rows, the footer says {}",
             footer.num_rows
         )));
+    }
+    check_disjoint(footer, spans)
+}
+
+/// Fails unless the chunks (start, end, row group, column) share no byte,
+/// naming the first two that do.
+fn check_disjoint(footer: &Footer, mut spans: Vec<(u64, u64, usize, usize)>) -> Result<()> {
+    spans.sort_unstable();
+    // The chunk reaching furthest among those starting before the current one.
+    let mut furthest: Option<(u64, u64, usize, usize)> = None;
+    for span in spans {
+        if let Some(prev) = furthest
+            && span.0 < prev.1
+        {
+            let name = |(start, end, g, c): (u64, u64, usize, usize)| {
+                format!(
+                    "row group {g}, column `{}` (bytes {start}..{end})",
+                    footer.schema.fields[c].name
+                )
+            };
+            return Err(corrupt(format!(
+                "{} and {} overlap",
+                name(prev),
+                name(span)
+            )));
+        }
+        if furthest.is_none_or(|prev| span.1 > prev.1) {
+            furthest = Some(span);
+        }
     }
     Ok(())
 }

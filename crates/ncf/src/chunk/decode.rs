@@ -2,6 +2,7 @@
 //! rows (gathered without decoding the others where the encoding allows).
 //! Every length and index read from the file is checked before use.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, BooleanArray, make_array};
@@ -161,7 +162,14 @@ fn decode_all(
                 return Err(corrupt(format!("{what}: bit width {bit_width} over 64")));
             }
             let packed = c.take(bits::packed_len(n, bit_width))?;
-            let value = |o: u64| reference.wrapping_add(o as i64);
+            // The first offset that carries its value past i64::MAX.
+            let overflow = Cell::new(None);
+            let value = |o: u64| {
+                reference.checked_add_unsigned(o).unwrap_or_else(|| {
+                    overflow.set(overflow.get().or(Some(o)));
+                    0
+                })
+            };
             // Truncation keeps the low bytes: the value's little-endian prefix.
             let values = match width {
                 1 => Buffer::from_vec(bits::unpack_map(packed, n, bit_width, |o| value(o) as i8)),
@@ -169,6 +177,11 @@ fn decode_all(
                 4 => Buffer::from_vec(bits::unpack_map(packed, n, bit_width, |o| value(o) as i32)),
                 _ => Buffer::from_vec(bits::unpack_map(packed, n, bit_width, value)),
             };
+            if let Some(o) = overflow.get() {
+                return Err(corrupt(format!(
+                    "{what}: bit-packed offset {o} from reference {reference} overflows a 64-bit integer"
+                )));
+            }
             fixed_array(t, n, values, nulls)?
         }
         (Physical::Bytes, Encoding::Plain) => {

@@ -2,6 +2,9 @@
 //! footer parser, the layout checks and every decoder see hostile input.
 //! Any outcome is fine except a panic or an unbounded allocation.
 
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Int64Array, RecordBatch};
 use ncf::footer::{Compression, Encoding, Footer, MAGIC};
 use ncf::{NcfReader, Op, Predicate, Value, WriteOptions};
 use proptest::prelude::*;
@@ -152,4 +155,80 @@ proptest! {
         bytes.truncate(cut.min(bytes.len()));
         exercise(bytes);
     }
+}
+
+#[test]
+fn two_columns_sharing_chunk_bytes_are_refused() {
+    let (data, footer) = split(&good());
+    let first = footer.row_groups[0].columns[0].clone();
+    let names = [&footer.schema.fields[0].name, &footer.schema.fields[1].name];
+    for (offset, len) in [
+        (first.offset, first.stored_length),
+        (first.offset + first.stored_length - 1, 1),
+    ] {
+        let mut footer = footer.clone();
+        let second = &mut footer.row_groups[0].columns[1];
+        second.offset = offset;
+        second.stored_length = len;
+        let err = NcfReader::new(join(data.clone(), &footer))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("overlap"), "{err}");
+        for name in names {
+            assert!(
+                err.contains(&format!("row group 0, column `{name}`")),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bit_packed_values_overflowing_i64_are_corrupt() {
+    let values: ArrayRef = Arc::new(Int64Array::from_iter_values(0..200));
+    let batch = RecordBatch::try_from_iter([("n", values)]).unwrap();
+    let options = WriteOptions {
+        compression: Compression::None,
+        ..WriteOptions::default()
+    };
+    let (mut data, mut footer) = split(&write(&[batch], options));
+    let chunk = &mut footer.row_groups[0].columns[0];
+    assert_eq!(chunk.encoding, Encoding::Bitpacked);
+    // After the validity flag: the reference every offset is added to.
+    let at = chunk.offset as usize + 1;
+    data[at..at + 8].copy_from_slice(&(i64::MAX - 10).to_le_bytes());
+    let end = (chunk.offset + chunk.stored_length) as usize;
+    chunk.crc32c = crc32c::crc32c(&data[chunk.offset as usize..end]);
+    let err = must_fail(join(data, &footer));
+    assert!(err.contains("corrupt NCF file"), "{err}");
+    assert!(err.contains("overflows a 64-bit integer"), "{err}");
+}
+
+#[test]
+fn statistics_that_do_not_decode_fail_the_check() {
+    let (data, mut footer) = split(&good());
+    NcfReader::new(join(data.clone(), &footer))
+        .unwrap()
+        .metadata()
+        .check_statistics()
+        .unwrap();
+    let f64 = footer
+        .schema
+        .fields
+        .iter()
+        .position(|f| f.name == "f64")
+        .unwrap();
+    // Three bytes are no float64.
+    footer.row_groups[1].columns[f64].stats.max = Some("AAAA".into());
+    let reader = NcfReader::new(join(data, &footer)).unwrap();
+    let err = reader
+        .metadata()
+        .check_statistics()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("row group 1, column `f64`: statistics do not fit type Float64"),
+        "{err}"
+    );
 }

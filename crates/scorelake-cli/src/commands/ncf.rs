@@ -33,7 +33,7 @@ pub async fn ncf(session: &Session, cmd: NcfCommand) -> Result<ExitCode> {
 
 /// Prints the schema, semantic metadata, row groups, encodings and
 /// statistics of the NCF file `name` held in `source`, after reading every
-/// chunk (which verifies its checksum).
+/// chunk (which verifies its checksum) and decoding every statistics bound.
 fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
     let reader = NcfReader::new(source).with_context(|| name.to_string())?;
     for g in 0..reader.num_row_groups() {
@@ -41,6 +41,10 @@ fn inspect(name: &str, source: impl Source, json: bool) -> Result<()> {
             .read_row_group(g, None)
             .with_context(|| name.to_string())?;
     }
+    reader
+        .metadata()
+        .check_statistics()
+        .with_context(|| name.to_string())?;
     let footer = reader.footer();
     if json {
         outln!("{}", serde_json::to_string_pretty(footer)?)?;

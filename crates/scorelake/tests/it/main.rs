@@ -8,6 +8,7 @@ mod features_reference;
 mod io_local;
 mod ncf_engine;
 mod quality;
+mod readme;
 mod s3;
 mod sample_io;
 mod scorecard;
