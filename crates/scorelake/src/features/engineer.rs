@@ -15,8 +15,9 @@ use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
 use super::lineage::Lineage;
+use super::output::{Op, Output};
 use super::recipe::RecipeFile;
-use super::resolve::{Op, Output, Resolved, resolve};
+use super::resolve::{Resolved, resolve};
 use super::transforms::{Learned, expression, learn};
 use crate::error::{Error, Result};
 use crate::expr::{column, find, number};

@@ -13,6 +13,7 @@
 mod engineer;
 mod lineage;
 mod operation;
+mod output;
 mod params;
 mod recipe;
 mod resolve;

@@ -11,8 +11,8 @@ use std::num::NonZeroU32;
 
 use serde_json::{Map, Value};
 
+use super::output::{Fallback, Op, Strategy};
 use super::params::{Reader, Scope, did_you_mean};
-use super::resolve::{Fallback, Op, Strategy};
 use crate::functions::temporal::{Agg, Method, Window};
 
 /// Parameters of one operation, read from a recipe's `params`.

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 
 use serde_json::{Map, Value};
 
-use super::resolve::Fallback;
+use super::output::Fallback;
 
 /// The `params` of one recipe, read key by key.
 pub(crate) struct Reader<'a> {

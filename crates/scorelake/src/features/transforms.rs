@@ -7,7 +7,7 @@ use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
-use super::resolve::{Fallback, Op, Output, Strategy};
+use super::output::{Fallback, Op, Output, Strategy};
 use crate::error::{Error, Result};
 use crate::expr::{column, number};
 use crate::results::{first_number, number_at};
