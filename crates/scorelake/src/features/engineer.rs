@@ -19,7 +19,7 @@ use super::output::{Op, Output};
 use super::recipe::RecipeFile;
 use super::resolve::{Resolved, resolve};
 use super::transforms::{Learned, expression, learn};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ensure, invalid, invalid_err};
 use crate::expr::{column, find, number};
 use crate::functions::temporal::{
     Agg, Method, TemporalFeature, TemporalNode, TemporalSpec, Window, minus,
@@ -93,7 +93,7 @@ impl FeatureEngineer {
     /// Reads and checks a recipe file.
     pub fn from_path(path: &Path) -> Result<Self> {
         FeatureEngineer::new(RecipeFile::load(path)?).map_err(|e| match e {
-            Error::InvalidInput(m) => Error::InvalidInput(format!("{}: {m}", path.display())),
+            Error::InvalidInput(m) => invalid!("{}: {m}", path.display()),
             other => other,
         })
     }
@@ -221,17 +221,16 @@ impl FeatureEngineer {
             DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)
         );
         if (calendar || self.resolved.snapshot.is_some()) && !temporal_time {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "time column `{}` is {time}; calendar windows and snapshots need a date or timestamp",
                 file.time
-            )));
+            );
         }
-        if !temporal_time && !time.is_integer() {
-            return Err(Error::InvalidInput(format!(
-                "time column `{}` is {time}; expected a date, timestamp or integer period",
-                file.time
-            )));
-        }
+        ensure!(
+            temporal_time || time.is_integer(),
+            "time column `{}` is {time}; expected a date, timestamp or integer period",
+            file.time
+        );
         match self.resolved.snapshot {
             Some(day) => {
                 let at = time_literal(&time, micros_of(day))?;
@@ -282,10 +281,7 @@ impl FeatureEngineer {
                                 window,
                                 min_periods,
                             }),
-                            _ => Err(Error::InvalidInput(format!(
-                                "`{}` is not a temporal feature",
-                                o.name
-                            ))),
+                            _ => invalid_err!("`{}` is not a temporal feature", o.name),
                         })
                         .collect::<Result<_>>()?,
                 };
@@ -316,7 +312,7 @@ impl FeatureEngineer {
     /// Sources exist and are numbers; the output is a new column.
     fn check_output(&self, schema: &DFSchema, o: &Output, aggregate: bool) -> Result<()> {
         let recipe = &self.resolved.file.recipes[o.recipe].name;
-        let bad = |what: String| Error::InvalidInput(format!("recipe `{recipe}`: {what}"));
+        let bad = |what: String| invalid!("recipe `{recipe}`: {what}");
         for s in &o.sources {
             let ty = find(schema, s, "column").map_err(|e| bad(e.to_string()))?;
             let numeric = ty.is_numeric() || ty == DataType::Null;
@@ -430,24 +426,23 @@ fn stages(r: &Resolved) -> Result<Vec<Stage>> {
         let Op::Temporal { method, window, .. } = o.op else {
             continue;
         };
-        if !matches!(method, Method::Agg(_)) {
-            return Err(Error::InvalidInput(format!(
-                "recipe `{}`: {} is a per-row feature; a snapshot recipe file takes window aggregations and transforms",
-                name(o.recipe),
-                r.file.recipes[o.recipe].operation
-            )));
-        }
+        ensure!(
+            matches!(method, Method::Agg(_)),
+            "recipe `{}`: {} is a per-row feature; a snapshot recipe file takes window aggregations and transforms",
+            name(o.recipe),
+            r.file.recipes[o.recipe].operation
+        );
         if matches!(window, Window::Rows(_)) {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "recipe `{}`: as of a snapshot, windows are calendar spans (last_6_months, 90d) or all_time",
                 name(o.recipe)
-            )));
+            );
         }
         if r.deps[o.recipe].iter().any(|d| aggregated.contains(d)) {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "recipe `{}` aggregates the output of an aggregation; as of a snapshot aggregations use row columns",
                 name(o.recipe)
-            )));
+            );
         }
     }
     let feeds: BTreeSet<usize> = (0..r.deps.len())
@@ -462,12 +457,11 @@ fn stages(r: &Resolved) -> Result<Vec<Stage>> {
             .filter(|i| !aggregated.contains(i))
             .collect();
         for &i in &before {
-            if !feeds.contains(&i) {
-                return Err(Error::InvalidInput(format!(
-                    "recipe `{}` transforms row values that no aggregation uses; as of a snapshot the output has one row per entity",
-                    name(i)
-                )));
-            }
+            ensure!(
+                feeds.contains(&i),
+                "recipe `{}` transforms row values that no aggregation uses; as of a snapshot the output has one row per entity",
+                name(i)
+            );
         }
         let project = outputs_of(&before, false);
         if !project.is_empty() {
@@ -517,9 +511,7 @@ fn time_literal(ty: &DataType, micros: i64) -> Result<ScalarValue> {
             }
         }
         other => {
-            return Err(Error::InvalidInput(format!(
-                "a snapshot needs a date or timestamp time column, not {other}"
-            )));
+            return invalid_err!("a snapshot needs a date or timestamp time column, not {other}");
         }
     })
 }
@@ -533,10 +525,7 @@ fn snapshot_aggregate(o: &Output, time: &str, time_type: &DataType, snapshot: i6
         min_periods,
     } = o.op
     else {
-        return Err(Error::InvalidInput(format!(
-            "`{}` is not an aggregation",
-            o.name
-        )));
+        return invalid_err!("`{}` is not an aggregation", o.name);
     };
     let x = number(&o.sources[0]);
     let t = column(time);

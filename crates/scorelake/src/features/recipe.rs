@@ -26,7 +26,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid, invalid_err};
 
 /// A whole recipe file, as written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,21 +114,21 @@ impl RecipeFile {
         // Recipes one by one, so an error names the recipe it is in.
         let recipes = match value.as_object_mut().and_then(|o| o.remove("recipes")) {
             Some(Value::Array(items)) => items,
-            Some(_) => return Err(Error::InvalidInput("`recipes` must be a list".into())),
-            None => return Err(Error::InvalidInput("no `recipes` list".into())),
+            Some(_) => return invalid_err!("`recipes` must be a list"),
+            None => return invalid_err!("no `recipes` list"),
         };
         if let Some(o) = value.as_object_mut() {
             o.insert("recipes".into(), Value::Array(vec![]));
         }
-        let mut file: RecipeFile = serde_json::from_value(value)
-            .map_err(|e| Error::InvalidInput(format!("recipe file: {e}")))?;
+        let mut file: RecipeFile =
+            serde_json::from_value(value).map_err(|e| invalid!("recipe file: {e}"))?;
         for (i, item) in recipes.into_iter().enumerate() {
             let label = match item.get("name").and_then(Value::as_str) {
                 Some(name) => format!("recipe `{name}`"),
                 None => format!("recipe #{}", i + 1),
             };
-            let recipe: Recipe = serde_json::from_value(item)
-                .map_err(|e| Error::InvalidInput(format!("{label}: {e}")))?;
+            let recipe: Recipe =
+                serde_json::from_value(item).map_err(|e| invalid!("{label}: {e}"))?;
             file.recipes.push(recipe);
         }
         Ok(file)
@@ -137,7 +137,7 @@ impl RecipeFile {
 
 fn prefix(e: Error, file: &str) -> Error {
     match e {
-        Error::InvalidInput(m) => Error::InvalidInput(format!("{file}: {m}")),
+        Error::InvalidInput(m) => invalid!("{file}: {m}"),
         other => other,
     }
 }

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use super::operation::Operation;
 use super::output::Output;
 use super::recipe::{Recipe, RecipeFile};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid, invalid_err};
 use crate::functions::temporal::Window;
 
 /// A checked recipe file: outputs grouped by recipe, recipes in levels
@@ -34,36 +34,35 @@ pub(crate) fn resolve(file: RecipeFile) -> Result<Resolved> {
             "recipe file: `entity` names no column; a history is the rows of one entity (e.g. entity: customer_id)".into(),
         ));
     }
-    let snapshot = match &file.snapshot {
-        None => None,
-        Some(text) => Some(
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-                Error::InvalidInput(format!(
-                    "recipe file: snapshot `{text}` is not a date (YYYY-MM-DD)"
-                ))
-            })?,
-        ),
-    };
+    let snapshot =
+        match &file.snapshot {
+            None => None,
+            Some(text) => Some(NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(
+                |_| invalid!("recipe file: snapshot `{text}` is not a date (YYYY-MM-DD)"),
+            )?),
+        };
     let mut names = HashMap::new();
     let mut outputs = Vec::new();
     for (i, r) in file.recipes.iter().enumerate() {
         if let Some(j) = names.insert(r.name.as_str(), i) {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "recipes #{} and #{} are both named `{}`",
                 j + 1,
                 i + 1,
                 r.name
-            )));
+            );
         }
         outputs.extend(expand(i, r)?);
     }
     let mut producer: HashMap<&str, usize> = HashMap::new();
     for o in &outputs {
         if let Some(j) = producer.insert(o.name.as_str(), o.recipe) {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "output `{}` is produced by recipe `{}` and by recipe `{}`; set `output` on one of them",
-                o.name, file.recipes[j].name, file.recipes[o.recipe].name
-            )));
+                o.name,
+                file.recipes[j].name,
+                file.recipes[o.recipe].name
+            );
         }
     }
     let mut deps = vec![BTreeSet::new(); file.recipes.len()];
@@ -77,10 +76,7 @@ pub(crate) fn resolve(file: RecipeFile) -> Result<Resolved> {
     for (i, r) in file.recipes.iter().enumerate() {
         for d in &r.depends_on {
             let Some(&j) = names.get(d.as_str()) else {
-                return Err(Error::InvalidInput(format!(
-                    "recipe `{}`: depends_on `{d}` is not a recipe",
-                    r.name
-                )));
+                return invalid_err!("recipe `{}`: depends_on `{d}` is not a recipe", r.name);
             };
             deps[i].insert(j);
         }
@@ -118,10 +114,10 @@ fn levels(file: &RecipeFile, deps: &[BTreeSet<usize>]) -> Result<Vec<Vec<usize>>
                 .filter(|&i| level[i].is_none())
                 .map(|i| format!("`{}`", file.recipes[i].name))
                 .collect();
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "recipes depend on each other in a cycle: {}",
                 stuck.join(", ")
-            )));
+            );
         }
     }
     let depth = level.iter().flatten().max().map_or(0, |l| l + 1);
@@ -136,7 +132,7 @@ fn levels(file: &RecipeFile, deps: &[BTreeSet<usize>]) -> Result<Vec<Vec<usize>>
 
 /// The output columns of one recipe.
 fn expand(index: usize, r: &Recipe) -> Result<Vec<Output>> {
-    let bad = |what: String| Error::InvalidInput(format!("recipe `{}`: {what}", r.name));
+    let bad = |what: String| invalid!("recipe `{}`: {what}", r.name);
     if r.sources.is_empty() {
         return Err(bad("no source column".into()));
     }

@@ -8,7 +8,7 @@ use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
 use super::output::{Fallback, Op, Output, Strategy};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid, invalid_err};
 use crate::expr::{column, number};
 use crate::results::{first_number, number_at};
 
@@ -83,19 +83,16 @@ pub(crate) fn expression(out: &Output, learned: Option<&Learned>) -> Result<Expr
                 (Strategy::Value(v), _) => lit(*v),
                 (_, Some(l)) => learned_value(l)?,
                 (_, None) => {
-                    return Err(Error::InvalidInput(format!(
+                    return invalid_err!(
                         "output `{}` fills with a learned value: fit the recipes first (or apply a fitted file)",
                         out.name
-                    )));
+                    );
                 }
             };
             when(missing(), fill).otherwise(x.clone())?
         }
         Op::Temporal { .. } => {
-            return Err(Error::InvalidInput(format!(
-                "output `{}` is not a row transform",
-                out.name
-            )));
+            return invalid_err!("output `{}` is not a row transform", out.name);
         }
     };
     Ok(e)
@@ -225,10 +222,11 @@ pub(crate) async fn learn(df: &DataFrame, outputs: &[&Output]) -> Result<Vec<(St
         for (o, groups) in mine.iter().zip(groups) {
             let (statistic, _) = stat(o).ok_or_else(|| Error::InvalidInput(o.name.clone()))?;
             let global = global(&o.name).ok_or_else(|| {
-                Error::InvalidInput(format!(
+                invalid!(
                     "output `{}`: column `{}` has no values to learn a {statistic} from",
-                    o.name, o.sources[0]
-                ))
+                    o.name,
+                    o.sources[0]
+                )
             })?;
             learned.push((
                 o.name.clone(),

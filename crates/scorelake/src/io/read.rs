@@ -18,7 +18,7 @@ use super::listing::{Listing, list};
 use super::location::{IntoLocation, Location};
 use super::store;
 use crate::config::Format;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid_err};
 use crate::formats::ncf::NcfFormat;
 use crate::session::Session;
 
@@ -79,9 +79,9 @@ pub async fn read(
         }
     };
     if let (Some(version), false) = (options.version, format == Format::Delta) {
-        return Err(Error::InvalidInput(format!(
+        return invalid_err!(
             "`{loc}` is not a Delta table, so it has no versions to read ({version} asked)"
-        )));
+        );
     }
     let file_format: Arc<dyn FileFormat> = match format {
         Format::Delta => return delta::read(session, &loc, options.version).await,
@@ -294,10 +294,10 @@ fn with_column_types(
     for (name, ty) in types {
         let Some(field) = fields.iter_mut().find(|f| f.name() == name) else {
             let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "column `{name}` given a type is not in `{loc}` (columns: {})",
                 names.join(", ")
-            )));
+            );
         };
         *field = Field::new(name, ty.clone(), true);
     }

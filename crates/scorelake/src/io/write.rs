@@ -21,7 +21,7 @@ use super::location::{IntoLocation, Location};
 use super::store::{self, exists, remove};
 use super::write_options::{WriteMode, WriteOptions, WriteSummary};
 use crate::config::Format;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ensure, invalid_err};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::session::Session;
 
@@ -52,9 +52,9 @@ pub async fn write(
         None => session.config().io.default_format,
     };
     if is_delta && format != Format::Delta {
-        return Err(Error::InvalidInput(format!(
+        return invalid_err!(
             "`{loc}` is a Delta table; write it as delta (--to delta), or remove it first to replace it with {format} files"
-        )));
+        );
     }
     let columns: Vec<String> = df
         .schema()
@@ -63,25 +63,23 @@ pub async fn write(
         .map(|f| f.name().clone())
         .collect();
     for col in &options.partition_by {
-        if !columns.contains(col) {
-            return Err(Error::InvalidInput(format!(
-                "cannot partition `{loc}` by `{col}`: no such column (columns: {})",
-                columns.join(", ")
-            )));
-        }
+        ensure!(
+            columns.contains(col),
+            "cannot partition `{loc}` by `{col}`: no such column (columns: {})",
+            columns.join(", ")
+        );
     }
-    if !options.partition_by.is_empty() && options.partition_by.len() == columns.len() {
-        return Err(Error::InvalidInput(format!(
-            "cannot partition `{loc}` by every column: no data columns would remain"
-        )));
-    }
+    ensure!(
+        options.partition_by.is_empty() || options.partition_by.len() != columns.len(),
+        "cannot partition `{loc}` by every column: no data columns would remain"
+    );
     if format == Format::Delta {
         return delta::write(session, df, &loc, options, is_delta).await;
     }
     if options.mode == WriteMode::Append {
-        return Err(Error::InvalidInput(format!(
+        return invalid_err!(
             "cannot append to `{loc}`: appends need a Delta table (--to delta or a delta:// URL); {format} outputs are written whole"
-        )));
+        );
     }
     let single_file = options.partition_by.is_empty()
         && !loc.is_dir_syntax()

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::TableVersion;
 use super::open::{check_commits_are_safe, delta_error, load};
 use super::write::writer_properties;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid, invalid_err};
 use crate::io::location::IntoLocation;
 use crate::session::Session;
 
@@ -146,15 +146,15 @@ pub async fn optimize(
     for col in z_order {
         if schema.field(col).is_none() {
             let names: Vec<&str> = schema.fields().map(|f| f.name().as_str()).collect();
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "cannot z-order `{loc}` by `{col}`: no such column (columns: {})",
                 names.join(", ")
-            )));
+            );
         }
         if partitions.contains(col) {
-            return Err(Error::InvalidInput(format!(
+            return invalid_err!(
                 "cannot z-order `{loc}` by `{col}`: it is a partition column (z-order by data columns)"
-            )));
+            );
         }
     }
     check_commits_are_safe(session, &loc).await?;
@@ -225,7 +225,7 @@ pub async fn vacuum(
         check_commits_are_safe(session, &loc).await?;
     }
     let retention = chrono::Duration::from_std(retain)
-        .map_err(|_| Error::InvalidInput(format!("retention {retain:?} is too long")))?;
+        .map_err(|_| invalid!("retention {retain:?} is too long"))?;
     let (_, metrics) = delta
         .vacuum()
         .with_retention_period(retention)

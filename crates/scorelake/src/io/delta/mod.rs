@@ -51,6 +51,7 @@ pub use open::is_table;
 pub(crate) use open::read;
 pub(crate) use write::write;
 
+use crate::error::invalid;
 use chrono::{DateTime, Utc};
 
 /// Which version of a Delta table to read.
@@ -89,9 +90,7 @@ impl TableVersion {
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|t| TableVersion::AsOf(t.and_utc()))
             .ok_or_else(|| {
-                crate::Error::InvalidInput(format!(
-                    "`{text}` is not a time: expected RFC 3339 like 2026-01-31T00:00:00Z or a date like 2026-01-31"
-                ))
+                invalid!("`{text}` is not a time: expected RFC 3339 like 2026-01-31T00:00:00Z or a date like 2026-01-31")
             })
     }
 }
