@@ -77,6 +77,14 @@ pub enum Error {
         /// The value given.
         got: String,
     },
+    /// An error one change of options gets past ([`Error::remedy`] names it).
+    #[error("{error}")]
+    Refused {
+        /// What went wrong.
+        error: Box<Error>,
+        /// The change that gets past it.
+        remedy: Remedy,
+    },
     /// Invalid arguments or input data.
     #[error("{0}")]
     InvalidInput(String),
@@ -177,7 +185,16 @@ impl Error {
     pub fn remedy(&self) -> Option<Remedy> {
         match self {
             Error::OutOfRange { option, .. } => Some(Remedy::Option(option.clone())),
+            Error::Refused { remedy, .. } => Some(remedy.clone()),
             _ => None,
+        }
+    }
+
+    /// This error, marked as one that `remedy` gets past.
+    pub fn refused(self, remedy: Remedy) -> Self {
+        Error::Refused {
+            error: Box::new(self),
+            remedy,
         }
     }
 

@@ -21,7 +21,7 @@ use super::location::{IntoLocation, Location};
 use super::store::{self, exists, remove};
 use super::write_options::{WriteMode, WriteOptions, WriteSummary};
 use crate::config::Format;
-use crate::error::{Error, Result, ensure, invalid_err};
+use crate::error::{Error, Remedy, Result, ensure, invalid};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::session::Session;
 
@@ -52,9 +52,10 @@ pub async fn write(
         None => session.config().io.default_format,
     };
     if is_delta && format != Format::Delta {
-        return invalid_err!(
-            "`{loc}` is a Delta table; write it as delta (--to delta), or remove it first to replace it with {format} files"
-        );
+        return Err(invalid!(
+            "`{loc}` is a Delta table; write it as delta, or remove it first to replace it with {format} files"
+        )
+        .refused(Remedy::WriteDelta));
     }
     let columns: Vec<String> = df
         .schema()
@@ -77,9 +78,10 @@ pub async fn write(
         return delta::write(session, df, &loc, options, is_delta).await;
     }
     if options.mode == WriteMode::Append {
-        return invalid_err!(
-            "cannot append to `{loc}`: appends need a Delta table (--to delta or a delta:// URL); {format} outputs are written whole"
-        );
+        return Err(invalid!(
+            "cannot append to `{loc}`: appends need a Delta table (format delta or a delta:// URL); {format} outputs are written whole"
+        )
+        .refused(Remedy::WriteDelta));
     }
     let single_file = options.partition_by.is_empty()
         && !loc.is_dir_syntax()

@@ -328,7 +328,7 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
     ))
     .await;
     assert!(
-        e.contains("`note`") && e.contains("--merge-schema") && e.contains("version 0"),
+        e.contains("`note`") && e.contains("merge_schema") && e.contains("version 0"),
         "{e}"
     );
     let merge = WriteOptions {
@@ -509,7 +509,7 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
         &VacuumOptions::default().with_retain(Duration::ZERO),
     ))
     .await;
-    assert!(e.contains("--force"), "{e}");
+    assert!(e.contains("enforce_retention"), "{e}");
     let listed = delta::vacuum(
         &session,
         &table,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::TableVersion;
 use super::open::{check_commits_are_safe, delta_error, load};
 use super::write::writer_properties;
-use crate::error::{Error, Result, invalid, invalid_err};
+use crate::error::{Error, Remedy, Result, invalid, invalid_err};
 use crate::io::location::IntoLocation;
 use crate::session::Session;
 
@@ -238,8 +238,9 @@ pub async fn vacuum(
                 Error::Delta {
                     table: loc.to_string(),
                     version,
-                    reason: format!("{text} (pass --force to vacuum with a shorter retention; time travel to older versions then fails)"),
+                    reason: format!("{text} (vacuuming with a shorter retention needs enforce_retention off; time travel to older versions then fails)"),
                 }
+                .refused(Remedy::ShortRetention)
             } else {
                 delta_error(&loc, version, e)
             }

@@ -14,7 +14,7 @@ use deltalake_core::protocol::SaveMode;
 use super::open::{check_commits_are_safe, delta_error, handle, load};
 use super::{commit_log, schema_check};
 use crate::config::{Config, Format};
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::io::column_types::{cast_columns, delta_type};
 use crate::io::location::Location;
 use crate::io::store::{self, exists};
@@ -112,11 +112,12 @@ async fn write_once(
                 return Err(refuse(
                     version,
                     format!(
-                        "the table is partitioned by [{}], the append asks for [{}]; append without --partition-by or overwrite the table",
+                        "the table is partitioned by [{}], the append asks for [{}]; append without a partitioning of its own (the table's is kept) or overwrite the table",
                         existing.join(", "),
                         partition_by.join(", ")
                     ),
-                ));
+                )
+                .refused(Remedy::KeepPartitioning));
             }
             let change = schema_check::compare(&snapshot.schema(), df.schema().as_arrow())
                 .map_err(|reason| refuse(version, reason))?;
@@ -138,19 +139,21 @@ async fn write_once(
                 return Err(refuse(
                     version,
                     format!(
-                        "the new data lacks the table's columns {}; append with --merge-schema (merge_schema) to write them as nulls",
+                        "the new data lacks the table's columns {}; append with merge_schema to write them as nulls",
                         named(&change.missing)
                     ),
-                ));
+                )
+                .refused(Remedy::MergeSchema));
             }
             if !change.added.is_empty() && !options.merge_schema {
                 return Err(refuse(
                     version,
                     format!(
-                        "the new data has columns the table lacks: {}; append with --merge-schema (merge_schema) to add them as nullable columns",
+                        "the new data has columns the table lacks: {}; append with merge_schema to add them as nullable columns",
                         named(&change.added)
                     ),
-                ));
+                )
+                .refused(Remedy::MergeSchema));
             }
             SaveMode::Append
         }
