@@ -152,8 +152,9 @@ mod tests {
     fn numbers_out_of_range_are_refused_naming_the_key() {
         let e = parse("encoders:\n  - {smoothing: 1e400}\n", "yaml").unwrap_err();
         assert!(e.contains("`encoders.smoothing`: 1e400"), "{e}");
+        // The TOML parser itself refuses an overflowing number, quoting its line.
         let e = parse("[params]\nsmoothing = 1e400\n", "toml").unwrap_err();
-        assert!(e.contains("`params.smoothing`"), "{e}");
+        assert!(e.contains("smoothing = 1e400"), "{e}");
         let e = parse("lower = nan\n", "toml").unwrap_err();
         assert!(e.contains("`lower`"), "{e}");
         assert!(parse("a: 1e300\n", "yaml").is_ok());
