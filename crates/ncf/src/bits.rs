@@ -1,7 +1,7 @@
 //! LSB-first bit packing of unsigned integers.
 
 /// Packs each value's low `width` bits (0–64), LSB-first.
-pub fn pack(values: impl IntoIterator<Item = u64>, width: u8, out: &mut Vec<u8>) {
+pub(crate) fn pack(values: impl IntoIterator<Item = u64>, width: u8, out: &mut Vec<u8>) {
     if width == 0 {
         return;
     }
@@ -27,13 +27,13 @@ pub fn pack(values: impl IntoIterator<Item = u64>, width: u8, out: &mut Vec<u8>)
 }
 
 /// Bytes needed for `n` values of `width` bits.
-pub fn packed_len(n: usize, width: u8) -> usize {
+pub(crate) fn packed_len(n: usize, width: u8) -> usize {
     (n * usize::from(width)).div_ceil(8)
 }
 
 /// Unpacks `n` values of `width` bits straight into `f(value)`s, in one pass;
 /// `bytes` must hold `packed_len(n, width)` bytes.
-pub fn unpack_map<T>(bytes: &[u8], n: usize, width: u8, f: impl Fn(u64) -> T) -> Vec<T> {
+pub(crate) fn unpack_map<T>(bytes: &[u8], n: usize, width: u8, f: impl Fn(u64) -> T) -> Vec<T> {
     let mut out = Vec::with_capacity(n);
     if width == 0 {
         out.extend((0..n).map(|_| f(0)));
@@ -76,7 +76,7 @@ pub fn unpack_map<T>(bytes: &[u8], n: usize, width: u8, f: impl Fn(u64) -> T) ->
 }
 
 /// Bits needed to hold `max` (0 for 0).
-pub fn width_of(max: u64) -> u8 {
+pub(crate) fn width_of(max: u64) -> u8 {
     (64 - max.leading_zeros()) as u8
 }
 

@@ -4,7 +4,7 @@ use crate::error::{Result, corrupt};
 use crate::footer::Compression;
 
 /// Compresses an encoded chunk.
-pub fn compress(codec: Compression, level: i32, encoded: Vec<u8>) -> Result<Vec<u8>> {
+pub(crate) fn compress(codec: Compression, level: i32, encoded: Vec<u8>) -> Result<Vec<u8>> {
     Ok(match codec {
         Compression::None => encoded,
         Compression::Lz4 => lz4_flex::block::compress(&encoded),
@@ -13,7 +13,7 @@ pub fn compress(codec: Compression, level: i32, encoded: Vec<u8>) -> Result<Vec<
 }
 
 /// Decompresses stored bytes into exactly `encoded_length` bytes.
-pub fn decompress(
+pub(crate) fn decompress(
     codec: Compression,
     stored: Vec<u8>,
     encoded_length: usize,

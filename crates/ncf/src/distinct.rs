@@ -8,19 +8,19 @@ const P: u32 = 11;
 const M: usize = 1 << P;
 
 /// A HyperLogLog sketch.
-pub struct Sketch {
+pub(crate) struct Sketch {
     registers: Vec<u8>,
 }
 
 impl Sketch {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Sketch {
             registers: vec![0; M],
         }
     }
 
     /// Adds a value by its 64-bit key (hashed here).
-    pub fn add(&mut self, key: u64) {
+    pub(crate) fn add(&mut self, key: u64) {
         let h = mix(key);
         let index = (h >> (64 - P)) as usize;
         let rest = (h << P) | (1 << (P - 1));
@@ -31,7 +31,7 @@ impl Sketch {
     }
 
     /// The estimated number of distinct keys added, at most `limit`.
-    pub fn estimate(&self, limit: u64) -> u64 {
+    pub(crate) fn estimate(&self, limit: u64) -> u64 {
         let m = M as f64;
         let sum: f64 = self
             .registers
@@ -50,7 +50,7 @@ impl Sketch {
 }
 
 /// SplitMix64's finaliser: a fast, well-mixed 64-bit hash of a 64-bit key.
-pub fn mix(mut x: u64) -> u64 {
+pub(crate) fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -59,7 +59,7 @@ pub fn mix(mut x: u64) -> u64 {
 
 /// Distinct valid values among integer `values`, whose valid ones lie in
 /// `[reference, reference + span]`: `(count, exact)`.
-pub fn of_ints(
+pub(crate) fn of_ints(
     values: &[i64],
     valid: impl Fn(usize) -> bool,
     reference: i64,

@@ -6,7 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Applies `f` to every item on up to `threads` scoped threads, each taking
 /// the next unclaimed item (so one slow column does not hold back a fixed
 /// share of the others); the results come back in the items' order.
-pub fn map<I: Sync, T: Send>(items: &[I], threads: usize, f: impl Fn(&I) -> T + Sync) -> Vec<T> {
+pub(crate) fn map<I: Sync, T: Send>(
+    items: &[I],
+    threads: usize,
+    f: impl Fn(&I) -> T + Sync,
+) -> Vec<T> {
     let threads = threads.clamp(1, items.len().max(1));
     if threads == 1 {
         return items.iter().map(f).collect();

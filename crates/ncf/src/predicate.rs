@@ -77,7 +77,7 @@ pub enum Predicate {
 }
 
 /// Type, statistics and row count of a column in one row group.
-pub type Lookup<'a> = dyn Fn(&str) -> Option<(DataType, &'a Stats, u64)> + 'a;
+pub(crate) type Lookup<'a> = dyn Fn(&str) -> Option<(DataType, &'a Stats, u64)> + 'a;
 
 impl Predicate {
     /// `column op value`.

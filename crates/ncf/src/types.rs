@@ -6,7 +6,7 @@ use crate::error::{NcfError, Result};
 use crate::footer::TypeMeta;
 
 /// The footer type of an Arrow type, or an error naming the column.
-pub fn to_meta(column: &str, t: &DataType) -> Result<TypeMeta> {
+pub(crate) fn to_meta(column: &str, t: &DataType) -> Result<TypeMeta> {
     let simple = |s: &str| Ok(TypeMeta::Simple(s.to_string()));
     match t {
         DataType::Boolean => simple("bool"),
@@ -38,7 +38,7 @@ pub fn to_meta(column: &str, t: &DataType) -> Result<TypeMeta> {
 }
 
 /// The Arrow type of a footer type, or an error naming the column.
-pub fn from_meta(column: &str, t: &TypeMeta) -> Result<DataType> {
+pub(crate) fn from_meta(column: &str, t: &TypeMeta) -> Result<DataType> {
     let unknown = || NcfError::Unsupported(format!("column `{column}` has unknown type {t:?}"));
     Ok(match t {
         TypeMeta::Simple(name) => match name.as_str() {

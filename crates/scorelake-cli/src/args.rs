@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     after_help = "Examples:\n  scorelake demo\n  scorelake sample --customers 100000 --out panel.parquet\n  scorelake sql \"SELECT product, avg(balance) FROM p GROUP BY 1\" --table p=panel.parquet\n  scorelake config show"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -24,7 +24,7 @@ pub struct Cli {
 
 /// Flags every command takes.
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Config file (TOML or YAML); defaults to $SCORELAKE_CONFIG.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -52,7 +52,7 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the main job on the embedded engine: sample panel, Parquet, partitioned copy, CSV, Delta table, features, scorecard, SQL profile.
     #[command(
         after_help = "Examples:\n  scorelake demo\n  scorelake demo --customers 200000 --out /tmp/scorelake-demo"
@@ -120,7 +120,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum DeltaCommand {
+pub(crate) enum DeltaCommand {
     /// List the table's versions, newest first: time, operation, parameters, files and rows added/removed, rows in the table.
     #[command(
         after_help = "Examples:\n  scorelake delta history lake/accounts\n  scorelake delta history s3://lake/accounts --limit 10 --json"
@@ -192,7 +192,7 @@ pub enum DeltaCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum NcfCommand {
+pub(crate) enum NcfCommand {
     /// Print schema, semantic metadata, row groups, encodings and statistics, and verify every checksum.
     #[command(
         after_help = "Examples:\n  scorelake ncf inspect panel.ncf\n  scorelake ncf inspect panel.ncf --json\n  scorelake ncf inspect s3://lake/panel/part-0.ncf"
@@ -207,7 +207,7 @@ pub enum NcfCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Customers in the generated panel.
     #[arg(long, default_value_t = 20_000)]
     pub customers: u64,
@@ -223,7 +223,7 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Pipeline file (YAML, TOML or JSON); relative paths in it are taken from its folder.
     pub pipeline: PathBuf,
     /// Output folder instead of the file's `output`.
@@ -232,7 +232,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CompressArgs {
+pub(crate) struct CompressArgs {
     /// Input table URL.
     #[arg(long, value_name = "URL")]
     pub input: String,
@@ -281,14 +281,14 @@ pub struct CompressArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum MethodArg {
+pub(crate) enum MethodArg {
     Optimal,
     Quantile,
     EqualWidth,
 }
 
 #[derive(Debug, Args)]
-pub struct ScoreArgs {
+pub(crate) struct ScoreArgs {
     /// Scorecard artifact (JSON).
     #[arg(long, value_name = "FILE")]
     pub scorecard: PathBuf,
@@ -308,7 +308,7 @@ pub struct ScoreArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SampleArgs {
+pub(crate) struct SampleArgs {
     /// Number of customers.
     #[arg(long)]
     pub customers: u64,
@@ -329,7 +329,7 @@ pub struct SampleArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ConvertArgs {
+pub(crate) struct ConvertArgs {
     /// Input URL: a file or a directory of files.
     pub input: String,
     /// Output URL.
@@ -341,7 +341,7 @@ pub struct ConvertArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct FeaturesArgs {
+pub(crate) struct FeaturesArgs {
     /// Recipe file (YAML, TOML or JSON).
     #[arg(long, value_name = "FILE", required_unless_present = "apply")]
     pub recipes: Option<PathBuf>,
@@ -367,7 +367,7 @@ pub struct FeaturesArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct EncodeArgs {
+pub(crate) struct EncodeArgs {
     /// Encoder spec (YAML, TOML or JSON).
     #[arg(
         long,
@@ -402,7 +402,7 @@ pub struct EncodeArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Input table URL.
     #[arg(long, value_name = "URL")]
     pub input: String,
@@ -426,7 +426,7 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DriftArgs {
+pub(crate) struct DriftArgs {
     /// Baseline table URL.
     #[arg(
         long,
@@ -479,13 +479,13 @@ pub struct DriftArgs {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum BinningArg {
+pub(crate) enum BinningArg {
     Quantile,
     EqualWidth,
 }
 
 #[derive(Debug, Args)]
-pub struct SqlArgs {
+pub(crate) struct SqlArgs {
     /// The query.
     pub query: String,
     /// A table for the query, NAME=URL (repeatable).
@@ -505,7 +505,7 @@ pub struct SqlArgs {
 
 /// How inputs are read.
 #[derive(Debug, Args)]
-pub struct ReadArgs {
+pub(crate) struct ReadArgs {
     /// Input format when the extension does not say.
     #[arg(long, value_enum)]
     pub from: Option<FormatArg>,
@@ -537,7 +537,7 @@ pub struct ReadArgs {
 
 /// How outputs are written.
 #[derive(Debug, Args)]
-pub struct WriteArgs {
+pub(crate) struct WriteArgs {
     /// Output format when the extension does not say.
     #[arg(long, value_enum)]
     pub to: Option<FormatArg>,
@@ -556,11 +556,11 @@ pub struct WriteArgs {
     /// NCF output: semantic column metadata from a TOML/YAML/JSON file
     /// (`[columns.NAME] kind, pii, contains_pii, description, group`).
     #[arg(long, value_name = "FILE")]
-    pub semantics: Option<std::path::PathBuf>,
+    pub semantics: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum FormatArg {
+pub(crate) enum FormatArg {
     Parquet,
     Csv,
     Ncf,
@@ -568,7 +568,7 @@ pub enum FormatArg {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Print every key's effective value and where it came from (secrets redacted).
     #[command(
         after_help = "Examples:\n  scorelake config show\n  SCORELAKE__ENGINE__MEMORY_LIMIT=2g scorelake config show --json\n  scorelake --config lake.toml config show"

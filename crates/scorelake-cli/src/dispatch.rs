@@ -13,7 +13,7 @@ use crate::error::Usage;
 use crate::progress::Progress;
 
 /// Runs the command `cli` names; its exit code, or the error to report.
-pub async fn run(cli: Cli) -> Result<ExitCode> {
+pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     let write_args = match &cli.command {
         Command::Sample(a) => Some(&a.write),
         Command::Convert(a) => Some(&a.write),

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// A usage mistake found after parsing (exit code 2).
 #[derive(Debug)]
-pub struct Usage(pub String);
+pub(crate) struct Usage(pub String);
 
 impl fmt::Display for Usage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -18,7 +18,7 @@ impl std::error::Error for Usage {}
 /// Stdout was closed by its reader (`scorelake … | head`): the command ends
 /// quietly, as Unix tools do.
 #[derive(Debug)]
-pub struct StdoutClosed;
+pub(crate) struct StdoutClosed;
 
 impl fmt::Display for StdoutClosed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -10,7 +10,7 @@ use crate::args::{FormatArg, ReadArgs, WriteArgs};
 use crate::error::Usage;
 
 /// Read options from the flags.
-pub fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
+pub(crate) fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
     let delimiter = match args.csv_delimiter {
         Some(c) if c.is_ascii() => Some(c as u8),
         Some(c) => bail!(Usage(format!(
@@ -69,7 +69,7 @@ fn data_type(name: &str) -> Result<DataType> {
 }
 
 /// Write options from the flags; `read` brings `--merge-schema`, where the command has it.
-pub fn write_options(args: &WriteArgs, read: Option<&ReadArgs>) -> Result<WriteOptions> {
+pub(crate) fn write_options(args: &WriteArgs, read: Option<&ReadArgs>) -> Result<WriteOptions> {
     let semantics = match &args.semantics {
         Some(path) => scorelake::formats::ncf::load_semantics(path)?,
         None => Default::default(),

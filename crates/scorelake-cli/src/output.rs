@@ -33,7 +33,7 @@ macro_rules! outln {
 pub(crate) use {out, outln};
 
 /// Writes `args` to stdout; a closed pipe is [`StdoutClosed`].
-pub fn write_stdout(args: fmt::Arguments<'_>) -> Result<()> {
+pub(crate) fn write_stdout(args: fmt::Arguments<'_>) -> Result<()> {
     std::io::stdout().lock().write_fmt(args).map_err(|e| {
         if e.kind() == ErrorKind::BrokenPipe {
             StdoutClosed.into()
@@ -45,7 +45,7 @@ pub fn write_stdout(args: fmt::Arguments<'_>) -> Result<()> {
 
 /// Runs `df`, returns at most `limit` rows as a table; with `metrics`, prints
 /// the executed plan with per-operator metrics to stderr.
-pub async fn print_query(
+pub(crate) async fn print_query(
     ctx: &SessionContext,
     df: DataFrame,
     limit: usize,
@@ -84,7 +84,7 @@ pub async fn print_query(
 }
 
 /// `1.5 GB`-style sizes (decimal units).
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = n as f64;
     let mut unit = 0;
@@ -100,6 +100,6 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 /// Writes a report file a command was asked for (`--report FILE`).
-pub fn write_report(path: &Path, text: String) -> Result<()> {
+pub(crate) fn write_report(path: &Path, text: String) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }

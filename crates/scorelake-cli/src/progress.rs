@@ -10,13 +10,13 @@ use scorelake::config::ProgressMode;
 
 /// Makes progress bars, or hidden ones when progress is off.
 #[derive(Clone, Copy, Debug)]
-pub struct Progress {
+pub(crate) struct Progress {
     enabled: bool,
 }
 
 impl Progress {
     /// Progress as `mode` asks: `auto` shows it only on a terminal.
-    pub fn new(mode: ProgressMode) -> Self {
+    pub(crate) fn new(mode: ProgressMode) -> Self {
         let enabled = match mode {
             ProgressMode::Auto => std::io::stderr().is_terminal(),
             ProgressMode::Always => true,
@@ -26,7 +26,7 @@ impl Progress {
     }
 
     /// A spinner with a message and the elapsed time.
-    pub fn spinner(&self, message: &str) -> ProgressBar {
+    pub(crate) fn spinner(&self, message: &str) -> ProgressBar {
         if !self.enabled {
             return ProgressBar::hidden();
         }
@@ -41,7 +41,7 @@ impl Progress {
     }
 
     /// Awaits `work` with a spinner showing `message`, cleared when it ends.
-    pub async fn during<F: std::future::Future>(&self, message: &str, work: F) -> F::Output {
+    pub(crate) async fn during<F: Future>(&self, message: &str, work: F) -> F::Output {
         let spinner = self.spinner(message);
         let out = work.await;
         spinner.finish_and_clear();
@@ -49,7 +49,7 @@ impl Progress {
     }
 
     /// A bar that follows `counter` up to `total` until the returned bar is finished.
-    pub fn counter(&self, total: u64, counter: Arc<AtomicU64>, unit: &str) -> ProgressBar {
+    pub(crate) fn counter(&self, total: u64, counter: Arc<AtomicU64>, unit: &str) -> ProgressBar {
         if !self.enabled {
             return ProgressBar::hidden();
         }

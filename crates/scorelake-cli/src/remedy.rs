@@ -6,7 +6,7 @@ use scorelake::error::{Error, Remedy};
 
 /// The flag that gets past `e`, as a hint line, when the library says one
 /// change would.
-pub fn hint(e: &anyhow::Error) -> Option<String> {
+pub(crate) fn hint(e: &anyhow::Error) -> Option<String> {
     let remedy = e
         .chain()
         .find_map(|c| c.downcast_ref::<Error>())

@@ -14,7 +14,7 @@ use crate::output::{human_bytes, outln, write_report};
 use crate::progress::Progress;
 
 /// Bins, compresses and writes `args.input`; prints the IV table and the sizes.
-pub async fn compress(
+pub(crate) async fn compress(
     session: &Session,
     progress: Progress,
     args: CompressArgs,

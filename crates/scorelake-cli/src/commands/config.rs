@@ -10,7 +10,7 @@ use crate::args::ConfigCommand;
 use crate::output::outln;
 
 /// Prints what `cmd` asks about `config`.
-pub fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
+pub(crate) fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
     match cmd {
         ConfigCommand::Show { json } => {
             let shown = config.show();

@@ -13,7 +13,11 @@ use crate::output::{human_bytes, outln};
 use crate::progress::Progress;
 
 /// Copies `args.input` to `args.output`; prints rows, sizes and speed.
-pub async fn convert(session: &Session, progress: Progress, args: ConvertArgs) -> Result<ExitCode> {
+pub(crate) async fn convert(
+    session: &Session,
+    progress: Progress,
+    args: ConvertArgs,
+) -> Result<ExitCode> {
     let started = Instant::now();
     let (read, write) = (
         read_options(&args.read)?,

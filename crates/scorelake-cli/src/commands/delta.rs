@@ -12,7 +12,7 @@ use crate::error::Usage;
 use crate::output::{out, outln};
 
 /// Runs the Delta maintenance command `cmd` and prints its answer.
-pub async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
+pub(crate) async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
     match cmd {
         DeltaCommand::History { table, limit, json } => {
             let commits = delta::history(

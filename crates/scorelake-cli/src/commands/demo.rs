@@ -12,7 +12,11 @@ use crate::output::outln;
 use crate::progress::Progress;
 
 /// Runs the demo and prints its report.
-pub async fn demo(session: &Session, progress: Progress, args: DemoArgs) -> Result<ExitCode> {
+pub(crate) async fn demo(
+    session: &Session,
+    progress: Progress,
+    args: DemoArgs,
+) -> Result<ExitCode> {
     let options = DemoOptions {
         sample: SampleSpec {
             customers: args.customers,

@@ -14,7 +14,11 @@ use crate::output::{outln, write_report};
 use crate::progress::Progress;
 
 /// Compares the tables or periods `args` names; prints (and saves) the report.
-pub async fn drift(session: &Session, progress: Progress, args: DriftArgs) -> Result<ExitCode> {
+pub(crate) async fn drift(
+    session: &Session,
+    progress: Progress,
+    args: DriftArgs,
+) -> Result<ExitCode> {
     let json = match &args.report {
         None => false,
         Some(path) => match path.extension().and_then(|e| e.to_str()) {

@@ -13,7 +13,11 @@ use crate::output::outln;
 use crate::progress::Progress;
 
 /// Fits or loads the mappings and encodes `args.input`; prints what was written.
-pub async fn encode(session: &Session, progress: Progress, args: EncodeArgs) -> Result<ExitCode> {
+pub(crate) async fn encode(
+    session: &Session,
+    progress: Progress,
+    args: EncodeArgs,
+) -> Result<ExitCode> {
     let mappings = match (args.apply, args.spec, args.fit) {
         (Some(path), _, _) => EncodeMappings::Apply(path),
         (None, Some(spec), Some(on)) => EncodeMappings::Fit {

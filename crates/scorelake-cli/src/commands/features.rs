@@ -13,7 +13,7 @@ use crate::output::outln;
 use crate::progress::Progress;
 
 /// Computes the features of `args.input`; prints what was written.
-pub async fn features(
+pub(crate) async fn features(
     session: &Session,
     progress: Progress,
     args: FeaturesArgs,

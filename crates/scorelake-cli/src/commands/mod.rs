@@ -1,17 +1,17 @@
 //! One module per command: each maps its flags to a library call and prints
 //! what it did.
 
-pub mod compress;
-pub mod config;
-pub mod convert;
-pub mod delta;
-pub mod demo;
-pub mod drift;
-pub mod encode;
-pub mod features;
-pub mod ncf;
-pub mod run;
-pub mod sample;
-pub mod score;
-pub mod sql;
-pub mod validate;
+pub(crate) mod compress;
+pub(crate) mod config;
+pub(crate) mod convert;
+pub(crate) mod delta;
+pub(crate) mod demo;
+pub(crate) mod drift;
+pub(crate) mod encode;
+pub(crate) mod features;
+pub(crate) mod ncf;
+pub(crate) mod run;
+pub(crate) mod sample;
+pub(crate) mod score;
+pub(crate) mod sql;
+pub(crate) mod validate;

@@ -12,7 +12,7 @@ use crate::output::outln;
 
 /// Runs `cmd` on a local file without starting the engine; `None` when the
 /// file is remote and needs [`ncf`].
-pub fn ncf_local(cmd: &NcfCommand) -> Result<Option<ExitCode>> {
+pub(crate) fn ncf_local(cmd: &NcfCommand) -> Result<Option<ExitCode>> {
     let NcfCommand::Inspect { file, json } = cmd;
     let Some(path) = io::Location::parse(file)?.local_path() else {
         return Ok(None);
@@ -24,7 +24,7 @@ pub fn ncf_local(cmd: &NcfCommand) -> Result<Option<ExitCode>> {
 }
 
 /// Runs `cmd`, fetching the file through the session's object stores.
-pub async fn ncf(session: &Session, cmd: NcfCommand) -> Result<ExitCode> {
+pub(crate) async fn ncf(session: &Session, cmd: NcfCommand) -> Result<ExitCode> {
     let NcfCommand::Inspect { file, json } = cmd;
     let bytes = io::fetch(session, &file).await?;
     inspect(&file, bytes, json)?;

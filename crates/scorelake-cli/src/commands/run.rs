@@ -11,7 +11,7 @@ use crate::output::outln;
 use crate::progress::Progress;
 
 /// Runs the pipeline file `args.pipeline`; prints its report.
-pub async fn run(session: &Session, progress: Progress, args: RunArgs) -> Result<ExitCode> {
+pub(crate) async fn run(session: &Session, progress: Progress, args: RunArgs) -> Result<ExitCode> {
     let mut spec = ScorecardPipeline::from_path(&args.pipeline)?;
     if let Some(out) = args.output {
         spec.output = out;

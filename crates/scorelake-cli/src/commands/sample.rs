@@ -17,7 +17,11 @@ use crate::output::outln;
 use crate::progress::Progress;
 
 /// Writes the sample panel; prints rows and speed.
-pub async fn sample(session: &Session, progress: Progress, args: SampleArgs) -> Result<ExitCode> {
+pub(crate) async fn sample(
+    session: &Session,
+    progress: Progress,
+    args: SampleArgs,
+) -> Result<ExitCode> {
     let start = month(&args.start)?;
     let spec = SampleSpec {
         customers: args.customers,

@@ -12,7 +12,11 @@ use crate::output::outln;
 use crate::progress::Progress;
 
 /// Scores `args.input`; prints what was written.
-pub async fn score(session: &Session, progress: Progress, args: ScoreArgs) -> Result<ExitCode> {
+pub(crate) async fn score(
+    session: &Session,
+    progress: Progress,
+    args: ScoreArgs,
+) -> Result<ExitCode> {
     let mut job = ScoreJob::new(args.scorecard, args.input, args.output);
     job.score_column = args.score_column;
     job.read = read_options(&args.read)?;

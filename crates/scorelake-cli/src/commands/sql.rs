@@ -13,9 +13,9 @@ use crate::output::{outln, print_query};
 use crate::progress::Progress;
 
 /// Runs the query; prints its result, or writes it to `--output`.
-pub async fn sql(session: &Session, progress: Progress, args: SqlArgs) -> Result<ExitCode> {
+pub(crate) async fn sql(session: &Session, progress: Progress, args: SqlArgs) -> Result<ExitCode> {
     let read = read_options(&args.read)?;
-    let ctx = io::with_url_tables(session, session.new_context(), read.clone());
+    let ctx = io::with_url_tables(session, &session.new_context(), read.clone());
     for spec in &args.tables {
         let Some((name, url)) = spec.split_once('=') else {
             bail!(Usage(format!("--table expects NAME=URL, got `{spec}`")));

@@ -15,7 +15,7 @@ use crate::output::{outln, write_report};
 use crate::progress::Progress;
 
 /// Validates `args.input`; prints (and saves) the report; exit 3 on FAIL.
-pub async fn validate(
+pub(crate) async fn validate(
     session: &Session,
     progress: Progress,
     args: ValidateArgs,

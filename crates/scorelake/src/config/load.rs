@@ -11,9 +11,9 @@ use super::{Config, DATAFUSION_PREFIX, keys};
 use crate::error::{Error, Result};
 
 /// Environment variable naming the config file when `--config` is not given.
-pub const CONFIG_FILE_ENV: &str = "SCORELAKE_CONFIG";
+pub(super) const CONFIG_FILE_ENV: &str = "SCORELAKE_CONFIG";
 /// Prefix of environment variables that set keys: `SCORELAKE__ENGINE__MEMORY_LIMIT`.
-pub const ENV_PREFIX: &str = "SCORELAKE__";
+pub(super) const ENV_PREFIX: &str = "SCORELAKE__";
 
 /// Standard AWS variables and the keys they set (first listed wins on ties).
 const AWS_VARS: &[(&str, &str)] = &[
@@ -216,7 +216,7 @@ impl ConfigBuilder {
                     Some(Err(expected)) => {
                         return Err(Error::Config(format!(
                             "bad value `{value}` for `{key}` (from {source}): expected {expected}",
-                            value = if super::keys().iter().any(|k| k.key == key && k.secret) {
+                            value = if keys().iter().any(|k| k.key == key && k.secret) {
                                 "****"
                             } else {
                                 &value

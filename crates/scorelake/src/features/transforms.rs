@@ -75,7 +75,7 @@ pub(crate) fn expression(out: &Output, learned: Option<&Learned>) -> Result<Expr
             }
             e
         }
-        Op::Bin(edges) => bin_index(x.clone(), &edges[1..edges.len() - 1])?,
+        Op::Bin(edges) => bin_index(&x, &edges[1..edges.len() - 1])?,
         Op::FlagMissing => when(missing(), lit(1i8)).otherwise(lit(0i8))?,
         Op::Impute { strategy, .. } => {
             let fill = match (strategy, learned) {
@@ -101,7 +101,7 @@ pub(crate) fn expression(out: &Output, learned: Option<&Learned>) -> Result<Expr
 /// The bin of `x` (a float expression) for bins cut at `inner` edges
 /// e1 < … < e(k−1): bins are right-closed, numbered 1…k, the first also holds
 /// everything ≤ e1 and the last everything above e(k−1); missing → 0.
-pub(crate) fn bin_index(x: Expr, inner: &[f64]) -> Result<Expr> {
+pub(crate) fn bin_index(x: &Expr, inner: &[f64]) -> Result<Expr> {
     let mut case = when(x.clone().is_null(), lit(0i32));
     for (i, edge) in inner.iter().enumerate() {
         case = case.when(x.clone().lt_eq(lit(*edge)), lit(i as i32 + 1));

@@ -55,7 +55,7 @@ pub(super) async fn commit(
         .list(Some(&from))
         .try_collect()
         .await
-        .map_err(|e| store_error(target.as_str(), e, true))?;
+        .map_err(|e| store_error(target.as_str(), &e, true))?;
     for meta in staged_objects {
         let rel: Vec<_> = meta
             .location
@@ -66,7 +66,7 @@ pub(super) async fn commit(
         store
             .copy(&meta.location, &dest)
             .await
-            .map_err(|e| store_error(target.as_str(), e, true))?;
+            .map_err(|e| store_error(target.as_str(), &e, true))?;
     }
     remove(store, staged).await?;
     mark_success(store, target).await
@@ -113,6 +113,6 @@ pub(super) async fn mark_success(store: &Arc<dyn ObjectStore>, dir: &Location) -
     store
         .put(&marker, PutPayload::new())
         .await
-        .map_err(|e| store_error(dir.as_str(), e, true))?;
+        .map_err(|e| store_error(dir.as_str(), &e, true))?;
     Ok(())
 }

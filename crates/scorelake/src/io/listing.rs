@@ -26,12 +26,12 @@ pub(crate) struct Listing {
 
 impl Listing {
     /// Total bytes of the data files.
-    pub fn total_bytes(&self) -> u64 {
+    pub(super) fn total_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
     }
 
     /// The one format the files' extensions imply, if they agree.
-    pub fn format(&self, location: &Location) -> Result<Option<Format>> {
+    pub(super) fn format(&self, location: &Location) -> Result<Option<Format>> {
         let mut found: Option<(Format, &ObjectMeta)> = None;
         for f in &self.files {
             let Some(fmt) = f.location.filename().and_then(format_of_name) else {
@@ -72,14 +72,14 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
                 });
             }
             Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(store_error(location.as_str(), e, false)),
+            Err(e) => return Err(store_error(location.as_str(), &e, false)),
         }
     }
     let all: Vec<ObjectMeta> = store
         .list(Some(&prefix))
         .try_collect()
         .await
-        .map_err(|e| store_error(location.as_str(), e, false))?;
+        .map_err(|e| store_error(location.as_str(), &e, false))?;
     if all.is_empty() {
         return Err(Error::NotFound(location.to_string()));
     }

@@ -59,7 +59,7 @@ pub async fn convert(
 pub async fn fetch(session: &Session, location: impl IntoLocation) -> Result<Vec<u8>> {
     use object_store::ObjectStoreExt;
     let loc = location.into_location()?;
-    let failed = |e| store::store_error(loc.as_str(), e, false);
+    let failed = |e| store::store_error(loc.as_str(), &e, false);
     let got = store::open(session, &loc)?
         .get(&loc.object_path())
         .await

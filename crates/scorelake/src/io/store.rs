@@ -26,11 +26,11 @@ pub(crate) async fn exists(store: &Arc<dyn ObjectStore>, loc: &Location) -> Resu
     match store.head(&key).await {
         Ok(_) => return Ok(true),
         Err(object_store::Error::NotFound { .. }) => {}
-        Err(e) => return Err(store_error(loc.as_str(), e, true)),
+        Err(e) => return Err(store_error(loc.as_str(), &e, true)),
     }
     let mut listing = store.list(Some(&key));
     match listing.next().await {
-        Some(Err(e)) => Err(store_error(loc.as_str(), e, true)),
+        Some(Err(e)) => Err(store_error(loc.as_str(), &e, true)),
         Some(Ok(_)) => Ok(true),
         None => Ok(false),
     }
@@ -54,7 +54,7 @@ pub(crate) async fn remove(store: &Arc<dyn ObjectStore>, loc: &Location) -> Resu
         .map_ok(|m| m.location)
         .try_collect()
         .await
-        .map_err(|e| store_error(loc.as_str(), e, true))?;
+        .map_err(|e| store_error(loc.as_str(), &e, true))?;
     if store.head(&key).await.is_ok() {
         paths.push(key);
     }
@@ -63,7 +63,7 @@ pub(crate) async fn remove(store: &Arc<dyn ObjectStore>, loc: &Location) -> Resu
         .delete_stream(stream)
         .try_collect::<Vec<_>>()
         .await
-        .map_err(|e| store_error(loc.as_str(), e, true))?;
+        .map_err(|e| store_error(loc.as_str(), &e, true))?;
     Ok(())
 }
 
@@ -79,7 +79,7 @@ fn is_denied(text: &str) -> bool {
 }
 
 /// Turns an object-store error into ours, naming `location`.
-pub(crate) fn store_error(location: &str, err: object_store::Error, writing: bool) -> Error {
+pub(crate) fn store_error(location: &str, err: &object_store::Error, writing: bool) -> Error {
     use object_store::Error as E;
     // S3 answers a LIST with bad keys by 403, which arrives as a generic error.
     let denied = match &err {

@@ -24,7 +24,7 @@ use crate::session::Session;
 /// let session = Session::new(Config::default())?;
 /// let df = session.ctx().sql("SELECT 1 AS x").await?;
 /// io::write(&session, df, out.to_str().unwrap(), &io::WriteOptions::default()).await?;
-/// let ctx = io::with_url_tables(&session, session.new_context(), io::ReadOptions::default());
+/// let ctx = io::with_url_tables(&session, &session.new_context(), io::ReadOptions::default());
 /// let sql = format!("SELECT count(*) FROM '{}'", out.display());
 /// assert_eq!(ctx.sql(&sql).await?.collect().await?[0].num_rows(), 1);
 /// # Ok::<(), scorelake::Error>(())
@@ -32,7 +32,7 @@ use crate::session::Session;
 /// ```
 pub fn with_url_tables(
     session: &Session,
-    ctx: SessionContext,
+    ctx: &SessionContext,
     options: ReadOptions,
 ) -> SessionContext {
     let factory = Arc::new(LocationTables {

@@ -216,7 +216,7 @@ async fn execute(
                 Err(e) => Err(e),
             }
         }
-        Format::Delta => Err(datafusion::error::DataFusionError::Plan(
+        Format::Delta => Err(DataFusionError::Plan(
             "Delta tables are written by io::delta".into(),
         )),
         Format::Csv => {
@@ -227,7 +227,7 @@ async fn execute(
             df.write_csv(&url, write_options, Some(csv)).await
         }
     }
-    .map_err(|e| failed_write(e, target))?;
+    .map_err(|e| failed_write(&e, target))?;
     if !single_file && let Some(dir) = target.local_path() {
         // An empty result writes no files; the output is still a (empty) table.
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
@@ -242,7 +242,7 @@ async fn execute(
 /// The error of a write whose plan failed: an input that could not be read
 /// is named as such (a corrupt input file is no write failure); anything
 /// else names the output.
-fn failed_write(e: DataFusionError, target: &Location) -> Error {
+fn failed_write(e: &DataFusionError, target: &Location) -> Error {
     if let DataFusionError::External(inner) = e.find_root()
         && let Some(Error::Read { location, reason }) = inner.downcast_ref::<Error>()
     {

@@ -87,10 +87,10 @@ fn demo_pipeline(
 }
 
 /// The example scorecard pipeline.
-pub const EXAMPLE_PIPELINE: &str = include_str!("../../assets/scorecard-pipeline.yaml");
+pub(super) const EXAMPLE_PIPELINE: &str = include_str!("../../assets/scorecard-pipeline.yaml");
 
 /// The recipe set the demo runs (also shipped as `examples/panel-features.yaml`).
-pub const EXAMPLE_RECIPES: &str = include_str!("../../assets/panel-features.yaml");
+pub(super) const EXAMPLE_RECIPES: &str = include_str!("../../assets/panel-features.yaml");
 
 /// Generates the sample panel, writes it as Parquet, reads it back, writes a
 /// month-partitioned copy and a CSV extract, appends the latest month to a

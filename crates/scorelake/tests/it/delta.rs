@@ -66,9 +66,7 @@ async fn read_rows(session: &Session, table: &str, options: &ReadOptions) -> Vec
 }
 
 /// The error text of an operation that must fail.
-async fn failed<T: std::fmt::Debug>(
-    op: impl std::future::Future<Output = Result<T, Error>>,
-) -> String {
+async fn failed<T: std::fmt::Debug>(op: impl Future<Output = Result<T, Error>>) -> String {
     op.await.unwrap_err().to_string()
 }
 
@@ -257,11 +255,11 @@ async fn round_trips(session: &Session, root: &str) {
         .await
         .unwrap();
     let one_month = df
-        .filter(scorelake::datafusion::prelude::col("month").eq(
-            scorelake::datafusion::prelude::lit(
-                scorelake::datafusion::scalar::ScalarValue::Date32(Some(19358)),
-            ),
-        ))
+        .filter(
+            datafusion::prelude::col("month").eq(datafusion::prelude::lit(
+                datafusion::scalar::ScalarValue::Date32(Some(19358)),
+            )),
+        )
         .unwrap()
         .count()
         .await
@@ -343,14 +341,11 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
         .await
         .unwrap();
     let back = back
-        .sort(vec![
-            scorelake::datafusion::prelude::col("id").sort(true, true),
-        ])
+        .sort(vec![datafusion::prelude::col("id").sort(true, true)])
         .unwrap();
-    let text =
-        scorelake::datafusion::arrow::util::pretty::pretty_format_batches(&collect(back).await)
-            .unwrap()
-            .to_string();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&collect(back).await)
+        .unwrap()
+        .to_string();
     assert!(text.contains("| 1  | 0.5 |      |"), "{text}");
     assert!(text.contains("| 2  | 1.5 | new  |"), "{text}");
     // The version before the merge still reads with its own schema.
@@ -375,7 +370,7 @@ async fn new_columns_need_merge_schema_and_types_may_not_change() {
     let nulls = io::read(&session, &table, &ReadOptions::default())
         .await
         .unwrap()
-        .filter(scorelake::datafusion::prelude::col("note").is_null())
+        .filter(datafusion::prelude::col("note").is_null())
         .unwrap()
         .count()
         .await
@@ -427,18 +422,18 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
         df.aggregate(
             vec![],
             vec![
-                scorelake::datafusion::functions_aggregate::expr_fn::min(
-                    scorelake::datafusion::prelude::col("customer_id"),
-                ),
-                scorelake::datafusion::functions_aggregate::expr_fn::max(
-                    scorelake::datafusion::prelude::col("customer_id"),
-                ),
+                datafusion::functions_aggregate::expr_fn::min(datafusion::prelude::col(
+                    "customer_id",
+                )),
+                datafusion::functions_aggregate::expr_fn::max(datafusion::prelude::col(
+                    "customer_id",
+                )),
             ],
         )
         .unwrap(),
     )
     .await;
-    let expected = scorelake::datafusion::arrow::util::pretty::pretty_format_batches(&agg)
+    let expected = datafusion::arrow::util::pretty::pretty_format_batches(&agg)
         .unwrap()
         .to_string();
     let id = stats
@@ -455,7 +450,7 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     let nulls = io::read(&session, &table, &ReadOptions::default())
         .await
         .unwrap()
-        .filter(scorelake::datafusion::prelude::col("balance").is_null())
+        .filter(datafusion::prelude::col("balance").is_null())
         .unwrap()
         .count()
         .await
@@ -860,20 +855,16 @@ async fn concurrent_appends(session: &Session, table: &str, env: &[(String, Stri
     let per_append = collect(
         df.aggregate(
             vec![
-                scorelake::datafusion::prelude::col("writer"),
-                scorelake::datafusion::prelude::col("append"),
+                datafusion::prelude::col("writer"),
+                datafusion::prelude::col("append"),
             ],
             vec![
-                scorelake::datafusion::functions_aggregate::expr_fn::count(
-                    scorelake::datafusion::prelude::lit(1),
-                )
-                .alias("n"),
+                datafusion::functions_aggregate::expr_fn::count(datafusion::prelude::lit(1))
+                    .alias("n"),
             ],
         )
         .unwrap()
-        .filter(
-            scorelake::datafusion::prelude::col("n").eq(scorelake::datafusion::prelude::lit(10i64)),
-        )
+        .filter(datafusion::prelude::col("n").eq(datafusion::prelude::lit(10i64)))
         .unwrap(),
     )
     .await;

@@ -101,11 +101,9 @@ fn close(a: Option<f64>, b: Option<f64>) -> bool {
 }
 
 fn column_f64(batch: &RecordBatch, name: &str) -> Vec<Option<f64>> {
-    let a = scorelake::datafusion::arrow::compute::cast(
-        batch.column_by_name(name).unwrap(),
-        &DataType::Float64,
-    )
-    .unwrap();
+    let a =
+        datafusion::arrow::compute::cast(batch.column_by_name(name).unwrap(), &DataType::Float64)
+            .unwrap();
     a.as_primitive::<Float64Type>().iter().collect()
 }
 
@@ -358,14 +356,14 @@ async fn hand_computed_recipes_with_gaps_nulls_and_transforms() {
         .transform(df)
         .unwrap()
         .sort_by(vec![
-            scorelake::datafusion::prelude::col("id"),
-            scorelake::datafusion::prelude::col("month"),
+            datafusion::prelude::col("id"),
+            datafusion::prelude::col("month"),
         ])
         .unwrap()
         .collect()
         .await
         .unwrap();
-    let b = scorelake::datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
+    let b = datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
     let n = None;
     let col = |name: &str| column_f64(&b, name);
     assert_eq!(col("balance_delta"), [n, Some(10.0), n, n, n]);
@@ -489,12 +487,12 @@ async fn fit_learns_means_and_medians_per_group_and_applies_them_elsewhere() {
     let out = loaded
         .transform(other)
         .unwrap()
-        .sort_by(vec![scorelake::datafusion::prelude::col("id")])
+        .sort_by(vec![datafusion::prelude::col("id")])
         .unwrap()
         .collect()
         .await
         .unwrap();
-    let b = scorelake::datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
+    let b = datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
     assert_eq!(
         column_f64(&b, "x_mean"),
         [Some(8.4), Some(8.4), Some(8.4), Some(5.0)]
@@ -940,7 +938,7 @@ async fn one_plan_partitioned_by_entity_with_a_spilling_sort() {
         .collect()
         .await
         .unwrap();
-    let text = scorelake::datafusion::arrow::util::pretty::pretty_format_batches(&plan)
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&plan)
         .unwrap()
         .to_string();
     assert!(
@@ -999,7 +997,7 @@ async fn feature_sums(s: Session, spec: &scorelake::sample::SampleSpec, recipes:
         .collect()
         .await
         .unwrap();
-    scorelake::datafusion::arrow::util::pretty::pretty_format_batches(&b)
+    datafusion::arrow::util::pretty::pretty_format_batches(&b)
         .unwrap()
         .to_string()
 }

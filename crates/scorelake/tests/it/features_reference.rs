@@ -6,14 +6,14 @@ use chrono::{Datelike, Duration, Months, NaiveDate};
 
 /// One row of a panel.
 #[derive(Clone, Debug)]
-pub struct Row {
+pub(crate) struct Row {
     pub id: i64,
     pub day: NaiveDate,
     pub x: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug)]
-pub enum W {
+pub(crate) enum W {
     Rows(usize),
     Months(u32),
     Days(i64),
@@ -29,7 +29,7 @@ fn start_of(day: NaiveDate, w: W) -> Option<NaiveDate> {
 }
 
 /// Indexes (into `rows`) of row `i`'s window; `rows` hold one entity, sorted by day.
-pub fn window(rows: &[Row], i: usize, w: W) -> Vec<usize> {
+pub(crate) fn window(rows: &[Row], i: usize, w: W) -> Vec<usize> {
     let t = rows[i].day;
     (0..rows.len())
         .filter(|&j| match w {
@@ -44,7 +44,7 @@ pub fn window(rows: &[Row], i: usize, w: W) -> Vec<usize> {
 }
 
 /// The lag row of row `i`: `p` rows back, or the row exactly one span back.
-pub fn lag(rows: &[Row], i: usize, w: W) -> Option<usize> {
+pub(crate) fn lag(rows: &[Row], i: usize, w: W) -> Option<usize> {
     match w {
         W::Rows(p) => i.checked_sub(p),
         _ => {
@@ -61,7 +61,7 @@ fn days_in_month(d: NaiveDate) -> f64 {
 }
 
 /// The slope's x for row `j`: position, months or days.
-pub fn axis(rows: &[Row], j: usize, w: W) -> f64 {
+pub(crate) fn axis(rows: &[Row], j: usize, w: W) -> f64 {
     let d = rows[j].day;
     match w {
         W::Rows(_) | W::All => j as f64,
@@ -72,21 +72,21 @@ pub fn axis(rows: &[Row], j: usize, w: W) -> f64 {
     }
 }
 
-pub fn values(rows: &[Row], idx: &[usize]) -> Vec<f64> {
+pub(crate) fn values(rows: &[Row], idx: &[usize]) -> Vec<f64> {
     idx.iter().filter_map(|&j| rows[j].x).collect()
 }
 
-pub fn mean(v: &[f64]) -> f64 {
+pub(crate) fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-pub fn sample_std(v: &[f64]) -> f64 {
+pub(crate) fn sample_std(v: &[f64]) -> f64 {
     let m = mean(v);
     (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
 }
 
 /// Slope by the normal equations on an axis shifted to start at 0.
-pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
+pub(crate) fn slope(points: &[(f64, f64)]) -> Option<f64> {
     let n = points.len() as f64;
     let a0 = points.first()?.0;
     let (mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0);
@@ -101,7 +101,7 @@ pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
     (den.abs() > 1e-12).then(|| (n * sxy - sx * sy) / den)
 }
 
-pub fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
     let n = s.len();
@@ -113,7 +113,7 @@ pub fn median(v: &[f64]) -> f64 {
 }
 
 /// Feature `op` for row `i` of one entity's `rows`.
-pub fn feature(rows: &[Row], i: usize, op: &str, w: W, minp: usize) -> Option<f64> {
+pub(crate) fn feature(rows: &[Row], i: usize, op: &str, w: W, minp: usize) -> Option<f64> {
     let x = rows[i].x;
     if op == "delta" || op == "pct_change" {
         let l = rows[lag(rows, i, w)?].x?;

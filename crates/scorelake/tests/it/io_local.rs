@@ -236,7 +236,7 @@ async fn seconds_timestamps_and_date64_keep_their_logical_types() {
     let written = collect(session.ctx().sql(sql).await.unwrap()).await;
     let written = concat_batches(&written[0].schema(), &written).unwrap();
     for (i, (was, now)) in written.columns().iter().zip(back.columns()).enumerate() {
-        let expected = scorelake::datafusion::arrow::compute::cast(was, now.data_type()).unwrap();
+        let expected = datafusion::arrow::compute::cast(was, now.data_type()).unwrap();
         assert_eq!(&expected, now, "column {i}: {:?}", now.data_type());
     }
     assert_eq!(back.column(2).data_type(), &DataType::Date32);

@@ -40,13 +40,13 @@ fn spec(customers: u64) -> SampleSpec {
 }
 
 async fn sql(session: &Session, query: &str) -> Vec<RecordBatch> {
-    let ctx = io::with_url_tables(session, session.new_context(), ReadOptions::default());
+    let ctx = io::with_url_tables(session, &session.new_context(), ReadOptions::default());
     ctx.sql(query).await.unwrap().collect().await.unwrap()
 }
 
 /// Runs `query`, returns its rows and the sum of a scan metric over the plan.
 async fn run_with_metric(session: &Session, query: &str, metric: &str) -> (Vec<String>, usize) {
-    let ctx = io::with_url_tables(session, session.new_context(), ReadOptions::default());
+    let ctx = io::with_url_tables(session, &session.new_context(), ReadOptions::default());
     let plan = ctx
         .sql(query)
         .await
@@ -238,7 +238,7 @@ async fn explain_shows_projection_and_predicate() {
         "EXPLAIN SELECT customer_id, balance FROM '{}' WHERE days_past_due >= 90",
         nc.display()
     );
-    let ctx = io::with_url_tables(&session, session.new_context(), ReadOptions::default());
+    let ctx = io::with_url_tables(&session, &session.new_context(), ReadOptions::default());
     let plan = ctx
         .sql(&q)
         .await
@@ -247,7 +247,7 @@ async fn explain_shows_projection_and_predicate() {
         .await
         .unwrap();
     let _ = displayable(plan.as_ref());
-    let text = scorelake::datafusion::arrow::util::pretty::pretty_format_batches(
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(
         &run(plan, ctx.task_ctx()).await.unwrap(),
     )
     .unwrap()
@@ -386,7 +386,7 @@ async fn every_type_round_trips_through_the_engine() {
 
     // min/max/count per column from the file (footer statistics may answer
     // them) equal the same aggregates over the batch in memory.
-    let ctx = io::with_url_tables(&session, session.new_context(), ReadOptions::default());
+    let ctx = io::with_url_tables(&session, &session.new_context(), ReadOptions::default());
     ctx.register_batch("mem", batch.clone()).unwrap();
     for field in batch.schema().fields() {
         let c = field.name();
@@ -444,13 +444,8 @@ async fn directories_partitions_and_merged_schemas() {
         ..ReadOptions::default()
     };
     let df = io::read(&session, path(&mixed), &merged).await.unwrap();
-    let rows = sorted_rows(
-        &collect(
-            df.sort_by(vec![scorelake::datafusion::prelude::col("x")])
-                .unwrap(),
-        )
-        .await,
-    );
+    let rows =
+        sorted_rows(&collect(df.sort_by(vec![datafusion::prelude::col("x")]).unwrap()).await);
     assert_eq!(rows.len(), 2);
     assert!(
         rows[0].contains("| 1 |") && rows[1].contains("| b |"),
@@ -669,10 +664,7 @@ async fn ncf_on_s3_reads_writes_and_queries() {
     let local = collect(
         sample::dataframe(&session, &spec, None)
             .unwrap()
-            .filter(
-                scorelake::datafusion::prelude::col("customer_id")
-                    .lt(scorelake::datafusion::prelude::lit(10i64)),
-            )
+            .filter(datafusion::prelude::col("customer_id").lt(datafusion::prelude::lit(10i64)))
             .unwrap(),
     )
     .await;
@@ -698,7 +690,7 @@ async fn an_empty_result_is_an_empty_ncf_table() {
     let out = dir.path().join("none.ncf");
     let df = sample::dataframe(&session, &spec(10), None)
         .unwrap()
-        .filter(scorelake::datafusion::prelude::lit(false))
+        .filter(datafusion::prelude::lit(false))
         .unwrap();
     assert_eq!(write_to(&session, df, &out).await.rows, 0);
     let back = read_from(&session, &out).await;

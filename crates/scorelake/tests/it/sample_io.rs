@@ -24,7 +24,7 @@ async fn sample_streams_into_parquet_deterministically() {
         let written = write_to(&session, df, &out).await;
         assert_eq!(written.rows as usize, direct.num_rows());
         let back = read_from(&session, &out).await;
-        let types = |s: &scorelake::datafusion::arrow::datatypes::Schema| {
+        let types = |s: &datafusion::arrow::datatypes::Schema| {
             s.fields()
                 .iter()
                 .map(|f| (f.name().clone(), f.data_type().clone()))
@@ -44,8 +44,8 @@ async fn sample_streams_into_parquet_deterministically() {
         .read_batch(sample::generate(&spec, 0..spec.customers).unwrap())
         .unwrap()
         .aggregate(
-            vec![scorelake::datafusion::prelude::col("month")],
-            vec![scorelake::datafusion::functions_aggregate::count::count_all()],
+            vec![datafusion::prelude::col("month")],
+            vec![datafusion::functions_aggregate::count::count_all()],
         )
         .unwrap()
         .count()

@@ -51,7 +51,7 @@ fn spec(text: &str) -> BinningSpec {
     BinningSpec::parse(text, "yaml").unwrap()
 }
 
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+fn run<T>(f: impl Future<Output = T>) -> T {
     tokio::runtime::Runtime::new().unwrap().block_on(f)
 }
 
@@ -59,7 +59,7 @@ fn floats(batches: &[RecordBatch], name: &str) -> Vec<f64> {
     batches
         .iter()
         .flat_map(|b| {
-            let a = scorelake::datafusion::arrow::compute::cast(
+            let a = datafusion::arrow::compute::cast(
                 b.column_by_name(name).unwrap(),
                 &DataType::Float64,
             )

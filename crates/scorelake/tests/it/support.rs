@@ -11,16 +11,16 @@ use scorelake::datafusion::prelude::DataFrame;
 use scorelake::io::{self, ReadOptions, WriteOptions, WriteSummary};
 use scorelake::session::Session;
 
-pub const ACCESS_KEY: &str = "scorelake-test-key";
-pub const SECRET_KEY: &str = "scorelake-test-secret-value";
-pub const BUCKET: &str = "lake";
+pub(crate) const ACCESS_KEY: &str = "scorelake-test-key";
+pub(crate) const SECRET_KEY: &str = "scorelake-test-secret-value";
+pub(crate) const BUCKET: &str = "lake";
 
-pub fn session() -> Session {
+pub(crate) fn session() -> Session {
     Session::new(Config::default()).unwrap()
 }
 
 /// Writes `df` to a local `path` with default options.
-pub async fn write_to(session: &Session, df: DataFrame, path: &Path) -> WriteSummary {
+pub(crate) async fn write_to(session: &Session, df: DataFrame, path: &Path) -> WriteSummary {
     io::write(
         session,
         df,
@@ -32,7 +32,7 @@ pub async fn write_to(session: &Session, df: DataFrame, path: &Path) -> WriteSum
 }
 
 /// Reads a local `path` with default options.
-pub async fn read_from(session: &Session, path: &Path) -> DataFrame {
+pub(crate) async fn read_from(session: &Session, path: &Path) -> DataFrame {
     io::read(session, path.to_str().unwrap(), &ReadOptions::default())
         .await
         .unwrap()
@@ -40,19 +40,19 @@ pub async fn read_from(session: &Session, path: &Path) -> DataFrame {
 
 /// `df` with the sample panel's columns only, in their order (drops the
 /// partition columns a partitioned dataset reads back with).
-pub fn sample_columns(df: DataFrame) -> DataFrame {
+pub(crate) fn sample_columns(df: DataFrame) -> DataFrame {
     let schema = scorelake::sample::schema();
     let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     df.select_columns(&columns).unwrap()
 }
 
-pub async fn collect(df: DataFrame) -> Vec<RecordBatch> {
+pub(crate) async fn collect(df: DataFrame) -> Vec<RecordBatch> {
     df.collect().await.unwrap()
 }
 
 /// Rows of `batches` as sorted text lines, for order-insensitive comparison.
-pub fn sorted_rows(batches: &[RecordBatch]) -> Vec<String> {
-    let text = scorelake::datafusion::arrow::util::pretty::pretty_format_batches(batches)
+pub(crate) fn sorted_rows(batches: &[RecordBatch]) -> Vec<String> {
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(batches)
         .unwrap()
         .to_string();
     let mut lines: Vec<String> = text
@@ -67,7 +67,7 @@ pub fn sorted_rows(batches: &[RecordBatch]) -> Vec<String> {
 
 /// A SeaweedFS server (`weed mini`) on 127.0.0.1, stopped by PID on drop and
 /// when the test process exits.
-pub struct Seaweed {
+pub(crate) struct Seaweed {
     child: Child,
     script: String,
     pub endpoint: String,
@@ -121,7 +121,7 @@ fn free_port_block() -> u16 {
 }
 
 impl Seaweed {
-    pub fn start() -> Seaweed {
+    pub(crate) fn start() -> Seaweed {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::write(
@@ -189,12 +189,12 @@ impl Seaweed {
     }
 
     /// Settings for this server with the right keys.
-    pub fn config_builder(&self) -> ConfigBuilder {
+    pub(crate) fn config_builder(&self) -> ConfigBuilder {
         self.config_with_keys(ACCESS_KEY, SECRET_KEY)
     }
 
     /// Settings for this server with any keys (few retries, short timeouts).
-    pub fn config_with_keys(&self, key: &str, secret: &str) -> ConfigBuilder {
+    pub(crate) fn config_with_keys(&self, key: &str, secret: &str) -> ConfigBuilder {
         let mut b = ConfigBuilder::new();
         for (k, v) in self.settings(key, secret) {
             b = b.set(k, &v, "test").unwrap();
@@ -203,7 +203,7 @@ impl Seaweed {
     }
 
     /// The settings as `SCORELAKE__…` variables, for child processes.
-    pub fn env(&self) -> Vec<(String, String)> {
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
         self.settings(ACCESS_KEY, SECRET_KEY)
             .into_iter()
             .map(|(k, v)| {
@@ -230,19 +230,19 @@ impl Seaweed {
         .collect()
     }
 
-    pub fn session(&self) -> Session {
+    pub(crate) fn session(&self) -> Session {
         Session::new(self.config_builder().build().unwrap()).unwrap()
     }
 
     /// Starts the server again on the same data and ports.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.stop();
         self.child = spawn(&self.script);
         self.wait_ready();
     }
 
     /// Stops the server now (kills the watchdog's child by stopping the watchdog's loop).
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = Command::new("pkill")
             .args(["-KILL", "-P", &self.child.id().to_string()])
             .status();
@@ -258,7 +258,7 @@ impl Drop for Seaweed {
 }
 
 /// One server shared by the tests of this binary.
-pub fn shared_s3() -> &'static Seaweed {
+pub(crate) fn shared_s3() -> &'static Seaweed {
     static SERVER: OnceLock<Seaweed> = OnceLock::new();
     SERVER.get_or_init(Seaweed::start)
 }

@@ -19,7 +19,7 @@ use ncf::{Op, Predicate, Value};
 
 /// The pruning predicate for `expr` over `schema` (the table's file columns),
 /// or `None` when statistics cannot rule anything out.
-pub fn to_predicate(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Option<Predicate> {
+pub(super) fn to_predicate(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Option<Predicate> {
     let expr = expr.as_ref();
     if let Some(b) = expr.downcast_ref::<BinaryExpr>() {
         return binary(b, schema);
@@ -51,7 +51,7 @@ pub fn to_predicate(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Option<Pre
 /// Whether `expr` is built only from file columns, literals, comparisons,
 /// `AND`/`OR`, `IN` lists and null tests: deterministic, cheap, and safe to
 /// evaluate in the scan ahead of the engine's own filter.
-pub fn is_simple(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> bool {
+pub(super) fn is_simple(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> bool {
     let mut simple = true;
     let _ = expr.apply(|e| {
         let e = e.as_ref();

@@ -13,7 +13,7 @@
 //! let session = Session::new(Config::default())?;
 //! let copy = format!("COPY (SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS t(x, y)) TO '{}'", file.display());
 //! session.ctx().sql(&copy).await?.collect().await?;
-//! let ctx = io::with_url_tables(&session, session.new_context(), io::ReadOptions::default());
+//! let ctx = io::with_url_tables(&session, &session.new_context(), io::ReadOptions::default());
 //! let read = format!("SELECT y FROM '{}' WHERE x > 1", file.display());
 //! let batches = ctx.sql(&read).await?.collect().await?;
 //! assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);

@@ -249,7 +249,7 @@ impl FileOpener for NcfOpener {
             let meta = load_metadata(&store, &file.object_meta, cache.as_ref()).await?;
             let kept = meta
                 .prune(predicate.as_deref())
-                .map_err(|e| named(&name, e))?;
+                .map_err(|e| named(&name, &e))?;
             let in_range: Vec<usize> = (0..meta.num_row_groups())
                 .filter(|&g| match &file.range {
                     None => true,
@@ -315,8 +315,8 @@ impl FileOpener for NcfOpener {
                             Some(rows) => reader.read_rows(g, Some(&plan.physical), rows),
                             None => reader.read_row_group(g, Some(&plan.physical)),
                         }
-                        .map_err(|e| named(&name, e))?;
-                        plan.to_table(batch).map(Some)
+                        .map_err(|e| named(&name, &e))?;
+                        plan.to_table(&batch).map(Some)
                     }
                 })
                 .buffered(2)
@@ -394,7 +394,7 @@ impl LateFilter {
     fn select<S: ncf::Source>(&self, reader: &NcfReader<S>, group: usize) -> Result<Selection> {
         let batch = reader
             .read_row_group(group, Some(&self.columns))
-            .map_err(|e| named(&self.name, e))?;
+            .map_err(|e| named(&self.name, &e))?;
         let n = batch.num_rows();
         let mask = self.expr.evaluate(&batch)?.into_array(n)?;
         let Some(mask) = mask.as_any().downcast_ref::<BooleanArray>() else {
@@ -435,7 +435,7 @@ fn file_name(store_url: &ObjectStoreUrl, location: &Path) -> String {
 
 /// An NCF error as the engine carries it: a [`crate::Error::Read`] naming
 /// the file, so whatever runs the plan (a write) can tell the input was bad.
-fn named(name: &str, e: ncf::NcfError) -> DataFusionError {
+fn named(name: &str, e: &ncf::NcfError) -> DataFusionError {
     DataFusionError::External(Box::new(crate::Error::Read {
         location: name.to_string(),
         reason: e.to_string(),
@@ -471,7 +471,7 @@ impl ColumnPlan {
         })
     }
 
-    fn to_table(&self, batch: RecordBatch) -> Result<RecordBatch> {
+    fn to_table(&self, batch: &RecordBatch) -> Result<RecordBatch> {
         let n = batch.num_rows();
         let arrays = self
             .columns
@@ -545,7 +545,7 @@ pub(super) async fn load_metadata(
     let mut bytes = store.get_ranges(location, &ranges).await?;
     let trailer_at = bytes[1].len().saturating_sub(ncf::footer::TRAILER_LEN);
     let span =
-        footer_span(size, &bytes[1][trailer_at..]).map_err(|e| named(&location.to_string(), e))?;
+        footer_span(size, &bytes[1][trailer_at..]).map_err(|e| named(location.as_ref(), &e))?;
     if span > tail_len {
         ranges[1] = size - span..size;
         bytes[1] = store.get_range(location, ranges[1].clone()).await?;
@@ -556,7 +556,7 @@ pub(super) async fn load_metadata(
     };
     let meta = Arc::new(
         FileMetadata::load(&source, &ReadOptions::default())
-            .map_err(|e| named(&location.to_string(), e))?,
+            .map_err(|e| named(location.as_ref(), &e))?,
     );
     if let Some(cache) = cache {
         let footer = CachedFooter {

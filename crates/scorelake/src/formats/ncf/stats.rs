@@ -11,7 +11,7 @@ use ncf::{Value, stat_value};
 
 /// Statistics of the file column `c` (of type `t` in the file) as the table
 /// column `wanted`; values of another type than the table's are not used.
-pub fn column(footer: &Footer, c: usize, t: &DataType, wanted: &Field) -> ColumnStatistics {
+pub(super) fn column(footer: &Footer, c: usize, t: &DataType, wanted: &Field) -> ColumnStatistics {
     // Counts are checked against the row counts: a count no row group can
     // hold leaves the column's nulls unknown.
     let nulls = footer.row_groups.iter().try_fold(0u64, |total, g| {

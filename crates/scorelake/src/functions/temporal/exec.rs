@@ -90,7 +90,7 @@ fn output_schema(input: &DFSchemaRef, spec: &TemporalSpec) -> Result<DFSchemaRef
     let field = |name: &str, role: &str| {
         input
             .qualified_field_with_unqualified_name(name)
-            .map(|(_, f)| f.clone())
+            .map(|(_, f)| Arc::clone(f))
             .map_err(|_| {
                 DataFusionError::Plan(format!("{role} column `{name}` is not in the input"))
             })
@@ -114,7 +114,10 @@ fn output_schema(input: &DFSchemaRef, spec: &TemporalSpec) -> Result<DFSchemaRef
             time.data_type()
         );
     }
-    let mut fields: Vec<_> = input.iter().map(|(q, f)| (q.cloned(), f.clone())).collect();
+    let mut fields: Vec<_> = input
+        .iter()
+        .map(|(q, f)| (q.cloned(), Arc::clone(f)))
+        .collect();
     for f in &spec.features {
         let source = field(&f.source, "source")?;
         if !source.data_type().is_numeric() {

@@ -72,7 +72,7 @@ pub(super) async fn versions(store: &Arc<dyn ObjectStore>, loc: &Location) -> Re
         .list(Some(&dir))
         .try_collect()
         .await
-        .map_err(|e| store_error(loc.as_str(), e, false))?;
+        .map_err(|e| store_error(loc.as_str(), &e, false))?;
     let mut files: Vec<LogFile> = metas
         .into_iter()
         .filter(|m| {
@@ -133,10 +133,10 @@ pub(super) async fn fetch(
     let bytes = store
         .get(&file.meta.location)
         .await
-        .map_err(|e| store_error(loc.as_str(), e, false))?
+        .map_err(|e| store_error(loc.as_str(), &e, false))?
         .bytes()
         .await
-        .map_err(|e| store_error(loc.as_str(), e, false))?;
+        .map_err(|e| store_error(loc.as_str(), &e, false))?;
     parse(&bytes).map_err(|reason| Error::Delta {
         table: loc.to_string(),
         version: Some(file.version),
@@ -249,7 +249,7 @@ pub(super) async fn read_version(
     let meta = store
         .head(&path)
         .await
-        .map_err(|e| store_error(loc.as_str(), e, false))?;
+        .map_err(|e| store_error(loc.as_str(), &e, false))?;
     let file = LogFile {
         version,
         modified: commit_time(&meta),

@@ -139,7 +139,7 @@ pub async fn optimize(
     } = options;
     let loc = table.into_location()?;
     let delta = load(session, &loc, None).await?;
-    let snapshot = delta.snapshot().map_err(|e| delta_error(&loc, None, e))?;
+    let snapshot = delta.snapshot().map_err(|e| delta_error(&loc, None, &e))?;
     let before = snapshot.version() as u64;
     let schema = snapshot.schema();
     let partitions = snapshot.metadata().partition_columns().to_vec();
@@ -178,7 +178,7 @@ pub async fn optimize(
     }
     let (after, metrics) = builder
         .await
-        .map_err(|e| delta_error(&loc, Some(before), e))?;
+        .map_err(|e| delta_error(&loc, Some(before), &e))?;
     let version = after.version().filter(|v| *v > before);
     Ok(OptimizeReport {
         version,
@@ -242,7 +242,7 @@ pub async fn vacuum(
                 }
                 .refused(Remedy::ShortRetention)
             } else {
-                delta_error(&loc, version, e)
+                delta_error(&loc, version, &e)
             }
         })?;
     let root = loc.as_dir().url().to_string();
@@ -317,7 +317,7 @@ pub async fn stats(
 ) -> Result<TableStats> {
     let loc = table.into_location()?;
     let delta = load(session, &loc, at).await?;
-    let snapshot = delta.snapshot().map_err(|e| delta_error(&loc, None, e))?;
+    let snapshot = delta.snapshot().map_err(|e| delta_error(&loc, None, &e))?;
     let version = snapshot.version() as u64;
     let schema = snapshot.schema();
     let partition_columns = snapshot.metadata().partition_columns().to_vec();

@@ -61,7 +61,7 @@ pub(super) fn handle(session: &Session, loc: &Location) -> Result<DeltaTable> {
     let url = loc.as_dir().url().clone();
     DeltaTableBuilder::from_url(url.clone())
         .and_then(|b| b.with_storage_backend(store, url).build())
-        .map_err(|e| delta_error(loc, None, e))
+        .map_err(|e| delta_error(loc, None, &e))
 }
 
 /// Whether `location` holds a Delta table (a non-empty `_delta_log` folder).
@@ -90,7 +90,7 @@ pub async fn is_table(session: &Session, loc: &Location) -> Result<bool> {
     match entries.next().await {
         None | Some(Err(object_store::Error::NotFound { .. })) => Ok(false),
         Some(Ok(_)) => Ok(true),
-        Some(Err(e)) => Err(store_error(loc.as_str(), e, false)),
+        Some(Err(e)) => Err(store_error(loc.as_str(), &e, false)),
     }
 }
 
@@ -199,7 +199,7 @@ async fn finish(
             if let Some(err) = commit_log::first_corrupt(store, loc, &upto).await {
                 return Err(err);
             }
-            Err(delta_error(loc, Some(version), e))
+            Err(delta_error(loc, Some(version), &e))
         }
     }
 }
@@ -286,7 +286,7 @@ pub(super) async fn check_commits_are_safe(session: &Session, loc: &Location) ->
         .put_opts(&probe, PutPayload::from_static(b"2"), create())
         .await;
     let _ = store.delete(&probe).await;
-    first.map_err(|e| store_error(loc.as_str(), e, true))?;
+    first.map_err(|e| store_error(loc.as_str(), &e, true))?;
     match second {
         Err(object_store::Error::AlreadyExists { .. }) => {
             seen(true);
@@ -297,12 +297,12 @@ pub(super) async fn check_commits_are_safe(session: &Session, loc: &Location) ->
             version: None,
             reason: "the S3 store ignores conditional writes (If-None-Match: *), so concurrent commits could overwrite each other; use a store that honours them (AWS S3, MinIO, SeaweedFS, R2) or, if only one writer ever commits to this table, set delta.s3_commit = single_writer".into(),
         }),
-        Err(e) => Err(store_error(loc.as_str(), e, true)),
+        Err(e) => Err(store_error(loc.as_str(), &e, true)),
     }
 }
 
 /// A delta-rs error as ours, naming the table (and version, when known).
-pub(super) fn delta_error(loc: &Location, version: Option<u64>, err: DeltaTableError) -> Error {
+pub(super) fn delta_error(loc: &Location, version: Option<u64>, err: &DeltaTableError) -> Error {
     let reason = match &err {
         DeltaTableError::NotATable(_) => "not a Delta table".to_string(),
         DeltaTableError::InvalidVersion(v) => {

@@ -103,7 +103,7 @@ async fn write_once(
         (Some(_), WriteMode::ErrorIfExists) => return Err(Error::AlreadyExists(loc.to_string())),
         (Some(_), WriteMode::Overwrite) => SaveMode::Overwrite,
         (Some(t), WriteMode::Append) => {
-            let snapshot = t.snapshot().map_err(|e| delta_error(loc, None, e))?;
+            let snapshot = t.snapshot().map_err(|e| delta_error(loc, None, &e))?;
             let version = Some(snapshot.version());
             let existing: Vec<String> = snapshot.metadata().partition_columns().to_vec();
             if partition_by.is_empty() {
@@ -185,7 +185,7 @@ async fn write_once(
         _ => builder,
     };
     let started = std::time::Instant::now();
-    let written = builder.await.map_err(|e| delta_error(loc, None, e))?;
+    let written = builder.await.map_err(|e| delta_error(loc, None, &e))?;
     let version = written.version().unwrap_or_default() as u64;
     let commit = commit_log::read_version(&store, loc, version).await?;
     tracing::info!(
