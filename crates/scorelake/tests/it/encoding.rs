@@ -498,3 +498,19 @@ async fn bad_specs_and_inputs_are_named() {
     .to_string();
     assert!(e.contains("`nope`"), "{e}");
 }
+
+#[tokio::test]
+async fn non_finite_weights_are_refused() {
+    let session = session();
+    let s = spec("target: y\nweight: w\nencoders:\n- {column: g, method: target_mean}\n");
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let df = frame(&session, &[Some("a"), Some("b")], &[0, 1], &[1.0, bad]);
+        let e = fit(&df, &s).await.unwrap_err().to_string();
+        assert!(
+            e.contains("weight column `w`")
+                && e.contains("NaN or infinite")
+                && e.contains("fitting"),
+            "{bad}: {e}"
+        );
+    }
+}

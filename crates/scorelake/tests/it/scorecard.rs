@@ -694,3 +694,74 @@ fn the_pipeline_runs_from_a_file_and_writes_every_artifact() {
             .all(|v| v.points.iter().all(|p| p.points == p.points.round()))
     );
 }
+
+#[test]
+fn weight_zero_rows_count_for_nothing_and_non_finite_weights_are_refused() {
+    let s = session();
+    // Rows of category `z` all have weight 0; a few other rows too.
+    let n: i32 = 300;
+    let xs: Vec<Option<f64>> = (0..n).map(|i| Some(f64::from((i * 37) % 23))).collect();
+    let cats: Vec<Option<&str>> = (0..n)
+        .map(|i| Some(["a", "b", "z"][(i % 3) as usize]))
+        .collect();
+    let ys: Vec<i64> = (0..n).map(|i| i64::from((i * 7919 + 5) % 10 < 3)).collect();
+    let ws: Vec<f64> = (0..n)
+        .map(|i| {
+            if i % 3 == 2 || i % 17 == 0 {
+                0.0
+            } else {
+                f64::from(1 + i % 4)
+            }
+        })
+        .collect();
+    let df = frame(&s, &xs, &cats, &ys, &ws);
+    let kept: Vec<usize> = (0..n as usize).filter(|i| ws[*i] > 0.0).collect();
+    fn pick<T: Copy>(v: &[T], kept: &[usize]) -> Vec<T> {
+        kept.iter().map(|i| v[*i]).collect()
+    }
+    let without = frame(
+        &s,
+        &pick(&xs, &kept),
+        &pick(&cats, &kept),
+        &pick(&ys, &kept),
+        &pick(&ws, &kept),
+    );
+
+    // Compression drops them: no NaN event rate, no group of weight 0.
+    let by = vec!["c".to_string()];
+    let (compressed, report) = run(compress(&df, &by, "y", Some("w"))).unwrap();
+    assert_eq!(report.input_rows, n as u64);
+    let out = run(compressed.collect()).unwrap();
+    assert_eq!(report.output_rows, 2);
+    assert!(floats(&out, "event_rate").iter().all(|r| r.is_finite()));
+    assert!(floats(&out, "sample_weight").iter().all(|w| *w > 0.0));
+
+    // The logistic fit with weight-0 rows equals the fit without them.
+    let options = LogisticOptions::default();
+    let x = ["x".to_string()];
+    let with = run(fit_logistic(&df, &x, "y", Some("w"), &options)).unwrap();
+    let plain = run(fit_logistic(&without, &x, "y", Some("w"), &options)).unwrap();
+    for (a, b) in with.coefficients.iter().zip(&plain.coefficients) {
+        assert!((a.estimate - b.estimate).abs() < 1e-10, "{a:?} vs {b:?}");
+        assert!((a.std_error - b.std_error).abs() < 1e-10, "{a:?} vs {b:?}");
+    }
+
+    // NaN and infinite weights are refused, naming the column.
+    for bad in [f64::NAN, f64::INFINITY] {
+        let mut w = ws.clone();
+        w[4] = bad;
+        let e = run(compress(
+            &frame(&s, &xs, &cats, &ys, &w),
+            &by,
+            "y",
+            Some("w"),
+        ))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            e.contains("weight column `w`") && e.contains("NaN or infinite"),
+            "{bad}: {e}"
+        );
+    }
+}
