@@ -774,7 +774,7 @@ fn fitted_card(s: &Session) -> (Scorecard, DataFrame) {
         .map(|i: i32| match i % 31 {
             0 => None,
             1 => Some(-1.0),
-            _ => Some(f64::from((i * 53) % 97)),
+            _ => Some(f64::from(i % 97)),
         })
         .collect();
     let cats: Vec<Option<&str>> = (0..n)
