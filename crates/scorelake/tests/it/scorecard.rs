@@ -745,6 +745,19 @@ fn weight_zero_rows_count_for_nothing_and_non_finite_weights_are_refused() {
         assert!((a.estimate - b.estimate).abs() < 1e-10, "{a:?} vs {b:?}");
         assert!((a.std_error - b.std_error).abs() < 1e-10, "{a:?} vs {b:?}");
     }
+    // statsmodels 0.15 on the same rows: GLM(y, [1, x], Binomial(),
+    // freq_weights=w).fit(), which ignores the rows of weight 0 too.
+    let statsmodels = [
+        (-0.9376229772052243, 0.19904072591052127),
+        (0.014308199097513394, 0.015240189457010458),
+    ];
+    for (c, (estimate, std_error)) in with.coefficients.iter().zip(statsmodels) {
+        assert!((c.estimate - estimate).abs() < 1e-6, "{c:?} vs {estimate}");
+        assert!(
+            (c.std_error - std_error).abs() < 1e-6,
+            "{c:?} vs {std_error}"
+        );
+    }
 
     // NaN and infinite weights are refused, naming the column.
     for bad in [f64::NAN, f64::INFINITY] {
