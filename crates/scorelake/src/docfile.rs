@@ -106,11 +106,14 @@ pub(crate) fn save_artifact<T: serde::Serialize>(path: &Path, value: &T) -> Resu
 }
 
 /// Reads a fitted artifact whose `format` field must be `format` (`what`
-/// names the kind of file in errors).
+/// names the kind of file in errors) and checks it with `validate` right
+/// after deserializing, so a hand-edited file is refused with the file
+/// named and what is inconsistent.
 pub(crate) fn load_artifact<T: serde::de::DeserializeOwned>(
     path: &Path,
     format: &str,
     what: &str,
+    validate: impl FnOnce(&T) -> Result<()>,
 ) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
     let value: serde_json::Value =
@@ -125,7 +128,10 @@ pub(crate) fn load_artifact<T: serde::de::DeserializeOwned>(
             path.display()
         );
     }
-    serde_json::from_value(value).map_err(|e| invalid!("{}: not {what}: {e}", path.display()))
+    let artifact: T = serde_json::from_value(value)
+        .map_err(|e| invalid!("{}: not {what}: {e}", path.display()))?;
+    validate(&artifact).map_err(|e| invalid!("{}: {e}", path.display()))?;
+    Ok(artifact)
 }
 
 /// Deserializes a list of names written as one name or a list.

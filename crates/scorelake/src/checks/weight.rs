@@ -5,7 +5,7 @@
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::functions_aggregate::expr_fn::{count, min};
+use datafusion::functions_aggregate::expr_fn::{count, min, sum};
 use datafusion::logical_expr::{Expr, cast, lit};
 use datafusion::prelude::DataFrame;
 
@@ -22,7 +22,8 @@ pub(crate) fn weight_or_one(weight: Option<&str>) -> Expr {
 }
 
 /// The checks a weight column must pass: present, numeric, no nulls, no
-/// negative values. Errors name the column and the data set (`which`).
+/// NaN or infinite values, no negative values. Errors name the column and
+/// the data set (`which`).
 pub(crate) struct WeightCheck {
     column: String,
     which: String,
@@ -53,21 +54,29 @@ impl WeightCheck {
         vec![
             count(lit(1)).alias("__w_rows"),
             count(w.clone()).alias("__w_present"),
+            // w − w is 0 for finite weights, NaN for NaN and ±inf.
+            sum(cast(
+                (w.clone() - w.clone()).not_eq(lit(0.0)),
+                DataType::Int64,
+            ))
+            .alias("__w_nonfinite"),
             min(w).alias("__w_min"),
         ]
     }
 
-    /// Refuses null or negative weights, given the aggregated row.
+    /// Refuses null, NaN, infinite or negative weights, given the aggregated row.
     pub(crate) fn verify(&self, row: &[RecordBatch]) -> Result<()> {
         let get = |name: &str| first_number(row, name).unwrap_or(0.0);
         self.verify_counts(
             get("__w_rows") - get("__w_present"),
+            get("__w_nonfinite"),
             first_number(row, "__w_min"),
         )
     }
 
-    /// Refuses null or negative weights, given their null count and minimum.
-    pub(crate) fn verify_counts(&self, nulls: f64, min: Option<f64>) -> Result<()> {
+    /// Refuses null, NaN, infinite or negative weights, given their null
+    /// count, NaN-or-infinite count and minimum.
+    pub(crate) fn verify_counts(&self, nulls: f64, nonfinite: f64, min: Option<f64>) -> Result<()> {
         if nulls > 0.0 {
             return invalid_err!(
                 "weight column `{}` has {nulls} null values in the {} data; weights must be numbers ≥ 0",
@@ -75,6 +84,12 @@ impl WeightCheck {
                 self.which
             );
         }
+        ensure!(
+            nonfinite == 0.0,
+            "weight column `{}` has {nonfinite} NaN or infinite values in the {} data; weights must be finite numbers ≥ 0",
+            self.column,
+            self.which
+        );
         if let Some(lo) = min.filter(|lo| *lo < 0.0) {
             return invalid_err!(
                 "weight column `{}` has negative values in the {} data (min {lo})",

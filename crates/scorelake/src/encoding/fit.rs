@@ -573,9 +573,35 @@ impl Mappings {
         crate::docfile::save_artifact(path, self)
     }
 
-    /// Reads mappings written by [`save`](Self::save).
+    /// Reads mappings written by [`save`](Self::save) and checks them
+    /// ([`validate`](Self::validate)); errors name the file.
     pub fn load(path: &Path) -> Result<Mappings> {
-        crate::docfile::load_artifact(path, FORMAT, "an encoder mappings file")
+        crate::docfile::load_artifact(path, FORMAT, "an encoder mappings file", Self::validate)
+    }
+
+    /// Checks that the mappings are consistent (for files edited by hand):
+    /// no output column written by two encoders, no category listed twice
+    /// in an encoder. Errors name the column and the category.
+    pub fn validate(&self) -> Result<()> {
+        let mut outputs = std::collections::HashSet::new();
+        for e in &self.encoders {
+            let column = &e.encoder.column;
+            ensure!(
+                outputs.insert(e.output.as_str()),
+                "output column `{}` is named by two encoders (of column `{column}`)",
+                e.output
+            );
+            let mut seen = std::collections::HashSet::new();
+            if let Some(c) = e.categories.iter().find(|c| !seen.insert(&c.value)) {
+                return invalid_err!(
+                    "the encoder of column `{column}` lists category {} twice",
+                    c.value
+                        .as_ref()
+                        .map_or("null".to_string(), |v| format!("`{v}`"))
+                );
+            }
+        }
+        Ok(())
     }
 }
 

@@ -364,9 +364,61 @@ impl FittedFeatures {
         crate::docfile::save_artifact(path, self)
     }
 
-    /// Reads an artifact written by [`save`](Self::save).
+    /// Reads an artifact written by [`save`](Self::save) and checks it
+    /// ([`validate`](Self::validate)); errors name the file.
     pub fn load(path: &Path) -> Result<Self> {
-        crate::docfile::load_artifact(path, FITTED_FORMAT, "a fitted-features file")
+        crate::docfile::load_artifact(
+            path,
+            FITTED_FORMAT,
+            "a fitted-features file",
+            Self::validate,
+        )
+    }
+
+    /// Checks that the learned values match the recipes (for files edited
+    /// by hand): one entry per learned output and no other, its scope the
+    /// recipe's, every group key one value per scope column, no key twice.
+    /// Errors name the output and what is inconsistent.
+    pub fn validate(&self) -> Result<()> {
+        let engineer = self.engineer()?;
+        let mut expected = BTreeSet::new();
+        for o in &engineer.resolved.outputs {
+            let Op::Impute { strategy, scope } = &o.op else {
+                continue;
+            };
+            if !strategy.learned() {
+                continue;
+            }
+            let name = &o.name;
+            expected.insert(name.as_str());
+            let Some(l) = self.learned.get(name) else {
+                return invalid_err!("output `{name}` has no learned values");
+            };
+            ensure!(
+                &l.scope == scope,
+                "output `{name}`: the learned scope [{}] differs from the recipe's [{}]",
+                l.scope.join(", "),
+                scope.join(", ")
+            );
+            let mut keys = BTreeSet::new();
+            for g in &l.groups {
+                ensure!(
+                    g.key.len() == scope.len(),
+                    "output `{name}`: a learned group key has {} values for {} scope columns",
+                    g.key.len(),
+                    scope.len()
+                );
+                ensure!(
+                    keys.insert(&g.key),
+                    "output `{name}`: the learned group {:?} is listed twice",
+                    g.key
+                );
+            }
+        }
+        if let Some(extra) = self.learned.keys().find(|k| !expected.contains(k.as_str())) {
+            return invalid_err!("learned values for `{extra}`, which no recipe learns");
+        }
+        Ok(())
     }
 }
 

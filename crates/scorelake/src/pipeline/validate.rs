@@ -1,6 +1,6 @@
 //! `scorelake validate`: a table's columns checked against thresholds.
 
-use crate::error::Result;
+use crate::error::{Result, ensure};
 use crate::io::{self, ReadOptions};
 use crate::quality::{self, ValidateOptions, ValidationReport};
 use crate::session::Session;
@@ -39,5 +39,10 @@ impl ValidateJob {
 /// ```
 pub async fn run_validate(session: &Session, job: &ValidateJob) -> Result<ValidationReport> {
     let df = io::read(session, &job.input, &job.read).await?;
+    ensure!(
+        !df.schema().fields().is_empty(),
+        "`{}` has no columns (an empty file?): nothing to validate",
+        job.input
+    );
     quality::validate(&df, &job.options).await
 }

@@ -38,7 +38,8 @@ pub struct DriftOptions {
     pub binning: DriftBinning,
     /// Number of numeric bins (before equal quantile edges merge).
     pub bins: usize,
-    /// Share used for a bin that is empty on one side (never ln 0).
+    /// Share used for a bin that is empty on one side (never ln 0): a
+    /// finite number in (0, 1).
     pub floor: f64,
     /// PSI at or above this is `watch`.
     pub watch: f64,
@@ -376,6 +377,13 @@ async fn plan_bins(
     if options.bins < 1 {
         return invalid_err!("bins must be at least 1");
     }
+    // A floor of 0 (or NaN) would make an empty bin's term infinite (or NaN)
+    // and the comparison read as stable.
+    let floor = options.floor;
+    ensure!(
+        floor.is_finite() && floor > 0.0 && floor < 1.0,
+        "floor must be a finite number in (0, 1); got {floor}"
+    );
     let schema = baseline.schema().clone();
     let numeric = |n: &str| {
         schema

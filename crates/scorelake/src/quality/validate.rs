@@ -83,6 +83,10 @@ fn value(name: &str, k: Kind) -> Expr {
 /// ```
 pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<ValidationReport> {
     let schema = df.schema().clone();
+    ensure!(
+        !schema.fields().is_empty(),
+        "the input has no columns: nothing to validate"
+    );
     let names: Vec<String> = match &options.columns {
         Some(cols) => cols.clone(),
         None => schema

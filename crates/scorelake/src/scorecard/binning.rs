@@ -20,7 +20,7 @@ use super::spec::BinMethod;
 use super::totals::Totals;
 use super::woe::Counts;
 use crate::docfile::{load_artifact, save_artifact};
-use crate::error::{Result, invalid, invalid_err};
+use crate::error::{Result, ensure, invalid, invalid_err};
 use crate::expr::column;
 use crate::functions::bin_index::bin_index;
 
@@ -132,6 +132,122 @@ impl VariableBins {
     pub fn bin(&self, n: i32) -> Option<&Bin> {
         self.bins.iter().find(|b| b.bin == n)
     }
+
+    /// The bin numbers a row can fall in: missing (0), the special values
+    /// (−1, −2, …) and the regular bins (1..=k).
+    pub fn bin_numbers(&self) -> Vec<i32> {
+        let regular = match self.kind {
+            VariableKind::Numeric => self.edges.len() + 1,
+            VariableKind::Categorical => self.groups.len(),
+        } as i32;
+        let special = self.special_values.len() as i32;
+        (-special..=regular).collect()
+    }
+
+    /// Checks that the bins are consistent (for artifacts edited by hand):
+    /// edges finite and strictly increasing, category groups non-empty and
+    /// disjoint, every bin a row can fall in listed once and no other.
+    /// Errors name the variable and what is inconsistent.
+    pub fn validate(&self) -> Result<()> {
+        let name = &self.column;
+        match self.kind {
+            VariableKind::Numeric => {
+                ensure!(
+                    self.groups.is_empty(),
+                    "variable `{name}` is numeric but has category groups"
+                );
+                if let Some(e) = self.edges.iter().find(|e| !e.is_finite()) {
+                    return invalid_err!("variable `{name}`: edge {e} is not a finite number");
+                }
+                if let Some(w) = self.edges.windows(2).find(|w| w[0] >= w[1]) {
+                    return invalid_err!(
+                        "variable `{name}`: edges are not strictly increasing ({} then {})",
+                        w[0],
+                        w[1]
+                    );
+                }
+                let mut seen = Vec::new();
+                for v in &self.special_values {
+                    ensure!(
+                        v.is_finite() && !seen.contains(v),
+                        "variable `{name}`: special value {v} is not finite or listed twice"
+                    );
+                    seen.push(*v);
+                }
+            }
+            VariableKind::Categorical => {
+                ensure!(
+                    self.edges.is_empty() && self.special_values.is_empty(),
+                    "variable `{name}` is categorical but has edges or special values"
+                );
+                let mut seen = std::collections::HashSet::new();
+                for (i, g) in self.groups.iter().enumerate() {
+                    ensure!(
+                        !g.is_empty(),
+                        "variable `{name}`: category group {} is empty",
+                        i + 1
+                    );
+                    if let Some(c) = g.iter().find(|c| !seen.insert(c.as_str())) {
+                        return invalid_err!(
+                            "variable `{name}`: category `{c}` is in more than one group"
+                        );
+                    }
+                }
+            }
+        }
+        self.check_bin_numbers("bins", self.bins.iter().map(|b| b.bin))?;
+        let expected = self.bin_numbers();
+        ensure!(
+            expected.contains(&self.unseen_bin),
+            "variable `{name}`: the unseen bin {} is not one of its bins",
+            self.unseen_bin
+        );
+        Ok(())
+    }
+
+    /// Refuses bin numbers (of the variable's `what`: bins, points) that do
+    /// not list every bin a row can fall in exactly once and no other.
+    pub(crate) fn check_bin_numbers(
+        &self,
+        what: &str,
+        listed: impl IntoIterator<Item = i32>,
+    ) -> Result<()> {
+        let name = &self.column;
+        let expected = self.bin_numbers();
+        let (lo, hi) = (
+            expected.first().unwrap_or(&0),
+            expected.last().unwrap_or(&0),
+        );
+        let mut seen = Vec::new();
+        for n in listed {
+            ensure!(
+                !seen.contains(&n),
+                "variable `{name}`: the {what} list bin {n} twice"
+            );
+            ensure!(
+                expected.contains(&n),
+                "variable `{name}`: the {what} list bin {n}, which its edges, groups and special values do not make (bins {lo} to {hi})"
+            );
+            seen.push(n);
+        }
+        if let Some(n) = expected.iter().find(|n| !seen.contains(n)) {
+            return invalid_err!(
+                "variable `{name}`: the {what} miss bin {n} ({} listed, {} expected from its edges, groups and special values)",
+                seen.len(),
+                expected.len()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a variable listed twice among `names`.
+pub(crate) fn check_unique<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for n in names {
+        ensure!(seen.insert(n), "variable `{n}` is listed twice");
+    }
+    Ok(())
 }
 
 /// Bin label of regular numeric bin `j` (1..=k) for inner `edges`.
@@ -238,9 +354,17 @@ impl Binning {
         save_artifact(path, self)
     }
 
-    /// Reads an artifact written by [`save`](Self::save).
+    /// Reads an artifact written by [`save`](Self::save) and checks it
+    /// ([`validate`](Self::validate)); errors name the file.
     pub fn load(path: &Path) -> Result<Binning> {
-        load_artifact(path, FORMAT, "a binning")
+        load_artifact(path, FORMAT, "a binning", Binning::validate)
+    }
+
+    /// Checks every variable ([`VariableBins::validate`]) and that none is
+    /// listed twice.
+    pub fn validate(&self) -> Result<()> {
+        check_unique(self.variables.iter().map(|v| v.column.as_str()))?;
+        self.variables.iter().try_for_each(VariableBins::validate)
     }
 
     /// The IV table (variable, bins, IV), strongest first, as Markdown.

@@ -9,7 +9,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::MemTable;
 use datafusion::functions_aggregate::expr_fn::sum;
-use datafusion::logical_expr::{Expr, cast, col};
+use datafusion::logical_expr::{Expr, cast, col, lit};
 use datafusion::prelude::{DataFrame, SessionContext};
 use serde::Serialize;
 
@@ -117,9 +117,15 @@ pub async fn compress_with(
         events: input_events,
     } = totals;
     let w = weight_or_one(weight);
+    // Rows of weight 0 stand for no rows (as in statsmodels' freq_weights):
+    // dropped, so no group has weight 0 and an undefined event rate.
+    let kept = match weight {
+        Some(_) => df.clone().filter(w.clone().gt(lit(0.0)))?,
+        None => df.clone(),
+    };
     let y = cast(column(target), DataType::Float64);
     let keys: Vec<Expr> = by.iter().map(|c| column(c)).collect();
-    let grouped = df.clone().aggregate(
+    let grouped = kept.aggregate(
         keys,
         vec![
             weight_sum(weight).alias(SAMPLE_WEIGHT),

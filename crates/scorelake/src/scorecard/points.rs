@@ -15,7 +15,7 @@ use datafusion::logical_expr::{Expr, lit};
 use datafusion::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::binning::{Binning, VariableBins, VariableKind, woe_column};
+use super::binning::{Binning, VariableBins, VariableKind, check_unique, woe_column};
 use super::logistic::LogisticModel;
 use crate::docfile::{load_artifact, save_artifact};
 use crate::error::{Result, ensure, invalid, invalid_err};
@@ -221,9 +221,33 @@ impl Scorecard {
         save_artifact(path, self)
     }
 
-    /// Reads an artifact written by [`save`](Self::save).
+    /// Reads an artifact written by [`save`](Self::save) and checks it
+    /// ([`validate`](Self::validate)); errors name the file.
     pub fn load(path: &Path) -> Result<Scorecard> {
-        load_artifact(path, FORMAT, "a scorecard")
+        load_artifact(path, FORMAT, "a scorecard", Scorecard::validate)
+    }
+
+    /// Checks that the scorecard is consistent (for files edited by hand):
+    /// the scaling, each variable's bins ([`VariableBins::validate`]), no
+    /// variable twice, and points for every bin a row can fall in, once
+    /// each and for no other bin, so no row scores 0 points silently.
+    pub fn validate(&self) -> Result<()> {
+        self.scaling.check()?;
+        check_unique(self.variables.iter().map(|v| v.binning.column.as_str()))?;
+        for v in &self.variables {
+            v.binning.validate()?;
+            v.binning
+                .check_bin_numbers("points", v.points.iter().map(|p| p.bin))?;
+            if let Some(p) = v.points.iter().find(|p| !p.points.is_finite()) {
+                return invalid_err!(
+                    "variable `{}`: bin {} has points {}",
+                    v.binning.column,
+                    p.bin,
+                    p.points
+                );
+            }
+        }
+        Ok(())
     }
 }
 

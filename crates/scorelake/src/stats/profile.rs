@@ -59,6 +59,7 @@ struct Gathered {
     rows: u64,
     weight: f64,
     weight_nulls: u64,
+    weight_nonfinite: u64,
     weight_min: Option<f64>,
     /// Per column: sortable keys and (weighted) their weights.
     keys: Vec<Vec<u64>>,
@@ -70,6 +71,7 @@ impl Gathered {
         self.rows += other.rows;
         self.weight += other.weight;
         self.weight_nulls += other.weight_nulls;
+        self.weight_nonfinite += other.weight_nonfinite;
         self.weight_min = match (self.weight_min, other.weight_min) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -112,7 +114,11 @@ pub(crate) async fn profile(
     for (g, names) in columns.chunks(group).enumerate() {
         let gathered = gather(df, names, weight, rows).await?;
         if let Some(check) = weight {
-            check.verify_counts(gathered.weight_nulls as f64, gathered.weight_min)?;
+            check.verify_counts(
+                gathered.weight_nulls as f64,
+                gathered.weight_nonfinite as f64,
+                gathered.weight_min,
+            )?;
         }
         if g == 0 {
             out.rows = gathered.rows;
@@ -176,6 +182,7 @@ async fn gather(
                     if let Some(w) = w {
                         g.weight_nulls += w.null_count() as u64;
                         for v in w.iter().flatten() {
+                            g.weight_nonfinite += u64::from(!v.is_finite());
                             g.weight += v;
                             g.weight_min = Some(g.weight_min.map_or(v, |m: f64| m.min(v)));
                         }

@@ -349,27 +349,27 @@ async fn weights_equal_expanded_rows_and_periods_equal_separate_comparisons() {
     );
 }
 
+/// Rows x = 1, 2 (categories a, b) of weights 1 and `second`.
+fn two_rows(session: &Session, second: f64) -> DataFrame {
+    frame(
+        session,
+        &[Some(1.0), Some(2.0)],
+        &[Some("a"), Some("b")],
+        &[1.0, second],
+    )
+}
+
 #[tokio::test]
 async fn bad_drift_inputs_are_named() {
     let session = session();
-    let ok = frame(
-        &session,
-        &[Some(1.0), Some(2.0)],
-        &[Some("a"), Some("b")],
-        &[1.0, 1.0],
-    );
+    let ok = two_rows(&session, 1.0);
     let nulls = frame(
         &session,
         &[None, None],
         &[Some("a"), Some("b")],
         &[1.0, 1.0],
     );
-    let negative = frame(
-        &session,
-        &[Some(1.0), Some(2.0)],
-        &[Some("a"), Some("b")],
-        &[1.0, -1.0],
-    );
+    let negative = two_rows(&session, -1.0);
     let x = ["x".to_string()];
     let e = drift(&nulls, &ok, Some(&x), &DriftOptions::default())
         .await
@@ -400,4 +400,50 @@ async fn bad_drift_inputs_are_named() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("not in the current"), "{e}");
+}
+
+#[tokio::test]
+async fn non_finite_weights_and_bad_floors_are_refused() {
+    let session = session();
+    let ok = two_rows(&session, 1.0);
+    let x = ["x".to_string()];
+    let w = DriftOptions {
+        weight: Some("w".into()),
+        ..DriftOptions::default()
+    };
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let current = two_rows(&session, bad);
+        let e = drift(&ok, &current, Some(&x), &w)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("weight column `w`")
+                && e.contains("NaN or infinite")
+                && e.contains("current"),
+            "{bad}: {e}"
+        );
+        let e = drift(&current, &ok, Some(&x), &w)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("baseline") && e.contains("NaN or infinite"),
+            "{bad}: {e}"
+        );
+    }
+    for floor in [f64::NAN, 0.0, -0.1, 1.0, f64::INFINITY] {
+        let options = DriftOptions {
+            floor,
+            ..DriftOptions::default()
+        };
+        let e = drift(&ok, &ok, Some(&x), &options)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("floor must be a finite number in (0, 1)"),
+            "{floor}: {e}"
+        );
+    }
 }

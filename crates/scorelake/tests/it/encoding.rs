@@ -15,7 +15,7 @@ use scorelake::encoding::{EncoderSpec, Mappings, fit};
 use scorelake::functions::fold::fold_of;
 use scorelake::session::Session;
 
-use crate::support::session;
+use crate::support::{Edit, assert_edits_refused, session};
 
 fn frame(session: &Session, g: &[Option<&str>], y: &[i64], w: &[f64]) -> DataFrame {
     let ids: Vec<i64> = (0..g.len() as i64).collect();
@@ -497,4 +497,56 @@ async fn bad_specs_and_inputs_are_named() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("`nope`"), "{e}");
+}
+
+#[tokio::test]
+async fn non_finite_weights_are_refused() {
+    let session = session();
+    let s = spec("target: y\nweight: w\nencoders:\n- {column: g, method: target_mean}\n");
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let df = frame(&session, &[Some("a"), Some("b")], &[0, 1], &[1.0, bad]);
+        let e = fit(&df, &s).await.unwrap_err().to_string();
+        assert!(
+            e.contains("weight column `w`")
+                && e.contains("NaN or infinite")
+                && e.contains("fitting"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hand_edited_mappings_are_refused_naming_what_is_inconsistent() {
+    let session = session();
+    let df = frame(
+        &session,
+        &[Some("a"), Some("b"), Some("a"), None],
+        &[0, 1, 1, 0],
+        &[1.0; 4],
+    );
+    let s = spec(
+        "target: y\nencoders:\n- {column: g, method: frequency}\n- {column: g, method: target_mean}\n",
+    );
+    let mappings = fit(&df, &s).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    mappings.save(&path).unwrap();
+    assert_eq!(Mappings::load(&path).unwrap(), mappings);
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let edits: [(Edit, &str); 2] = [
+        (
+            |v| {
+                let cats = v["encoders"][0]["categories"].as_array_mut().unwrap();
+                cats.push(cats[1].clone());
+            },
+            "the encoder of column `g` lists category `a` twice",
+        ),
+        (
+            |v| v["encoders"][1]["output"] = v["encoders"][0]["output"].clone(),
+            "is named by two encoders (of column `g`)",
+        ),
+    ];
+    let bad = dir.path().join("bad.json");
+    assert_edits_refused(&original, &edits, &bad, Mappings::load);
 }

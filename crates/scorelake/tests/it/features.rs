@@ -20,6 +20,7 @@ use scorelake::session::Session;
 use serde_json::json;
 
 use crate::features_reference::{self as reference, Row, W};
+use crate::support::{Edit, assert_edits_refused};
 
 /// Small batches and three partitions: histories cross batch boundaries and
 /// the engine must repartition and sort.
@@ -514,6 +515,38 @@ async fn fit_learns_means_and_medians_per_group_and_applies_them_elsewhere() {
             .to_string()
             .contains("bad.json")
     );
+
+    // Hand edits that do not match the recipes are refused, naming the output.
+    let edits: [(Edit, &str); 5] = [
+        (
+            |v| v["learned"]["x_imputed"]["scope"] = serde_json::json!(["id"]),
+            "`x_imputed`: the learned scope [id] differs from the recipe's [g]",
+        ),
+        (
+            |v| v["learned"]["x_imputed"]["groups"][0]["key"] = serde_json::json!(["a", "b"]),
+            "`x_imputed`: a learned group key has 2 values for 1 scope columns",
+        ),
+        (
+            |v| {
+                let groups = v["learned"]["x_imputed"]["groups"].as_array_mut().unwrap();
+                groups.push(groups[0].clone());
+            },
+            "`x_imputed`: the learned group",
+        ),
+        (
+            |v| {
+                v["learned"].as_object_mut().unwrap().remove("x_mean");
+            },
+            "output `x_mean` has no learned values",
+        ),
+        (
+            |v| v["learned"]["other"] = v["learned"]["x_mean"].clone(),
+            "`other`, which no recipe learns",
+        ),
+    ];
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_edits_refused(&original, &edits, &bad, FittedFeatures::load);
 }
 
 #[test]

@@ -314,3 +314,36 @@ fn bad_threshold_files_are_named() {
     let e = Thresholds::load(&path).unwrap_err().to_string();
     assert!(e.contains("t.toml") && e.contains("defaults.mean"), "{e}");
 }
+
+#[tokio::test]
+async fn non_finite_weights_and_inputs_without_columns_are_refused() {
+    let session = session();
+    for bad in ["'NaN'", "'Infinity'", "'-Infinity'"] {
+        let df = session
+            .ctx()
+            .sql(&format!(
+                "SELECT * FROM (VALUES (1.0, 1.0), (2.0, CAST({bad} AS DOUBLE))) AS t(x, w)"
+            ))
+            .await
+            .unwrap();
+        let options = ValidateOptions {
+            weight: Some("w".into()),
+            ..ValidateOptions::default()
+        };
+        let e = validate(&df, &options).await.unwrap_err().to_string();
+        assert!(
+            e.contains("weight column `w`") && e.contains("NaN or infinite") && e.contains("input"),
+            "{bad}: {e}"
+        );
+    }
+    // A 0-byte CSV is refused naming the file, not a PASS over 0 columns.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.csv");
+    std::fs::write(&path, "").unwrap();
+    let job = scorelake::pipeline::ValidateJob::new(path.to_string_lossy());
+    let e = scorelake::pipeline::run_validate(&session, &job)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("empty.csv"), "{e}");
+}

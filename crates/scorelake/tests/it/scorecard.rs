@@ -18,7 +18,7 @@ use scorelake::scorecard::{
 };
 use scorelake::session::Session;
 
-use crate::support::session;
+use crate::support::{Edit, assert_edits_refused, session};
 
 /// x (nullable), a category, the 0/1 target, a whole-number weight.
 fn frame(
@@ -693,5 +693,309 @@ fn the_pipeline_runs_from_a_file_and_writes_every_artifact() {
         card.variables
             .iter()
             .all(|v| v.points.iter().all(|p| p.points == p.points.round()))
+    );
+}
+
+#[test]
+fn weight_zero_rows_count_for_nothing_and_non_finite_weights_are_refused() {
+    let s = session();
+    // Rows of category `z` all have weight 0; a few other rows too.
+    let n: i32 = 300;
+    let xs: Vec<Option<f64>> = (0..n).map(|i| Some(f64::from((i * 37) % 23))).collect();
+    let cats: Vec<Option<&str>> = (0..n)
+        .map(|i| Some(["a", "b", "z"][(i % 3) as usize]))
+        .collect();
+    let ys: Vec<i64> = (0..n).map(|i| i64::from((i * 7919 + 5) % 10 < 3)).collect();
+    let ws: Vec<f64> = (0..n)
+        .map(|i| {
+            if i % 3 == 2 || i % 17 == 0 {
+                0.0
+            } else {
+                f64::from(1 + i % 4)
+            }
+        })
+        .collect();
+    let df = frame(&s, &xs, &cats, &ys, &ws);
+    let kept: Vec<usize> = (0..n as usize).filter(|i| ws[*i] > 0.0).collect();
+    fn pick<T: Copy>(v: &[T], kept: &[usize]) -> Vec<T> {
+        kept.iter().map(|i| v[*i]).collect()
+    }
+    let without = frame(
+        &s,
+        &pick(&xs, &kept),
+        &pick(&cats, &kept),
+        &pick(&ys, &kept),
+        &pick(&ws, &kept),
+    );
+
+    // Compression drops them: no NaN event rate, no group of weight 0.
+    let by = vec!["c".to_string()];
+    let (compressed, report) = run(compress(&df, &by, "y", Some("w"))).unwrap();
+    assert_eq!(report.input_rows, n as u64);
+    let out = run(compressed.collect()).unwrap();
+    assert_eq!(report.output_rows, 2);
+    assert!(floats(&out, "event_rate").iter().all(|r| r.is_finite()));
+    assert!(floats(&out, "sample_weight").iter().all(|w| *w > 0.0));
+
+    // The logistic fit with weight-0 rows equals the fit without them.
+    let options = LogisticOptions::default();
+    let x = ["x".to_string()];
+    let with = run(fit_logistic(&df, &x, "y", Some("w"), &options)).unwrap();
+    let plain = run(fit_logistic(&without, &x, "y", Some("w"), &options)).unwrap();
+    for (a, b) in with.coefficients.iter().zip(&plain.coefficients) {
+        assert!((a.estimate - b.estimate).abs() < 1e-10, "{a:?} vs {b:?}");
+        assert!((a.std_error - b.std_error).abs() < 1e-10, "{a:?} vs {b:?}");
+    }
+    // statsmodels 0.15 on the same rows: GLM(y, [1, x], Binomial(),
+    // freq_weights=w).fit(), which ignores the rows of weight 0 too.
+    let statsmodels = [
+        (-0.9376229772052243, 0.19904072591052127),
+        (0.014308199097513394, 0.015240189457010458),
+    ];
+    for (c, (estimate, std_error)) in with.coefficients.iter().zip(statsmodels) {
+        assert!((c.estimate - estimate).abs() < 1e-6, "{c:?} vs {estimate}");
+        assert!(
+            (c.std_error - std_error).abs() < 1e-6,
+            "{c:?} vs {std_error}"
+        );
+    }
+
+    // NaN and infinite weights are refused, naming the column.
+    for bad in [f64::NAN, f64::INFINITY] {
+        let mut w = ws.clone();
+        w[4] = bad;
+        let e = run(compress(
+            &frame(&s, &xs, &cats, &ys, &w),
+            &by,
+            "y",
+            Some("w"),
+        ))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            e.contains("weight column `w`") && e.contains("NaN or infinite"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+/// A scorecard fitted on a numeric variable (with a special value) and a
+/// categorical one, with the data it scores.
+fn fitted_card(s: &Session) -> (Scorecard, DataFrame) {
+    let n = 1200;
+    let xs: Vec<Option<f64>> = (0..n)
+        .map(|i: i32| match i % 31 {
+            0 => None,
+            1 => Some(-1.0),
+            _ => Some(f64::from(i % 97)),
+        })
+        .collect();
+    let cats: Vec<Option<&str>> = (0..n)
+        .map(|i| Some(["a", "b", "c", "d"][(i % 4) as usize]))
+        .collect();
+    let ys: Vec<i64> = (0..n)
+        .map(|i| {
+            let risk = 5 + (i % 97) / 3 + if i % 4 == 2 { 20 } else { (i % 4) * 3 };
+            i64::from((i * 7919 + 13) % 100 < risk)
+        })
+        .collect();
+    let df = frame(s, &xs, &cats, &ys, &vec![1.0; n as usize]);
+    let b = run(fit_binning(
+        &df,
+        &spec("target: y\ndefaults: {rare_share: 0}\nvariables: [{column: x, special_values: [-1]}, c]\n"),
+    ))
+    .unwrap();
+    let binned = b.transform(df.clone(), None).unwrap();
+    let features = vec![woe_column("x"), woe_column("c")];
+    let model = run(fit_logistic(
+        &binned,
+        &features,
+        "y",
+        None,
+        &LogisticOptions::default(),
+    ))
+    .unwrap();
+    let card = Scorecard::new(&b, &model, &Scaling::default()).unwrap();
+    assert!(card.variables[0].binning.edges.len() >= 2, "{card:?}");
+    assert!(card.variables[1].binning.groups.len() >= 2, "{card:?}");
+    (card, df)
+}
+
+/// Edits of a scorecard's JSON that make it inconsistent, with what the
+/// error names.
+const CARD_EDITS: [(Edit, &str); 9] = [
+    (
+        |v| {
+            v["variables"][0]["points"]
+                .as_array_mut()
+                .unwrap()
+                .remove(1);
+        },
+        "variable `x`: the points miss bin -1",
+    ),
+    (
+        |v| {
+            let p = v["variables"][0]["points"].as_array_mut().unwrap();
+            let mut extra = p[0].clone();
+            extra["bin"] = serde_json::json!(99);
+            p.push(extra);
+        },
+        "variable `x`: the points list bin 99, which",
+    ),
+    (
+        |v| {
+            let p = v["variables"][1]["points"].as_array_mut().unwrap();
+            p.push(p[1].clone());
+        },
+        "variable `c`: the points list bin 1 twice",
+    ),
+    (
+        |v| {
+            let bins = v["variables"][0]["binning"]["bins"].as_array_mut().unwrap();
+            bins.push(bins[2].clone());
+        },
+        "variable `x`: the bins list bin 1 twice",
+    ),
+    (
+        |v| {
+            let vars = v["variables"].as_array_mut().unwrap();
+            vars.push(vars[0].clone());
+        },
+        "variable `x` is listed twice",
+    ),
+    (
+        |v| {
+            v["variables"][0]["binning"]["edges"]
+                .as_array_mut()
+                .unwrap()
+                .swap(0, 1)
+        },
+        "variable `x`: edges are not strictly increasing",
+    ),
+    (
+        |v| {
+            v["variables"][0]["binning"]["edges"]
+                .as_array_mut()
+                .unwrap()
+                .pop();
+        },
+        "variable `x`: the bins list bin",
+    ),
+    (
+        |v| v["variables"][1]["binning"]["groups"][0] = serde_json::json!([]),
+        "variable `c`: category group 1 is empty",
+    ),
+    (
+        |v| {
+            let g = v["variables"][1]["binning"]["groups"]
+                .as_array_mut()
+                .unwrap();
+            let first = g[0][0].clone();
+            g[1].as_array_mut().unwrap().push(first);
+        },
+        "is in more than one group",
+    ),
+];
+
+#[test]
+fn hand_edited_scorecards_are_refused_naming_what_is_inconsistent() {
+    let s = session();
+    let (card, _) = fitted_card(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.json");
+    card.save(&path).unwrap();
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let bad = dir.path().join("edited.json");
+    assert_edits_refused(&original, &CARD_EDITS, &bad, Scorecard::load);
+    // The same checks guard a binning file, and edges that are not finite.
+    let mut binning = card.variables[0].binning.clone();
+    binning.edges[0] = f64::INFINITY;
+    let e = binning.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("variable `x`: edge inf is not a finite number"),
+        "{e}"
+    );
+    let mut binning = card.variables[1].binning.clone();
+    binning.unseen_bin = 42;
+    let e = binning.validate().unwrap_err().to_string();
+    assert!(e.contains("variable `c`: the unseen bin 42"), "{e}");
+}
+
+#[test]
+fn random_edits_of_a_scorecard_are_refused_or_score_the_same() {
+    let s = session();
+    let (card, df) = fitted_card(&s);
+    let score = |c: &Scorecard| {
+        floats(
+            &run(c.score(df.clone(), "score").unwrap().collect()).unwrap(),
+            "score",
+        )
+    };
+    let want = score(&card);
+    let original = serde_json::to_value(&card).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.json");
+    let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |n: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % n as u64) as usize
+    };
+    let (mut refused, mut accepted) = (0, 0);
+    for _ in 0..240 {
+        let mut v = original.clone();
+        let var = next(2);
+        let target = &mut v["variables"][var];
+        match next(6) {
+            0 => {
+                let p = target["points"].as_array_mut().unwrap();
+                let i = next(p.len());
+                p.remove(i);
+            }
+            1 => {
+                let bins = target["binning"]["bins"].as_array_mut().unwrap();
+                let i = next(bins.len());
+                bins.push(bins[i].clone());
+            }
+            2 => {
+                if let Some(e) = target["binning"]["edges"].as_array_mut() {
+                    let (i, j) = (next(e.len()), next(e.len()));
+                    e.swap(i, j);
+                }
+            }
+            3 => {
+                let bins = target["binning"]["bins"].as_array_mut().unwrap();
+                let i = next(bins.len());
+                bins[i]["count"] = serde_json::json!(next(1000));
+            }
+            4 => {
+                let p = target["points"].as_array_mut().unwrap();
+                let i = next(p.len());
+                p[i]["bin"] = serde_json::json!(next(12) as i64 - 3);
+            }
+            _ => {
+                let bins = target["binning"]["bins"].as_array_mut().unwrap();
+                let i = next(bins.len());
+                bins.remove(i);
+            }
+        }
+        std::fs::write(&path, v.to_string()).unwrap();
+        match Scorecard::load(&path) {
+            Err(e) => {
+                assert!(e.to_string().contains("card.json"), "{e}");
+                refused += 1;
+            }
+            Ok(edited) => {
+                assert_eq!(score(&edited), want, "an accepted edit changed the scores");
+                accepted += 1;
+            }
+        }
+    }
+    assert!(
+        refused > 100 && accepted > 10,
+        "{refused} refused, {accepted} accepted"
     );
 }

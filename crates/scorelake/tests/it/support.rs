@@ -15,6 +15,28 @@ pub(crate) const ACCESS_KEY: &str = "scorelake-test-key";
 pub(crate) const SECRET_KEY: &str = "scorelake-test-secret-value";
 pub(crate) const BUCKET: &str = "lake";
 
+/// An edit of an artifact's JSON.
+pub(crate) type Edit = fn(&mut serde_json::Value);
+
+/// Applies each edit to `original`, writes it to `path` and checks that
+/// `load` refuses it with an error naming the file and containing the
+/// edit's text.
+pub(crate) fn assert_edits_refused<T: std::fmt::Debug>(
+    original: &serde_json::Value,
+    edits: &[(Edit, &str)],
+    path: &Path,
+    load: impl Fn(&Path) -> scorelake::Result<T>,
+) {
+    let file = path.file_name().unwrap().to_string_lossy().into_owned();
+    for (edit, wanted) in edits {
+        let mut v = original.clone();
+        edit(&mut v);
+        std::fs::write(path, v.to_string()).unwrap();
+        let e = load(path).unwrap_err().to_string();
+        assert!(e.contains(&file) && e.contains(wanted), "{wanted}: {e}");
+    }
+}
+
 pub(crate) fn session() -> Session {
     Session::new(Config::default()).unwrap()
 }
