@@ -49,12 +49,8 @@ impl<'a> Reader<'a> {
 /// ` (did you mean `x`?)` for the candidate closest to `name`, when it is
 /// close; else nothing.
 pub(crate) fn did_you_mean(name: &str, candidates: &[&str]) -> String {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(c, name), c))
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .filter(|(score, _)| *score > 0.8)
-        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+    crate::error::closest(name, candidates.iter().copied())
+        .map(|c| format!(" (did you mean `{c}`?)"))
         .unwrap_or_default()
 }
 

@@ -61,7 +61,7 @@ impl Scaling {
 
     fn check(&self) -> Result<()> {
         ensure!(
-            (self.pdo > 0.0 && self.base_odds > 0.0 && self.base_score.is_finite()),
+            self.pdo > 0.0 && self.base_odds > 0.0 && self.base_score.is_finite(),
             "scaling: pdo and base_odds must be > 0 and base_score a number (got pdo {}, base_odds {}, base_score {})",
             self.pdo,
             self.base_odds,

@@ -188,7 +188,7 @@ impl<'a> Run<'a> {
             return Ok(Split { held: None });
         };
         ensure!(
-            (h.share > 0.0 && h.share < 1.0),
+            h.share > 0.0 && h.share < 1.0,
             "holdout.share must be between 0 and 1, got {}",
             h.share
         );
