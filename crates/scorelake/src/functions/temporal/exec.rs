@@ -543,6 +543,15 @@ impl Histories {
             concat_batches(&first.schema(), parts)?
         };
         let n = batch.num_rows();
+        // A NULL key would make one history out of unrelated rows.
+        for &i in &self.entity {
+            if batch.column(i).null_count() > 0 {
+                return Err(DataFusionError::Execution(format!(
+                    "entity column `{}` has null values; every row needs an entity key (filter those rows out or give them a key)",
+                    batch.schema().field(i).name()
+                )));
+            }
+        }
         let runs: Vec<Range<usize>> = if self.entity.is_empty() {
             std::iter::once(0..n).collect()
         } else {
