@@ -47,7 +47,6 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Ncf(cmd) = cli.command {
         return commands::ncf::ncf(&session, cmd).await;
     }
-    Session::set_global(session.clone());
     let session = &session;
     match cli.command {
         Command::Demo(args) => commands::demo::demo(session, progress, args).await,

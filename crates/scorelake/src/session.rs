@@ -32,7 +32,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use url::Url;
 
-use crate::config::{Config, ConfigBuilder, EngineKind, PoolKind, S3Config};
+use crate::config::{Config, ConfigBuilder, EngineConfig, EngineKind, PoolKind, S3Config};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::functions::{self, ScoreLakePlanner};
@@ -172,10 +172,41 @@ fn runtime_builder(config: &Config) -> RuntimeEnvBuilder {
     if let Some(dir) = &e.spill_dir {
         disk = disk.with_mode(DiskManagerMode::Directories(vec![dir.into()]));
     }
+    disk = disk.with_max_spill_merge_fan_in(spill_merge_fan_in(e));
     if let Some(max) = e.max_spill_size {
         disk = disk.with_max_temp_directory_size(max.0);
     }
     rt.with_disk_manager_builder(disk)
+}
+
+/// A quarter of each sort's share of the memory limit: the part one sort may
+/// hold for merging (the sorts of all partitions run at once).
+fn merge_share(e: &EngineConfig) -> Option<usize> {
+    let limit = e.memory_limit?;
+    Some((limit.0 as f64 * e.memory_fraction / 4.0 / e.target_partitions.max(1) as f64) as usize)
+}
+
+/// Memory each sort reserves for merging: `engine.sort_spill_reservation`,
+/// at most its [`merge_share`] (more could never be granted to every sort).
+fn sort_spill_reservation(e: &EngineConfig) -> usize {
+    let configured = e.sort_spill_reservation.0 as usize;
+    merge_share(e).map_or(configured, |share| configured.min(share))
+}
+
+/// How many spill files one merge pass reads. Each file read holds two
+/// batches; left unbounded, the first sort to merge takes all the memory
+/// that is free and starves the sorts still reading their input. So under a
+/// memory limit a merge reads what fits its [`merge_share`] at 256 bytes per
+/// row (more passes over the spill files, but they finish).
+fn spill_merge_fan_in(e: &EngineConfig) -> usize {
+    if e.spill_merge_fan_in > 0 {
+        return e.spill_merge_fan_in.max(2);
+    }
+    let Some(share) = merge_share(e) else {
+        return 0; // no limit: nothing spills
+    };
+    let per_file = 2 * e.batch_size.max(1) * 256;
+    (share / per_file).clamp(2, 64)
 }
 
 fn session_config(config: &Config) -> Result<SessionConfig> {
@@ -194,7 +225,7 @@ fn session_config(config: &Config) -> Result<SessionConfig> {
         .with_information_schema(true);
     let options = sc.options_mut();
     options.execution.parquet.pushdown_filters = e.parquet_pushdown_filters;
-    options.execution.sort_spill_reservation_bytes = e.sort_spill_reservation.0 as usize;
+    options.execution.sort_spill_reservation_bytes = sort_spill_reservation(e);
     options.optimizer.hash_join_single_partition_threshold = e.broadcast_join_threshold.0 as usize;
     options.execution.parquet.compression = Some(config.parquet_compression());
     options.execution.parquet.max_row_group_size = io.row_group_size;
@@ -335,6 +366,39 @@ mod tests {
         assert_eq!(o.execution.parquet.compression.as_deref(), Some("gzip(6)"));
         assert_eq!(o.execution.objectstore_writer_buffer_size, 16 << 20);
         assert_eq!(o.optimizer.max_passes, 5);
+    }
+
+    #[test]
+    fn sort_merges_fit_their_share_of_the_memory_limit() {
+        let engine = |pairs: &[(&str, &str)]| {
+            let mut b = ConfigBuilder::new();
+            for (k, v) in pairs {
+                b = b.set(k, v, "test").unwrap();
+            }
+            b.build().unwrap().engine
+        };
+        // 64 MiB over 2 sorts: 8 MiB each for merging, two 4 MiB spill reads.
+        let small = engine(&[
+            ("engine.memory_limit", "64m"),
+            ("engine.target_partitions", "2"),
+        ]);
+        assert_eq!(sort_spill_reservation(&small), 8 << 20);
+        assert_eq!(spill_merge_fan_in(&small), 2);
+        // 4 GiB: the configured reservation, a fan-in capped at 64.
+        let big = engine(&[
+            ("engine.memory_limit", "4g"),
+            ("engine.target_partitions", "2"),
+        ]);
+        assert_eq!(sort_spill_reservation(&big), 10 << 20);
+        assert_eq!(spill_merge_fan_in(&big), 64);
+        let unbounded = engine(&[]);
+        assert_eq!(spill_merge_fan_in(&unbounded), 0);
+        assert_eq!(sort_spill_reservation(&unbounded), 10 << 20);
+        let explicit = engine(&[
+            ("engine.memory_limit", "64m"),
+            ("engine.spill_merge_fan_in", "5"),
+        ]);
+        assert_eq!(spill_merge_fan_in(&explicit), 5);
     }
 
     #[test]

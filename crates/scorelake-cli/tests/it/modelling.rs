@@ -111,6 +111,40 @@ fn features_fit_apply_lineage_and_bad_recipes() {
     assert!(!target.exists());
 }
 
+/// The 21 temporal features of the W1 benchmark spill their sort under a
+/// memory limit far below the data and still finish; the spill folder is
+/// left as it was found.
+#[test]
+fn features_finish_under_a_small_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 20_000);
+    let recipes =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/temporal_features/recipes.yaml");
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let out = dir.path().join("features.parquet");
+    let (code, stdout, err) = run(scorelake().args([
+        "--memory-limit",
+        "32m",
+        "--set",
+        &format!("engine.spill_dir={}", p(&spill)),
+        "features",
+        "--recipes",
+        p(&recipes),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&out),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("wrote 459336 rows with 21 features"),
+        "{stdout}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&spill).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// `scorelake encode` fitting `spec` on `panel` and encoding it into `out`.
 fn fit_and_encode(spec: &Path, panel: &Path, out: &Path) -> Command {
     let mut cmd = scorelake();

@@ -151,8 +151,12 @@ config_sections! {
         spill_dir: Option<String> = None,
         /// Largest total size of spill files; empty = DataFusion's default (100g).
         max_spill_size: Option<ByteSize> = None,
-        /// Memory reserved per sort for merging spilled runs.
+        /// Memory reserved per sort for merging spilled runs (at most a
+        /// quarter of each sort's share of `memory_limit`).
         sort_spill_reservation: ByteSize = ByteSize(10 << 20),
+        /// Most spill files one merge pass of a sort reads; 0 = chosen from
+        /// `memory_limit` (a quarter of each sort's share of it).
+        spill_merge_fan_in: usize = 0,
         /// Parallel partitions per query; default = number of cores.
         target_partitions: usize = cores(),
         /// Rows per record batch.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::arrow::datatypes::Schema;
 use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::file_format::format_as_file_type;
@@ -145,7 +146,8 @@ pub async fn write(
 }
 
 /// The session's Parquet options, with dictionary encoding off for float
-/// columns unless `io.parquet_float_dictionary` is set.
+/// columns unless `io.parquet_float_dictionary` is set, and row groups
+/// small enough for the memory limit (see [`row_group_rows`]).
 fn parquet_options(session: &Session, df: &DataFrame) -> TableParquetOptions {
     let mut options = TableParquetOptions {
         global: df
@@ -157,6 +159,11 @@ fn parquet_options(session: &Session, df: &DataFrame) -> TableParquetOptions {
             .clone(),
         ..TableParquetOptions::default()
     };
+    options.global.max_row_group_size = row_group_rows(
+        session,
+        df.schema().as_arrow(),
+        options.global.max_row_group_size,
+    );
     if !session.config().io.parquet_float_dictionary {
         for f in df.schema().fields() {
             if f.data_type().is_floating() {
@@ -171,6 +178,35 @@ fn parquet_options(session: &Session, df: &DataFrame) -> TableParquetOptions {
         }
     }
     options
+}
+
+/// Rows per Parquet row group: `configured`, or fewer under a memory limit.
+///
+/// A Parquet writer holds a whole row group in memory until it is complete,
+/// and that memory cannot spill; so a row group may take at most a quarter of
+/// `engine.memory_limit` (at the columns' uncompressed width: 8 bytes per
+/// number, 32 per text or binary value), and never fewer than 4096 rows.
+fn row_group_rows(session: &Session, schema: &Schema, configured: usize) -> usize {
+    let engine = &session.config().engine;
+    let Some(limit) = engine.memory_limit else {
+        return configured;
+    };
+    let row_bytes: usize = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().primitive_width().unwrap_or(32))
+        .sum::<usize>()
+        .max(1);
+    let budget = (limit.0 as f64 * engine.memory_fraction / 4.0) as usize;
+    let rows = (budget / row_bytes).max(4096);
+    if rows < configured {
+        tracing::debug!(
+            rows,
+            configured,
+            "row groups made smaller to fit the memory limit"
+        );
+    }
+    rows.min(configured)
 }
 
 async fn execute(
