@@ -7,6 +7,7 @@ mod features;
 mod features_reference;
 mod io_local;
 mod ncf_engine;
+mod parquet_corruption;
 mod quality;
 mod readme;
 mod s3;
