@@ -24,6 +24,7 @@
 mod atomic;
 mod column_types;
 pub mod delta;
+mod hive;
 mod listing;
 mod location;
 mod read;

@@ -5,6 +5,7 @@ mod drift;
 mod encoding;
 mod features;
 mod features_reference;
+mod hive_partitions;
 mod io_local;
 mod ncf_engine;
 mod quality;
