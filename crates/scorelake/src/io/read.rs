@@ -14,6 +14,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectMeta, ObjectStore};
 
 use super::delta::{self, TableVersion};
+use super::file_columns::repeated_column;
 use super::hive::FolderKeys;
 use super::listing::{Listing, list};
 use super::location::{IntoLocation, Location};
@@ -190,13 +191,22 @@ async fn file_schema(
     let state = &state;
     let schemas: Vec<(String, SchemaRef)> = futures::stream::iter(listing.files.iter().cloned())
         .map(|meta: ObjectMeta| async move {
+            let failed = |reason: String| Error::Read {
+                location: file_display(loc, &meta, listing.single_file),
+                reason,
+            };
+            let repeated = repeated_column(state, store, &meta, format)
+                .await
+                .map_err(|e| failed(e.strip_backtrace()))?;
+            if let Some(name) = repeated {
+                return Err(failed(format!(
+                    "column `{name}` appears twice in the file; rename one of them"
+                )));
+            }
             let schema = format
                 .infer_schema(state, store, std::slice::from_ref(&meta))
                 .await
-                .map_err(|e| Error::Read {
-                    location: file_display(loc, &meta, listing.single_file),
-                    reason: e.strip_backtrace(),
-                })?;
+                .map_err(|e| failed(e.strip_backtrace()))?;
             Ok::<_, Error>((meta.location.to_string(), schema))
         })
         .buffered(

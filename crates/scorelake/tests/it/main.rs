@@ -2,6 +2,7 @@
 
 mod delta;
 mod drift;
+mod duplicate_columns;
 mod encoding;
 mod features;
 mod features_reference;
