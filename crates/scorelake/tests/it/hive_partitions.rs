@@ -6,7 +6,11 @@ use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use scorelake::Error;
 use scorelake::config::Format;
+use std::sync::Arc;
+
+use scorelake::datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
 use scorelake::datafusion::arrow::datatypes::DataType;
+use scorelake::datafusion::arrow::record_batch::RecordBatch;
 use scorelake::datafusion::arrow::util::display::array_value_to_string;
 use scorelake::datafusion::logical_expr::{cast, lit};
 use scorelake::datafusion::physical_plan::displayable;
@@ -19,7 +23,7 @@ use crate::support::{BUCKET, collect, session, shared_s3};
 
 /// The rows of `columns` of `df` as sorted text, NULL spelled `∅` (so NULL
 /// and `''` differ, and equal values of different types agree).
-pub(crate) async fn rows(df: &DataFrame, columns: &[&str]) -> Vec<String> {
+async fn rows(df: &DataFrame, columns: &[&str]) -> Vec<String> {
     let text: Vec<_> = columns
         .iter()
         .map(|c| coalesce(vec![cast(ident(*c), DataType::Utf8), lit("∅")]).alias(*c))
@@ -72,7 +76,7 @@ const KEYED: [&str; 5] = ["id", "n", "région", "day", "never"];
 /// Writes the panel by `num_inquiries` and the keyed table by all its keys
 /// under `base` in each format, and checks that each reads back row for
 /// row, NULLs included.
-pub(crate) async fn assert_round_trips(session: &Session, base: &str) {
+async fn assert_round_trips(session: &Session, base: &str) {
     let panel_cols = ["customer_id", "month", "num_inquiries"];
     let expected_panel = rows(&panel(session), &panel_cols).await;
     let expected_keyed = rows(&keyed(session).await, &KEYED).await;
@@ -224,6 +228,9 @@ async fn null_partitions_and_encoded_keys_round_trip_on_s3() {
         store.put(&key, bytes.into()).await.unwrap();
     }
     assert_spark_files_read_back(&session, &format!("s3://{BUCKET}/hive/spark/")).await;
+
+    let wrong = hostile_round_trips(&session, &format!("s3://{BUCKET}/hive/hostile"), 15).await;
+    assert!(wrong.is_empty(), "seeds with different rows: {wrong:?}");
 }
 
 #[tokio::test]
@@ -299,4 +306,120 @@ async fn keys_that_do_not_read_back_are_refused() {
         assert!(e.contains(&format!("`{key}`")) && e.contains(wanted), "{e}");
         assert!(!out.exists());
     }
+}
+
+#[tokio::test]
+async fn a_key_also_in_the_files_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let df = session
+        .ctx()
+        .sql("SELECT 1 AS id, DATE '2024-01-01' AS month")
+        .await
+        .unwrap();
+    let file = dir.path().join("month=2024-01-01/part-0.parquet");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    crate::support::write_to(&session, df, &file).await;
+    let e = io::read(
+        &session,
+        dir.path().to_str().unwrap(),
+        &ReadOptions::default(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("partition folders `month=…` and a column `month`"),
+        "{e}"
+    );
+}
+
+/// Text values a folder name must carry through: path separators, `%`
+/// escapes, `=`, dots, spaces, quotes, control characters, non-ASCII.
+const HOSTILE: [&str; 34] = [
+    "",
+    " ",
+    "a b",
+    "a/b",
+    "/",
+    "a\\b",
+    "%",
+    "%2F",
+    "100%",
+    "%zz",
+    "a=b",
+    "=",
+    ".",
+    "..",
+    "_x",
+    ".hidden",
+    "ü",
+    "日本",
+    "😀",
+    "tab\t",
+    "new\nline",
+    "cr\r",
+    "quote\"",
+    "'",
+    "#",
+    "?",
+    "*",
+    "[x]",
+    "{y}",
+    "~|<>",
+    "007",
+    "-1",
+    "2024-01-01",
+    "trailing ",
+];
+
+/// Key names a folder must carry through (one per seed, in turn).
+const HOSTILE_NAMES: [&str; 8] = ["key", "région", "a b", "a/b", "50%", "日本", "x.y", "K-1"];
+
+/// Writes, for each seed, a table keyed (under one of [`HOSTILE_NAMES`]) by
+/// a random subset of [`HOSTILE`] and NULLs, partitioned under `base`, and
+/// reads it back: returns the seeds whose rows differ.
+async fn hostile_round_trips(session: &Session, base: &str, seeds: u64) -> Vec<u64> {
+    use rand::{Rng, SeedableRng};
+    let mut wrong = Vec::new();
+    for seed in 0..seeds {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+        // A textual anchor keeps the key Utf8 whatever else is drawn.
+        let mut pool: Vec<Option<&str>> = vec![Some("text"), None];
+        pool.extend(
+            HOSTILE
+                .iter()
+                .filter(|_| rng.random_bool(0.5))
+                .map(|v| Some(*v)),
+        );
+        let values: Vec<Option<&str>> = (0..60)
+            .map(|_| pool[rng.random_range(0..pool.len())])
+            .collect();
+        let id: ArrayRef = Arc::new(Int64Array::from((0..60).collect::<Vec<i64>>()));
+        let key: ArrayRef = Arc::new(StringArray::from(values));
+        let name = HOSTILE_NAMES[seed as usize % HOSTILE_NAMES.len()];
+        let batch = RecordBatch::try_from_iter([("id", id), (name, key)]).unwrap();
+        let df = session.ctx().read_batch(batch).unwrap();
+        let expected = rows(&df, &["id", name]).await;
+        let out = format!("{base}/seed_{seed}/");
+        let options = WriteOptions {
+            partition_by: vec![name.into()],
+            ..WriteOptions::default()
+        };
+        io::write(session, df, &out, &options).await.unwrap();
+        let back = io::read(session, &out, &ReadOptions::default())
+            .await
+            .unwrap();
+        if rows(&back, &["id", name]).await != expected {
+            wrong.push(seed);
+        }
+    }
+    wrong
+}
+
+#[tokio::test]
+async fn hostile_text_values_round_trip_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = hostile_round_trips(&session(), dir.path().to_str().unwrap(), 40).await;
+    assert!(wrong.is_empty(), "seeds with different rows: {wrong:?}");
 }
