@@ -3,6 +3,7 @@
 mod cli;
 mod delta;
 mod modelling;
+mod partitions;
 mod quality;
 mod tables;
 

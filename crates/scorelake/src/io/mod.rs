@@ -24,6 +24,8 @@
 mod atomic;
 mod column_types;
 pub mod delta;
+mod file_columns;
+mod hive;
 mod listing;
 mod location;
 mod read;

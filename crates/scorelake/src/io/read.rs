@@ -14,6 +14,8 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectMeta, ObjectStore};
 
 use super::delta::{self, TableVersion};
+use super::file_columns::repeated_column;
+use super::hive::FolderKeys;
 use super::listing::{Listing, list};
 use super::location::{IntoLocation, Location};
 use super::store;
@@ -118,18 +120,15 @@ pub async fn read(
         .first()
         .and_then(|f| f.location.extension().map(|e| format!(".{e}")))
         .unwrap_or_default();
-    let partition_cols = listing
-        .partitions
-        .iter()
-        .map(|(k, values)| (k.clone(), partition_type(values)))
-        .collect();
+    let keys = FolderKeys::new(&listing.partitions);
+    keys.check(&loc, &schema)?;
     let listing_options = ListingOptions::new(Arc::clone(&file_format))
         .with_file_extension(if listing.single_file {
             String::new()
         } else {
             extension
         })
-        .with_table_partition_cols(partition_cols);
+        .with_table_partition_cols(keys.declared.clone());
     let table_urls: Vec<ListingTableUrl> =
         if listing.skipped_hidden && listing.partitions.is_empty() {
             // Name the visible files one by one so hidden ones stay out.
@@ -147,7 +146,7 @@ pub async fn read(
         .with_listing_options(listing_options)
         .with_schema(schema);
     let table = ListingTable::try_new(config)?;
-    Ok(ctx.read_table(Arc::new(table))?)
+    keys.columns(ctx.read_table(Arc::new(table))?)
 }
 
 /// A context for this scan: the session's, with more partitions when
@@ -192,13 +191,22 @@ async fn file_schema(
     let state = &state;
     let schemas: Vec<(String, SchemaRef)> = futures::stream::iter(listing.files.iter().cloned())
         .map(|meta: ObjectMeta| async move {
+            let failed = |reason: String| Error::Read {
+                location: file_display(loc, &meta, listing.single_file),
+                reason,
+            };
+            let repeated = repeated_column(state, store, &meta, format)
+                .await
+                .map_err(|e| failed(e.strip_backtrace()))?;
+            if let Some(name) = repeated {
+                return Err(failed(format!(
+                    "column `{name}` appears twice in the file; rename one of them"
+                )));
+            }
             let schema = format
                 .infer_schema(state, store, std::slice::from_ref(&meta))
                 .await
-                .map_err(|e| Error::Read {
-                    location: file_display(loc, &meta, listing.single_file),
-                    reason: e.strip_backtrace(),
-                })?;
+                .map_err(|e| failed(e.strip_backtrace()))?;
             Ok::<_, Error>((meta.location.to_string(), schema))
         })
         .buffered(
@@ -304,48 +312,9 @@ fn with_column_types(
     Ok(Arc::new(Schema::new(fields)))
 }
 
-/// The narrowest type all partition values parse as: Int64, Date32 or Utf8.
-fn partition_type(values: &[String]) -> DataType {
-    let real = values.iter().filter(|v| !is_null_partition(v));
-    let mut real = real.peekable();
-    if real.peek().is_none() {
-        return DataType::Utf8;
-    }
-    let real: Vec<&String> = real.collect();
-    if real.iter().all(|v| v.parse::<i64>().is_ok()) {
-        DataType::Int64
-    } else if real
-        .iter()
-        .all(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok())
-    {
-        DataType::Date32
-    } else {
-        DataType::Utf8
-    }
-}
-
-fn is_null_partition(v: &str) -> bool {
-    v == "__HIVE_DEFAULT_PARTITION__" || v.is_empty()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn partition_types_are_inferred() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(partition_type(&s(&["1", "20", "-3"])), DataType::Int64);
-        assert_eq!(
-            partition_type(&s(&["2024-01-01", "2024-02-01"])),
-            DataType::Date32
-        );
-        assert_eq!(partition_type(&s(&["a", "1"])), DataType::Utf8);
-        assert_eq!(
-            partition_type(&s(&["__HIVE_DEFAULT_PARTITION__", "7"])),
-            DataType::Int64
-        );
-    }
 
     #[test]
     fn schema_differences_are_named() {

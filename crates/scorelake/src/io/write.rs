@@ -17,6 +17,7 @@ use datafusion::prelude::DataFrame;
 use super::atomic::{commit, mark_success, temp_name};
 use super::column_types::{cast_columns, parquet_type};
 use super::delta;
+use super::hive;
 use super::listing::list;
 use super::location::{IntoLocation, Location};
 use super::store::{self, exists, remove};
@@ -100,6 +101,7 @@ pub async fn write(
     } else {
         loc.clone()
     };
+    let df = hive::with_folder_values(df, &loc, &options.partition_by)?;
     let started = std::time::Instant::now();
     let result = execute(session, df, &target, format, single_file, options).await;
     let rows = match result {

@@ -25,7 +25,8 @@ pub struct WriteOptions {
     pub format: Option<Format>,
     /// What to do when the output exists.
     pub mode: WriteMode,
-    /// Columns to partition the output folders by (`key=value/`).
+    /// Columns to partition the output folders by (`key=value/`; NULL as
+    /// `__HIVE_DEFAULT_PARTITION__`, keys and values percent-encoded).
     pub partition_by: Vec<String>,
     /// NCF outputs: semantic metadata per column (see
     /// [`load_semantics`](crate::formats::ncf::load_semantics)); columns read

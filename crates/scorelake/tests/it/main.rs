@@ -2,9 +2,11 @@
 
 mod delta;
 mod drift;
+mod duplicate_columns;
 mod encoding;
 mod features;
 mod features_reference;
+mod hive_partitions;
 mod io_local;
 mod ncf_engine;
 mod parquet_corruption;

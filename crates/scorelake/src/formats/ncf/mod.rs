@@ -219,11 +219,9 @@ impl FileFormat for NcfFormat {
         store: &Arc<dyn ObjectStore>,
         objects: &[ObjectMeta],
     ) -> Result<SchemaRef> {
-        let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
         let mut schemas = Vec::with_capacity(objects.len());
         for object in objects {
-            let meta = source::load_metadata(store, object, Some(&cache)).await?;
-            schemas.push(meta.schema().as_ref().clone());
+            schemas.push(file_schema(state, store, object).await?.as_ref().clone());
         }
         Ok(Arc::new(Schema::try_merge(schemas)?))
     }
@@ -299,4 +297,17 @@ impl FileFormat for NcfFormat {
     fn file_source(&self, table_schema: TableSchema) -> Arc<dyn FileSource> {
         Arc::new(NcfSource::new(table_schema))
     }
+}
+
+/// The schema of one NCF file as written (the engine's schema of several
+/// files merges them), from the session's footer cache when it holds it.
+pub(crate) async fn file_schema(
+    state: &dyn Session,
+    store: &Arc<dyn ObjectStore>,
+    object: &ObjectMeta,
+) -> Result<SchemaRef> {
+    let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
+    Ok(source::load_metadata(store, object, Some(&cache))
+        .await?
+        .schema())
 }
