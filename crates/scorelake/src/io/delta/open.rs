@@ -376,6 +376,9 @@ pub(super) fn delta_error(loc: &Location, version: Option<u64>, err: &DeltaTable
         DeltaTableError::VersionAlreadyExists(v) => format!(
             "version {v} was committed by another writer and the retries (delta.commit_retries) ran out"
         ),
+        _ if is_disk_full(&err.to_string()) => format!(
+            "the disk is full: nothing was committed (an existing table is unchanged); free space and write again ({err})"
+        ),
         _ => err.to_string(),
     };
     Error::Delta {
@@ -383,4 +386,16 @@ pub(super) fn delta_error(loc: &Location, version: Option<u64>, err: &DeltaTable
         version,
         reason,
     }
+}
+
+/// Whether an error's text is the operating system's "no space" (or quota) error.
+fn is_disk_full(text: &str) -> bool {
+    [
+        "No space left on device",
+        "os error 28",
+        "Disk quota exceeded",
+        "os error 122",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
 }
