@@ -1034,3 +1034,68 @@ async fn feature_sums(s: Session, spec: &scorelake::sample::SampleSpec, recipes:
         .unwrap()
         .to_string()
 }
+
+/// Fills learned for 1,500 groups and a bin with 300 edges cost one lookup
+/// per row: every row equals the naive reference (its group's mean, the
+/// global one for a group without values; the first edge at or above it).
+#[tokio::test]
+async fn many_groups_and_edges_match_the_naive_reference() {
+    let session = small_batch_session();
+    let df = table(
+        &session,
+        "SELECT id, DATE '2024-01-01' AS month, \
+         CASE WHEN id % 3 = 0 THEN NULL ELSE CAST((id * 37) % 1000 AS DOUBLE) END AS x, \
+         CASE WHEN id % 701 = 0 THEN NULL ELSE CAST(id % 1500 AS VARCHAR) END AS g \
+         FROM generate_series(1, 3000) AS t(id)",
+    )
+    .await;
+    let edges: Vec<f64> = (0..302).map(|j| f64::from(j) * 3.3 - 0.5).collect();
+    let text: Vec<String> = edges.iter().map(f64::to_string).collect();
+    let engineer = yaml(&format!(
+        "entity: id\ntime: month\nrecipes:\n\
+         - {{name: m, operation: impute, source: x, params: {{strategy: mean, scope: g}}}}\n\
+         - {{name: b, operation: bin, source: x, params: {{edges: [{}]}}}}\n",
+        text.join(", ")
+    ));
+    let fitted = engineer.fit(&df).await.unwrap();
+    let out = fitted
+        .transform(df)
+        .unwrap()
+        .sort_by(vec![datafusion::prelude::col("id")])
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let b = datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
+    let x = |id: i64| (id % 3 != 0).then(|| ((id * 37) % 1000) as f64);
+    let g = |id: i64| (id % 701 != 0).then_some(id % 1500);
+    let ids = 1..=3000i64;
+    let mut sums: HashMap<Option<i64>, (f64, f64)> = HashMap::new();
+    for id in ids.clone() {
+        if let Some(v) = x(id) {
+            let s = sums.entry(g(id)).or_default();
+            s.0 += v;
+            s.1 += 1.0;
+        }
+    }
+    let (all, n) = sums
+        .values()
+        .fold((0.0, 0.0), |a, s| (a.0 + s.0, a.1 + s.1));
+    let inner = &edges[1..edges.len() - 1];
+    let imputed = column_f64(&b, "x_imputed");
+    let bins = b
+        .column_by_name("x_bin")
+        .unwrap()
+        .as_primitive::<datafusion::arrow::datatypes::Int32Type>()
+        .clone();
+    for (i, id) in ids.enumerate() {
+        let want = x(id).unwrap_or_else(|| sums.get(&g(id)).map_or(all / n, |s| s.0 / s.1));
+        let got = imputed[i].unwrap();
+        assert!((got - want).abs() < 1e-9, "id {id}: {got} vs {want}");
+        let bin = match x(id) {
+            None => 0,
+            Some(v) => 1 + inner.iter().take_while(|e| **e < v).count() as i32,
+        };
+        assert_eq!(bins.value(i), bin, "id {id}");
+    }
+}
