@@ -451,6 +451,10 @@ async fn bad_specs_and_inputs_are_named() {
             "at least 2",
         ),
         (
+            "target: y\ncross_fit: {folds: 10000}\nencoders:\n- {column: g, method: target_mean}\n",
+            "cross_fit.folds must be at least 2 and at most 100, got 10000",
+        ),
+        (
             "cross_fit: {folds: 3}\nencoders:\n- {column: g, method: frequency}\n",
             "target_mean encoders",
         ),
