@@ -1099,3 +1099,54 @@ async fn many_groups_and_edges_match_the_naive_reference() {
         assert_eq!(bins.value(i), bin, "id {id}");
     }
 }
+
+/// A chain of 100 clips (each clipping the one before) plans and runs, each
+/// link equal to the naive reference; a chain deeper than the cap is refused,
+/// naming the recipe.
+#[tokio::test]
+async fn chained_transforms_plan_up_to_the_cap() {
+    let session = small_batch_session();
+    let df = table(
+        &session,
+        "SELECT id, DATE '2024-01-01' AS month, CAST(id AS DOUBLE) * 10 - 500 AS x \
+         FROM generate_series(1, 100) AS t(id)",
+    )
+    .await;
+    let chain = |n: usize| {
+        let mut text = String::from("entity: id\ntime: month\nrecipes:\n");
+        let mut source = "x".to_string();
+        for i in 0..n {
+            let (lower, upper) = (-400.0 + i as f64, 400.0 - i as f64);
+            text.push_str(&format!(
+                "- {{name: c{i}, operation: clip, source: {source}, params: {{lower: {lower}, upper: {upper}}}, output: x{i}}}\n"
+            ));
+            source = format!("x{i}");
+        }
+        text
+    };
+    let n = scorelake::features::MAX_RECIPE_DEPTH;
+    let out = yaml(&chain(n))
+        .transform(df)
+        .unwrap()
+        .sort_by(vec![datafusion::prelude::col("id")])
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let b = datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
+    for i in [0, n / 2, n - 1] {
+        let got = column_f64(&b, &format!("x{i}"));
+        for (r, v) in got.iter().enumerate() {
+            let mut want = (r as f64 + 1.0) * 10.0 - 500.0;
+            for j in 0..=i {
+                want = want.clamp(-400.0 + j as f64, 400.0 - j as f64);
+            }
+            assert_eq!(*v, Some(want), "x{i}, row {r}");
+        }
+    }
+    let e = err(&chain(n + 1), "yaml");
+    assert!(
+        e.contains(&format!("`c{n}`")) && e.contains("at most 100"),
+        "{e}"
+    );
+}
