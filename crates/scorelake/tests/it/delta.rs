@@ -566,13 +566,39 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     );
 }
 
+/// A table of `customers` sample customers (seed 0) in one version: its
+/// folder, folder path and location text.
+async fn one_version_table(
+    session: &Session,
+    customers: u64,
+) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("t");
+    let table = root.display().to_string();
+    io::write(
+        session,
+        panel(session, customers, 0),
+        &table,
+        &with_mode(WriteMode::Append),
+    )
+    .await
+    .unwrap();
+    (dir, root, table)
+}
+
+/// The first add action of version 0 (`{"add": {…}}`).
+fn first_add(table: &std::path::Path) -> serde_json::Value {
+    let first =
+        std::fs::read_to_string(table.join("_delta_log/00000000000000000000.json")).unwrap();
+    let add = first.lines().find(|l| l.starts_with("{\"add\"")).unwrap();
+    serde_json::from_str(add).unwrap()
+}
+
 /// Copies the first add action of version 0 into a new commit `version`,
 /// its path replaced by `path` (and `extra` JSON fields added).
 fn hand_written_add(table: &std::path::Path, version: u64, path: &str, extra: &str) {
     let log = table.join("_delta_log");
-    let first = std::fs::read_to_string(log.join(format!("{:020}.json", 0))).unwrap();
-    let add = first.lines().find(|l| l.starts_with("{\"add\"")).unwrap();
-    let mut action: serde_json::Value = serde_json::from_str(add).unwrap();
+    let mut action = first_add(table);
     action["add"]["path"] = path.into();
     let extra: serde_json::Value = serde_json::from_str(extra).unwrap();
     for (k, v) in extra.as_object().unwrap() {
@@ -591,18 +617,8 @@ fn hand_written_add(table: &std::path::Path, version: u64, path: &str, extra: &s
 /// commit file and the path, and never read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_paths_outside_the_table_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
     let session = session();
-    let root = dir.path().join("t");
-    let table = root.display().to_string();
-    io::write(
-        &session,
-        panel(&session, 3, 0),
-        &table,
-        &with_mode(WriteMode::Append),
-    )
-    .await
-    .unwrap();
+    let (dir, root, table) = one_version_table(&session, 3).await;
     // A real data file outside the table, which a reader following the
     // path would read as part of it.
     let first = std::fs::read_dir(&root)
@@ -644,22 +660,10 @@ async fn data_paths_outside_the_table_are_refused() {
 /// Stats and history count rows less those deletion vectors removed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row_counts_subtract_deletion_vectors() {
-    let dir = tempfile::tempdir().unwrap();
     let session = session();
-    let root = dir.path().join("t");
-    let table = root.display().to_string();
-    io::write(
-        &session,
-        panel(&session, 5, 0),
-        &table,
-        &with_mode(WriteMode::Append),
-    )
-    .await
-    .unwrap();
+    let (_dir, root, table) = one_version_table(&session, 5).await;
     let rows = rows_of(5, 0).len() as u64;
-    let first = std::fs::read_to_string(root.join("_delta_log/00000000000000000000.json")).unwrap();
-    let add: serde_json::Value =
-        serde_json::from_str(first.lines().find(|l| l.starts_with("{\"add\"")).unwrap()).unwrap();
+    let add = first_add(&root);
     let path = add["add"]["path"].as_str().unwrap().to_string();
     // Version 1 marks 4 rows of the file deleted (a DELETE with deletion
     // vectors: the file removed and added again with its vector).

@@ -101,6 +101,17 @@ fn close(a: Option<f64>, b: Option<f64>) -> bool {
     }
 }
 
+/// All rows of `df` in `id` order, as one batch.
+async fn sorted_by_id(df: DataFrame) -> RecordBatch {
+    let out = df
+        .sort_by(vec![datafusion::prelude::col("id")])
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap()
+}
+
 fn column_f64(batch: &RecordBatch, name: &str) -> Vec<Option<f64>> {
     let a =
         datafusion::arrow::compute::cast(batch.column_by_name(name).unwrap(), &DataType::Float64)
@@ -485,15 +496,7 @@ async fn fit_learns_means_and_medians_per_group_and_applies_them_elsewhere() {
          (1, '2024-02-01', NULL, 'a'), (2, '2024-02-01', NULL, 'c'), (3, '2024-02-01', NULL, NULL), (4, '2024-02-01', 5, 'a')) AS t(id, m, x, g)",
     )
     .await;
-    let out = loaded
-        .transform(other)
-        .unwrap()
-        .sort_by(vec![datafusion::prelude::col("id")])
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let b = datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
+    let b = sorted_by_id(loaded.transform(other).unwrap()).await;
     assert_eq!(
         column_f64(&b, "x_mean"),
         [Some(8.4), Some(8.4), Some(8.4), Some(5.0)]
@@ -1058,15 +1061,7 @@ async fn many_groups_and_edges_match_the_naive_reference() {
         text.join(", ")
     ));
     let fitted = engineer.fit(&df).await.unwrap();
-    let out = fitted
-        .transform(df)
-        .unwrap()
-        .sort_by(vec![datafusion::prelude::col("id")])
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let b = datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
+    let b = sorted_by_id(fitted.transform(df).unwrap()).await;
     let x = |id: i64| (id % 3 != 0).then(|| ((id * 37) % 1000) as f64);
     let g = |id: i64| (id % 701 != 0).then_some(id % 1500);
     let ids = 1..=3000i64;
@@ -1125,15 +1120,7 @@ async fn chained_transforms_plan_up_to_the_cap() {
         text
     };
     let n = scorelake::features::MAX_RECIPE_DEPTH;
-    let out = yaml(&chain(n))
-        .transform(df)
-        .unwrap()
-        .sort_by(vec![datafusion::prelude::col("id")])
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let b = datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
+    let b = sorted_by_id(yaml(&chain(n)).transform(df).unwrap()).await;
     for i in [0, n / 2, n - 1] {
         let got = column_f64(&b, &format!("x{i}"));
         for (r, v) in got.iter().enumerate() {
