@@ -4,10 +4,10 @@ use std::path::Path;
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, StringArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn::sum;
-use datafusion::logical_expr::{Expr, cast, lit};
+use datafusion::logical_expr::{Expr, cast};
 use datafusion::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
@@ -497,11 +497,7 @@ impl Mappings {
             });
             Arc::new(Float64Array::from_iter(encoded.chain([unseen])))
         };
-        let keys: Vec<Vec<Option<&str>>> = e
-            .categories
-            .iter()
-            .map(|c| vec![c.value.as_deref()])
-            .collect();
+        let keys = category_keys(e);
         let (per_fold, fold): (Vec<ArrayRef>, _) = match folds {
             None => (vec![values(None)], None),
             Some(f) => (
@@ -517,24 +513,15 @@ impl Mappings {
 
     async fn refuse_unseen(&self, df: &DataFrame) -> Result<()> {
         for e in &self.encoders {
-            let known: Vec<Expr> = e
-                .categories
-                .iter()
-                .filter_map(|c| c.value.as_deref())
-                .map(lit)
-                .collect();
-            let has_null = e.categories.iter().any(|c| c.value.is_none());
+            // One hash lookup per row: known categories (null included
+            // when it was seen) give false, any other value true.
+            let keys = category_keys(e);
+            let unseen = BooleanArray::from_iter(
+                std::iter::repeat_n(Some(false), keys.len()).chain([Some(true)]),
+            );
             let k = key(&e.encoder.column);
-            let mut unseen = if known.is_empty() {
-                lit(true)
-            } else {
-                k.clone().in_list(known, true)
-            };
-            unseen = if has_null {
-                unseen.and(k.clone().is_not_null())
-            } else {
-                unseen.or(k.clone().is_null())
-            };
+            let mapping = Mapping::new(1, &keys, &[Arc::new(unseen) as ArrayRef])?;
+            let unseen = lookup(mapping, vec![k.clone()], None);
             let found = df
                 .clone()
                 .filter(unseen)?
@@ -601,4 +588,12 @@ impl Mappings {
         }
         Ok(())
     }
+}
+
+/// The encoder's categories as lookup keys (one part each, null for the null category).
+fn category_keys(e: &Encoded) -> Vec<Vec<Option<&str>>> {
+    e.categories
+        .iter()
+        .map(|c| vec![c.value.as_deref()])
+        .collect()
 }
