@@ -34,6 +34,7 @@ pub fn parse(text: &str, ext: &str) -> std::result::Result<serde_json::Value, St
         }
         "json" => serde_json::from_str(text).map_err(|e| e.to_string()),
         "yaml" | "yml" => {
+            check_alias_expansion(text)?;
             let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
             docs.into_iter()
                 .next()
@@ -41,6 +42,73 @@ pub fn parse(text: &str, ext: &str) -> std::result::Result<serde_json::Value, St
         }
         _ => Err("expected a .toml, .yaml, .yml or .json file".into()),
     }
+}
+
+/// The most values YAML aliases (`*name`) may add to a document by
+/// repeating what their anchor (`&name`) holds. Aliases of aliases grow
+/// geometrically: a few hundred bytes would otherwise expand to gigabytes.
+pub const MAX_ALIAS_VALUES: u64 = 100_000;
+
+/// Refuses a YAML text whose aliases would expand to more than
+/// [`MAX_ALIAS_VALUES`] values, counted on the parser's events before
+/// anything is built (a text without aliases always passes).
+fn check_alias_expansion(text: &str) -> std::result::Result<(), String> {
+    use std::collections::HashMap;
+    use yaml_rust2::parser::{Event, EventReceiver, Parser};
+
+    /// Values per open collection; values (expanded) per anchor.
+    #[derive(Default)]
+    struct Sizes {
+        open: Vec<(usize, u64)>,
+        anchors: HashMap<usize, u64>,
+        added: u64,
+    }
+    impl Sizes {
+        fn value(&mut self, n: u64) {
+            if let Some((_, size)) = self.open.last_mut() {
+                *size = size.saturating_add(n);
+            }
+        }
+    }
+    impl EventReceiver for Sizes {
+        fn on_event(&mut self, event: Event) {
+            match event {
+                Event::Scalar(_, _, anchor, _) => {
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, 1);
+                    }
+                    self.value(1);
+                }
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    self.open.push((anchor, 1));
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    if let Some((anchor, size)) = self.open.pop() {
+                        if anchor > 0 {
+                            self.anchors.insert(anchor, size);
+                        }
+                        self.value(size);
+                    }
+                }
+                Event::Alias(anchor) => {
+                    let size = self.anchors.get(&anchor).copied().unwrap_or(1);
+                    self.added = self.added.saturating_add(size);
+                    self.value(size);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut sizes = Sizes::default();
+    let mut parser = Parser::new_from_str(text);
+    // Syntax errors are left to the loader, which reports them with their place.
+    let _ = parser.load(&mut sizes, true);
+    if sizes.added > MAX_ALIAS_VALUES {
+        return Err(format!(
+            "its aliases (`*name`) expand to more than {MAX_ALIAS_VALUES} values; write the repeated parts out or use fewer nested aliases"
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a float that is not finite, naming its key.
@@ -164,5 +232,22 @@ mod tests {
         let e = parse("lower = nan\n", "toml").unwrap_err();
         assert!(e.contains("`lower`"), "{e}");
         assert!(parse("a: 1e300\n", "yaml").is_ok());
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_before_expanding() {
+        // Nine levels of nine aliases: 9^10 (3.5 billion) values from 522 bytes.
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            let prev = format!("*a{}", level - 1);
+            let items = [prev.as_str(); 9].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        assert!(text.len() < 600, "{}", text.len());
+        let e = parse(&text, "yaml").unwrap_err();
+        assert!(e.contains("aliases") && e.contains("100000"), "{e}");
+        // Ordinary anchors and aliases still read.
+        let v = parse("base: &b {x: 1}\nother: *b\nlist: [*b, *b]\n", "yaml").unwrap();
+        assert_eq!(v["list"][1]["x"], 1);
     }
 }

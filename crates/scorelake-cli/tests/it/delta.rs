@@ -144,3 +144,101 @@ fn delta_tables_from_the_command_line() {
     assert_eq!(code, 1);
     assert!(err.contains("not a Delta table"), "{err}");
 }
+
+/// A tmpfs mounted for one test, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// A `size` tmpfs at a new folder, or `None` (with the reason printed)
+    /// when this process may not mount one.
+    fn mount(size: &str) -> Option<(tempfile::TempDir, SmallDisk)> {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("disk");
+        std::fs::create_dir(&at).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "tmpfs",
+                p(&at),
+            ])
+            .output();
+        match mounted {
+            Ok(o) if o.status.success() => Some((dir, SmallDisk(at))),
+            Ok(o) => {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs (needs root): {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("skipped: cannot run mount: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A Delta write on a full disk fails with a clear error naming the table,
+/// prints no panic, leaves no folder behind a failed create and keeps an
+/// existing table as it was.
+#[test]
+fn delta_writes_on_a_full_disk_fail_cleanly() {
+    let Some((dir, disk)) = SmallDisk::mount("1m") else {
+        return;
+    };
+    let (panel, _) = super::sample_panel_with(dir.path(), 5000, &[]);
+    let full = |err: &str, table: &str| {
+        assert!(
+            err.contains("disk is full") && err.contains(table) && !err.contains("panicked"),
+            "{err}"
+        );
+    };
+    let created = disk.0.join("created");
+    let (code, _, err) =
+        run(scorelake().args(["convert", p(&panel), p(&created), "--to", "delta"]));
+    assert_eq!(code, 1, "{err}");
+    full(&err, p(&created));
+    assert!(!created.exists());
+    let partitioned = disk.0.join("partitioned");
+    let (code, _, err) = run(scorelake().args([
+        "convert",
+        p(&panel),
+        p(&partitioned),
+        "--to",
+        "delta",
+        "--partition-by",
+        "month",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    full(&err, p(&partitioned));
+    assert!(!partitioned.exists());
+
+    let small_dir = tempfile::tempdir().unwrap();
+    let (small, out) = super::sample_panel_with(small_dir.path(), 3, &[]);
+    let rows = super::out_rows(&out);
+    let table = disk.0.join("t");
+    let t = p(&table);
+    let (code, _, err) = run(scorelake().args(["convert", p(&small), t, "--to", "delta"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(scorelake().args(["convert", p(&panel), t, "--append"]));
+    assert_eq!(code, 1, "{err}");
+    full(&err, t);
+    let (code, out, err) = run(scorelake().args([
+        "sql",
+        "SELECT count(*) FROM t",
+        "--table",
+        &format!("t={t}"),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(count_of(&out), rows);
+}

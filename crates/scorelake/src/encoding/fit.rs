@@ -2,12 +2,13 @@
 
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, AsArray};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, StringArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn::sum;
-use datafusion::logical_expr::{Expr, cast, lit, when};
+use datafusion::logical_expr::{Expr, cast};
 use datafusion::prelude::DataFrame;
-use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
 use super::spec::{CrossFit, Encoder, EncoderSpec, EncodingMethod, Unseen};
@@ -16,6 +17,7 @@ use crate::checks::{WeightCheck, weight_or_one};
 use crate::error::{Error, Result, ensure, invalid_err};
 use crate::expr::{column, find};
 use crate::functions::fold::fold_index;
+use crate::functions::lookup::{Mapping, lookup};
 use crate::results::{first_number, number_at};
 
 const FORMAT: &str = "scorelake.encoder-mappings/1";
@@ -449,20 +451,7 @@ impl Mappings {
                 return invalid_err!("output `{}` is already a column of the input", e.output);
             }
             let by_fold = folds.filter(|_| e.categories.iter().any(|c| c.out_of_fold.is_some()));
-            let expr = match by_fold {
-                None => self.expression(e, None)?,
-                Some(f) => {
-                    let mut case = None;
-                    for held in 0..f.folds as usize {
-                        case = Some(chain(
-                            case,
-                            column(FOLD).eq(lit(held as i64)),
-                            self.expression(e, Some((held, f)))?,
-                        ));
-                    }
-                    finish(case, lit(ScalarValue::Float64(None)))?
-                }
-            };
+            let expr = self.expression(e, by_fold)?;
             encoded.push(expr.alias(&e.output));
         }
         let df = match folds {
@@ -481,62 +470,58 @@ impl Mappings {
         Ok(df.select(encoded)?)
     }
 
-    /// The encoder as a CASE over its categories; with `held`, the values
-    /// learned without that fold.
-    fn expression(&self, e: &Encoded, held: Option<(usize, &Folds)>) -> Result<Expr> {
-        let k = key(&e.encoder.column);
+    /// The encoder as one hash lookup of its categories per row; with
+    /// `folds`, the values learned without the row's fold.
+    fn expression(&self, e: &Encoded, folds: Option<&Folds>) -> Result<Expr> {
         let rare = matches!(e.encoder.method, EncodingMethod::Rare { .. });
-        let out = |c: &Category| -> Expr {
+        // The values of fold `held` (`None`: not cross-fitted), then the unseen one.
+        let values = |held: Option<usize>| -> ArrayRef {
             if rare {
-                lit(ScalarValue::Utf8(c.group.clone()))
-            } else {
-                let v = match (held, &c.out_of_fold) {
-                    (Some((f, _)), Some(oof)) => oof.get(f).copied(),
-                    _ => c.encoded,
+                let unseen = match &e.unseen {
+                    Some(serde_json::Value::String(s)) => Some(s.clone()),
+                    _ => None,
                 };
-                lit(ScalarValue::Float64(v))
+                let groups = e.categories.iter().map(|c| c.group.clone());
+                return Arc::new(StringArray::from_iter(groups.chain([unseen])));
             }
-        };
-        let unseen = match (&e.unseen, rare, held) {
-            (Some(serde_json::Value::String(s)), _, _) => lit(s.clone()),
-            (Some(_), false, Some((f, folds))) if self.spec.unseen == Unseen::GlobalMean => {
-                lit(folds.global_mean[f])
-            }
-            (Some(v), false, _) => lit(ScalarValue::Float64(v.as_f64())),
-            _ if rare => lit(ScalarValue::Utf8(None)),
-            _ => lit(ScalarValue::Float64(None)),
-        };
-        let mut case = None;
-        for c in &e.categories {
-            let cond = match &c.value {
-                Some(v) => k.clone().eq(lit(v.as_str())),
-                None => k.clone().is_null(),
+            let unseen = match (&e.unseen, held, folds) {
+                (Some(_), Some(f), Some(folds)) if self.spec.unseen == Unseen::GlobalMean => {
+                    Some(folds.global_mean[f])
+                }
+                (Some(v), _, _) => v.as_f64(),
+                (None, _, _) => None,
             };
-            case = Some(chain(case, cond, out(c)));
-        }
-        finish(case, unseen)
+            let encoded = e.categories.iter().map(|c| match (held, &c.out_of_fold) {
+                (Some(f), Some(oof)) => oof.get(f).copied(),
+                _ => c.encoded,
+            });
+            Arc::new(Float64Array::from_iter(encoded.chain([unseen])))
+        };
+        let keys = category_keys(e);
+        let (per_fold, fold): (Vec<ArrayRef>, _) = match folds {
+            None => (vec![values(None)], None),
+            Some(f) => (
+                (0..f.folds as usize)
+                    .map(|held| values(Some(held)))
+                    .collect(),
+                Some(column(FOLD)),
+            ),
+        };
+        let mapping = Mapping::new(1, &keys, &per_fold)?;
+        Ok(lookup(mapping, vec![key(&e.encoder.column)], fold))
     }
 
     async fn refuse_unseen(&self, df: &DataFrame) -> Result<()> {
         for e in &self.encoders {
-            let known: Vec<Expr> = e
-                .categories
-                .iter()
-                .filter_map(|c| c.value.as_deref())
-                .map(lit)
-                .collect();
-            let has_null = e.categories.iter().any(|c| c.value.is_none());
+            // One hash lookup per row: known categories (null included
+            // when it was seen) give false, any other value true.
+            let keys = category_keys(e);
+            let unseen = BooleanArray::from_iter(
+                std::iter::repeat_n(Some(false), keys.len()).chain([Some(true)]),
+            );
             let k = key(&e.encoder.column);
-            let mut unseen = if known.is_empty() {
-                lit(true)
-            } else {
-                k.clone().in_list(known, true)
-            };
-            unseen = if has_null {
-                unseen.and(k.clone().is_not_null())
-            } else {
-                unseen.or(k.clone().is_null())
-            };
+            let mapping = Mapping::new(1, &keys, &[Arc::new(unseen) as ArrayRef])?;
+            let unseen = lookup(mapping, vec![k.clone()], None);
             let found = df
                 .clone()
                 .filter(unseen)?
@@ -605,20 +590,10 @@ impl Mappings {
     }
 }
 
-type CaseBuilder = datafusion::logical_expr::conditional_expressions::CaseBuilder;
-
-/// Adds `WHEN cond THEN then` to a CASE under construction.
-fn chain(case: Option<CaseBuilder>, cond: Expr, then: Expr) -> CaseBuilder {
-    match case {
-        None => when(cond, then),
-        Some(mut b) => b.when(cond, then),
-    }
-}
-
-/// Closes a CASE with its ELSE (or is just `otherwise` when it has no WHEN).
-fn finish(case: Option<CaseBuilder>, otherwise: Expr) -> Result<Expr> {
-    Ok(match case {
-        Some(mut b) => b.otherwise(otherwise)?,
-        None => otherwise,
-    })
+/// The encoder's categories as lookup keys (one part each, null for the null category).
+fn category_keys(e: &Encoded) -> Vec<Vec<Option<&str>>> {
+    e.categories
+        .iter()
+        .map(|c| vec![c.value.as_deref()])
+        .collect()
 }

@@ -15,4 +15,4 @@ mod fit;
 mod spec;
 
 pub use fit::{Category, Encoded, Folds, Mappings, fit};
-pub use spec::{CrossFit, Encoder, EncoderSpec, EncodingMethod, Unseen};
+pub use spec::{CrossFit, Encoder, EncoderSpec, EncodingMethod, MAX_FOLDS, Unseen};

@@ -189,6 +189,10 @@ impl Encoder {
     }
 }
 
+/// The most folds `cross_fit` may split into: each category keeps one
+/// out-of-fold value per fold, each computed over the other folds.
+pub const MAX_FOLDS: u32 = 100;
+
 /// Out-of-fold cross-fitting: the fitting rows are split into `folds` by a
 /// hash of their `by` columns (all columns but the target and weight when
 /// empty) and `seed`; a fitting row's target encoding is learned on the
@@ -196,7 +200,7 @@ impl Encoder {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrossFit {
-    /// Number of folds (at least 2).
+    /// Number of folds (2 to [`MAX_FOLDS`]).
     pub folds: u32,
     /// Seed of the fold assignment.
     #[serde(default)]
@@ -287,9 +291,9 @@ impl EncoderSpec {
             spec.encoders.push(e);
         }
         if let Some(cf) = &spec.cross_fit {
-            if cf.folds < 2 {
+            if !(2..=MAX_FOLDS).contains(&cf.folds) {
                 return Err(format!(
-                    "cross_fit.folds must be at least 2, got {}",
+                    "cross_fit.folds must be at least 2 and at most {MAX_FOLDS}, got {}",
                     cf.folds
                 ));
             }

@@ -23,4 +23,5 @@ pub use engineer::{FeatureEngineer, FittedFeatures};
 pub use lineage::{FeatureLineage, Lineage};
 pub use operation::operations;
 pub use recipe::{Recipe, RecipeFile};
+pub use resolve::MAX_RECIPE_DEPTH;
 pub use transforms::{GroupValue, Learned};

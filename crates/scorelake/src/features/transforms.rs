@@ -1,5 +1,8 @@
 //! Row transforms and missing-value fills as engine expressions.
 
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Float64Array};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions::math::expr_fn::{ln, sqrt};
 use datafusion::logical_expr::{Expr, cast, lit, when};
@@ -10,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::output::{Fallback, Op, Output, Strategy};
 use crate::error::{Error, Result, invalid, invalid_err};
 use crate::expr::{column, number};
+use crate::functions::lookup::{Mapping, lookup};
 use crate::results::{first_number, number_at};
 
 /// Values learned by `fit` for one imputed output.
@@ -98,43 +102,38 @@ pub(crate) fn expression(out: &Output, learned: Option<&Learned>) -> Result<Expr
     Ok(e)
 }
 
-/// The bin of `x` (a float expression) for bins cut at `inner` edges
-/// e1 < … < e(k−1): bins are right-closed, numbered 1…k, the first also holds
-/// everything ≤ e1 and the last everything above e(k−1); missing → 0.
+/// The bin of `x` (a float expression, NaN already null) for bins cut at
+/// `inner` edges e1 < … < e(k−1): bins are right-closed, numbered 1…k, the
+/// first also holds everything ≤ e1 and the last everything above e(k−1);
+/// missing → 0. One search per row, whatever the number of edges.
 pub(crate) fn bin_index(x: &Expr, inner: &[f64]) -> Result<Expr> {
-    let mut case = when(x.clone().is_null(), lit(0i32));
-    for (i, edge) in inner.iter().enumerate() {
-        case = case.when(x.clone().lt_eq(lit(*edge)), lit(i as i32 + 1));
-    }
-    Ok(case.otherwise(lit(inner.len() as i32 + 1))?)
+    Ok(crate::functions::bin_index::bin_index(x.clone(), inner))
 }
 
+/// The learned fill of each row: its group's value (one hash lookup of the
+/// scope columns' text), the global one for groups without a value or not
+/// seen when fitting.
 fn learned_value(l: &Learned) -> Result<Expr> {
-    if l.scope.is_empty() || l.groups.is_empty() {
+    let groups: Vec<&GroupValue> = l.groups.iter().filter(|g| g.value.is_some()).collect();
+    if l.scope.is_empty() || groups.is_empty() {
         return Ok(lit(l.global));
     }
-    let mut case: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
-    for g in &l.groups {
-        let Some(v) = g.value else { continue };
-        let cond = l
-            .scope
-            .iter()
-            .zip(&g.key)
-            .map(|(c, k)| match k {
-                Some(k) => cast(column(c), DataType::Utf8).eq(lit(k.as_str())),
-                None => column(c).is_null(),
-            })
-            .reduce(Expr::and)
-            .unwrap_or(lit(true));
-        case = Some(match case {
-            None => when(cond, lit(v)),
-            Some(mut c) => c.when(cond, lit(v)),
-        });
+    if let Some(g) = groups.iter().find(|g| g.key.len() != l.scope.len()) {
+        return invalid_err!(
+            "a learned group has {} key values for the {} scope columns ({})",
+            g.key.len(),
+            l.scope.len(),
+            l.scope.join(", ")
+        );
     }
-    Ok(match case {
-        Some(mut c) => c.otherwise(lit(l.global))?,
-        None => lit(l.global),
-    })
+    let keys: Vec<Vec<Option<&str>>> = groups
+        .iter()
+        .map(|g| g.key.iter().map(Option::as_deref).collect())
+        .collect();
+    let values = Float64Array::from_iter(groups.iter().map(|g| g.value).chain([Some(l.global)]));
+    let mapping = Mapping::new(l.scope.len(), &keys, &[Arc::new(values) as ArrayRef])?;
+    let scope = l.scope.iter().map(|c| column(c)).collect();
+    Ok(lookup(mapping, scope, None))
 }
 
 /// Learns the fill values of `outputs` (imputations by mean or median) on `df`:

@@ -19,6 +19,7 @@ pub mod bin_index;
 pub mod bin_weights;
 pub mod fold;
 pub mod logistic_moments;
+pub(crate) mod lookup;
 pub mod quantile;
 pub mod temporal;
 pub mod weighted_std;

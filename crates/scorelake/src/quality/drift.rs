@@ -31,12 +31,17 @@ pub enum DriftBinning {
     EqualWidth,
 }
 
+/// The most numeric bins a drift comparison cuts: far more than a PSI
+/// needs, and few enough that the per-bin sums stay small.
+pub const MAX_DRIFT_BINS: usize = 1000;
+
 /// Drift settings.
 #[derive(Clone, Debug)]
 pub struct DriftOptions {
     /// How numeric bins are cut.
     pub binning: DriftBinning,
-    /// Number of numeric bins (before equal quantile edges merge).
+    /// Number of numeric bins (before equal quantile edges merge), 1 to
+    /// [`MAX_DRIFT_BINS`].
     pub bins: usize,
     /// Share used for a bin that is empty on one side (never ln 0): a
     /// finite number in (0, 1).
@@ -374,8 +379,13 @@ async fn plan_bins(
     names: &[String],
     options: &DriftOptions,
 ) -> Result<Vec<Plan>> {
-    if options.bins < 1 {
-        return invalid_err!("bins must be at least 1");
+    if !(1..=MAX_DRIFT_BINS).contains(&options.bins) {
+        return Err(Error::OutOfRange {
+            context: "drift".into(),
+            option: "bins".into(),
+            expected: format!("between 1 and {MAX_DRIFT_BINS}"),
+            got: options.bins.to_string(),
+        });
     }
     // A floor of 0 (or NaN) would make an empty bin's term infinite (or NaN)
     // and the comparison read as stable.

@@ -15,7 +15,7 @@ mod thresholds;
 mod validate;
 
 pub use drift::{
-    ColumnDrift, DriftBin, DriftBinning, DriftOptions, DriftReport, Verdict, drift,
+    ColumnDrift, DriftBin, DriftBinning, DriftOptions, DriftReport, MAX_DRIFT_BINS, Verdict, drift,
     drift_between_periods, drift_by_period,
 };
 pub use report::{ColumnReport, Status, ValidationReport};

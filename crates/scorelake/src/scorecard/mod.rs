@@ -36,6 +36,8 @@ pub use fit::fit_binning;
 pub use logistic::{Coefficient, LogisticModel, LogisticOptions, fit_logistic};
 pub use optimal::{Constraints, Merged, Monotonic, merge_optimal};
 pub use points::{BinPoints, FORMAT as SCORECARD_FORMAT, Scaling, Scorecard, ScoredVariable};
-pub use spec::{BinMethod, BinningSpec, ResolvedSettings, Settings, VariableSpec};
+pub use spec::{
+    BinMethod, BinningSpec, MAX_BINS, MAX_PREBINS, ResolvedSettings, Settings, VariableSpec,
+};
 pub use totals::Totals;
 pub use woe::{Counts, Evidence, SMOOTHING, evidence, information_value};

@@ -7,6 +7,14 @@ use serde::{Deserialize, Serialize};
 use super::optimal::{Constraints, Monotonic};
 use crate::error::{Error, Result, invalid, invalid_err};
 
+/// The most bins (`bins`, `max_n_bins`) a variable may ask for: a scorecard
+/// needs a handful, and every bin costs per-bin sums in each pass.
+pub const MAX_BINS: usize = 1000;
+
+/// The most quantile pre-bins `optimal` binning merges (its merge search
+/// grows faster than their number).
+pub const MAX_PREBINS: usize = 500;
+
 /// How a numeric variable's bins are cut.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -238,8 +246,19 @@ impl BinningSpec {
             if resolved.bins < 1 || resolved.prebins < 1 || constraints.max_bins < 1 {
                 return Err(bad("bins, prebins and max_n_bins", "must be at least 1"));
             }
-            if resolved.prebins > 500 {
-                return Err(bad("prebins", "must be at most 500"));
+            for (option, value, most) in [
+                ("bins", resolved.bins, MAX_BINS),
+                ("prebins", resolved.prebins, MAX_PREBINS),
+                ("max_n_bins", constraints.max_bins, MAX_BINS),
+            ] {
+                if value > most {
+                    return Err(Error::OutOfRange {
+                        context: format!("binning spec: variable `{column}`"),
+                        option: option.into(),
+                        expected: format!("between 1 and {most}"),
+                        got: value.to_string(),
+                    });
+                }
             }
             if !(0.0..=1.0).contains(&constraints.min_bin_size) {
                 return Err(bad("min_bin_size", "must be a share between 0 and 1"));

@@ -547,6 +547,145 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
         &read_rows(&session, &table, &ReadOptions::default()).await,
         &before,
     );
+    // A vacuumed version is refused, naming a missing file, even for a
+    // count the log's statistics could answer.
+    let old = io::read(&session, &table, &at(TableVersion::Number(2))).await;
+    let e = match old {
+        Ok(df) => df
+            .count()
+            .await
+            .map(|n| format!("counted {n}"))
+            .unwrap_or_else(|e| e.to_string()),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        e.contains("version 2")
+            && e.contains("gone")
+            && deleted.files.iter().any(|f| e.contains(f.as_str())),
+        "{e}"
+    );
+}
+
+/// A table of `customers` sample customers (seed 0) in one version: its
+/// folder, folder path and location text.
+async fn one_version_table(
+    session: &Session,
+    customers: u64,
+) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("t");
+    let table = root.display().to_string();
+    io::write(
+        session,
+        panel(session, customers, 0),
+        &table,
+        &with_mode(WriteMode::Append),
+    )
+    .await
+    .unwrap();
+    (dir, root, table)
+}
+
+/// The first add action of version 0 (`{"add": {…}}`).
+fn first_add(table: &std::path::Path) -> serde_json::Value {
+    let first =
+        std::fs::read_to_string(table.join("_delta_log/00000000000000000000.json")).unwrap();
+    let add = first.lines().find(|l| l.starts_with("{\"add\"")).unwrap();
+    serde_json::from_str(add).unwrap()
+}
+
+/// Copies the first add action of version 0 into a new commit `version`,
+/// its path replaced by `path` (and `extra` JSON fields added).
+fn hand_written_add(table: &std::path::Path, version: u64, path: &str, extra: &str) {
+    let log = table.join("_delta_log");
+    let mut action = first_add(table);
+    action["add"]["path"] = path.into();
+    let extra: serde_json::Value = serde_json::from_str(extra).unwrap();
+    for (k, v) in extra.as_object().unwrap() {
+        action["add"][k] = v.clone();
+    }
+    let info = r#"{"commitInfo":{"timestamp":1767225600000,"operation":"WRITE"}}"#;
+    std::fs::write(
+        log.join(format!("{version:020}.json")),
+        format!("{info}\n{action}\n"),
+    )
+    .unwrap();
+}
+
+/// Data file paths leaving the table folder (`..`, absolute paths, other
+/// buckets) are refused by reads, stats, history and vacuum, naming the
+/// commit file and the path, and never read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_paths_outside_the_table_are_refused() {
+    let session = session();
+    let (dir, root, table) = one_version_table(&session, 3).await;
+    // A real data file outside the table, which a reader following the
+    // path would read as part of it.
+    let first = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .unwrap();
+    let outside = dir.path().join("x.parquet");
+    std::fs::copy(&first, &outside).unwrap();
+    for path in [
+        "../x.parquet".to_string(),
+        outside.display().to_string(),
+        format!("file://{}", outside.display()),
+        "s3://other-bucket/t/part-0.parquet".to_string(),
+    ] {
+        hand_written_add(&root, 1, &path, "{}");
+        let named = |e: &str| {
+            e.contains("00000000000000000001.json")
+                && e.contains(&format!("`{path}`"))
+                && e.contains("outside the table")
+        };
+        let e = failed(io::read(&session, &table, &ReadOptions::default())).await;
+        assert!(named(&e), "{e}");
+        let e = failed(delta::stats(&session, &table, None)).await;
+        assert!(named(&e), "{e}");
+        let e = failed(delta::history(&session, &table, &HistoryOptions::default())).await;
+        assert!(named(&e), "{e}");
+        let e = failed(delta::vacuum(&session, &table, &VacuumOptions::default())).await;
+        assert!(named(&e), "{e}");
+        // The version before stays readable.
+        assert_eq!(
+            read_rows(&session, &table, &at(TableVersion::Number(0))).await,
+            rows_of(3, 0)
+        );
+    }
+    assert!(outside.exists());
+}
+
+/// Stats and history count rows less those deletion vectors removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_counts_subtract_deletion_vectors() {
+    let session = session();
+    let (_dir, root, table) = one_version_table(&session, 5).await;
+    let rows = rows_of(5, 0).len() as u64;
+    let add = first_add(&root);
+    let path = add["add"]["path"].as_str().unwrap().to_string();
+    // Version 1 marks 4 rows of the file deleted (a DELETE with deletion
+    // vectors: the file removed and added again with its vector).
+    hand_written_add(
+        &root,
+        1,
+        &path,
+        r#"{"deletionVector":{"storageType":"u","pathOrInlineDv":"ab^-aqEH.-t@S}K{vb[*k^","offset":1,"sizeInBytes":36,"cardinality":4}}"#,
+    );
+    let log = root.join("_delta_log/00000000000000000001.json");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let remove = format!(
+        r#"{{"remove":{{"path":"{path}","dataChange":true,"deletionTimestamp":1767225600000}}}}"#
+    );
+    std::fs::write(&log, format!("{remove}\n{text}")).unwrap();
+    let stats = delta::stats(&session, &table, None).await.unwrap();
+    assert_eq!((stats.version, stats.rows), (1, Some(rows - 4)));
+    let h = delta::history(&session, &table, &HistoryOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(h[0].rows, Some(rows - 4), "{h:?}");
+    assert_eq!(h[1].rows, Some(rows), "{h:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

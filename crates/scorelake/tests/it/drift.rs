@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestRunner};
+use scorelake::Error;
 use scorelake::datafusion::arrow::array::{Float64Array, RecordBatch, StringArray};
 use scorelake::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use scorelake::datafusion::prelude::DataFrame;
@@ -400,6 +401,22 @@ async fn bad_drift_inputs_are_named() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("not in the current"), "{e}");
+    // Absurd bin counts are refused up front, naming the option and the cap.
+    let many = DriftOptions {
+        bins: 1_000_000,
+        ..DriftOptions::default()
+    };
+    let e = drift(&ok, &ok, Some(&x), &many).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::OutOfRange { option, .. } if option == "bins"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("1000"), "{e}");
+    let most = DriftOptions {
+        bins: scorelake::quality::MAX_DRIFT_BINS,
+        ..DriftOptions::default()
+    };
+    assert!(drift(&ok, &ok, Some(&x), &most).await.is_ok());
 }
 
 #[tokio::test]

@@ -451,6 +451,10 @@ async fn bad_specs_and_inputs_are_named() {
             "at least 2",
         ),
         (
+            "target: y\ncross_fit: {folds: 10000}\nencoders:\n- {column: g, method: target_mean}\n",
+            "cross_fit.folds must be at least 2 and at most 100, got 10000",
+        ),
+        (
             "cross_fit: {folds: 3}\nencoders:\n- {column: g, method: frequency}\n",
             "target_mean encoders",
         ),
@@ -549,4 +553,83 @@ async fn hand_edited_mappings_are_refused_naming_what_is_inconsistent() {
     ];
     let bad = dir.path().join("bad.json");
     assert_edits_refused(&original, &edits, &bad, Mappings::load);
+}
+
+/// Thousands of categories (the lookup is one hash probe per row, not one
+/// comparison per category): every row's encodings, plain and cross-fitted,
+/// equal the naive reference, and unseen categories get the unseen value.
+#[tokio::test]
+async fn thousands_of_categories_match_the_naive_reference() {
+    let session = session();
+    // 6,000 rows over 3,001 categories (null included), pseudo-random.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let names: Vec<String> = (0..3000).map(|i| format!("c{i}")).collect();
+    let rows: Vec<(Option<String>, i64, f64)> = (0..6000)
+        .map(|_| {
+            let g = next() % 3001;
+            let g = (g < 3000).then(|| names[g as usize].clone());
+            (g, (next() % 3 == 0) as i64, (1 + next() % 3) as f64)
+        })
+        .collect();
+    let g: Vec<Option<&str>> = rows.iter().map(|r| r.0.as_deref()).collect();
+    let y: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let w: Vec<f64> = rows.iter().map(|r| r.2).collect();
+    let df = frame(&session, &g, &y, &w);
+    let text = "target: y\nweight: w\nencoders:\n- {column: g, method: frequency}\n- {column: g, method: target_mean, smoothing: 3, min_samples_leaf: 2}\n- {column: g, method: rare, threshold: 0.0004}\n";
+    let fitted = fit(&df, &spec(text)).await.unwrap();
+    let (want, global) = naive(&rows, 3.0, 2.0);
+    let freq = encoded(&fitted, df.clone(), "g_freq").await;
+    let te = encoded(&fitted, df.clone(), "g_te").await;
+    let rare = labels(&fitted, df.clone(), "g_grouped").await;
+    for (i, r) in rows.iter().enumerate() {
+        let (share, mean) = want[&r.0];
+        assert!((freq[i].unwrap() - share).abs() < 1e-12, "row {i}");
+        assert!((te[i].unwrap() - mean).abs() < 1e-12, "row {i}");
+        let expected = if share < 0.0004 {
+            Some("RARE".to_string())
+        } else {
+            r.0.clone()
+        };
+        assert_eq!(rare[i], expected, "row {i}");
+    }
+    // Categories never seen: frequency 0, target mean the global one.
+    let unseen = frame(
+        &session,
+        &[Some("new"), Some("c1"), None],
+        &[0; 3],
+        &[1.0; 3],
+    );
+    let te = encoded(&fitted, unseen.clone(), "g_te").await;
+    assert!((te[0].unwrap() - global).abs() < 1e-12);
+    assert!((te[1].unwrap() - want[&Some("c1".to_string())].1).abs() < 1e-12);
+    assert!((te[2].unwrap() - want[&None].1).abs() < 1e-12);
+    assert_eq!(encoded(&fitted, unseen.clone(), "g_freq").await[0], Some(0.0));
+    // Under the `error` policy the same unseen value is refused by name;
+    // seen ones (null included) pass.
+    let strict = fit(&df, &spec(&format!("unseen: error\n{text}"))).await.unwrap();
+    let e = strict.transform(unseen).await.unwrap_err().to_string();
+    assert!(e.contains("`new`") && !e.contains("`c1`"), "{e}");
+    let seen = frame(&session, &[Some("c2999"), None], &[0; 2], &[1.0; 2]);
+    assert!(strict.transform(seen).await.is_ok());
+
+    // Cross-fitted over 5 folds of the id.
+    let (k, seed) = (5u64, 11u64);
+    let text = format!(
+        "target: y\nweight: w\ncross_fit: {{folds: {k}, seed: {seed}, by: id}}\nencoders:\n- {{column: g, method: target_mean, smoothing: 3, min_samples_leaf: 2}}\n"
+    );
+    let crossed = fit(&df, &spec(&text)).await.unwrap();
+    let fold: Vec<u64> = (0..rows.len())
+        .map(|i| fold_of(k, seed, &[Some(&i.to_string())]))
+        .collect();
+    let want = naive_out_of_fold(&rows, &fold, 3.0, 2.0);
+    let got = out_of_fold(&crossed, df, "g_te").await;
+    for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+        assert!((a - b).abs() < 1e-12, "row {i}: {a} vs {b}");
+    }
 }

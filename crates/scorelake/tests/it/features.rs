@@ -101,6 +101,17 @@ fn close(a: Option<f64>, b: Option<f64>) -> bool {
     }
 }
 
+/// All rows of `df` in `id` order, as one batch.
+async fn sorted_by_id(df: DataFrame) -> RecordBatch {
+    let out = df
+        .sort_by(vec![datafusion::prelude::col("id")])
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap()
+}
+
 fn column_f64(batch: &RecordBatch, name: &str) -> Vec<Option<f64>> {
     let a =
         datafusion::arrow::compute::cast(batch.column_by_name(name).unwrap(), &DataType::Float64)
@@ -485,15 +496,7 @@ async fn fit_learns_means_and_medians_per_group_and_applies_them_elsewhere() {
          (1, '2024-02-01', NULL, 'a'), (2, '2024-02-01', NULL, 'c'), (3, '2024-02-01', NULL, NULL), (4, '2024-02-01', 5, 'a')) AS t(id, m, x, g)",
     )
     .await;
-    let out = loaded
-        .transform(other)
-        .unwrap()
-        .sort_by(vec![datafusion::prelude::col("id")])
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let b = datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
+    let b = sorted_by_id(loaded.transform(other).unwrap()).await;
     assert_eq!(
         column_f64(&b, "x_mean"),
         [Some(8.4), Some(8.4), Some(8.4), Some(5.0)]
@@ -1031,4 +1034,104 @@ async fn feature_sums(s: Session, spec: &scorelake::sample::SampleSpec, recipes:
     datafusion::arrow::util::pretty::pretty_format_batches(&b)
         .unwrap()
         .to_string()
+}
+
+/// Fills learned for 1,500 groups and a bin with 300 edges cost one lookup
+/// per row: every row equals the naive reference (its group's mean, the
+/// global one for a group without values; the first edge at or above it).
+#[tokio::test]
+async fn many_groups_and_edges_match_the_naive_reference() {
+    let session = small_batch_session();
+    let df = table(
+        &session,
+        "SELECT id, DATE '2024-01-01' AS month, \
+         CASE WHEN id % 3 = 0 THEN NULL ELSE CAST((id * 37) % 1000 AS DOUBLE) END AS x, \
+         CASE WHEN id % 701 = 0 THEN NULL ELSE CAST(id % 1500 AS VARCHAR) END AS g \
+         FROM generate_series(1, 3000) AS t(id)",
+    )
+    .await;
+    let edges: Vec<f64> = (0..302).map(|j| f64::from(j) * 3.3 - 0.5).collect();
+    let text: Vec<String> = edges.iter().map(f64::to_string).collect();
+    let engineer = yaml(&format!(
+        "entity: id\ntime: month\nrecipes:\n\
+         - {{name: m, operation: impute, source: x, params: {{strategy: mean, scope: g}}}}\n\
+         - {{name: b, operation: bin, source: x, params: {{edges: [{}]}}}}\n",
+        text.join(", ")
+    ));
+    let fitted = engineer.fit(&df).await.unwrap();
+    let b = sorted_by_id(fitted.transform(df).unwrap()).await;
+    let x = |id: i64| (id % 3 != 0).then(|| ((id * 37) % 1000) as f64);
+    let g = |id: i64| (id % 701 != 0).then_some(id % 1500);
+    let ids = 1..=3000i64;
+    let mut sums: HashMap<Option<i64>, (f64, f64)> = HashMap::new();
+    for id in ids.clone() {
+        if let Some(v) = x(id) {
+            let s = sums.entry(g(id)).or_default();
+            s.0 += v;
+            s.1 += 1.0;
+        }
+    }
+    let (all, n) = sums
+        .values()
+        .fold((0.0, 0.0), |a, s| (a.0 + s.0, a.1 + s.1));
+    let inner = &edges[1..edges.len() - 1];
+    let imputed = column_f64(&b, "x_imputed");
+    let bins = b
+        .column_by_name("x_bin")
+        .unwrap()
+        .as_primitive::<datafusion::arrow::datatypes::Int32Type>()
+        .clone();
+    for (i, id) in ids.enumerate() {
+        let want = x(id).unwrap_or_else(|| sums.get(&g(id)).map_or(all / n, |s| s.0 / s.1));
+        let got = imputed[i].unwrap();
+        assert!((got - want).abs() < 1e-9, "id {id}: {got} vs {want}");
+        let bin = match x(id) {
+            None => 0,
+            Some(v) => 1 + inner.iter().take_while(|e| **e < v).count() as i32,
+        };
+        assert_eq!(bins.value(i), bin, "id {id}");
+    }
+}
+
+/// A chain of 100 clips (each clipping the one before) plans and runs, each
+/// link equal to the naive reference; a chain deeper than the cap is refused,
+/// naming the recipe.
+#[tokio::test]
+async fn chained_transforms_plan_up_to_the_cap() {
+    let session = small_batch_session();
+    let df = table(
+        &session,
+        "SELECT id, DATE '2024-01-01' AS month, CAST(id AS DOUBLE) * 10 - 500 AS x \
+         FROM generate_series(1, 100) AS t(id)",
+    )
+    .await;
+    let chain = |n: usize| {
+        let mut text = String::from("entity: id\ntime: month\nrecipes:\n");
+        let mut source = "x".to_string();
+        for i in 0..n {
+            let (lower, upper) = (-400.0 + i as f64, 400.0 - i as f64);
+            text.push_str(&format!(
+                "- {{name: c{i}, operation: clip, source: {source}, params: {{lower: {lower}, upper: {upper}}}, output: x{i}}}\n"
+            ));
+            source = format!("x{i}");
+        }
+        text
+    };
+    let n = scorelake::features::MAX_RECIPE_DEPTH;
+    let b = sorted_by_id(yaml(&chain(n)).transform(df).unwrap()).await;
+    for i in [0, n / 2, n - 1] {
+        let got = column_f64(&b, &format!("x{i}"));
+        for (r, v) in got.iter().enumerate() {
+            let mut want = (r as f64 + 1.0) * 10.0 - 500.0;
+            for j in 0..=i {
+                want = want.clamp(-400.0 + j as f64, 400.0 - j as f64);
+            }
+            assert_eq!(*v, Some(want), "x{i}, row {r}");
+        }
+    }
+    let e = err(&chain(n + 1), "yaml");
+    assert!(
+        e.contains(&format!("`c{n}`")) && e.contains("at most 100"),
+        "{e}"
+    );
 }

@@ -598,6 +598,20 @@ fn bad_input_is_named() {
     );
     let e = err(run(fit_binning(&df, &spec("target: y\nvariables: [nope]\n"))).map(|_| ()));
     assert!(e.contains("`nope`"), "{e}");
+    // Absurd bin counts (`compress --bins 1e6`) are refused, naming the option.
+    for (settings, option) in [
+        ("{method: quantile, bins: 1000000}", "bins"),
+        ("{prebins: 100000}", "prebins"),
+        ("{max_n_bins: 5000}", "max_n_bins"),
+    ] {
+        let text = format!("target: y\ndefaults: {settings}\nvariables: [x]\n");
+        let e = spec(&text).resolved().unwrap_err();
+        assert!(
+            matches!(&e, scorelake::Error::OutOfRange { option: o, .. } if o == option),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("variable `x`"), "{e}");
+    }
     let e = err(
         BinningSpec::parse("target: y\nvariables: [{column: x, max_bins: 3}]\n", "yaml")
             .map(|_| ()),

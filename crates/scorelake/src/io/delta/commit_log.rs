@@ -164,17 +164,26 @@ fn parse(bytes: &[u8]) -> std::result::Result<Entry, String> {
             let Some(path) = path else {
                 return Err(format!("line {}: an add action without a path", n + 1));
             };
+            check_inside(path).map_err(|e| format!("line {}: {e}", n + 1))?;
             let size = add.get("size").and_then(Value::as_u64).unwrap_or(0);
-            let rows = add
+            let records = add
                 .get("stats")
                 .and_then(Value::as_str)
                 .and_then(|s| serde_json::from_str::<Value>(s).ok())
                 .and_then(|s| s.get("numRecords").and_then(Value::as_u64));
+            // Rows a deletion vector marks deleted are no longer in the table.
+            let deleted = add
+                .get("deletionVector")
+                .and_then(|dv| dv.get("cardinality"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let rows = records.map(|r| r.saturating_sub(deleted));
             entry.added.push((path.to_string(), size, rows));
         }
         if let Some(Value::Object(remove)) = action.get("remove")
             && let Some(path) = remove.get("path").and_then(Value::as_str)
         {
+            check_inside(path).map_err(|e| format!("line {}: {e}", n + 1))?;
             entry.removed.push(path.to_string());
         }
     }
@@ -185,6 +194,27 @@ fn parse(bytes: &[u8]) -> std::result::Result<Entry, String> {
         }
     }
     Ok(entry)
+}
+
+/// Refuses a data file path (as the log stores it, percent-encoded) that
+/// leaves the table's folder: an absolute path or URL, or one climbing out
+/// with `..` segments (also written `%2E%2E` or with backslashes).
+pub(super) fn check_inside(path: &str) -> std::result::Result<(), String> {
+    const ROOT: &str = "http://table.invalid/root/";
+    let inside = url::Url::parse(ROOT)
+        .and_then(|base| base.join(path))
+        .is_ok_and(|u| {
+            u.as_str().len() > ROOT.len()
+                && u.as_str().starts_with(ROOT)
+                && u.path().len() > "/root/".len()
+        });
+    if inside && !path.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "data file path `{path}` is outside the table folder (only relative paths inside the table are read)"
+        ))
+    }
 }
 
 /// The commit `entry` read from `file` says (no table totals).
@@ -318,6 +348,45 @@ mod tests {
         assert_eq!(c.operation, "WRITE");
         assert_eq!(c.parameters["mode"], "Append");
         assert_eq!(c.timestamp.to_rfc3339(), "2026-01-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn paths_outside_the_table_are_refused() {
+        for inside in [
+            "a.parquet",
+            "month=2026-01/part-1.parquet",
+            "x%20y/a.parquet",
+            "a/../b.parquet",
+        ] {
+            assert!(check_inside(inside).is_ok(), "{inside}");
+        }
+        for outside in [
+            "../../x",
+            "/etc/passwd",
+            "s3://other-bucket/t/a.parquet",
+            "file:///etc/passwd",
+            "//other-host/a.parquet",
+            "%2E%2E/x.parquet",
+            "a/..\\..\\x",
+            "",
+            ".",
+        ] {
+            let e = check_inside(outside).unwrap_err();
+            assert!(e.contains("outside the table"), "{outside}: {e}");
+        }
+        let text = "{\"add\":{\"path\":\"../../x\",\"size\":1}}\n";
+        let e = parse(text.as_bytes()).unwrap_err();
+        assert!(e.starts_with("line 1:") && e.contains("`../../x`"), "{e}");
+    }
+
+    #[test]
+    fn deletion_vectors_take_their_rows_off() {
+        let text = concat!(
+            r#"{"add":{"path":"a.parquet","size":10,"stats":"{\"numRecords\":1000}","deletionVector":{"storageType":"u","pathOrInlineDv":"ab^-aqEH.-t@S}K{vb[*k^","offset":1,"sizeInBytes":36,"cardinality":4}}}"#,
+            "\n"
+        );
+        let entry = parse(text.as_bytes()).unwrap();
+        assert_eq!(entry.added[0].2, Some(996));
     }
 
     #[test]

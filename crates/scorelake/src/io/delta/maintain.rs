@@ -273,7 +273,8 @@ pub struct ColumnStats {
     pub data_type: String,
     /// Whether it is a partition column.
     pub partition: bool,
-    /// Nulls (`None` when a file has no statistics for it).
+    /// Nulls, as the files' statistics count them (rows a deletion vector
+    /// removed included; `None` when a file has no statistics for it).
     pub nulls: Option<u64>,
     /// Smallest value, as JSON text (`None` when unknown).
     pub min: Option<String>,
@@ -290,7 +291,8 @@ pub struct TableStats {
     pub version: u64,
     /// Data files.
     pub files: u64,
-    /// Rows (`None` when a file has no statistics).
+    /// Rows, less those deletion vectors mark deleted (`None` when a file
+    /// has no statistics).
     pub rows: Option<u64>,
     /// Bytes of the data files.
     pub bytes: u64,
@@ -353,7 +355,11 @@ pub async fn stats(
             .as_ref()
             .and_then(|s| s.get("numRecords"))
             .and_then(Value::as_u64);
-        rows = rows.zip(n).map(|(a, b)| a + b);
+        // Rows a deletion vector marks deleted are no longer in the table.
+        let deleted = file
+            .deletion_vector_descriptor()
+            .map_or(0, |dv| dv.cardinality.max(0) as u64);
+        rows = rows.zip(n).map(|(a, b)| a + b.saturating_sub(deleted));
         for (col, bound) in columns.iter_mut().zip(bounds.iter_mut()) {
             if col.partition {
                 let v = values.get(&col.name).cloned().flatten();

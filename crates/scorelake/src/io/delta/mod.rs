@@ -33,6 +33,7 @@
 //! # }).unwrap();
 //! ```
 
+mod caught_panics;
 mod commit_log;
 mod history;
 mod maintain;

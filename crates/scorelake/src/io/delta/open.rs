@@ -8,7 +8,8 @@ use deltalake_core::logstore::{
     LogStore, LogStoreFactory, ObjectStoreRef, StorageConfig, default_logstore, logstore_factories,
 };
 use deltalake_core::{DeltaResult, DeltaTable, DeltaTableBuilder, DeltaTableError};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload};
 use url::Url;
 
@@ -188,20 +189,79 @@ async fn finish(
     versions: &[commit_log::LogFile],
     version: u64,
 ) -> Result<DeltaTable> {
-    match loaded {
-        Ok(()) => Ok(table),
-        Err(e) => {
-            let upto: Vec<_> = versions
-                .iter()
-                .filter(|f| f.version <= version)
-                .cloned()
-                .collect();
-            if let Some(err) = commit_log::first_corrupt(store, loc, &upto).await {
-                return Err(err);
-            }
-            Err(delta_error(loc, Some(version), &e))
+    let upto = || -> Vec<_> {
+        versions
+            .iter()
+            .filter(|f| f.version <= version)
+            .cloned()
+            .collect()
+    };
+    if let Err(e) = loaded {
+        if let Some(err) = commit_log::first_corrupt(store, loc, &upto()).await {
+            return Err(err);
         }
+        return Err(delta_error(loc, Some(version), &e));
     }
+    let snapshot = table
+        .snapshot()
+        .map_err(|e| delta_error(loc, Some(version), &e))?;
+    let outside = snapshot
+        .log_data()
+        .iter()
+        .find_map(|file| commit_log::check_inside(&file.path()).err());
+    if let Some(reason) = outside {
+        // The commit file that added it names the line; a checkpoint the version.
+        if let Some(err) = commit_log::first_corrupt(store, loc, &upto()).await {
+            return Err(err);
+        }
+        return Err(Error::Delta {
+            table: loc.to_string(),
+            version: Some(version),
+            reason: format!("its checkpoint is corrupt: {reason}"),
+        });
+    }
+    Ok(table)
+}
+
+/// Refuses a version whose data files are gone (removed by a vacuum, or by
+/// hand), naming the first missing one: counts answered from the log's
+/// statistics would otherwise report rows that can no longer be read.
+async fn check_files_exist(
+    store: &Arc<dyn ObjectStore>,
+    loc: &Location,
+    table: &DeltaTable,
+) -> Result<()> {
+    let version = table.version();
+    let snapshot = table
+        .snapshot()
+        .map_err(|e| delta_error(loc, version, &e))?;
+    let root = loc.object_path();
+    let listed: HashSet<ObjectPath> = store
+        .list(Some(&root))
+        .map_ok(|meta| meta.location)
+        .try_collect()
+        .await
+        .map_err(|e| store_error(loc.as_str(), &e, false))?;
+    for file in snapshot.log_data().iter() {
+        let path: ObjectPath = root
+            .parts()
+            .chain(file.object_store_path().parts())
+            .collect();
+        // A file missing from the listing is asked for directly before it is
+        // called gone, in case the listing spells its name differently.
+        if listed.contains(&path) || store.head(&path).await.is_ok() {
+            continue;
+        }
+        return Err(Error::Delta {
+            table: loc.to_string(),
+            version,
+            reason: format!(
+                "its data file `{}` is gone (removed by a vacuum, or by hand); this version can no longer be read",
+                file.path()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The error for a location without a Delta log.
@@ -227,6 +287,7 @@ pub(crate) async fn read(
     at: Option<TableVersion>,
 ) -> Result<DataFrame> {
     let table = load(session, loc, at).await?;
+    check_files_exist(&store::open(session, loc)?, loc, &table).await?;
     let version = table.version();
     let provider = table
         .table_provider()
@@ -315,6 +376,9 @@ pub(super) fn delta_error(loc: &Location, version: Option<u64>, err: &DeltaTable
         DeltaTableError::VersionAlreadyExists(v) => format!(
             "version {v} was committed by another writer and the retries (delta.commit_retries) ran out"
         ),
+        _ if is_disk_full(&err.to_string()) => format!(
+            "the disk is full: nothing was committed (an existing table is unchanged); free space and write again ({err})"
+        ),
         _ => err.to_string(),
     };
     Error::Delta {
@@ -322,4 +386,16 @@ pub(super) fn delta_error(loc: &Location, version: Option<u64>, err: &DeltaTable
         version,
         reason,
     }
+}
+
+/// Whether an error's text is the operating system's "no space" (or quota) error.
+fn is_disk_full(text: &str) -> bool {
+    [
+        "No space left on device",
+        "os error 28",
+        "Disk quota exceeded",
+        "os error 122",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
 }

@@ -185,7 +185,18 @@ async fn write_once(
         _ => builder,
     };
     let started = std::time::Instant::now();
-    let written = builder.await.map_err(|e| delta_error(loc, None, &e))?;
+    let created_dir =
+        save_mode == SaveMode::ErrorIfExists && loc.local_path().is_some_and(|p| !p.exists());
+    super::caught_panics::quiet_caught_abort_panic();
+    let written = match builder.await {
+        Ok(written) => written,
+        Err(e) => {
+            if created_dir && let Some(path) = loc.local_path() {
+                remove_failed_create(&path);
+            }
+            return Err(delta_error(loc, None, &e));
+        }
+    };
     let version = written.version().unwrap_or_default() as u64;
     let commit = commit_log::read_version(&store, loc, version).await?;
     tracing::info!(
@@ -203,6 +214,32 @@ async fn write_once(
         bytes: commit.bytes_added,
         version: Some(version),
     })
+}
+
+/// Removes what a failed create of a new folder left in it (data files of
+/// no version, folders), unless a `_delta_log` is there by now: then another
+/// writer has created the table and everything is left as it is.
+fn remove_failed_create(dir: &std::path::Path) {
+    if dir.join("_delta_log").exists() {
+        return;
+    }
+    remove_uncommitted(dir);
+}
+
+fn remove_uncommitted(dir: &std::path::Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => remove_uncommitted(&path),
+                Ok(_) => {
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
 }
 
 fn is_empty_dir(loc: &Location) -> bool {
