@@ -1,12 +1,17 @@
 //! What a location holds: one file, or the data files of a directory with
-//! its hive partition keys.
+//! its hive partition keys. A directory with a ScoreLake commit record
+//! (`_SUCCESS` listing its files, see [`manifest`](super::manifest)) holds
+//! exactly the files listed; one whose first write never committed is refused.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use futures::TryStreamExt;
+use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use super::location::{Location, format_of_name};
+use super::manifest;
 use super::store::store_error;
 use crate::config::Format;
 use crate::error::{Error, Result};
@@ -22,12 +27,51 @@ pub(crate) struct Listing {
     pub partitions: Vec<(String, Vec<String>)>,
     /// Whether hidden (`.x`, `_x`) files with data extensions were skipped.
     pub skipped_hidden: bool,
+    /// Names of visible data files the commit record does not list (files
+    /// of a write in progress, interrupted, or being replaced).
+    pub strays: Vec<String>,
 }
 
 impl Listing {
     /// Total bytes of the data files.
     pub(super) fn total_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
+    }
+
+    /// A file-name pattern that selects the files of the table and none of
+    /// the strays (in every partition folder): the names' common prefix.
+    pub(super) fn name_pattern(&self, location: &Location) -> Result<String> {
+        let names: Vec<&str> = self
+            .files
+            .iter()
+            .filter_map(|f| f.location.filename())
+            .collect();
+        let mut prefix = names.first().copied().unwrap_or_default();
+        for name in &names {
+            let common = prefix
+                .char_indices()
+                .zip(name.chars())
+                .find(|((_, a), b)| a != b)
+                .map_or(prefix.len().min(name.len()), |((i, _), _)| i);
+            prefix = &prefix[..common];
+        }
+        if prefix.is_empty() || self.strays.iter().any(|s| s.starts_with(prefix)) {
+            return Err(Error::Read {
+                location: location.to_string(),
+                reason: format!(
+                    "files the commit record `{}` does not list sit beside the listed ones and cannot be told apart by name; rewrite it with overwrite",
+                    manifest::SUCCESS
+                ),
+            });
+        }
+        let escaped: String = prefix
+            .chars()
+            .map(|c| match c {
+                '*' | '?' | '[' | ']' => format!("[{c}]"),
+                c => c.to_string(),
+            })
+            .collect();
+        Ok(format!("{escaped}*"))
     }
 
     /// The one format the files' extensions imply, if they agree.
@@ -58,7 +102,9 @@ impl Listing {
 /// Lists `location` in `store`: a single object, or a directory's data files.
 ///
 /// Hidden files and folders (names starting with `.` or `_`) are skipped, as
-/// are files in sub-folders that are not `key=value` partitions.
+/// are files in sub-folders that are not `key=value` partitions. A directory
+/// with a commit record holds the files it lists (each must be there); one
+/// with an in-progress marker and no record is an error.
 pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> Result<Listing> {
     let prefix = location.object_path();
     if !location.is_dir_syntax() {
@@ -69,6 +115,7 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
                     single_file: true,
                     partitions: vec![],
                     skipped_hidden: false,
+                    strays: vec![],
                 });
             }
             Err(object_store::Error::NotFound { .. }) => {}
@@ -83,7 +130,30 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
     if all.is_empty() {
         return Err(Error::NotFound(location.to_string()));
     }
+    let record = prefix.clone().join(manifest::SUCCESS);
+    let mut listed: Option<BTreeSet<ObjectPath>> = None;
+    if all.iter().any(|m| m.location == record && m.size > 0)
+        && let Some((m, _)) = manifest::read(store, location).await?
+    {
+        let mut paths = BTreeSet::new();
+        for f in &m.files {
+            let path = manifest::absolute(&prefix, f).ok_or_else(|| Error::Read {
+                location: location.to_string(),
+                reason: format!(
+                    "its commit record `{}` lists `{f}`, which is no file name",
+                    manifest::SUCCESS
+                ),
+            })?;
+            paths.insert(path);
+        }
+        listed = Some(paths);
+    }
+    let marker = prefix.clone().join(manifest::WRITING);
+    if listed.is_none() && all.iter().any(|m| m.location == marker) {
+        return Err(manifest::unfinished(location));
+    }
     let mut files = Vec::new();
+    let mut strays = Vec::new();
     let mut skipped_hidden = false;
     let mut partitions: Option<Vec<(String, Vec<String>)>> = None;
     for meta in all {
@@ -97,6 +167,12 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
         let hidden = |s: &str| s.starts_with('.') || s.starts_with('_');
         if hidden(name) || dirs.iter().any(|d| hidden(d)) {
             skipped_hidden |= format_of_name(name).is_some();
+            continue;
+        }
+        if let Some(listed) = &listed
+            && !listed.contains(&meta.location)
+        {
+            strays.push(name.clone());
             continue;
         }
         let Some(pairs) = dirs
@@ -138,6 +214,18 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
         }
         files.push(meta);
     }
+    let found: BTreeSet<&ObjectPath> = files.iter().map(|f: &ObjectMeta| &f.location).collect();
+    if let Some(listed) = &listed
+        && let Some(missing) = listed.iter().find(|p| !found.contains(p))
+    {
+        return Err(Error::Read {
+            location: location.to_string(),
+            reason: format!(
+                "its commit record `{}` lists `{missing}`, which is missing (removed after the write committed); rewrite it with overwrite",
+                manifest::SUCCESS
+            ),
+        });
+    }
     if files.is_empty() {
         return Err(Error::Read {
             location: location.to_string(),
@@ -150,5 +238,6 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
         single_file: false,
         partitions: partitions.unwrap_or_default(),
         skipped_hidden,
+        strays,
     })
 }

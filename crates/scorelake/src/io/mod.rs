@@ -24,9 +24,12 @@
 mod atomic;
 mod column_types;
 pub mod delta;
+mod dir_commit;
 mod listing;
 mod location;
+mod manifest;
 mod read;
+mod recording_store;
 mod store;
 mod url_tables;
 mod write;

@@ -130,19 +130,24 @@ pub async fn read(
             extension
         })
         .with_table_partition_cols(partition_cols);
-    let table_urls: Vec<ListingTableUrl> =
-        if listing.skipped_hidden && listing.partitions.is_empty() {
-            // Name the visible files one by one so hidden ones stay out.
-            listing
-                .files
-                .iter()
-                .map(|f| file_url(&loc, f))
-                .collect::<Result<_>>()?
-        } else if listing.single_file {
-            vec![ListingTableUrl::parse(loc.url().as_str())?]
-        } else {
-            vec![ListingTableUrl::parse(loc.as_dir().url().as_str())?]
-        };
+    let left_out = listing.skipped_hidden || !listing.strays.is_empty();
+    let table_urls: Vec<ListingTableUrl> = if listing.single_file {
+        vec![ListingTableUrl::parse(loc.url().as_str())?]
+    } else if left_out && listing.partitions.is_empty() {
+        // Name the table's files one by one so hidden ones and strays stay out.
+        listing
+            .files
+            .iter()
+            .map(|f| file_url(&loc, f))
+            .collect::<Result<_>>()?
+    } else if listing.strays.is_empty() {
+        vec![ListingTableUrl::parse(loc.as_dir().url().as_str())?]
+    } else {
+        // Partition values come from the folders under the directory, so it
+        // stays the table's root; a name pattern keeps the strays out.
+        let pattern = listing.name_pattern(&loc)?;
+        vec![ListingTableUrl::parse(loc.as_dir().url().as_str())?.with_glob(&pattern)?]
+    };
     let config = ListingTableConfig::new_with_multi_paths(table_urls)
         .with_listing_options(listing_options)
         .with_schema(schema);

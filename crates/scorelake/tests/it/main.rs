@@ -13,3 +13,4 @@ mod s3;
 mod sample_io;
 mod scorecard;
 mod support;
+mod write_races;
