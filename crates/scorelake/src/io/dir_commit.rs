@@ -6,11 +6,12 @@
 //! ([`manifest`](super::manifest)); only after that are the previous
 //! version's files removed. Readers read exactly the files the record lists,
 //! so an interrupted write leaves the previous version readable, never a mix.
-//! A directory's first write puts an in-progress marker before any data
-//! (put-if-absent, so of concurrent creators exactly one goes on), which
-//! readers refuse until the record exists. The record itself is put
-//! conditionally on the version it replaces: of two writes that raced, the
-//! later commit fails and removes its files.
+//! A directory's first write puts an in-progress marker before any data,
+//! which readers refuse until a record exists (a failed first write leaves
+//! it, so files still in flight never read as a table). The record is put
+//! conditionally: if-absent for a first write, else on the version it
+//! replaces; of writes that raced, the first to commit wins and the others
+//! fail (creators with `AlreadyExists`) and remove their files.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -36,14 +37,15 @@ pub(super) struct DirWrite {
     base: Option<Option<String>>,
     /// Objects of earlier versions and writes, removed once this one commits.
     previous: Vec<ObjectPath>,
-    /// Whether this write put the in-progress marker into an empty directory.
-    marked: bool,
+    /// Whether this write may replace a committed version.
+    mode: WriteMode,
 }
 
 impl DirWrite {
     /// Prepares `dir` for a write: refuses an existing output unless
-    /// overwriting, marks a first write, and records a directory written by
-    /// another tool as the version to replace.
+    /// overwriting (a first write that never committed is no output), marks
+    /// a first write, and records a directory written by another tool as the
+    /// version to replace.
     pub(super) async fn begin(
         store: &Arc<dyn ObjectStore>,
         dir: &Location,
@@ -51,7 +53,6 @@ impl DirWrite {
     ) -> Result<DirWrite> {
         let before = objects(store, dir).await?;
         let committed = manifest::read(store, dir).await?;
-        let exists = || Err(Error::AlreadyExists(dir.to_string()));
         let success = manifest::success_path(dir);
         let marker = manifest::writing_path(dir);
         let previous: Vec<ObjectPath> = before
@@ -63,33 +64,25 @@ impl DirWrite {
             dir: dir.clone(),
             base: None,
             previous,
-            marked: false,
+            mode,
         };
-        if before.is_empty() {
-            let put = if mode == WriteMode::ErrorIfExists {
-                PutMode::Create
-            } else {
-                PutMode::Overwrite
-            };
-            match store.put_opts(&marker, PutPayload::new(), put.into()).await {
-                Ok(_) => {}
-                Err(object_store::Error::AlreadyExists { .. }) => return exists(),
-                Err(e) => return Err(store_error(dir.as_str(), &e, true)),
-            }
-            write.marked = true;
-            // Another writer may have finished between the listing and the marker.
-            if mode == WriteMode::ErrorIfExists && objects(store, dir).await?.len() > 1 {
-                write.unmark(store).await;
-                return exists();
-            }
-            return Ok(write);
-        }
-        if mode == WriteMode::ErrorIfExists {
-            return exists();
-        }
         if let Some((_, e_tag)) = committed {
+            if mode == WriteMode::ErrorIfExists {
+                return Err(Error::AlreadyExists(dir.to_string()));
+            }
             write.base = Some(e_tag);
-        } else if !before.contains(&marker) {
+        } else if before.contains(&marker) {
+            // A first write that has not committed (running, failed or
+            // killed): this one may replace it; of the two, the first to
+            // commit wins.
+        } else if before.is_empty() {
+            store
+                .put(&marker, PutPayload::new())
+                .await
+                .map_err(|e| store_error(dir.as_str(), &e, true))?;
+        } else if mode == WriteMode::ErrorIfExists {
+            return Err(Error::AlreadyExists(dir.to_string()));
+        } else {
             // Written by another tool (or an older ScoreLake): its files, as
             // readers see them now, become the committed version first.
             write.base = Some(write.adopt(store).await?);
@@ -127,7 +120,9 @@ impl DirWrite {
                     | object_store::Error::Precondition { .. }
             );
             self.abandon(store, written).await;
-            return Err(if raced {
+            return Err(if raced && self.mode == WriteMode::ErrorIfExists {
+                Error::AlreadyExists(self.dir.to_string())
+            } else if raced {
                 Error::Write {
                     location: self.dir.to_string(),
                     reason: "another write committed to it while this one ran; this write's files were removed and the other write's version stands".into(),
@@ -152,17 +147,11 @@ impl DirWrite {
         Ok(())
     }
 
-    /// Removes the files `written` by a write that failed, and the marker it
-    /// put into an empty directory.
+    /// Removes the files `written` by a write that failed. A first write's
+    /// marker stays: files still in flight may land after this, and readers
+    /// must not take them for a table.
     pub(super) async fn abandon(&self, store: &Arc<dyn ObjectStore>, written: &[ObjectPath]) {
         delete(store, written.to_vec()).await;
-        if self.marked && self.previous.is_empty() {
-            self.unmark(store).await;
-        }
-    }
-
-    async fn unmark(&self, store: &Arc<dyn ObjectStore>) {
-        delete(store, vec![manifest::writing_path(&self.dir)]).await;
     }
 
     /// Puts a record of the files readers see in the directory now; returns

@@ -89,7 +89,9 @@ pub async fn write(
     let single_file = options.partition_by.is_empty()
         && !loc.is_dir_syntax()
         && loc.format_from_extension().is_some();
-    if exists(&store, &loc).await? && options.mode == WriteMode::ErrorIfExists {
+    // S3 directories decide by their commit record (see `DirWrite::begin`).
+    let s3_dir = loc.is_s3() && !single_file;
+    if options.mode == WriteMode::ErrorIfExists && !s3_dir && exists(&store, &loc).await? {
         return Err(Error::AlreadyExists(loc.to_string()));
     }
 

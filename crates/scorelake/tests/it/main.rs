@@ -10,6 +10,7 @@ mod ncf_engine;
 mod quality;
 mod readme;
 mod s3;
+mod s3_faults;
 mod sample_io;
 mod scorecard;
 mod support;

@@ -222,8 +222,12 @@ fn a_server_stopped_mid_write_leaves_no_visible_object() {
 
     s3.restart();
     let session = s3.session();
+    // Only the hidden claim of the interrupted create may remain.
     let keys = rt.block_on(keys_under(&session, "interrupted"));
-    assert!(keys.is_empty(), "partial objects visible: {keys:?}");
+    assert!(
+        keys.iter().all(|k| k.starts_with("interrupted/.")),
+        "partial objects visible: {keys:?}"
+    );
     let e = rt
         .block_on(io::read(&session, &url, &ReadOptions::default()))
         .unwrap_err()

@@ -7,10 +7,10 @@ use std::sync::{Arc, Barrier};
 
 use scorelake::Error;
 use scorelake::config::Config;
-use scorelake::io::{self, ReadOptions, WriteMode, WriteOptions, WriteSummary};
+use scorelake::io::{self, WriteMode, WriteOptions, WriteSummary};
 use scorelake::session::Session;
 
-use crate::support::{BUCKET, shared_s3};
+use crate::support::{BUCKET, Tally, rows_by_tag, shared_s3, tagged_rows};
 
 const WRITERS: usize = 4;
 const ROUNDS: usize = 3;
@@ -38,14 +38,7 @@ fn race(
                         .unwrap();
                     rt.block_on(async {
                         let session = Session::new(config.clone()).unwrap();
-                        let df = session
-                            .ctx()
-                            .sql(&format!(
-                                "SELECT CAST({i} AS BIGINT) AS w, value AS n, CAST(value % 3 AS BIGINT) AS g \
-                                 FROM generate_series(1, {ROWS})"
-                            ))
-                            .await
-                            .unwrap();
+                        let df = tagged_rows(&session, i as i64, ROWS).await;
                         barrier.wait();
                         io::write(&session, df, location, &options).await
                     })
@@ -54,75 +47,6 @@ fn race(
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     })
-}
-
-/// Rows per writer `w` in the table at `location`.
-fn rows_per_writer(config: &Config, location: &str) -> scorelake::Result<Vec<(i64, i64)>> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let session = Session::new(config.clone())?;
-        let df = io::read(&session, location, &ReadOptions::default()).await?;
-        let ctx = session.new_context();
-        ctx.register_table("t", df.into_view())?;
-        let batches = ctx
-            .sql("SELECT w, count(*) FROM t GROUP BY w ORDER BY w")
-            .await?
-            .collect()
-            .await?;
-        let mut out = Vec::new();
-        for b in batches {
-            let w = b
-                .column(0)
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::Int64Array>();
-            let c = b
-                .column(1)
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::Int64Array>();
-            if let (Some(w), Some(c)) = (w, c) {
-                out.extend((0..b.num_rows()).map(|i| (w.value(i), c.value(i))));
-            }
-        }
-        Ok(out)
-    })
-}
-
-/// Tallies one case: prints and returns (tried, clean, wrong).
-struct Tally {
-    name: &'static str,
-    tried: usize,
-    clean: usize,
-    wrong: Vec<String>,
-}
-
-impl Tally {
-    fn new(name: &'static str) -> Tally {
-        Tally {
-            name,
-            tried: 0,
-            clean: 0,
-            wrong: Vec::new(),
-        }
-    }
-
-    fn record(&mut self, outcome: Result<(), String>) {
-        self.tried += 1;
-        match outcome {
-            Ok(()) => self.clean += 1,
-            Err(why) => self.wrong.push(why),
-        }
-    }
-
-    fn finish(self) {
-        eprintln!(
-            "{}: tried {} / clean {} / wrong {}",
-            self.name,
-            self.tried,
-            self.clean,
-            self.wrong.len()
-        );
-        assert!(self.wrong.is_empty(), "{}: {:#?}", self.name, self.wrong);
-    }
 }
 
 /// Exactly one creator won, the others got `AlreadyExists`, and the output
@@ -143,7 +67,7 @@ fn one_creator_won(
             return Err(format!("a losing creator failed otherwise: {e}"));
         }
     }
-    let rows = rows_per_writer(config, location).map_err(|e| e.to_string())?;
+    let rows = rows_by_tag(config, location).map_err(|e| e.to_string())?;
     if rows != [(winner as i64, ROWS as i64)] {
         return Err(format!("winner {winner}, table holds {rows:?}"));
     }
@@ -212,7 +136,7 @@ fn creators_and_appenders(config: &Config, name: &'static str, location: impl Fn
             ..WriteOptions::default()
         });
         let outcome = (|| {
-            let rows = rows_per_writer(config, &loc).map_err(|e| e.to_string())?;
+            let rows = rows_by_tag(config, &loc).map_err(|e| e.to_string())?;
             let mut created = 0;
             for (i, r) in results.iter().enumerate() {
                 let landed = rows

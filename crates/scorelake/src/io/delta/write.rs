@@ -46,9 +46,12 @@ pub(crate) async fn write(
         .map(|f| format!("`{}`", f.name()))
         .collect();
     let df = cast_columns(df, delta_type)?;
-    let table_exists = table_exists || being_created(session, loc, options.mode).await?;
     let written = match write_once(session, df.clone(), loc, options, table_exists).await {
-        Err(e) if !table_exists && super::is_table(session, loc).await? => {
+        Err(e)
+            if !table_exists
+                && (super::is_table(session, loc).await?
+                    || being_created(session, loc, options.mode).await?) =>
+        {
             if options.mode == WriteMode::ErrorIfExists {
                 tracing::debug!(table = %loc, error = %e, "another writer created the table first");
                 Err(Error::AlreadyExists(loc.to_string()))
