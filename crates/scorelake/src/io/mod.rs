@@ -4,7 +4,8 @@
 //! location is one file or a directory of files (also hive-partitioned
 //! `key=value/` folders) read as one table, or a Delta table (see [`delta`]). Writes are atomic: they go to a
 //! hidden temporary name and are renamed (S3: a multipart upload completed,
-//! or staged objects copied) only when everything succeeded.
+//! or a directory's `_SUCCESS` record listing its new files put last) only
+//! when everything succeeded, and creates are exclusive under races.
 //!
 //! ```
 //! use scorelake::{config::Config, io, session::Session};

@@ -34,8 +34,12 @@ use crate::session::Session;
 /// `location`) get one new version: created, appended or overwritten. Other
 /// formats: a location with a file extension and no `partition_by` is
 /// written as one file; otherwise as a directory of files. With `io.atomic_writes` (the
-/// default) the data is written under a hidden temporary name first; a failed
-/// or killed write leaves nothing at `location` that looks complete.
+/// default) local data is written under a hidden temporary name first; S3
+/// directories are committed by a record written last (see `docs/lake-io.md`).
+/// A failed or killed write leaves nothing at `location` that reads as
+/// complete, and an interrupted overwrite leaves the previous version. A
+/// create (`WriteMode::ErrorIfExists`) fails with [`Error::AlreadyExists`]
+/// when another write created the output first, also under races.
 pub async fn write(
     session: &Session,
     df: DataFrame,
