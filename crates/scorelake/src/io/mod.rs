@@ -39,6 +39,7 @@ mod write_options;
 pub use delta::TableVersion;
 pub use location::{IntoLocation, Location, format_of_name};
 pub use read::{CsvReadOptions, ReadOptions, read};
+pub use recording_store::{Change, Hook, HookedStore};
 pub use url_tables::with_url_tables;
 pub use write::write;
 pub use write_options::{WriteMode, WriteOptions, WriteSummary};

@@ -1,5 +1,6 @@
-//! An object store that notes which objects a write created, so a directory
-//! output can list exactly its own files in its commit record (see
+//! An object store that shows each changing request to a hook first: a
+//! write notes through it which objects it created, so a directory output can
+//! list exactly its own files in its commit record (see
 //! [`manifest`](super::manifest)), whatever other writers put beside them.
 
 use std::collections::BTreeSet;
@@ -11,6 +12,7 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::object_store::ObjectStoreRegistry;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::DataFrame;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use object_store::path::Path as ObjectPath;
 use object_store::{
@@ -19,17 +21,55 @@ use object_store::{
 };
 use url::Url;
 
-/// Passes everything to `inner` and notes the paths of objects put.
-#[derive(Debug)]
-pub(super) struct RecordingStore {
-    inner: Arc<dyn ObjectStore>,
-    put: Mutex<BTreeSet<ObjectPath>>,
+/// A changing request an object store is about to make.
+#[derive(Clone, Copy, Debug)]
+pub enum Change<'a> {
+    /// An object put (whole, or a multipart upload started).
+    Put(&'a ObjectPath),
+    /// An object copied to this path.
+    Copy(&'a ObjectPath),
+    /// Objects deleted (one request of a delete stream).
+    Delete,
 }
 
-impl RecordingStore {
+/// What a [`HookedStore`] calls before each changing request; an error fails
+/// the request.
+pub type Hook = dyn Fn(Change<'_>) -> object_store::Result<()> + Send + Sync;
+
+/// Passes every request to `inner`, showing each changing one to a hook
+/// first (to note what a write put, or to inject faults in tests).
+pub struct HookedStore {
+    inner: Arc<dyn ObjectStore>,
+    hook: Box<Hook>,
+}
+
+impl HookedStore {
+    /// `inner` with `hook` called before each changing request.
+    pub fn new(
+        inner: Arc<dyn ObjectStore>,
+        hook: impl Fn(Change<'_>) -> object_store::Result<()> + Send + Sync + 'static,
+    ) -> HookedStore {
+        HookedStore {
+            inner,
+            hook: Box::new(hook),
+        }
+    }
+}
+
+impl fmt::Debug for HookedStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HookedStore({:?})", self.inner)
+    }
+}
+
+/// The paths a write put, noted by its [`HookedStore`].
+#[derive(Debug, Default)]
+pub(super) struct Recorded(Mutex<BTreeSet<ObjectPath>>);
+
+impl Recorded {
     /// The paths put so far.
     pub(super) fn paths(&self) -> Vec<ObjectPath> {
-        self.put
+        self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
@@ -37,30 +77,37 @@ impl RecordingStore {
             .collect()
     }
 
-    fn note(&self, path: &ObjectPath) {
-        self.put
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.clone());
+    fn note(&self, change: Change<'_>) {
+        if let Change::Put(path) | Change::Copy(path) = change {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path.clone());
+        }
     }
 }
 
-/// `df` with the object store of `store_url` wrapped in a [`RecordingStore`]
-/// (for this frame only), and that store.
+/// `df` with the object store of `store_url` noting the paths it puts (for
+/// this frame only), and those paths.
 pub(super) fn recording(
     df: DataFrame,
     store_url: &Url,
-) -> datafusion::error::Result<(DataFrame, Arc<RecordingStore>)> {
+) -> datafusion::error::Result<(DataFrame, Arc<Recorded>)> {
     let (state, plan) = df.into_parts();
     let runtime = state.runtime_env();
-    let recorder = Arc::new(RecordingStore {
-        inner: runtime.object_store_registry.get_store(store_url)?,
-        put: Mutex::default(),
-    });
+    let recorded = Arc::new(Recorded::default());
+    let notes = Arc::clone(&recorded);
+    let store = HookedStore::new(
+        runtime.object_store_registry.get_store(store_url)?,
+        move |change| {
+            notes.note(change);
+            Ok(())
+        },
+    );
     let registry = Arc::new(OneStoreRegistry {
         inner: Arc::clone(&runtime.object_store_registry),
         url: store_url.clone(),
-        store: Arc::clone(&recorder) as Arc<dyn ObjectStore>,
+        store: Arc::new(store),
     });
     let runtime = RuntimeEnv {
         object_store_registry: registry,
@@ -69,7 +116,7 @@ pub(super) fn recording(
     let state = SessionStateBuilder::new_from_existing(state)
         .with_runtime_env(Arc::new(runtime))
         .build();
-    Ok((DataFrame::new(state, plan), recorder))
+    Ok((DataFrame::new(state, plan), recorded))
 }
 
 /// Serves `store` for `url` and everything else from `inner`.
@@ -108,21 +155,21 @@ impl ObjectStoreRegistry for OneStoreRegistry {
     }
 }
 
-impl fmt::Display for RecordingStore {
+impl fmt::Display for HookedStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Recording({})", self.inner)
+        write!(f, "Hooked({})", self.inner)
     }
 }
 
 #[async_trait]
-impl ObjectStore for RecordingStore {
+impl ObjectStore for HookedStore {
     async fn put_opts(
         &self,
         location: &ObjectPath,
         payload: PutPayload,
         opts: PutOptions,
     ) -> object_store::Result<PutResult> {
-        self.note(location);
+        (self.hook)(Change::Put(location))?;
         self.inner.put_opts(location, payload, opts).await
     }
 
@@ -131,7 +178,7 @@ impl ObjectStore for RecordingStore {
         location: &ObjectPath,
         opts: PutMultipartOptions,
     ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.note(location);
+        (self.hook)(Change::Put(location))?;
         self.inner.put_multipart_opts(location, opts).await
     }
 
@@ -147,7 +194,10 @@ impl ObjectStore for RecordingStore {
         &self,
         locations: BoxStream<'static, object_store::Result<ObjectPath>>,
     ) -> BoxStream<'static, object_store::Result<ObjectPath>> {
-        self.inner.delete_stream(locations)
+        match (self.hook)(Change::Delete) {
+            Ok(()) => self.inner.delete_stream(locations),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+        }
     }
 
     fn list(
@@ -170,7 +220,7 @@ impl ObjectStore for RecordingStore {
         to: &ObjectPath,
         options: CopyOptions,
     ) -> object_store::Result<()> {
-        self.note(to);
+        (self.hook)(Change::Copy(to))?;
         self.inner.copy_opts(from, to, options).await
     }
 }

@@ -4,22 +4,13 @@
 //! whole, never a mix; a first write never reads as complete before it
 //! committed. Each case prints `tried / clean / wrong`.
 
-use std::fmt;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use async_trait::async_trait;
-use futures::StreamExt;
-use futures::stream::BoxStream;
-use object_store::path::Path as ObjectPath;
-use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult,
-};
 use scorelake::config::{Config, ConfigBuilder};
-use scorelake::io::{self, WriteMode, WriteOptions};
+use scorelake::io::{self, HookedStore, WriteMode, WriteOptions};
 use scorelake::session::Session;
 
 use crate::support::{BUCKET, Seaweed, Tally, rows_by_tag, shared_s3, tagged_rows};
@@ -27,98 +18,6 @@ use crate::support::{BUCKET, Seaweed, Tally, rows_by_tag, shared_s3, tagged_rows
 /// Rows of the old and the new version.
 const OLD: (i64, u64) = (0, 30);
 const NEW: (i64, u64) = (1, 45);
-
-/// Passes everything to the real store, except that the `fail_at`-th
-/// changing request (put, multipart start, copy, delete) fails.
-#[derive(Debug)]
-struct FailingStore {
-    inner: Arc<dyn ObjectStore>,
-    seen: AtomicUsize,
-    fail_at: usize,
-}
-
-impl FailingStore {
-    fn check(&self) -> object_store::Result<()> {
-        let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
-        if n == self.fail_at {
-            return Err(object_store::Error::Generic {
-                store: "test",
-                source: format!("injected fault at request {n}").into(),
-            });
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for FailingStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Failing({})", self.inner)
-    }
-}
-
-#[async_trait]
-impl ObjectStore for FailingStore {
-    async fn put_opts(
-        &self,
-        location: &ObjectPath,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        self.check()?;
-        self.inner.put_opts(location, payload, opts).await
-    }
-
-    async fn put_multipart_opts(
-        &self,
-        location: &ObjectPath,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.check()?;
-        self.inner.put_multipart_opts(location, opts).await
-    }
-
-    async fn get_opts(
-        &self,
-        location: &ObjectPath,
-        options: GetOptions,
-    ) -> object_store::Result<GetResult> {
-        self.inner.get_opts(location, options).await
-    }
-
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, object_store::Result<ObjectPath>>,
-    ) -> BoxStream<'static, object_store::Result<ObjectPath>> {
-        match self.check() {
-            Ok(()) => self.inner.delete_stream(locations),
-            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
-        }
-    }
-
-    fn list(
-        &self,
-        prefix: Option<&ObjectPath>,
-    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.inner.list(prefix)
-    }
-
-    async fn list_with_delimiter(
-        &self,
-        prefix: Option<&ObjectPath>,
-    ) -> object_store::Result<ListResult> {
-        self.inner.list_with_delimiter(prefix).await
-    }
-
-    async fn copy_opts(
-        &self,
-        from: &ObjectPath,
-        to: &ObjectPath,
-        options: CopyOptions,
-    ) -> object_store::Result<()> {
-        self.check()?;
-        self.inner.copy_opts(from, to, options).await
-    }
-}
 
 fn partitioned(mode: WriteMode) -> WriteOptions {
     WriteOptions {
@@ -139,20 +38,29 @@ async fn write_version(
 ) -> (scorelake::Result<()>, usize) {
     let session = Session::new(config.clone()).unwrap();
     let url = url::Url::parse(&format!("s3://{BUCKET}/")).unwrap();
-    let failing = Arc::new(FailingStore {
-        inner: session.object_store(&url).unwrap(),
-        seen: AtomicUsize::new(0),
-        fail_at: fail_at.unwrap_or(0),
+    // Counts the changing requests (put, multipart start, copy, delete) and
+    // fails the `fail_at`-th.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    let failing = HookedStore::new(session.object_store(&url).unwrap(), move |_| {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        if Some(n) == fail_at {
+            return Err(object_store::Error::Generic {
+                store: "test",
+                source: format!("injected fault at request {n}").into(),
+            });
+        }
+        Ok(())
     });
     session
         .ctx()
         .runtime_env()
-        .register_object_store(&url, Arc::clone(&failing) as Arc<dyn ObjectStore>);
+        .register_object_store(&url, Arc::new(failing));
     let df = tagged_rows(&session, tag, rows).await;
     let written = io::write(&session, df, location, &partitioned(mode))
         .await
         .map(|_| ());
-    (written, failing.seen.load(Ordering::SeqCst))
+    (written, seen.load(Ordering::SeqCst))
 }
 
 /// What a reader finds is one of `allowed` whole (tag, rows), or (when
