@@ -19,59 +19,19 @@ use crate::error::{Error, Result};
 /// The data files behind a location.
 #[derive(Debug)]
 pub(crate) struct Listing {
-    /// Visible data files, sorted by path.
+    /// The table's files, sorted by path: the visible ones, or with a
+    /// commit record the ones it lists.
     pub files: Vec<ObjectMeta>,
     /// Whether the location is a single file.
     pub single_file: bool,
     /// Hive partition keys, outermost first, with every value seen per key.
     pub partitions: Vec<(String, Vec<String>)>,
-    /// Whether hidden (`.x`, `_x`) files with data extensions were skipped.
-    pub skipped_hidden: bool,
-    /// Names of visible data files the commit record does not list (files
-    /// of a write in progress, interrupted, or being replaced).
-    pub strays: Vec<String>,
 }
 
 impl Listing {
     /// Total bytes of the data files.
     pub(super) fn total_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
-    }
-
-    /// A file-name pattern that selects the files of the table and none of
-    /// the strays (in every partition folder): the names' common prefix.
-    pub(super) fn name_pattern(&self, location: &Location) -> Result<String> {
-        let names: Vec<&str> = self
-            .files
-            .iter()
-            .filter_map(|f| f.location.filename())
-            .collect();
-        let mut prefix = names.first().copied().unwrap_or_default();
-        for name in &names {
-            let common = prefix
-                .char_indices()
-                .zip(name.chars())
-                .find(|((_, a), b)| a != b)
-                .map_or(prefix.len().min(name.len()), |((i, _), _)| i);
-            prefix = &prefix[..common];
-        }
-        if prefix.is_empty() || self.strays.iter().any(|s| s.starts_with(prefix)) {
-            return Err(Error::Read {
-                location: location.to_string(),
-                reason: format!(
-                    "files the commit record `{}` does not list sit beside the listed ones and cannot be told apart by name; rewrite it with overwrite",
-                    manifest::SUCCESS
-                ),
-            });
-        }
-        let escaped: String = prefix
-            .chars()
-            .map(|c| match c {
-                '*' | '?' | '[' | ']' => format!("[{c}]"),
-                c => c.to_string(),
-            })
-            .collect();
-        Ok(format!("{escaped}*"))
     }
 
     /// The one format the files' extensions imply, if they agree.
@@ -114,8 +74,6 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
                     files: vec![meta],
                     single_file: true,
                     partitions: vec![],
-                    skipped_hidden: false,
-                    strays: vec![],
                 });
             }
             Err(object_store::Error::NotFound { .. }) => {}
@@ -153,8 +111,6 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
         return Err(manifest::unfinished(location));
     }
     let mut files = Vec::new();
-    let mut strays = Vec::new();
-    let mut skipped_hidden = false;
     let mut partitions: Option<Vec<(String, Vec<String>)>> = None;
     for meta in all {
         let Some(rel) = meta.location.prefix_match(&prefix) else {
@@ -166,14 +122,12 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
         };
         let hidden = |s: &str| s.starts_with('.') || s.starts_with('_');
         if hidden(name) || dirs.iter().any(|d| hidden(d)) {
-            skipped_hidden |= format_of_name(name).is_some();
             continue;
         }
         if let Some(listed) = &listed
             && !listed.contains(&meta.location)
         {
-            strays.push(name.clone());
-            continue;
+            continue; // a stray: not part of the committed version
         }
         let Some(pairs) = dirs
             .iter()
@@ -237,7 +191,5 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
         files,
         single_file: false,
         partitions: partitions.unwrap_or_default(),
-        skipped_hidden,
-        strays,
     })
 }

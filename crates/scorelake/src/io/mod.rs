@@ -29,6 +29,7 @@ mod dir_commit;
 mod listing;
 mod location;
 mod manifest;
+mod pinned_listing;
 mod read;
 mod recording_store;
 mod store;
