@@ -13,7 +13,7 @@ use scorelake::session::Session;
 use crate::support::{BUCKET, Tally, rows_by_tag, shared_s3, tagged_rows};
 
 const WRITERS: usize = 4;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 const ROWS: u64 = 50;
 
 /// Runs `writers` writes at once (threads released together); writer `i`
