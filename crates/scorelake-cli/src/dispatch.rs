@@ -109,7 +109,15 @@ fn build_config(global: &GlobalArgs, write: Option<&WriteArgs>) -> Result<Config
 /// Logs to stderr at the configured level and format.
 fn init_logging(config: &Config) {
     let level = config.observability.log_level.as_str();
-    let filter = tracing_subscriber::EnvFilter::new(format!("scorelake={level},{level}"));
+    // delta-rs logs a commit that lost a race as an error before returning
+    // it; ScoreLake reports it (a create refused as existing), so below
+    // info that log is noise.
+    let quiet = if matches!(level, "error" | "warn") {
+        ",deltalake_core::kernel::transaction=off"
+    } else {
+        ""
+    };
+    let filter = tracing_subscriber::EnvFilter::new(format!("scorelake={level},{level}{quiet}"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -1,23 +1,24 @@
-//! The atomic-commit protocol of file outputs: data is written under a
-//! hidden temporary name beside the output, then put in place in one step
-//! (local disk: a rename; S3 directories: old objects removed, staged ones
-//! copied in, the success marker last), so a failed or killed write leaves
-//! nothing at the output that looks complete.
+//! The atomic-commit protocol of file outputs on local disk, and exclusive
+//! creates of S3 objects. Local data is written under a hidden temporary name
+//! beside the output, then put in place in one step (a rename; a create
+//! takes a place that is still free or fails), so a failed or killed write
+//! leaves nothing at the output that looks complete. S3 completes a
+//! single-object upload atomically by itself; a create first claims the name
+//! with a put-if-absent marker. S3 directories: see
+//! [`dir_commit`](super::dir_commit).
 
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload};
 
 use super::location::Location;
-use super::store::{remove, store_error};
+use super::manifest::SUCCESS;
+use super::store::store_error;
 use crate::error::{Error, Result};
-
-/// Name of the marker written last into directory outputs.
-const SUCCESS_MARKER: &str = "_SUCCESS";
 
 /// A hidden, unique name next to the output.
 pub(super) fn temp_name(name: &str) -> String {
@@ -34,45 +35,86 @@ pub(super) fn temp_name(name: &str) -> String {
     format!(".{name}.tmp-{}-{nanos:x}-{n}{ext}", std::process::id())
 }
 
-/// Moves the staged output to its final place, replacing what was there.
-pub(super) async fn commit(
-    store: &Arc<dyn ObjectStore>,
-    staged: &Location,
-    target: &Location,
-    single_file: bool,
-) -> Result<()> {
-    if let (Some(from), Some(to)) = (staged.local_path(), target.local_path()) {
-        return commit_local(&from, &to);
+/// Moves the staged local output to its final place: replacing what is
+/// there when `replace`, else only if the place is still free (so of
+/// concurrent creators exactly one succeeds, the others get
+/// [`Error::AlreadyExists`]).
+pub(super) fn commit(staged: &Location, target: &Location, replace: bool) -> Result<()> {
+    let (Some(from), Some(to)) = (staged.local_path(), target.local_path()) else {
+        return Err(Error::Write {
+            location: target.to_string(),
+            reason: "a local commit of a location that is not on local disk".into(),
+        });
+    };
+    if replace {
+        return replace_local(&from, &to);
     }
-    // S3 directory: nothing of the new data is visible until the staging
-    // succeeded; then old objects go, staged ones are copied in, and the
-    // success marker is written last.
-    debug_assert!(!single_file);
-    remove(store, target).await?;
-    let from = staged.object_path();
-    let to = target.object_path();
-    let staged_objects: Vec<_> = store
-        .list(Some(&from))
-        .try_collect()
-        .await
-        .map_err(|e| store_error(target.as_str(), &e, true))?;
-    for meta in staged_objects {
-        let rel: Vec<_> = meta
-            .location
-            .prefix_match(&from)
-            .map(|p| p.collect())
-            .unwrap_or_default();
-        let dest = rel.into_iter().fold(to.clone(), |p, part| p.join(part));
-        store
-            .copy(&meta.location, &dest)
-            .await
-            .map_err(|e| store_error(target.as_str(), &e, true))?;
+    let exists = || Error::AlreadyExists(target.to_string());
+    if from.is_dir() {
+        std::fs::write(from.join(SUCCESS), b"").map_err(|e| Error::io(from.display(), e))?;
+        // rename(2) neither replaces a non-empty directory nor puts a
+        // directory over a file.
+        return match std::fs::rename(&from, &to) {
+            Ok(()) => Ok(()),
+            Err(_) if to.exists() => Err(exists()),
+            Err(e) => Err(Error::io(to.display(), e)),
+        };
     }
-    remove(store, staged).await?;
-    mark_success(store, target).await
+    // A hard link is created only where no file is.
+    match std::fs::hard_link(&from, &to) {
+        Ok(()) => std::fs::remove_file(&from).map_err(|e| Error::io(from.display(), e)),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists || to.exists() => Err(exists()),
+        // A file system without hard links: the best it offers.
+        Err(_) => std::fs::rename(&from, &to).map_err(|e| Error::io(to.display(), e)),
+    }
 }
 
-fn commit_local(from: &Path, to: &Path) -> Result<()> {
+/// The hidden marker beside the S3 object `loc` that claims its creation.
+fn claim_path(loc: &Location) -> ObjectPath {
+    loc.sibling(&format!(".{}.scorelake-creating", loc.file_name()))
+        .object_path()
+}
+
+/// Claims the creation of the S3 object `loc` (put-if-absent of a hidden
+/// marker beside it), then checks it is still absent: of concurrent creators
+/// exactly one gets the claim, the others [`Error::AlreadyExists`]. The claim
+/// is given up by [`release`] once the object is written (or the write failed).
+pub(super) async fn claim(store: &Arc<dyn ObjectStore>, loc: &Location) -> Result<()> {
+    let path = claim_path(loc);
+    match store
+        .put_opts(&path, PutPayload::new(), PutMode::Create.into())
+        .await
+    {
+        Ok(_) => {}
+        Err(object_store::Error::AlreadyExists { .. }) => {
+            return Err(Error::AlreadyExists(loc.to_string()));
+        }
+        Err(e) => return Err(store_error(loc.as_str(), &e, true)),
+    }
+    match store.head(&loc.object_path()).await {
+        Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Ok(_) => {
+            release(store, loc).await;
+            Err(Error::AlreadyExists(loc.to_string()))
+        }
+        Err(e) => {
+            release(store, loc).await;
+            Err(store_error(loc.as_str(), &e, true))
+        }
+    }
+}
+
+/// Gives up the creation claim on `loc` (also one an interrupted create left).
+pub(super) async fn release(store: &Arc<dyn ObjectStore>, loc: &Location) {
+    if let Err(e) = store.delete(&claim_path(loc)).await
+        && !matches!(e, object_store::Error::NotFound { .. })
+    {
+        tracing::warn!(location = %loc, error = %e, "could not remove the creation claim");
+    }
+}
+
+/// Puts `from` in place of whatever is at `to`.
+fn replace_local(from: &Path, to: &Path) -> Result<()> {
     let io = |p: &Path| {
         let p = p.display().to_string();
         move |e| Error::io(p, e)
@@ -82,7 +124,7 @@ fn commit_local(from: &Path, to: &Path) -> Result<()> {
         return std::fs::rename(from, to).map_err(io(to));
     }
     // The marker travels with the directory, so it appears with the data.
-    std::fs::write(from.join(SUCCESS_MARKER), b"").map_err(io(from))?;
+    std::fs::write(from.join(SUCCESS), b"").map_err(io(from))?;
     let old: Option<PathBuf> = if to.exists() {
         let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("out");
         let old = to.with_file_name(temp_name(&format!("{name}.old")));
@@ -109,7 +151,7 @@ fn commit_local(from: &Path, to: &Path) -> Result<()> {
 
 /// Writes the success marker into the directory output `dir`.
 pub(super) async fn mark_success(store: &Arc<dyn ObjectStore>, dir: &Location) -> Result<()> {
-    let marker: ObjectPath = dir.object_path().join(SUCCESS_MARKER);
+    let marker: ObjectPath = dir.object_path().join(SUCCESS);
     store
         .put(&marker, PutPayload::new())
         .await

@@ -1,12 +1,17 @@
 //! What a location holds: one file, or the data files of a directory with
-//! its hive partition keys.
+//! its hive partition keys. A directory with a ScoreLake commit record
+//! (`_SUCCESS` listing its files, see [`manifest`](super::manifest)) holds
+//! exactly the files listed; one whose first write never committed is refused.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use futures::TryStreamExt;
+use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use super::location::{Location, format_of_name};
+use super::manifest;
 use super::store::store_error;
 use crate::config::Format;
 use crate::error::{Error, Result};
@@ -14,14 +19,13 @@ use crate::error::{Error, Result};
 /// The data files behind a location.
 #[derive(Debug)]
 pub(crate) struct Listing {
-    /// Visible data files, sorted by path.
+    /// The table's files, sorted by path: the visible ones, or with a
+    /// commit record the ones it lists.
     pub files: Vec<ObjectMeta>,
     /// Whether the location is a single file.
     pub single_file: bool,
     /// Hive partition keys, outermost first, with every value seen per key.
     pub partitions: Vec<(String, Vec<String>)>,
-    /// Whether hidden (`.x`, `_x`) files with data extensions were skipped.
-    pub skipped_hidden: bool,
 }
 
 impl Listing {
@@ -58,7 +62,9 @@ impl Listing {
 /// Lists `location` in `store`: a single object, or a directory's data files.
 ///
 /// Hidden files and folders (names starting with `.` or `_`) are skipped, as
-/// are files in sub-folders that are not `key=value` partitions.
+/// are files in sub-folders that are not `key=value` partitions. A directory
+/// with a commit record holds the files it lists (each must be there); one
+/// with an in-progress marker and no record is an error.
 pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> Result<Listing> {
     let prefix = location.object_path();
     if !location.is_dir_syntax() {
@@ -68,7 +74,6 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
                     files: vec![meta],
                     single_file: true,
                     partitions: vec![],
-                    skipped_hidden: false,
                 });
             }
             Err(object_store::Error::NotFound { .. }) => {}
@@ -83,8 +88,29 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
     if all.is_empty() {
         return Err(Error::NotFound(location.to_string()));
     }
+    let record = prefix.clone().join(manifest::SUCCESS);
+    let mut listed: Option<BTreeSet<ObjectPath>> = None;
+    if all.iter().any(|m| m.location == record && m.size > 0)
+        && let Some((m, _)) = manifest::read(store, location).await?
+    {
+        let mut paths = BTreeSet::new();
+        for f in &m.files {
+            let path = manifest::absolute(&prefix, f).ok_or_else(|| Error::Read {
+                location: location.to_string(),
+                reason: format!(
+                    "its commit record `{}` lists `{f}`, which is no file name",
+                    manifest::SUCCESS
+                ),
+            })?;
+            paths.insert(path);
+        }
+        listed = Some(paths);
+    }
+    let marker = prefix.clone().join(manifest::WRITING);
+    if listed.is_none() && all.iter().any(|m| m.location == marker) {
+        return Err(manifest::unfinished(location));
+    }
     let mut files = Vec::new();
-    let mut skipped_hidden = false;
     let mut partitions: Option<Vec<(String, Vec<String>)>> = None;
     for meta in all {
         let Some(rel) = meta.location.prefix_match(&prefix) else {
@@ -96,8 +122,12 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
         };
         let hidden = |s: &str| s.starts_with('.') || s.starts_with('_');
         if hidden(name) || dirs.iter().any(|d| hidden(d)) {
-            skipped_hidden |= format_of_name(name).is_some();
             continue;
+        }
+        if let Some(listed) = &listed
+            && !listed.contains(&meta.location)
+        {
+            continue; // a stray: not part of the committed version
         }
         let Some(pairs) = dirs
             .iter()
@@ -138,6 +168,18 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
         }
         files.push(meta);
     }
+    let found: BTreeSet<&ObjectPath> = files.iter().map(|f: &ObjectMeta| &f.location).collect();
+    if let Some(listed) = &listed
+        && let Some(missing) = listed.iter().find(|p| !found.contains(p))
+    {
+        return Err(Error::Read {
+            location: location.to_string(),
+            reason: format!(
+                "its commit record `{}` lists `{missing}`, which is missing (removed after the write committed); rewrite it with overwrite",
+                manifest::SUCCESS
+            ),
+        });
+    }
     if files.is_empty() {
         return Err(Error::Read {
             location: location.to_string(),
@@ -149,6 +191,5 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
         files,
         single_file: false,
         partitions: partitions.unwrap_or_default(),
-        skipped_hidden,
     })
 }

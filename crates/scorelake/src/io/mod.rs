@@ -4,7 +4,8 @@
 //! location is one file or a directory of files (also hive-partitioned
 //! `key=value/` folders) read as one table, or a Delta table (see [`delta`]). Writes are atomic: they go to a
 //! hidden temporary name and are renamed (S3: a multipart upload completed,
-//! or staged objects copied) only when everything succeeded.
+//! or a directory's `_SUCCESS` record listing its new files put last) only
+//! when everything succeeded, and creates are exclusive under races.
 //!
 //! ```
 //! use scorelake::{config::Config, io, session::Session};
@@ -24,11 +25,15 @@
 mod atomic;
 mod column_types;
 pub mod delta;
+mod dir_commit;
 mod file_columns;
 mod hive;
 mod listing;
 mod location;
+mod manifest;
+mod pinned_listing;
 mod read;
+mod recording_store;
 mod store;
 mod url_tables;
 mod write;
@@ -37,6 +42,7 @@ mod write_options;
 pub use delta::TableVersion;
 pub use location::{IntoLocation, Location, format_of_name};
 pub use read::{CsvReadOptions, ReadOptions, read};
+pub use recording_store::{Change, Hook, HookedStore};
 pub use url_tables::with_url_tables;
 pub use write::write;
 pub use write_options::{WriteMode, WriteOptions, WriteSummary};

@@ -18,6 +18,7 @@ use super::file_columns::repeated_column;
 use super::hive::FolderKeys;
 use super::listing::{Listing, list};
 use super::location::{IntoLocation, Location};
+use super::pinned_listing::PinnedListing;
 use super::store;
 use crate::config::Format;
 use crate::error::{Error, Result, invalid_err};
@@ -129,24 +130,21 @@ pub async fn read(
             extension
         })
         .with_table_partition_cols(keys.declared.clone());
-    let table_urls: Vec<ListingTableUrl> =
-        if listing.skipped_hidden && listing.partitions.is_empty() {
-            // Name the visible files one by one so hidden ones stay out.
-            listing
-                .files
-                .iter()
-                .map(|f| file_url(&loc, f))
-                .collect::<Result<_>>()?
-        } else if listing.single_file {
-            vec![ListingTableUrl::parse(loc.url().as_str())?]
-        } else {
-            vec![ListingTableUrl::parse(loc.as_dir().url().as_str())?]
-        };
-    let config = ListingTableConfig::new_with_multi_paths(table_urls)
+    let url = if listing.single_file {
+        loc.url().clone()
+    } else {
+        loc.as_dir().url().clone()
+    };
+    let config = ListingTableConfig::new(ListingTableUrl::parse(url.as_str())?)
         .with_listing_options(listing_options)
         .with_schema(schema);
     let table = ListingTable::try_new(config)?;
-    keys.columns(ctx.read_table(Arc::new(table))?)
+    if listing.single_file {
+        return keys.columns(ctx.read_table(Arc::new(table))?);
+    }
+    // The files listed now (hidden ones, strays and later writes left out).
+    let pinned = PinnedListing::new(table, loc.object_path(), listing.files);
+    keys.columns(ctx.read_table(Arc::new(pinned))?)
 }
 
 /// A context for this scan: the session's, with more partitions when
@@ -169,12 +167,6 @@ fn scan_context(session: &Session, listing: &Listing, preserve_order: bool) -> S
             .min(split as usize);
     }
     SessionContext::new_with_state(state)
-}
-
-fn file_url(loc: &Location, meta: &ObjectMeta) -> Result<ListingTableUrl> {
-    let mut url = loc.store_url();
-    url.set_path(&format!("/{}", meta.location));
-    Ok(ListingTableUrl::parse(url.as_str())?)
 }
 
 /// The schema of the data files: every file's schema must agree on its

@@ -13,13 +13,16 @@ use datafusion::datasource::file_format::format_as_file_type;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::DataFrame;
+use object_store::ObjectStore;
 
-use super::atomic::{commit, mark_success, temp_name};
+use super::atomic::{claim, commit, mark_success, release, temp_name};
 use super::column_types::{cast_columns, parquet_type};
 use super::delta;
+use super::dir_commit::DirWrite;
 use super::hive;
 use super::listing::list;
 use super::location::{IntoLocation, Location};
+use super::recording_store::recording;
 use super::store::{self, exists, remove};
 use super::write_options::{WriteMode, WriteOptions, WriteSummary};
 use crate::config::Format;
@@ -33,8 +36,12 @@ use crate::session::Session;
 /// `location`) get one new version: created, appended or overwritten. Other
 /// formats: a location with a file extension and no `partition_by` is
 /// written as one file; otherwise as a directory of files. With `io.atomic_writes` (the
-/// default) the data is written under a hidden temporary name first; a failed
-/// or killed write leaves nothing at `location` that looks complete.
+/// default) local data is written under a hidden temporary name first; S3
+/// directories are committed by a record written last (see `docs/lake-io.md`).
+/// A failed or killed write leaves nothing at `location` that reads as
+/// complete, and an interrupted overwrite leaves the previous version. A
+/// create (`WriteMode::ErrorIfExists`) fails with [`Error::AlreadyExists`]
+/// when another write created the output first, also under races.
 pub async fn write(
     session: &Session,
     df: DataFrame,
@@ -88,47 +95,35 @@ pub async fn write(
     let single_file = options.partition_by.is_empty()
         && !loc.is_dir_syntax()
         && loc.format_from_extension().is_some();
-    if exists(&store, &loc).await? && options.mode == WriteMode::ErrorIfExists {
+    // S3 directories decide by their commit record (see `DirWrite::begin`).
+    let s3_dir = loc.is_s3() && !single_file;
+    if options.mode == WriteMode::ErrorIfExists && !s3_dir && exists(&store, &loc).await? {
         return Err(Error::AlreadyExists(loc.to_string()));
     }
 
-    let atomic = session.config().io.atomic_writes;
-    // S3 completes a single-object upload atomically by itself; everything
-    // else is staged under a hidden sibling name and committed after.
-    let staged = atomic && !(loc.is_s3() && single_file);
-    let target = if staged {
-        loc.sibling(&temp_name(loc.file_name()))
-    } else {
-        loc.clone()
-    };
     let df = hive::with_folder_values(df, &loc, &options.partition_by)?;
     let started = std::time::Instant::now();
-    let result = execute(session, df, &target, format, single_file, options).await;
-    let rows = match result {
-        Ok(rows) => rows,
-        Err(e) => {
+    let rows = if loc.is_s3() {
+        write_s3(session, &store, df, &loc, format, single_file, options).await?
+    } else if session.config().io.atomic_writes {
+        // Staged under a hidden sibling name and committed after.
+        let staged = loc.sibling(&temp_name(loc.file_name()));
+        let committed = match execute(session, df, &staged, format, single_file, options).await {
+            Ok(rows) => commit(&staged, &loc, options.mode == WriteMode::Overwrite).map(|()| rows),
+            Err(e) => Err(e),
+        };
+        if committed.is_err() {
             tracing::debug!(location = %loc, "write failed; removing its temporary output");
-            if staged {
-                let _ = remove(&store, &target).await;
-            }
-            // Users never see the temporary name: the error names the output.
-            return Err(match e {
-                Error::Write { reason, .. } => Error::Write {
-                    location: loc.to_string(),
-                    reason,
-                },
-                other => other,
-            });
+            let _ = remove(&store, &staged).await;
         }
+        committed.map_err(|e| named_output(e, &loc))?
+    } else {
+        let rows = execute(session, df, &loc, format, single_file, options).await?;
+        if !single_file {
+            mark_success(&store, &loc).await?;
+        }
+        rows
     };
-    if staged {
-        if let Err(e) = commit(&store, &target, &loc, single_file).await {
-            let _ = remove(&store, &target).await;
-            return Err(e);
-        }
-    } else if !single_file {
-        mark_success(&store, &loc).await?;
-    }
     let bytes = list(&store, &loc).await?.total_bytes();
     tracing::info!(
         location = %loc,
@@ -145,6 +140,54 @@ pub async fn write(
         bytes,
         version: None,
     })
+}
+
+/// Writes to S3: one object (a create claims the name first), or a
+/// directory committed by its manifest (see [`dir_commit`](super::dir_commit)).
+async fn write_s3(
+    session: &Session,
+    store: &Arc<dyn ObjectStore>,
+    df: DataFrame,
+    loc: &Location,
+    format: Format,
+    single_file: bool,
+    options: &WriteOptions,
+) -> Result<u64> {
+    if single_file {
+        let create = options.mode == WriteMode::ErrorIfExists;
+        if create {
+            claim(store, loc).await?;
+        }
+        let written = execute(session, df, loc, format, true, options).await;
+        // Once the object is there (or the write failed) the claim has done
+        // its work; an overwrite also clears one an interrupted create left.
+        release(store, loc).await;
+        return written;
+    }
+    let dir = DirWrite::begin(store, loc, options.mode).await?;
+    let (df, recorder) = recording(df, &loc.store_url())?;
+    match execute(session, df, loc, format, false, options).await {
+        Ok(rows) => {
+            dir.commit(store, &recorder.paths()).await?;
+            Ok(rows)
+        }
+        Err(e) => {
+            tracing::debug!(location = %loc, "write failed; removing its files");
+            dir.abandon(store, &recorder.paths()).await;
+            Err(e)
+        }
+    }
+}
+
+/// `e` naming the output instead of the temporary name users never see.
+fn named_output(e: Error, loc: &Location) -> Error {
+    match e {
+        Error::Write { reason, .. } => Error::Write {
+            location: loc.to_string(),
+            reason,
+        },
+        other => other,
+    }
 }
 
 /// The session's Parquet options, with dictionary encoding off for float

@@ -609,10 +609,15 @@ async fn thousands_of_categories_match_the_naive_reference() {
     assert!((te[0].unwrap() - global).abs() < 1e-12);
     assert!((te[1].unwrap() - want[&Some("c1".to_string())].1).abs() < 1e-12);
     assert!((te[2].unwrap() - want[&None].1).abs() < 1e-12);
-    assert_eq!(encoded(&fitted, unseen.clone(), "g_freq").await[0], Some(0.0));
+    assert_eq!(
+        encoded(&fitted, unseen.clone(), "g_freq").await[0],
+        Some(0.0)
+    );
     // Under the `error` policy the same unseen value is refused by name;
     // seen ones (null included) pass.
-    let strict = fit(&df, &spec(&format!("unseen: error\n{text}"))).await.unwrap();
+    let strict = fit(&df, &spec(&format!("unseen: error\n{text}")))
+        .await
+        .unwrap();
     let e = strict.transform(unseen).await.unwrap_err().to_string();
     assert!(e.contains("`new`") && !e.contains("`c1`"), "{e}");
     let seen = frame(&session, &[Some("c2999"), None], &[0; 2], &[1.0; 2]);

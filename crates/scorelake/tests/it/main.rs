@@ -13,6 +13,8 @@ mod parquet_corruption;
 mod quality;
 mod readme;
 mod s3;
+mod s3_faults;
 mod sample_io;
 mod scorecard;
 mod support;
+mod write_races;

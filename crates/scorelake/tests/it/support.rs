@@ -305,3 +305,92 @@ fn bucket_answers(config: &Config) -> bool {
     .join()
     .unwrap_or(false)
 }
+
+/// `rows` rows tagged `w = tag`, with a running number `n` and a group `g`
+/// (`n % 3`), for tests that tell writers' rows apart.
+pub(crate) async fn tagged_rows(session: &Session, tag: i64, rows: u64) -> DataFrame {
+    session
+        .ctx()
+        .sql(&format!(
+            "SELECT CAST({tag} AS BIGINT) AS w, value AS n, CAST(value % 3 AS BIGINT) AS g \
+             FROM generate_series(1, {rows})"
+        ))
+        .await
+        .unwrap()
+}
+
+/// Rows per tag `w` of the table at `location` (read in a fresh session),
+/// sorted by tag.
+pub(crate) fn rows_by_tag(config: &Config, location: &str) -> scorelake::Result<Vec<(i64, i64)>> {
+    let config = config.clone();
+    let location = location.to_string();
+    // A thread of its own: callers may be inside an async runtime already.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let session = Session::new(config)?;
+            let df = io::read(&session, &location, &ReadOptions::default()).await?;
+            let ctx = session.new_context();
+            ctx.register_table("t", df.into_view())?;
+            let batches = ctx
+                .sql("SELECT w, count(*) FROM t GROUP BY w ORDER BY w")
+                .await?
+                .collect()
+                .await?;
+            let mut out = Vec::new();
+            for b in batches {
+                let col = |i: usize| {
+                    b.column(i)
+                        .as_any()
+                        .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                        .cloned()
+                };
+                if let (Some(w), Some(c)) = (col(0), col(1)) {
+                    out.extend((0..b.num_rows()).map(|i| (w.value(i), c.value(i))));
+                }
+            }
+            Ok(out)
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// Outcomes of one case of a fault or race suite: printed as
+/// `tried / clean / wrong`, and any wrong outcome fails the test.
+pub(crate) struct Tally {
+    name: String,
+    tried: usize,
+    clean: usize,
+    wrong: Vec<String>,
+}
+
+impl Tally {
+    pub(crate) fn new(name: &str) -> Tally {
+        Tally {
+            name: name.to_string(),
+            tried: 0,
+            clean: 0,
+            wrong: Vec::new(),
+        }
+    }
+
+    pub(crate) fn record(&mut self, outcome: Result<(), String>) {
+        self.tried += 1;
+        match outcome {
+            Ok(()) => self.clean += 1,
+            Err(why) => self.wrong.push(why),
+        }
+    }
+
+    pub(crate) fn finish(self) {
+        eprintln!(
+            "{}: tried {} / clean {} / wrong {}",
+            self.name,
+            self.tried,
+            self.clean,
+            self.wrong.len()
+        );
+        assert!(self.wrong.is_empty(), "{}: {:#?}", self.name, self.wrong);
+    }
+}

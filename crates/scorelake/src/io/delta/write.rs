@@ -10,6 +10,7 @@ use datafusion::prelude::DataFrame;
 use deltalake_core::kernel::transaction::CommitProperties;
 use deltalake_core::operations::write::SchemaMode;
 use deltalake_core::protocol::SaveMode;
+use object_store::ObjectStoreExt;
 
 use super::open::{check_commits_are_safe, delta_error, handle, load};
 use super::{commit_log, schema_check};
@@ -24,8 +25,10 @@ use crate::session::Session;
 /// Writes `df` to the Delta table at `loc` (created when absent) as one new version.
 /// `table_exists`: whether `loc` holds a Delta table (the caller has looked).
 ///
-/// An append that finds no table creates it; if another writer created it
-/// meanwhile, the append is made to that table instead. Unsigned integer
+/// A create commits version 0 or nothing: when another writer created the
+/// table meanwhile, a plain create fails with [`Error::AlreadyExists`], and an
+/// append or overwrite that found no table is made to that table instead
+/// (so concurrent creators never both commit). Unsigned integer
 /// columns are widened to signed ones first (Delta has no unsigned types;
 /// see `docs/delta.md`).
 pub(crate) async fn write(
@@ -46,11 +49,16 @@ pub(crate) async fn write(
     let written = match write_once(session, df.clone(), loc, options, table_exists).await {
         Err(e)
             if !table_exists
-                && options.mode == WriteMode::Append
-                && super::is_table(session, loc).await? =>
+                && (super::is_table(session, loc).await?
+                    || being_created(session, loc, options.mode).await?) =>
         {
-            tracing::info!(table = %loc, error = %e, "another writer created the table first; appending to it");
-            write_once(session, df, loc, options, true).await
+            if options.mode == WriteMode::ErrorIfExists {
+                tracing::debug!(table = %loc, error = %e, "another writer created the table first");
+                Err(Error::AlreadyExists(loc.to_string()))
+            } else {
+                tracing::info!(table = %loc, error = %e, "another writer created the table first; writing to it");
+                write_once(session, df, loc, options, true).await
+            }
         }
         other => other,
     };
@@ -91,8 +99,11 @@ async fn write_once(
     };
     let mut partition_by = options.partition_by.clone();
     let save_mode = match (&table, options.mode) {
-        (None, _) => {
+        (None, mode) => {
             if exists(&store, loc).await? && !is_empty_dir(loc) {
+                if mode == WriteMode::ErrorIfExists {
+                    return Err(Error::AlreadyExists(loc.to_string()));
+                }
                 return Err(refuse(
                     None,
                     "the location holds other files but no _delta_log: it is not a Delta table, so nothing was written (choose an empty location)".into(),
@@ -161,6 +172,13 @@ async fn write_once(
     check_commits_are_safe(session, loc).await?;
 
     let config = session.config();
+    // A create never retries: delta-rs would commit it on top of a table
+    // another writer created meanwhile, as one more version.
+    let retries = if table.is_some() {
+        config.delta.commit_retries
+    } else {
+        0
+    };
     let table = match table {
         Some(t) => t,
         None => handle(session, loc)?,
@@ -173,9 +191,7 @@ async fn write_once(
         .with_save_mode(save_mode)
         .with_writer_properties(writer_properties(config))
         .with_target_file_size(NonZeroU64::new(config.delta.target_file_size.0))
-        .with_commit_properties(
-            CommitProperties::default().with_max_retries(config.delta.commit_retries),
-        );
+        .with_commit_properties(CommitProperties::default().with_max_retries(retries));
     if !partition_by.is_empty() {
         builder = builder.with_partition_columns(partition_by);
     }
@@ -241,6 +257,33 @@ fn remove_uncommitted(dir: &std::path::Path) {
     }
     let _ = std::fs::remove_dir(dir);
 }
+
+/// Whether another writer is creating the table at `loc`, which holds files
+/// but no log yet (a create writes its data before its first commit): waits
+/// a little for that commit. Plain creates do not wait; they are refused.
+async fn being_created(session: &Session, loc: &Location, mode: WriteMode) -> Result<bool> {
+    if mode == WriteMode::ErrorIfExists {
+        return Ok(false);
+    }
+    let store = store::open(session, loc)?;
+    let is_file = match loc.local_path() {
+        Some(path) => path.is_file(),
+        None => store.head(&loc.object_path()).await.is_ok(),
+    };
+    if is_file || !exists(&store, loc).await? || is_empty_dir(loc) {
+        return Ok(false);
+    }
+    for _ in 0..CREATE_WAIT_STEPS {
+        if super::is_table(session, loc).await? {
+            return Ok(true);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(false)
+}
+
+/// How many 100 ms steps a write waits for a table another writer is creating.
+const CREATE_WAIT_STEPS: u32 = 50;
 
 fn is_empty_dir(loc: &Location) -> bool {
     loc.local_path()
