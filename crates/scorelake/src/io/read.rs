@@ -18,7 +18,7 @@ use super::listing::{Listing, list};
 use super::location::{IntoLocation, Location};
 use super::store;
 use crate::config::Format;
-use crate::error::{Error, Result, invalid_err};
+use crate::error::{Error, Result, engine_message, invalid_err};
 use crate::formats::ncf::NcfFormat;
 use crate::session::Session;
 
@@ -197,7 +197,7 @@ async fn file_schema(
                 .await
                 .map_err(|e| Error::Read {
                     location: file_display(loc, &meta, listing.single_file),
-                    reason: e.strip_backtrace(),
+                    reason: engine_message(&e),
                 })?;
             Ok::<_, Error>((meta.location.to_string(), schema))
         })

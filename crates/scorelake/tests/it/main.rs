@@ -3,6 +3,7 @@
 mod delta;
 mod drift;
 mod encoding;
+mod faults;
 mod features;
 mod features_reference;
 mod io_local;

@@ -1,0 +1,42 @@
+//! Credentials kept out of everything the command writes to stderr: error
+//! messages and logs (a dependency may log its S3 client with the access key
+//! id, or a URL with the endpoint's user information).
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use scorelake::config::Config;
+use scorelake::error::redact_urls;
+
+/// The configuration whose credentials are masked, once it is known.
+static CONFIG: OnceLock<Config> = OnceLock::new();
+
+/// Masks `config`'s credentials in everything printed from now on.
+pub(crate) fn install(config: &Config) {
+    let _ = CONFIG.set(config.clone());
+}
+
+/// `text` with the credentials masked (before the configuration is known:
+/// the user information of URLs).
+pub(crate) fn redact(text: &str) -> String {
+    match CONFIG.get() {
+        Some(config) => config.redact(text),
+        None => redact_urls(text),
+    }
+}
+
+/// Stderr for the logger: each event arrives in one write and goes out
+/// with the credentials masked.
+pub(crate) struct Stderr;
+
+impl Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = redact(&String::from_utf8_lossy(buf));
+        std::io::stderr().write_all(text.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
