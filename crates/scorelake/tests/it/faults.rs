@@ -185,3 +185,73 @@ async fn a_csv_value_that_does_not_parse_is_located_not_quoted() {
         "data in {e}"
     );
 }
+
+#[test]
+fn a_missing_spill_folder_is_named() {
+    let config = scorelake::config::ConfigBuilder::new()
+        .set("engine.spill_dir", "/nonexistent/spill", "test")
+        .unwrap()
+        .build()
+        .unwrap();
+    let Err(e) = scorelake::session::Session::new(config) else {
+        panic!("a missing spill folder was accepted");
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains("`/nonexistent/spill`") && e.contains("engine.spill_dir"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_periods_no_row_has_are_named() {
+    let session = session();
+    let spec = scorelake::sample::SampleSpec {
+        customers: 50,
+        ..Default::default()
+    };
+    let df = scorelake::sample::dataframe(&session, &spec, None).unwrap();
+    let options = scorelake::quality::DriftOptions::default();
+    let absent = ["1999-01-01".to_string(), "2024-01-01".to_string()];
+    let e = scorelake::quality::drift_by_period(&df, "month", &absent, None, &options)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no row has baseline period 1999-01-01 in period column `month`"),
+        "{e}"
+    );
+    let base = ["2023-01-01".to_string()];
+    let e = scorelake::quality::drift_between_periods(
+        &df,
+        "month",
+        &base,
+        &["2030-01-01".to_string()],
+        None,
+        &options,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("no row has current period 2030-01-01"), "{e}");
+}
+
+#[test]
+fn a_recipe_window_that_is_no_window_says_what_a_window_is() {
+    let recipe = |window: &str| {
+        format!(
+            "entity: customer_id\ntime: month\nrecipes:\n  - name: bal\n    operation: trend_slope\n    source: balance\n    window: {window}\n"
+        )
+    };
+    for bad in ["3.5", "[1]", "true"] {
+        let e = scorelake::features::RecipeFile::parse(&recipe(bad), "yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("recipe `bal`: `window` must be a whole number of rows")
+                && !e.contains("untagged"),
+            "{bad}: {e}"
+        );
+    }
+    assert!(scorelake::features::RecipeFile::parse(&recipe("6"), "yaml").is_ok());
+}
