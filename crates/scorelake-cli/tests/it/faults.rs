@@ -1,6 +1,7 @@
 //! Hostile input and failing storage through the command line: a clear
 //! error and exit code 1, never a crash, a hang or a leaked credential.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use super::{p, run, sample_panel, scorelake};
@@ -99,12 +100,13 @@ fn credentials_stay_out_of_config_errors_and_logs() {
 fn a_bad_csv_value_is_located_once_without_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("people.csv");
-    let mut text = String::from("id,name,amount\n");
-    for i in 0..2000 {
-        text.push_str(&format!("{i},person{i},{i}.5\n"));
-    }
-    text.push_str("2001,Jane Roe,555-12-3456\n");
-    std::fs::write(&csv, text).unwrap();
+    // 2000 good rows (the types are inferred from them), then a bad one.
+    let good = "SELECT v AS id, concat('person', v) AS name, v + 0.5 AS amount \
+                FROM generate_series(0, 1999) AS t(v)";
+    let (code, _, err) = run(scorelake().args(["sql", good, "--output", p(&csv)]));
+    assert_eq!(code, 0, "{err}");
+    let mut file = std::fs::OpenOptions::new().append(true).open(&csv).unwrap();
+    file.write_all(b"2001,Jane Roe,555-12-3456\n").unwrap();
     let out = dir.path().join("out.parquet");
     let query = format!("SELECT sum(amount) FROM '{}'", p(&csv));
     for args in [vec!["convert", p(&csv), p(&out)], vec!["sql", &query]] {

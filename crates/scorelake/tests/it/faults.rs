@@ -2,10 +2,13 @@
 //! engine, folders that take no files, a full disk, an S3 server that is
 //! gone; credentials and data values kept out of the messages.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use scorelake::datafusion::prelude::DataFrame;
 use scorelake::io::{self, ReadOptions, WriteOptions};
+use scorelake::session::Session;
 use scorelake::sql;
 
 use crate::support::{Seaweed, session};
@@ -60,12 +63,19 @@ async fn a_folder_that_takes_no_files_fails_fast() {
     }
 }
 
+/// The error of writing `df` to the local `out`.
+async fn write_error(session: &Session, df: DataFrame, out: &Path) -> String {
+    let out = out.to_str().unwrap();
+    let result = io::write(session, df, out, &WriteOptions::default()).await;
+    result.unwrap_err().to_string()
+}
+
 /// A 256 KiB tmpfs at `dir`, unmounted on drop; `None` when this process
 /// may not mount (not root).
 struct Tmpfs(std::path::PathBuf);
 
 impl Tmpfs {
-    fn mount(dir: &std::path::Path) -> Option<Tmpfs> {
+    fn mount(dir: &Path) -> Option<Tmpfs> {
         let ok = Command::new("mount")
             .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
             .arg(dir)
@@ -98,16 +108,7 @@ async fn a_full_disk_is_named_not_reported_as_an_engine_bug() {
             .sql("SELECT v, 'some text to fill the disk' AS s FROM generate_series(1, 100000) AS t(v)")
             .await
             .unwrap();
-        let out = dir.path().join(name);
-        let e = io::write(
-            &session,
-            df,
-            out.to_str().unwrap(),
-            &WriteOptions::default(),
-        )
-        .await
-        .unwrap_err()
-        .to_string();
+        let e = write_error(&session, df, &dir.path().join(name)).await;
         assert!(
             e.contains("No space left on device") && !e.contains("bug in DataFusion"),
             "{name}: {e}"
@@ -131,7 +132,7 @@ fn a_stopped_s3_server_is_named_unreachable_without_credentials() {
     assert!(!shown.contains("userinfo-secret"), "{shown}");
     s3.stop();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let session = scorelake::session::Session::new(config).unwrap();
+    let session = Session::new(config).unwrap();
     let host = s3.endpoint.trim_start_matches("http://").to_string();
     let read = rt.block_on(io::read(
         &session,
@@ -159,26 +160,19 @@ fn a_stopped_s3_server_is_named_unreachable_without_credentials() {
 async fn a_csv_value_that_does_not_parse_is_located_not_quoted() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("people.csv");
-    let mut text = String::from("id,name,amount\n");
-    for i in 0..2000 {
-        text.push_str(&format!("{i},person{i},{i}.5\n"));
-    }
-    text.push_str("2001,Jane Roe,555-12-3456\n");
-    std::fs::write(&csv, text).unwrap();
+    let rows: String = (0..2000)
+        .map(|i| format!("{i},person{i},{i}.5\n"))
+        .collect();
+    std::fs::write(
+        &csv,
+        format!("id,name,amount\n{rows}2001,Jane Roe,555-12-3456\n"),
+    )
+    .unwrap();
     let session = session();
     let df = io::read(&session, csv.to_str().unwrap(), &ReadOptions::default())
         .await
         .unwrap();
-    let out = dir.path().join("out.parquet");
-    let e = io::write(
-        &session,
-        df,
-        out.to_str().unwrap(),
-        &WriteOptions::default(),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let e = write_error(&session, df, &dir.path().join("out.parquet")).await;
     assert!(e.contains("line 2001") && e.contains("Float64"), "{e}");
     assert!(
         !e.contains("555-12-3456") && !e.contains("Jane Roe"),
@@ -193,7 +187,7 @@ fn a_missing_spill_folder_is_named() {
         .unwrap()
         .build()
         .unwrap();
-    let Err(e) = scorelake::session::Session::new(config) else {
+    let Err(e) = Session::new(config) else {
         panic!("a missing spill folder was accepted");
     };
     let e = e.to_string();
