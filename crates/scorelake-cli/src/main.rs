@@ -48,9 +48,9 @@ fn main() -> ExitCode {
 }
 
 /// Stack of the thread that parses, plans and drives the command.
-const MAIN_STACK: usize = 256 << 20;
+const MAIN_STACK: usize = 64 << 20;
 /// Stack of each engine worker thread.
-const WORKER_STACK: usize = 64 << 20;
+const WORKER_STACK: usize = 16 << 20;
 
 /// Runs the command on an async runtime; its exit code.
 fn run(cli: Cli) -> ExitCode {
