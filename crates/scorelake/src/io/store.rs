@@ -102,6 +102,18 @@ fn unreachable_endpoint(text: &str) -> Option<&str> {
     Some(&url[..end])
 }
 
+/// `reason` (a storage failure) led by what it means when no S3 server
+/// answered: the endpoint is unreachable.
+pub(crate) fn with_unreachable(reason: String) -> String {
+    match unreachable_endpoint(&reason) {
+        Some(endpoint) => format!(
+            "the S3 endpoint {endpoint} is unreachable (no server answered; check \
+             storage.s3.endpoint and that the server is running): {reason}"
+        ),
+        None => reason,
+    }
+}
+
 /// Turns an object-store error into ours, naming `location`. Messages never
 /// carry the user information of the endpoint URL.
 pub(crate) fn store_error(location: &str, err: &object_store::Error, writing: bool) -> Error {
@@ -117,13 +129,7 @@ pub(crate) fn store_error(location: &str, err: &object_store::Error, writing: bo
         _ if denied => format!(
             "access denied; check storage.s3.access_key_id and storage.s3.secret_access_key ({err})"
         ),
-        _ => match unreachable_endpoint(&err.to_string()) {
-            Some(endpoint) => format!(
-                "the S3 endpoint {endpoint} is unreachable (no server answered; check \
-                 storage.s3.endpoint and that the server is running): {err}"
-            ),
-            None => err.to_string(),
-        },
+        _ => with_unreachable(err.to_string()),
     };
     let reason = redact_urls(&reason);
     let location = location.to_string();

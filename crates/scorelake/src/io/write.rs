@@ -270,6 +270,6 @@ fn failed_write(e: &DataFusionError, target: &Location) -> Error {
     }
     Error::Write {
         location: target.to_string(),
-        reason: engine_message(e),
+        reason: store::with_unreachable(engine_message(e)),
     }
 }

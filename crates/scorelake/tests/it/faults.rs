@@ -4,6 +4,8 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use scorelake::datafusion::prelude::DataFrame;
@@ -248,4 +250,45 @@ fn a_recipe_window_that_is_no_window_says_what_a_window_is() {
         );
     }
     assert!(scorelake::features::RecipeFile::parse(&recipe("6"), "yaml").is_ok());
+}
+
+#[test]
+fn an_s3_server_stopped_mid_write_is_named_not_an_engine_bug() {
+    let mut s3 = Seaweed::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (url, format) in [
+        ("s3://lake/cut/panel.parquet", None),
+        ("s3://lake/cut/panel.csv", None),
+        (
+            "s3://lake/cut/delta",
+            Some(scorelake::config::Format::Delta),
+        ),
+    ] {
+        let session = s3.session();
+        let spec = scorelake::sample::SampleSpec {
+            customers: 60_000,
+            ..Default::default()
+        };
+        let generated = Arc::new(AtomicU64::new(0));
+        let df =
+            scorelake::sample::dataframe(&session, &spec, Some(Arc::clone(&generated))).unwrap();
+        let options = WriteOptions {
+            format,
+            ..WriteOptions::default()
+        };
+        let write = rt.spawn(async move { io::write(&session, df, url, &options).await });
+        while generated.load(Ordering::Relaxed) < spec.customers / 3 && !write.is_finished() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        s3.stop();
+        let e = rt.block_on(write).unwrap().unwrap_err().to_string();
+        assert!(
+            e.contains("unreachable") || e.contains("stopped answering"),
+            "{url}: {e}"
+        );
+        for wrong in ["bug in DataFusion", "Failed to parse parquet"] {
+            assert!(!e.contains(wrong), "{url}: {e}");
+        }
+        s3.restart();
+    }
 }

@@ -326,6 +326,6 @@ pub(super) fn delta_error(loc: &Location, version: Option<u64>, err: &DeltaTable
     Error::Delta {
         table: loc.to_string(),
         version,
-        reason: redact_urls(&reason),
+        reason: redact_urls(&store::with_unreachable(reason)),
     }
 }
