@@ -40,3 +40,32 @@ impl Write for Stderr {
         std::io::stderr().flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use scorelake::config::ConfigBuilder;
+
+    #[test]
+    fn logged_clients_lose_their_credentials() {
+        let config = ConfigBuilder::new()
+            .set("storage.s3.access_key_id", "AKIA-LOGGED-KEY", "test")
+            .and_then(|b| {
+                b.set(
+                    "storage.s3.endpoint",
+                    "http://me:pw-in-url@minio:9000",
+                    "test",
+                )
+            })
+            .and_then(ConfigBuilder::build)
+            .unwrap();
+        super::install(&config);
+        // As delta-rs logs its store at debug level, and hyper its pool at trace.
+        let line = r#"custom store: AmazonS3 { credential: AwsCredential { key_id: "AKIA-LOGGED-KEY", secret_key: "******" }, endpoint: "http://me:pw-in-url@minio:9000" } pool ("http", me:pw-in-url@minio:9000)"#;
+        let shown = super::redact(line);
+        assert!(
+            !shown.contains("AKIA-LOGGED-KEY") && !shown.contains("pw-in-url"),
+            "{shown}"
+        );
+        assert!(shown.contains(r#"key_id: "****""#), "{shown}");
+    }
+}
