@@ -11,6 +11,7 @@ use crate::args::{Cli, Command, GlobalArgs, WriteArgs};
 use crate::commands;
 use crate::error::Usage;
 use crate::progress::Progress;
+use crate::redact;
 
 /// Runs the command `cli` names; its exit code, or the error to report.
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
@@ -31,6 +32,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Drift(_) => None,
     };
     let config = build_config(&cli.global, write_args)?;
+    redact::install(&config);
     init_logging(&config);
     // Commands that need no engine.
     match &cli.command {
@@ -120,7 +122,7 @@ fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::new(format!("scorelake={level},{level}{quiet}"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| redact::Stderr);
     let _ = match config.observability.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

@@ -7,6 +7,7 @@ mod error;
 mod options;
 mod output;
 mod progress;
+mod redact;
 mod remedy;
 
 use std::process::ExitCode;
@@ -29,7 +30,32 @@ fn main() -> ExitCode {
             };
         }
     };
+    // Planning recurses over the query's syntax tree: the command runs on a
+    // thread with a stack deep enough for the nesting `scorelake::sql`
+    // accepts, and so do the engine's workers.
+    let command = std::thread::Builder::new()
+        .name("scorelake".into())
+        .stack_size(MAIN_STACK)
+        .spawn(move || run(cli));
+    match command.map(std::thread::JoinHandle::join) {
+        Ok(Ok(code)) => code,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => {
+            eprintln!("error: cannot start the command's thread: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Stack of the thread that parses, plans and drives the command.
+const MAIN_STACK: usize = 64 << 20;
+/// Stack of each engine worker thread.
+const WORKER_STACK: usize = 16 << 20;
+
+/// Runs the command on an async runtime; its exit code.
+fn run(cli: Cli) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(WORKER_STACK)
         .enable_all()
         .build()
     {
@@ -44,7 +70,7 @@ fn main() -> ExitCode {
         // The reader of stdout has gone (`scorelake … | head`): nothing to say.
         Err(e) if e.downcast_ref::<error::StdoutClosed>().is_some() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", redact::redact(&message(&e)));
             if let Some(hint) = remedy::hint(&e) {
                 eprintln!("  hint: {hint}");
             }
@@ -55,6 +81,19 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The error and its causes, down to the library's error, whose message
+/// already says everything (its causes would repeat it).
+fn message(e: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in e.chain() {
+        parts.push(cause.to_string());
+        if cause.is::<scorelake::Error>() {
+            break;
+        }
+    }
+    parts.join(": ")
 }
 
 /// A write to a closed pipe or socket fails with an error instead of killing

@@ -59,10 +59,16 @@ pub(crate) async fn print_query(
     let df = if explain {
         df
     } else {
-        df.limit(0, Some(limit + 1))?
+        df.limit(0, Some(limit + 1))
+            .map_err(scorelake::Error::from)?
     };
-    let plan = df.create_physical_plan().await?;
-    let mut batches = collect(Arc::clone(&plan), ctx.task_ctx()).await?;
+    let plan = df
+        .create_physical_plan()
+        .await
+        .map_err(scorelake::Error::from)?;
+    let mut batches = collect(Arc::clone(&plan), ctx.task_ctx())
+        .await
+        .map_err(scorelake::Error::from)?;
     if metrics {
         eprintln!(
             "{}",

@@ -206,15 +206,18 @@ pub(crate) fn load_artifact<T: serde::de::DeserializeOwned>(
 pub(crate) fn one_or_many<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Vec<String>, D::Error> {
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match <OneOrMany as serde::Deserialize>::deserialize(d)? {
-        OneOrMany::One(s) => vec![s],
-        OneOrMany::Many(v) => v,
+    use serde_json::Value;
+    let value = <Value as serde::Deserialize>::deserialize(d)?;
+    let names = match &value {
+        Value::String(s) => Some(vec![s.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => None,
+    };
+    names.ok_or_else(|| {
+        serde::de::Error::custom(format!("expected a name or a list of names, got {value}"))
     })
 }
 

@@ -88,8 +88,10 @@ pub enum Error {
     /// Invalid arguments or input data.
     #[error("{0}")]
     InvalidInput(String),
-    /// An error from the query engine.
-    #[error(transparent)]
+    /// An error from the query engine. Its message leaves out the data
+    /// values the engine quotes (a CSV value that does not parse and its
+    /// whole row, a string that does not cast): errors end up in logs.
+    #[error("{}", engine_message(.0))]
     Engine(#[from] DataFusionError),
     /// An error from Arrow (building or formatting record batches).
     #[error(transparent)]
@@ -119,6 +121,107 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+/// The message of an engine error: one of ours that the engine carried is
+/// shown as itself (not wrapped and repeated), anything else without the data
+/// values it quotes.
+pub(crate) fn engine_message(e: &DataFusionError) -> String {
+    if let DataFusionError::External(inner) = e.find_root()
+        && let Some(ours) = inner.downcast_ref::<Error>()
+    {
+        return ours.to_string();
+    }
+    redact_urls(&without_data(&with_our_keys(&e.strip_backtrace())))
+}
+
+/// `text` with the engine's memory hint in ScoreLake's own settings.
+fn with_our_keys(text: &str) -> String {
+    text.replace(
+        "Consider increasing the memory limit config: 'datafusion.runtime.memory_limit', \
+         or decreasing the config: 'datafusion.execution.sort_spill_reservation_bytes'.",
+        "Raise the memory limit (--memory-limit, engine.memory_limit) or lower \
+         engine.sort_spill_reservation or engine.spill_merge_fan_in.",
+    )
+}
+
+/// `text` without the data values Arrow's CSV reader and casts quote:
+/// `parsing value 'x' … Row data: '[…]'` and `Cannot cast string 'x'`. The
+/// file, line, column and expected type stay.
+///
+/// ```
+/// # use scorelake::error::without_data;
+/// let e = "Error while parsing value 'n/a' as type 'Float64' for column 2 at line 7. Row data: '[7,Ann,n/a]'";
+/// assert_eq!(without_data(e), "Error while parsing a value as type 'Float64' for column 2 at line 7");
+/// assert_eq!(without_data("Cannot cast string 'Ann' to value of Int32 type"), "Cannot cast a string to value of Int32 type");
+/// ```
+pub fn without_data(text: &str) -> String {
+    let text = cut_between(text, ". Row data: '[", "]'", "");
+    let text = cut_between(
+        &text,
+        "parsing value '",
+        "' as type",
+        "parsing a value as type",
+    );
+    cut_between(
+        &text,
+        "Cannot cast string '",
+        "' to value",
+        "Cannot cast a string to value",
+    )
+}
+
+/// `text` with every span from `open` to the next `close` (both included)
+/// replaced by `with`.
+fn cut_between(text: &str, open: &str, close: &str, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(open) {
+        let Some(len) = rest[start + open.len()..].find(close) else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(with);
+        rest = &rest[start + open.len() + len + close.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What credentials are replaced by.
+pub(crate) const MASK: &str = "****";
+
+/// Characters that end the authority part of a URL inside running text.
+const AUTHORITY_END: &[char] = &[
+    '/', '?', '#', '`', '\'', '"', ')', ']', '>', ',', ';', ' ', '\t', '\n',
+];
+
+/// `text` with the user information of every URL in it replaced by `****`
+/// (`http://u:secret@host/x` → `http://****@host/x`).
+///
+/// ```
+/// use scorelake::error::redact_urls;
+/// assert_eq!(
+///     redact_urls("GET http://u:s3cr3t@127.0.0.1:9/lake?list-type=2 failed"),
+///     "GET http://****@127.0.0.1:9/lake?list-type=2 failed"
+/// );
+/// assert_eq!(redact_urls("s3://lake/t"), "s3://lake/t");
+/// ```
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let start = i + 3;
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(AUTHORITY_END).unwrap_or(rest.len());
+        if let Some(at) = rest[..end].rfind('@') {
+            out.push_str(MASK);
+            rest = &rest[at..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An [`Error::InvalidInput`] from a format string, in the spirit of

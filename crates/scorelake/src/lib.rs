@@ -4,7 +4,8 @@
 //! [`error`], [`config`] (layered typed configuration), [`docfile`] (hand-written
 //! TOML/YAML/JSON documents), [`formats`] (NCF in the engine), [`functions`]
 //! (registered operators, such as the temporal feature operator),
-//! [`session`] (the DataFusion engine built from a config), [`features`]
+//! [`session`] (the DataFusion engine built from a config), [`sql`] (user
+//! queries, refused when nested deeper than the engine plans), [`features`]
 //! (recipes → one feature plan; fit/transform), [`encoding`] (categorical
 //! encoders), [`quality`] (validation and drift reports), [`io`] (read and write tables
 //! by URL, atomically), [`sample`] (the synthetic credit panel) and
@@ -26,6 +27,7 @@ mod results;
 pub mod sample;
 pub mod scorecard;
 pub mod session;
+pub mod sql;
 mod stats;
 
 pub use error::{Error, Result};

@@ -18,6 +18,7 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, RwLock};
 
+use datafusion::error::DataFusionError;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{
     FairSpillPool, GreedyMemoryPool, MemoryPool, TrackConsumersPool, UnboundedMemoryPool,
@@ -72,7 +73,18 @@ impl Session {
         }
         let runtime = runtime_builder(&config)
             .with_object_store_registry(Arc::new(S3Registry::new(config.s3.clone())))
-            .build_arc()?;
+            .build_arc()
+            .map_err(|e| match (&e, &config.engine.spill_dir) {
+                // The only file-system work here: the spill folder.
+                (DataFusionError::IoError(io), Some(dir)) => Error::Config(format!(
+                    "cannot spill to `{dir}` (engine.spill_dir, from {}): {io}",
+                    config
+                        .source_of("engine.spill_dir")
+                        .map(|s| s.to_string())
+                        .unwrap_or_default()
+                )),
+                _ => Error::from(e),
+            })?;
         let ctx = context(session_config(&config)?, runtime, &config);
         Ok(Session {
             ctx,
@@ -329,9 +341,7 @@ pub(crate) fn s3_store(
         b = b.with_token(token.expose());
     }
     b.build().map_err(|e| {
-        datafusion::error::DataFusionError::Configuration(format!(
-            "cannot set up S3 for bucket `{bucket}`: {e}"
-        ))
+        DataFusionError::Configuration(format!("cannot set up S3 for bucket `{bucket}`: {e}"))
     })
 }
 

@@ -27,7 +27,7 @@ pub(crate) async fn sql(session: &Session, progress: Progress, args: SqlArgs) ->
     }
     let result = progress
         .during("running query", async {
-            let df = ctx.sql(&args.query).await.map_err(scorelake::Error::from)?;
+            let df = scorelake::sql::query(&ctx, &args.query).await?;
             match &args.output {
                 Some(out) => {
                     let options = write_options(&args.write, Some(&args.read))?;

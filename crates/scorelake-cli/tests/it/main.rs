@@ -2,6 +2,7 @@
 
 mod cli;
 mod delta;
+mod faults;
 mod modelling;
 mod partitions;
 mod quality;

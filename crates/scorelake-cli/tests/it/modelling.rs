@@ -143,6 +143,24 @@ fn features_finish_under_a_small_memory_limit() {
     );
     let left: Vec<_> = std::fs::read_dir(&spill).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+
+    // Far too little memory: the hint names ScoreLake's settings.
+    let (code, _, err) = run(scorelake().args([
+        "--memory-limit",
+        "4m",
+        "features",
+        "--recipes",
+        p(&recipes),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&dir.path().join("too_small.parquet")),
+    ]));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--memory-limit") && !err.contains("datafusion.runtime"),
+        "{err}"
+    );
 }
 
 /// `scorelake encode` fitting `spec` on `panel` and encoding it into `out`.

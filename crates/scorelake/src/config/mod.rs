@@ -19,6 +19,7 @@
 //! ```
 
 mod load;
+mod redact;
 mod spark;
 mod value;
 
@@ -287,13 +288,14 @@ impl Config {
             .then_some(Source::Default)
     }
 
-    /// Every key with its effective value and source, secrets redacted, sorted by key.
+    /// Every key with its effective value and source, secrets (and the user
+    /// information of URLs) redacted, sorted by key.
     pub fn show(&self) -> Vec<ShownKey> {
         let mut out: Vec<ShownKey> = keys()
             .iter()
             .map(|k| ShownKey {
                 key: k.key.to_string(),
-                value: self.render_typed(k.key).unwrap_or_default(),
+                value: crate::error::redact_urls(&self.render_typed(k.key).unwrap_or_default()),
                 source: self.sources.get(k.key).cloned().unwrap_or(Source::Default),
             })
             .collect();

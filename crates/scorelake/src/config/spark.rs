@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{Codec, Config, Secret};
+use crate::error::redact_urls;
 
 impl Config {
     /// The options that have Spark equivalents, as Spark keys and values.
@@ -24,7 +25,8 @@ impl Config {
         self.spark_conf(Secret::expose)
     }
 
-    /// [`Config::to_spark_conf`] with credentials shown as `****`, for display.
+    /// [`Config::to_spark_conf`] with credentials (and the user information of
+    /// the endpoint) shown as `****`, for display.
     ///
     /// ```
     /// use scorelake::config::ConfigBuilder;
@@ -33,7 +35,11 @@ impl Config {
     /// # Ok::<(), scorelake::Error>(())
     /// ```
     pub fn to_spark_conf_redacted(&self) -> BTreeMap<String, String> {
-        self.spark_conf(|_| "****")
+        let mut conf = self.spark_conf(|_| "****");
+        for value in conf.values_mut() {
+            *value = redact_urls(value);
+        }
+        conf
     }
 
     fn spark_conf(&self, secret: impl Fn(&Secret) -> &str) -> BTreeMap<String, String> {

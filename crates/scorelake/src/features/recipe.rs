@@ -142,17 +142,17 @@ fn prefix(e: Error, file: &str) -> Error {
     }
 }
 
+/// A window as text: a whole number of rows or a span; anything else is
+/// refused saying what a window may be.
 fn window_text<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Text {
-        Number(i64),
-        Text(String),
+    match Value::deserialize(d)? {
+        Value::Number(n) if n.is_i64() => Ok(Some(n.to_string())),
+        Value::String(s) => Ok(Some(s)),
+        other => Err(serde::de::Error::custom(format!(
+            "`window` must be a whole number of rows (6), a calendar span (\"6mo\", \"90d\"), \
+             last_N_months or all_time; got {other}"
+        ))),
     }
-    Ok(Some(match Text::deserialize(d)? {
-        Text::Number(n) => n.to_string(),
-        Text::Text(s) => s,
-    }))
 }

@@ -35,6 +35,49 @@ pub(super) fn temp_name(name: &str) -> String {
     format!(".{name}.tmp-{}-{nanos:x}-{n}{ext}", std::process::id())
 }
 
+/// Refuses a local output whose folder does not take new files, before any
+/// work starts. Some folders (`/proc`) exist yet answer every file creation
+/// with "not found", which the object store would retry forever.
+pub(super) fn check_creatable(loc: &Location) -> Result<()> {
+    let Some(dir) = local_parent(loc) else {
+        return Ok(());
+    };
+    probe(&dir, 0).map_err(|e| Error::Write {
+        location: loc.to_string(),
+        reason: format!("cannot create files in `{}`: {e}", dir.display()),
+    })
+}
+
+/// Why the local disk refuses to store `loc` (a full disk, a read-only
+/// file system), found by storing a small file beside it; `None` when it
+/// stores one, or `loc` is not local. Some writers report a storage failure
+/// without its cause.
+pub(super) fn storage_failure(loc: &Location) -> Option<std::io::Error> {
+    probe(&local_parent(loc)?, 64 << 10).err()
+}
+
+fn local_parent(loc: &Location) -> Option<PathBuf> {
+    Some(loc.local_path()?.parent()?.to_path_buf())
+}
+
+/// Creates the folder `dir`, and in it a file of `bytes` zeros stored on
+/// disk, then removes the file.
+fn probe(dir: &Path, bytes: usize) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(temp_name("probe"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    let written = file
+        .write_all(&vec![0; bytes])
+        .and_then(|()| file.sync_all());
+    drop(file);
+    let removed = std::fs::remove_file(&path);
+    written.and(removed)
+}
+
 /// Moves the staged local output to its final place: replacing what is
 /// there when `replace`, else only if the place is still free (so of
 /// concurrent creators exactly one succeeds, the others get

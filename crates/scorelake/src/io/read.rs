@@ -21,7 +21,7 @@ use super::location::{IntoLocation, Location};
 use super::pinned_listing::PinnedListing;
 use super::store;
 use crate::config::Format;
-use crate::error::{Error, Result, invalid_err};
+use crate::error::{Error, Result, engine_message, invalid_err};
 use crate::formats::ncf::NcfFormat;
 use crate::session::Session;
 
@@ -189,7 +189,7 @@ async fn file_schema(
             };
             let repeated = repeated_column(state, store, &meta, format)
                 .await
-                .map_err(|e| failed(e.strip_backtrace()))?;
+                .map_err(|e| failed(engine_message(&e)))?;
             if let Some(name) = repeated {
                 return Err(failed(format!(
                     "column `{name}` appears twice in the file; rename one of them"
@@ -198,7 +198,7 @@ async fn file_schema(
             let schema = format
                 .infer_schema(state, store, std::slice::from_ref(&meta))
                 .await
-                .map_err(|e| failed(e.strip_backtrace()))?;
+                .map_err(|e| failed(engine_message(&e)))?;
             Ok::<_, Error>((meta.location.to_string(), schema))
         })
         .buffered(

@@ -9,7 +9,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use super::location::Location;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, redact_urls};
 use crate::session::Session;
 
 /// The session's object store for `loc` (local disk or the location's bucket).
@@ -78,7 +78,44 @@ fn is_denied(text: &str) -> bool {
     .any(|m| text.contains(m))
 }
 
-/// Turns an object-store error into ours, naming `location`.
+/// The endpoint an S3 request went to, when `text` (an object-store error)
+/// says it got no answer: refused, reset or timed-out connections and names
+/// that do not resolve.
+fn unreachable_endpoint(text: &str) -> Option<&str> {
+    const NO_ANSWER: [&str; 6] = [
+        "error sending request",
+        "Connection refused",
+        "connection reset",
+        "timed out",
+        "dns error",
+        "connection closed",
+    ];
+    if !NO_ANSWER.iter().any(|m| text.contains(m)) {
+        return None;
+    }
+    let start = text.find("http://").or_else(|| text.find("https://"))?;
+    let url = &text[start..];
+    let host = url.find("://").map_or(0, |i| i + 3);
+    let end = url[host..]
+        .find(|c: char| c == '/' || c == '?' || c.is_whitespace())
+        .map_or(url.len(), |i| host + i);
+    Some(&url[..end])
+}
+
+/// `reason` (a storage failure) led by what it means when no S3 server
+/// answered: the endpoint is unreachable.
+pub(crate) fn with_unreachable(reason: String) -> String {
+    match unreachable_endpoint(&reason) {
+        Some(endpoint) => format!(
+            "the S3 endpoint {endpoint} is unreachable (no server answered; check \
+             storage.s3.endpoint and that the server is running): {reason}"
+        ),
+        None => reason,
+    }
+}
+
+/// Turns an object-store error into ours, naming `location`. Messages never
+/// carry the user information of the endpoint URL.
 pub(crate) fn store_error(location: &str, err: &object_store::Error, writing: bool) -> Error {
     use object_store::Error as E;
     // S3 answers a LIST with bad keys by 403, which arrives as a generic error.
@@ -92,8 +129,9 @@ pub(crate) fn store_error(location: &str, err: &object_store::Error, writing: bo
         _ if denied => format!(
             "access denied; check storage.s3.access_key_id and storage.s3.secret_access_key ({err})"
         ),
-        _ => err.to_string(),
+        _ => with_unreachable(err.to_string()),
     };
+    let reason = redact_urls(&reason);
     let location = location.to_string();
     if writing {
         Error::Write { location, reason }

@@ -15,7 +15,9 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::DataFrame;
 use object_store::ObjectStore;
 
-use super::atomic::{claim, commit, mark_success, release, temp_name};
+use super::atomic::{
+    check_creatable, claim, commit, mark_success, release, storage_failure, temp_name,
+};
 use super::column_types::{cast_columns, parquet_type};
 use super::delta;
 use super::dir_commit::DirWrite;
@@ -26,7 +28,7 @@ use super::recording_store::recording;
 use super::store::{self, exists, remove};
 use super::write_options::{WriteMode, WriteOptions, WriteSummary};
 use crate::config::Format;
-use crate::error::{Error, Remedy, Result, ensure, invalid};
+use crate::error::{Error, Remedy, Result, engine_message, ensure, invalid};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::session::Session;
 
@@ -83,6 +85,7 @@ pub async fn write(
         options.partition_by.is_empty() || options.partition_by.len() != columns.len(),
         "cannot partition `{loc}` by every column: no data columns would remain"
     );
+    check_creatable(&loc)?;
     if format == Format::Delta {
         return delta::write(session, df, &loc, options, is_delta).await;
     }
@@ -321,19 +324,35 @@ async fn execute(
 }
 
 /// The error of a write whose plan failed: an input that could not be read
-/// is named as such (a corrupt input file is no write failure); anything
-/// else names the output.
+/// is named as such (a corrupt input file is no write failure); a storage
+/// failure the engine reports without its cause (as an internal error) gets
+/// its cause when the local disk tells it (a full disk); anything else
+/// names the output.
 fn failed_write(e: &DataFusionError, target: &Location) -> Error {
-    if let DataFusionError::External(inner) = e.find_root()
-        && let Some(Error::Read { location, reason }) = inner.downcast_ref::<Error>()
-    {
-        return Error::Read {
-            location: location.clone(),
-            reason: reason.clone(),
-        };
+    match e.find_root() {
+        DataFusionError::External(inner) => {
+            if let Some(Error::Read { location, reason }) = inner.downcast_ref::<Error>() {
+                return Error::Read {
+                    location: location.clone(),
+                    reason: reason.clone(),
+                };
+            }
+        }
+        DataFusionError::Internal(message) if message.contains("finalizing writes") => {
+            let reason = match storage_failure(target) {
+                Some(cause) => format!("the storage failed: {cause}"),
+                None if target.is_s3() => "the upload could not be finished: the S3 endpoint stopped answering or refused the data".into(),
+                None => "the disk refused the data while the file was finished (is the disk full?)".into(),
+            };
+            return Error::Write {
+                location: target.to_string(),
+                reason,
+            };
+        }
+        _ => {}
     }
     Error::Write {
         location: target.to_string(),
-        reason: e.strip_backtrace(),
+        reason: store::with_unreachable(engine_message(e)),
     }
 }

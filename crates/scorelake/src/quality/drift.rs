@@ -207,7 +207,7 @@ pub async fn drift_by_period(
     columns: Option<&[String]>,
     options: &DriftOptions,
 ) -> Result<DriftReport> {
-    let in_base = in_periods(df, period_column, baseline_periods, "baseline")?;
+    let in_base = in_periods(df, period_column, baseline_periods, "baseline").await?;
     let period = cast(column(period_column), DataType::Utf8);
     let baseline = df.clone().filter(in_base.clone())?;
     let exclude: Vec<String> = vec![period_column.to_string()];
@@ -253,8 +253,8 @@ pub async fn drift_between_periods(
     {
         return invalid_err!("period {p} is both a baseline and a current period");
     }
-    let base = in_periods(df, period_column, baseline_periods, "baseline")?;
-    let now = in_periods(df, period_column, current_periods, "current")?;
+    let base = in_periods(df, period_column, baseline_periods, "baseline").await?;
+    let now = in_periods(df, period_column, current_periods, "current").await?;
     let names: Vec<String> = shared_columns(df, None, columns, options)?
         .into_iter()
         .filter(|n| n != period_column)
@@ -287,7 +287,14 @@ pub async fn drift_between_periods(
 
 /// Rows whose period is one of `periods` (text such as `2024-01-01`, read
 /// as the period column's type, so rows are compared without conversion).
-fn in_periods(df: &DataFrame, period_column: &str, periods: &[String], side: &str) -> Result<Expr> {
+/// A period no row has is refused by name: a side made of absent periods
+/// would compare against nothing.
+async fn in_periods(
+    df: &DataFrame,
+    period_column: &str,
+    periods: &[String],
+    side: &str,
+) -> Result<Expr> {
     let ty = df
         .schema()
         .field_with_unqualified_name(period_column)
@@ -304,13 +311,36 @@ fn in_periods(df: &DataFrame, period_column: &str, periods: &[String], side: &st
                 .cast_to(&ty)
                 .ok()
                 .filter(|v| !v.is_null())
-                .map(lit)
                 .ok_or_else(|| {
                     invalid!("{side} period `{p}` is not a value of period column `{period_column}` ({ty})")
                 })
         })
-        .collect::<Result<Vec<Expr>>>()?;
-    Ok(column(period_column).in_list(values, false))
+        .collect::<Result<Vec<ScalarValue>>>()?;
+    let selected = column(period_column).in_list(values.iter().cloned().map(lit).collect(), false);
+    let batches = df
+        .clone()
+        .filter(selected.clone())?
+        .aggregate(vec![column(period_column)], vec![])?
+        .collect()
+        .await?;
+    let mut found = Vec::new();
+    for b in &batches {
+        for i in 0..b.num_rows() {
+            found.push(ScalarValue::try_from_array(b.column(0), i)?);
+        }
+    }
+    let missing: Vec<&str> = periods
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| !found.contains(v))
+        .map(|(p, _)| p.as_str())
+        .collect();
+    ensure!(
+        missing.is_empty(),
+        "no row has {side} period {} in period column `{period_column}`",
+        missing.join(", ")
+    );
+    Ok(selected)
 }
 
 /// The columns to compare: present (with the same kind) in both data sets.

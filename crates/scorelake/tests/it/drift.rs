@@ -320,7 +320,7 @@ async fn weights_equal_expanded_rows_and_periods_equal_separate_comparisons() {
     .await
     .unwrap_err()
     .to_string();
-    assert!(e.contains("current data has no rows"), "{e}");
+    assert!(e.contains("no row has current period 9"), "{e}");
     let overlap = drift_between_periods(
         &panel,
         "p",

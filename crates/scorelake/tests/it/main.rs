@@ -4,6 +4,7 @@ mod delta;
 mod drift;
 mod duplicate_columns;
 mod encoding;
+mod faults;
 mod features;
 mod features_reference;
 mod hive_partitions;

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, Once};
 
+use datafusion::parquet::errors::ParquetError;
 use datafusion::prelude::DataFrame;
 use deltalake_core::logstore::{
     LogStore, LogStoreFactory, ObjectStoreRef, StorageConfig, default_logstore, logstore_factories,
@@ -16,7 +17,7 @@ use url::Url;
 use super::TableVersion;
 use super::commit_log::{self, log_dir};
 use crate::config::S3Commit;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, engine_message, redact_urls};
 use crate::io::location::Location;
 use crate::io::store::{self, exists, store_error};
 use crate::session::Session;
@@ -296,7 +297,7 @@ pub(crate) async fn read(
         .map_err(|e| Error::Delta {
             table: loc.to_string(),
             version,
-            reason: e.strip_backtrace(),
+            reason: engine_message(&e),
         })?;
     tracing::debug!(table = %loc, version, "opening Delta table");
     Ok(session.ctx().read_table(provider)?)
@@ -379,12 +380,17 @@ pub(super) fn delta_error(loc: &Location, version: Option<u64>, err: &DeltaTable
         _ if is_disk_full(&err.to_string()) => format!(
             "the disk is full: nothing was committed (an existing table is unchanged); free space and write again ({err})"
         ),
+        // delta-rs reports a data file that could not be stored as a Parquet
+        // parse failure; it is a storage failure.
+        DeltaTableError::Parquet {
+            source: ParquetError::External(inner),
+        } => format!("storage failed: {inner}"),
         _ => err.to_string(),
     };
     Error::Delta {
         table: loc.to_string(),
         version,
-        reason,
+        reason: redact_urls(&store::with_unreachable(reason)),
     }
 }
 
