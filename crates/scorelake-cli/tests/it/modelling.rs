@@ -41,14 +41,7 @@ fn features_fit_apply_lineage_and_bad_recipes() {
         dir.path().join("lineage.json"),
     );
     let out = dir.path().join("features.parquet");
-    let (code, stdout, err) = run(scorelake().args([
-        "features",
-        "--recipes",
-        p(&recipes),
-        "--input",
-        p(&panel),
-        "--output",
-        p(&out),
+    let (code, stdout, err) = run(features(&[], &recipes, &panel, &out).args([
         "--fitted",
         p(&fitted),
         "--lineage",
@@ -94,15 +87,7 @@ fn features_fit_apply_lineage_and_bad_recipes() {
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "entity: customer_id\ntime: month\nrecipes:\n- {name: trend, operation: trend_slope, source: balanse, window: 6}\n").unwrap();
     let target = dir.path().join("bad_out.parquet");
-    let (code, _, err) = run(scorelake().args([
-        "features",
-        "--recipes",
-        p(&bad),
-        "--input",
-        p(&panel),
-        "--output",
-        p(&target),
-    ]));
+    let (code, _, err) = run(&mut features(&[], &bad, &panel, &target));
     assert_ne!(code, 0);
     assert!(
         err.contains("recipe `trend`") && err.contains("did you mean `balance`"),
@@ -123,19 +108,9 @@ fn features_finish_under_a_small_memory_limit() {
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
     let out = dir.path().join("features.parquet");
-    let (code, stdout, err) = run(scorelake().args([
-        "--memory-limit",
-        "32m",
-        "--set",
-        &format!("engine.spill_dir={}", p(&spill)),
-        "features",
-        "--recipes",
-        p(&recipes),
-        "--input",
-        p(&panel),
-        "--output",
-        p(&out),
-    ]));
+    let spill_dir = format!("engine.spill_dir={}", p(&spill));
+    let limited = ["--memory-limit", "32m", "--set", &spill_dir];
+    let (code, stdout, err) = run(&mut features(&limited, &recipes, &panel, &out));
     assert_eq!(code, 0, "{err}");
     assert!(
         stdout.contains("wrote 459336 rows with 21 features"),
@@ -145,22 +120,33 @@ fn features_finish_under_a_small_memory_limit() {
     assert!(left.is_empty(), "{left:?}");
 
     // Far too little memory: the hint names ScoreLake's settings.
-    let (code, _, err) = run(scorelake().args([
-        "--memory-limit",
-        "4m",
-        "features",
-        "--recipes",
-        p(&recipes),
-        "--input",
-        p(&panel),
-        "--output",
-        p(&dir.path().join("too_small.parquet")),
-    ]));
+    let too_small = dir.path().join("too_small.parquet");
+    let (code, _, err) = run(&mut features(
+        &["--memory-limit", "4m"],
+        &recipes,
+        &panel,
+        &too_small,
+    ));
     assert_ne!(code, 0);
     assert!(
         err.contains("--memory-limit") && !err.contains("datafusion.runtime"),
         "{err}"
     );
+}
+
+/// `scorelake [global] features --recipes R --input I --output O`.
+fn features(global: &[&str], recipes: &Path, input: &Path, output: &Path) -> Command {
+    let mut c = scorelake();
+    c.args(global).args([
+        "features",
+        "--recipes",
+        p(recipes),
+        "--input",
+        p(input),
+        "--output",
+        p(output),
+    ]);
+    c
 }
 
 /// `scorelake encode` fitting `spec` on `panel` and encoding it into `out`.
