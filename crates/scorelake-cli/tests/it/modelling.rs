@@ -283,6 +283,8 @@ fn compress_run_and_score_from_the_command_line() {
         stdout.contains("| balance |") && stdout.contains("compressed"),
         "{stdout}"
     );
+    // `--bins 10` gives ten bins; balance's NULLs get a missing bin beside them.
+    assert!(stdout.contains("| balance | 10 + missing |"), "{stdout}");
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let (input, output) = (

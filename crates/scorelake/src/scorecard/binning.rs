@@ -367,11 +367,19 @@ impl Binning {
         self.variables.iter().try_for_each(VariableBins::validate)
     }
 
-    /// The IV table (variable, bins, IV), strongest first, as Markdown.
+    /// The IV table (variable, bins, IV), strongest first, as Markdown. The
+    /// bins are the regular ones, then the missing and special-value bins:
+    /// `10 + missing`, `4 + missing + 2 special`.
     pub fn iv_table(&self) -> String {
         let mut out = String::from("| variable | bins | IV |\n|---|---|---|\n");
         for v in self.selected(f64::NEG_INFINITY) {
-            let _ = writeln!(out, "| {} | {} | {:.4} |", v.column, v.bins.len(), v.iv);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.4} |",
+                v.column,
+                bin_counts(&v.bins),
+                v.iv
+            );
         }
         out
     }
@@ -398,6 +406,21 @@ impl Binning {
         }
         out
     }
+}
+
+/// `bins` counted as the IV table shows them: regular bins, then the
+/// missing bin and special-value bins when there are any.
+fn bin_counts(bins: &[Bin]) -> String {
+    let regular = bins.iter().filter(|b| b.bin >= 1).count();
+    let special = bins.iter().filter(|b| b.bin < 0).count();
+    let mut text = regular.to_string();
+    if bins.iter().any(|b| b.bin == 0) {
+        text.push_str(" + missing");
+    }
+    if special > 0 {
+        text.push_str(&format!(" + {special} special"));
+    }
+    text
 }
 
 #[cfg(test)]
