@@ -170,8 +170,7 @@ fn runtime_builder(config: &Config) -> RuntimeEnvBuilder {
     // No listing cache: a lake changes under us (other writers, our own
     // overwrites), and every read must see the files that are there now.
     let mut rt = RuntimeEnvBuilder::new().with_object_list_cache_limit(0);
-    if let Some(limit) = e.memory_limit {
-        let size = (limit.0 as f64 * e.memory_fraction) as usize;
+    if let Some(size) = e.pool_size() {
         let top = NonZeroUsize::new(5).unwrap_or(NonZeroUsize::MIN);
         let pool: Arc<dyn MemoryPool> = match e.memory_pool {
             PoolKind::Fair => Arc::new(TrackConsumersPool::new(FairSpillPool::new(size), top)),
@@ -194,8 +193,7 @@ fn runtime_builder(config: &Config) -> RuntimeEnvBuilder {
 /// A quarter of each sort's share of the memory limit: the part one sort may
 /// hold for merging (the sorts of all partitions run at once).
 fn merge_share(e: &EngineConfig) -> Option<usize> {
-    let limit = e.memory_limit?;
-    Some((limit.0 as f64 * e.memory_fraction / 4.0 / e.target_partitions.max(1) as f64) as usize)
+    Some(e.pool_size()? / 4 / e.target_partitions.max(1))
 }
 
 /// Memory each sort reserves for merging: `engine.sort_spill_reservation`,

@@ -276,6 +276,25 @@ config_sections! {
     }
 }
 
+impl EngineConfig {
+    /// The memory the engine may use: `memory_fraction` of `memory_limit`,
+    /// or `None` when there is no limit.
+    ///
+    /// ```
+    /// # use scorelake::config::ConfigBuilder;
+    /// let c = ConfigBuilder::new()
+    ///     .set("engine.memory_limit", "64m", "example")?
+    ///     .set("engine.memory_fraction", "0.5", "example")?
+    ///     .build()?;
+    /// assert_eq!(c.engine.pool_size(), Some(32 << 20));
+    /// # Ok::<(), scorelake::Error>(())
+    /// ```
+    pub fn pool_size(&self) -> Option<usize> {
+        self.memory_limit
+            .map(|limit| (limit.0 as f64 * self.memory_fraction) as usize)
+    }
+}
+
 impl Config {
     /// Where `key`'s value came from ([`Source::Default`] for untouched keys).
     pub fn source_of(&self, key: &str) -> Option<Source> {

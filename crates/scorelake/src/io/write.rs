@@ -235,8 +235,7 @@ fn parquet_options(session: &Session, df: &DataFrame) -> TableParquetOptions {
 /// `engine.memory_limit` (at the columns' uncompressed width: 8 bytes per
 /// number, 32 per text or binary value), and never fewer than 4096 rows.
 fn row_group_rows(session: &Session, schema: &Schema, configured: usize) -> usize {
-    let engine = &session.config().engine;
-    let Some(limit) = engine.memory_limit else {
+    let Some(pool) = session.config().engine.pool_size() else {
         return configured;
     };
     let row_bytes: usize = schema
@@ -245,8 +244,7 @@ fn row_group_rows(session: &Session, schema: &Schema, configured: usize) -> usiz
         .map(|f| f.data_type().primitive_width().unwrap_or(32))
         .sum::<usize>()
         .max(1);
-    let budget = (limit.0 as f64 * engine.memory_fraction / 4.0) as usize;
-    let rows = (budget / row_bytes).max(4096);
+    let rows = (pool / 4 / row_bytes).max(4096);
     if rows < configured {
         tracing::debug!(
             rows,
