@@ -1,6 +1,6 @@
 //! `scorelake` with Delta tables: writes, time travel, history, maintenance, errors.
 
-use super::{p, run, scorelake};
+use super::{p, run, scorelake, sql};
 
 /// The single number in `sql`'s result table.
 fn count_of(stdout: &str) -> u64 {
@@ -233,12 +233,5 @@ fn delta_writes_on_a_full_disk_fail_cleanly() {
     let (code, _, err) = run(scorelake().args(["convert", p(&panel), t, "--append"]));
     assert_eq!(code, 1, "{err}");
     full(&err, t);
-    let (code, out, err) = run(scorelake().args([
-        "sql",
-        "SELECT count(*) FROM t",
-        "--table",
-        &format!("t={t}"),
-    ]));
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(count_of(&out), rows);
+    assert_eq!(count_of(&sql("SELECT count(*) FROM t", &[("t", t)])), rows);
 }

@@ -35,6 +35,18 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// `scorelake sql QUERY --table NAME=LOCATION…`, which must succeed: its output.
+fn sql(query: &str, tables: &[(&str, &str)]) -> String {
+    let mut cmd = scorelake();
+    cmd.args(["sql", query]);
+    for (name, location) in tables {
+        cmd.arg("--table").arg(format!("{name}={location}"));
+    }
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{query}: {err}");
+    out
+}
+
 /// The row count in `scorelake sample`'s "wrote N rows" line.
 fn out_rows(stdout: &str) -> u64 {
     stdout

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{p, run, sample_panel, scorelake};
+use super::{p, run, sample_panel, scorelake, sql};
 
 #[test]
 fn demo_runs_on_the_embedded_engine() {
@@ -73,15 +73,7 @@ fn features_fit_apply_lineage_and_bad_recipes() {
     let query = "SELECT count(*) AS differing FROM a JOIN b USING (customer_id, month) \
         WHERE (a.utilization_imputed IS DISTINCT FROM b.utilization_imputed) \
         OR (a.balance_trend_slope_last_6_months IS DISTINCT FROM b.balance_trend_slope_last_6_months)";
-    let (code, text, err) = run(scorelake().args([
-        "sql",
-        query,
-        "--table",
-        &format!("a={}", p(&out)),
-        "--table",
-        &format!("b={}", p(&again)),
-    ]));
-    assert_eq!(code, 0, "{err}");
+    let text = sql(query, &[("a", p(&out)), ("b", p(&again))]);
     assert!(text.contains("| 0 "), "{text}");
     // A bad recipe is named and nothing is written.
     let bad = dir.path().join("bad.yaml");
@@ -208,15 +200,7 @@ fn encode_fits_on_one_table_and_applies_to_another() {
     assert_eq!(code, 0, "{err}");
     let query = "SELECT count(*) AS differing FROM a JOIN b USING (customer_id, month) \
         WHERE (a.region_te IS DISTINCT FROM b.region_te) OR (a.product_freq IS DISTINCT FROM b.product_freq)";
-    let (code, text, err) = run(scorelake().args([
-        "sql",
-        query,
-        "--table",
-        &format!("a={}", p(&out)),
-        "--table",
-        &format!("b={}", p(&again)),
-    ]));
-    assert_eq!(code, 0, "{err}");
+    let text = sql(query, &[("a", p(&out)), ("b", p(&again))]);
     assert!(text.contains("| 0 "), "{text}");
     // Out of fold: one value per (region, fold), the fold computed in SQL.
     std::fs::write(
@@ -229,9 +213,7 @@ fn encode_fits_on_one_table_and_applies_to_another() {
     assert_eq!(code, 0, "{err}");
     let query = "SELECT count(*) AS groups, sum(CASE WHEN v > 1 THEN 1 ELSE 0 END) AS mixed FROM \
         (SELECT region, fold_index(5, 42, customer_id) AS f, count(DISTINCT region_te) AS v FROM o GROUP BY 1, 2)";
-    let (code, text, err) =
-        run(scorelake().args(["sql", query, "--table", &format!("o={}", p(&oof))]));
-    assert_eq!(code, 0, "{err}");
+    let text = sql(query, &[("o", p(&oof))]);
     let row = text
         .lines()
         .find(|l| l.contains("| 0 "))
@@ -292,13 +274,10 @@ fn compress_run_and_score_from_the_command_line() {
         r["output_rows"].as_u64().unwrap(),
     );
     assert!(input > 40_000 && output < input / 2, "{r}");
-    let (code, stdout, err) = run(scorelake().args([
-        "sql",
+    let stdout = sql(
         "SELECT CAST(sum(sample_weight) AS BIGINT) AS w, count(*) AS n FROM c",
-        "--table",
-        &format!("c={}", p(&compressed)),
-    ]));
-    assert_eq!(code, 0, "{err}");
+        &[("c", p(&compressed))],
+    );
     assert!(
         stdout.contains(&format!("| {input} ")) && stdout.contains(&format!("| {output} ")),
         "{stdout}"
@@ -333,13 +312,10 @@ fn compress_run_and_score_from_the_command_line() {
     ]));
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains(&format!("scored {input} rows")), "{stdout}");
-    let (code, stdout, err) = run(scorelake().args([
-        "sql",
+    let stdout = sql(
         "SELECT count(*) AS n FROM s WHERE score IS NULL OR isnan(score)",
-        "--table",
-        &format!("s={}", p(&scored)),
-    ]));
-    assert_eq!(code, 0, "{err}");
+        &[("s", p(&scored))],
+    );
     assert!(stdout.contains("| 0 "), "{stdout}");
 
     // Bad input: a target that is not 0/1 is named and nothing is written.

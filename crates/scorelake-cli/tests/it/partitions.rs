@@ -1,14 +1,7 @@
 //! Hive-partitioned outputs through the commands: NULL partition values
 //! survive `convert`, `sample` and `sql --output`, in every format.
 
-use super::{p, run, sample_panel, scorelake};
-
-/// `sql` on `query`: its one-line result table's cells.
-fn sql(query: &str) -> String {
-    let (code, out, err) = run(scorelake().args(["sql", query]));
-    assert_eq!(code, 0, "{err}");
-    out
-}
+use super::{p, run, sample_panel, scorelake, sql};
 
 #[test]
 fn null_partition_values_come_back_as_null() {
@@ -16,21 +9,25 @@ fn null_partition_values_come_back_as_null() {
     // The issue's reproduction: 34 of the panel's rows have no num_inquiries.
     let panel = sample_panel(dir.path(), 200);
     let nulls = |table: &str| {
-        sql(&format!(
-            "SELECT count(*) AS n FROM '{table}' WHERE num_inquiries IS NULL"
-        ))
+        sql(
+            &format!("SELECT count(*) AS n FROM '{table}' WHERE num_inquiries IS NULL"),
+            &[],
+        )
     };
     assert!(nulls(p(&panel)).contains("| 34 "), "{}", nulls(p(&panel)));
     let same = |table: &str| {
-        sql(&format!(
-            "SELECT count(*) AS differ FROM (\
+        sql(
+            &format!(
+                "SELECT count(*) AS differ FROM (\
              (SELECT customer_id, month, num_inquiries FROM '{a}' \
               EXCEPT ALL SELECT customer_id, month, num_inquiries FROM '{table}') \
              UNION ALL \
              (SELECT customer_id, month, num_inquiries FROM '{table}' \
               EXCEPT ALL SELECT customer_id, month, num_inquiries FROM '{a}'))",
-            a = p(&panel)
-        ))
+                a = p(&panel)
+            ),
+            &[],
+        )
     };
     for format in ["parquet", "csv", "ncf"] {
         let out = dir.path().join(format!("part_{format}"));
