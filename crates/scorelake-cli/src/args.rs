@@ -49,6 +49,9 @@ pub(crate) struct GlobalArgs {
     /// Progress bars: auto (when stderr is a terminal), always, never.
     #[arg(long, global = true, value_name = "WHEN")]
     pub progress: Option<String>,
+    /// Where plans run: embedded, ballista (the cluster at ballista.url) or auto (engine.kind).
+    #[arg(long, global = true, value_name = "KIND")]
+    pub engine: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +120,77 @@ pub(crate) enum Command {
     /// Delta Lake tables: history, compaction, vacuum, statistics.
     #[command(subcommand)]
     Delta(DeltaCommand),
+    /// Run the processes of a Ballista cluster: one scheduler, any number of executors.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+impl Command {
+    /// The tables the command reads, as given (for `engine.kind = auto`,
+    /// which weighs their size).
+    pub(crate) fn inputs(&self) -> Vec<String> {
+        let mut inputs: Vec<String> = match self {
+            Command::Convert(a) => vec![a.input.clone()],
+            Command::Features(a) => vec![a.input.clone()],
+            Command::Encode(a) => a.fit.iter().chain([&a.input]).cloned().collect(),
+            Command::Validate(a) => vec![a.input.clone()],
+            Command::Drift(a) => [&a.baseline, &a.current, &a.input]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            Command::Score(a) => vec![a.input.clone()],
+            Command::Compress(a) => vec![a.input.clone()],
+            Command::Sql(a) => a
+                .tables
+                .iter()
+                .filter_map(|t| t.split_once('=').map(|(_, url)| url.to_string()))
+                .collect(),
+            Command::Delta(_)
+            | Command::Demo(_)
+            | Command::Sample(_)
+            | Command::Run(_)
+            | Command::Config(_)
+            | Command::Ncf(_)
+            | Command::Cluster(_) => Vec::new(),
+        };
+        inputs.dedup();
+        inputs
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClusterCommand {
+    /// Run a scheduler: plans the queries of `--engine ballista` clients and hands tasks to executors.
+    #[command(
+        after_help = "Examples:\n  scorelake cluster scheduler --bind 0.0.0.0:50050\n  SCORELAKE__STORAGE__S3__ENDPOINT=http://minio:9000 scorelake cluster scheduler --bind 127.0.0.1:50050\n\nPrints `scheduler listening on ADDRESS` once it accepts connections."
+    )]
+    Scheduler {
+        /// Address to listen on (port 0: any free port).
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50050")]
+        bind: String,
+        /// Seconds without a heartbeat after which an executor is lost and its tasks rerun elsewhere.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        executor_timeout: u64,
+    },
+    /// Run an executor: registers with the scheduler and runs tasks; uses PORT and PORT+1.
+    #[command(
+        after_help = "Examples:\n  scorelake cluster executor --scheduler 127.0.0.1:50050 --bind 127.0.0.1:50051 --concurrent-tasks 4 --work-dir /var/tmp/scorelake\n  scorelake cluster executor --scheduler sched.internal:50050 --bind 0.0.0.0:50051 --memory-limit 16g"
+    )]
+    Executor {
+        /// The scheduler, HOST:PORT.
+        #[arg(long, value_name = "HOST:PORT")]
+        scheduler: String,
+        /// Address of the data port; the task port is the next one.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50051")]
+        bind: String,
+        /// Tasks run at once (default: one per core).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        concurrent_tasks: usize,
+        /// Folder for shuffle files (default: a temporary folder).
+        #[arg(long, value_name = "DIR")]
+        work_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

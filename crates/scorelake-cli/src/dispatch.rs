@@ -28,6 +28,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Config(_)
         | Command::Ncf(_)
         | Command::Delta(_)
+        | Command::Cluster(_)
         | Command::Validate(_)
         | Command::Drift(_) => None,
     };
@@ -36,7 +37,8 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     init_logging(&config);
     // Commands that need no engine.
     match &cli.command {
-        Command::Config(cmd) => return commands::config::config(&config, cmd),
+        Command::Config(cmd) => return commands::config::config(&config, cmd).await,
+        Command::Cluster(cmd) => return commands::cluster::cluster(config, cmd).await,
         Command::Ncf(cmd) => {
             if let Some(code) = commands::ncf::ncf_local(cmd)? {
                 return Ok(code);
@@ -45,7 +47,11 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         _ => {}
     }
     let progress = Progress::new(config.observability.progress);
-    let session = Session::new(config).context("cannot start the engine")?;
+    let inputs = cli.command.inputs();
+    let session = Session::start(config, &inputs)
+        .await
+        .context("cannot start the engine")?;
+    tracing::info!(engine = %session.engine(), "engine chosen");
     if let Command::Ncf(cmd) = cli.command {
         return commands::ncf::ncf(&session, cmd).await;
     }
@@ -63,7 +69,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(args) => commands::score::score(session, progress, args).await,
         Command::Compress(args) => commands::compress::compress(session, progress, args).await,
         Command::Delta(cmd) => commands::delta::delta(session, cmd).await,
-        Command::Config(_) | Command::Ncf(_) => unreachable!("handled above"),
+        Command::Config(_) | Command::Ncf(_) | Command::Cluster(_) => unreachable!("handled above"),
     }
 }
 
@@ -89,6 +95,7 @@ fn build_config(global: &GlobalArgs, write: Option<&WriteArgs>) -> Result<Config
             &global.log_format,
         ),
         ("observability.progress", "--progress", &global.progress),
+        ("engine.kind", "--engine", &global.engine),
     ];
     for (key, flag, value) in flags {
         if let Some(v) = value {

@@ -4,7 +4,8 @@
 //! [`error`], [`config`] (layered typed configuration), [`docfile`] (hand-written
 //! TOML/YAML/JSON documents), [`formats`] (NCF in the engine), [`functions`]
 //! (registered operators, such as the temporal feature operator),
-//! [`session`] (the DataFusion engine built from a config), [`sql`] (user
+//! [`session`] (the DataFusion engine built from a config), [`engine`]
+//! (where plans run: embedded or a Ballista cluster), [`sql`] (user
 //! queries, refused when nested deeper than the engine plans), [`features`]
 //! (recipes → one feature plan; fit/transform), [`encoding`] (categorical
 //! encoders), [`quality`] (validation and drift reports), [`io`] (read and write tables
@@ -15,6 +16,7 @@ mod checks;
 pub mod config;
 pub mod docfile;
 pub mod encoding;
+pub mod engine;
 pub mod error;
 mod expr;
 pub mod features;
@@ -25,6 +27,7 @@ pub mod pipeline;
 pub mod quality;
 mod results;
 pub mod sample;
+mod sample_scan;
 pub mod scorecard;
 pub mod session;
 pub mod sql;

@@ -34,7 +34,6 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::streaming::StreamingTable;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::SendableRecordBatchStream;
@@ -47,6 +46,7 @@ use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::error::{Error, Result};
+use crate::sample_scan::PanelTable;
 use crate::session::Session;
 
 /// What to generate.
@@ -128,20 +128,27 @@ pub fn dataframe(
     progress: Option<Arc<AtomicU64>>,
 ) -> Result<DataFrame> {
     spec.validate()?;
-    let partition: Arc<dyn PartitionStream> = Arc::new(PanelStream {
-        spec: spec.clone(),
-        progress,
-        schema: schema(),
-    });
-    let table = StreamingTable::try_new(schema(), vec![partition])?;
+    let table = PanelTable::new(spec.clone(), progress);
     Ok(session.ctx().read_table(Arc::new(table))?)
 }
 
+/// The panel's batches, generated as they are read.
 #[derive(Debug)]
-struct PanelStream {
+pub(crate) struct PanelStream {
     spec: SampleSpec,
     progress: Option<Arc<AtomicU64>>,
     schema: SchemaRef,
+}
+
+impl PanelStream {
+    /// The batches of `spec`'s panel; `progress` counts the customers done.
+    pub(crate) fn new(spec: SampleSpec, progress: Option<Arc<AtomicU64>>) -> Self {
+        PanelStream {
+            spec,
+            progress,
+            schema: schema(),
+        }
+    }
 }
 
 impl PartitionStream for PanelStream {

@@ -18,6 +18,9 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, RwLock};
 
+use datafusion::catalog::{
+    CatalogProvider, MemoryCatalogProvider, MemoryCatalogProviderList, MemorySchemaProvider,
+};
 use datafusion::error::DataFusionError;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{
@@ -34,6 +37,8 @@ use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use url::Url;
 
 use crate::config::{Config, ConfigBuilder, EngineConfig, EngineKind, PoolKind, S3Config};
+use crate::engine::ballista;
+use crate::engine::{Engine, EngineChoice};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::functions::{self, ScoreLakePlanner};
@@ -43,12 +48,14 @@ use crate::functions::{self, ScoreLakePlanner};
 pub struct Session {
     ctx: SessionContext,
     config: Arc<Config>,
+    engine: Arc<EngineChoice>,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("session_id", &self.ctx.session_id())
+            .field("engine", &self.engine.engine)
             .finish_non_exhaustive()
     }
 }
@@ -56,40 +63,64 @@ impl std::fmt::Debug for Session {
 static GLOBAL: RwLock<Option<Session>> = RwLock::new(None);
 
 impl Session {
-    /// Builds a session from `config`.
+    /// Builds a session on the embedded engine from `config`.
     ///
-    /// Plans run in-process; `remote.engine` must be `embedded` until a
-    /// distributed engine is available in this build.
+    /// `engine.kind` must be `embedded`; for `ballista` or `auto`, use
+    /// [`Session::start`], which reaches the cluster.
     pub fn new(config: Config) -> Result<Self> {
-        if config.remote.engine != EngineKind::Embedded {
+        if config.engine.kind != EngineKind::Embedded {
             return Err(Error::Config(format!(
-                "remote.engine = {} (from {}) is not available in this build; use embedded",
-                config.remote.engine,
+                "engine.kind = {} (from {}) needs a session started with Session::start, which reaches the cluster",
+                config.engine.kind,
                 config
-                    .source_of("remote.engine")
+                    .source_of("engine.kind")
                     .map(|s| s.to_string())
                     .unwrap_or_default()
             )));
         }
-        let runtime = runtime_builder(&config)
-            .with_object_store_registry(Arc::new(S3Registry::new(config.s3.clone())))
-            .build_arc()
-            .map_err(|e| match (&e, &config.engine.spill_dir) {
-                // The only file-system work here: the spill folder.
-                (DataFusionError::IoError(io), Some(dir)) => Error::Config(format!(
-                    "cannot spill to `{dir}` (engine.spill_dir, from {}): {io}",
-                    config
-                        .source_of("engine.spill_dir")
-                        .map(|s| s.to_string())
-                        .unwrap_or_default()
-                )),
-                _ => Error::from(e),
-            })?;
-        let ctx = context(session_config(&config)?, runtime, &config);
+        let reason = "engine.kind = embedded";
+        Self::build(config, EngineChoice::embedded(reason))
+    }
+
+    /// Starts a session on the engine [`engine::choose`](crate::engine::choose)
+    /// picks for a command reading `inputs`; a chosen cluster must answer
+    /// within `ballista.connect_timeout`.
+    ///
+    /// ```
+    /// use scorelake::{config::Config, engine::Engine, session::Session};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let session = Session::start(Config::default(), &[]).await?;
+    /// assert_eq!(session.engine().engine, Engine::Embedded);
+    /// # Ok::<(), scorelake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn start(config: Config, inputs: &[String]) -> Result<Self> {
+        let choice = crate::engine::choose(&config, inputs).await?;
+        if let Engine::Ballista { url } = &choice.engine {
+            ballista::reach(url, config.ballista.connect_timeout).await?;
+        }
+        Self::build(config, choice)
+    }
+
+    /// A session on the embedded engine whatever `engine.kind` says (to
+    /// look at inputs before choosing).
+    pub(crate) fn new_embedded(config: Config) -> Result<Self> {
+        Self::build(config, EngineChoice::embedded("inspecting inputs"))
+    }
+
+    fn build(config: Config, engine: EngineChoice) -> Result<Self> {
+        let runtime = runtime(&config)?;
+        let ctx = context(session_config(&config)?, runtime, &config, &engine.engine)?;
         Ok(Session {
             ctx,
             config: Arc::new(config),
+            engine: Arc::new(engine),
         })
+    }
+
+    /// The engine this session's plans run on, and why.
+    pub fn engine(&self) -> &EngineChoice {
+        &self.engine
     }
 
     /// The process-wide default session, built on first use from the standard
@@ -122,14 +153,23 @@ impl Session {
     }
 
     /// A fresh context with its own (empty) table catalog that shares this
-    /// session's configuration, memory pool, spill space and object stores.
-    /// Use it to register tables by name without touching the session's.
+    /// session's configuration, engine, memory pool, spill space and object
+    /// stores. Use it to register tables by name without touching the session's.
     pub fn new_context(&self) -> SessionContext {
-        context(
-            self.ctx.copied_config(),
-            self.ctx.runtime_env(),
-            &self.config,
-        )
+        let state = SessionStateBuilder::new_from_existing(self.ctx.state())
+            .with_catalog_list(Arc::new(MemoryCatalogProviderList::new()))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        let default = ctx.copied_config();
+        let catalog = &default.options().catalog;
+        if ctx.catalog(&catalog.default_catalog).is_none() {
+            let schema = Arc::new(MemorySchemaProvider::new());
+            let catalog_provider = Arc::new(MemoryCatalogProvider::new());
+            // A fresh catalog has no schema yet; adding one cannot fail.
+            let _ = catalog_provider.register_schema(&catalog.default_schema, schema);
+            ctx.register_catalog(&catalog.default_catalog, catalog_provider);
+        }
+        ctx
     }
 
     /// The configuration this session was built from.
@@ -144,25 +184,59 @@ impl Session {
     }
 }
 
-/// A context with our planner (custom operators) and formats.
-fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> SessionContext {
+/// The process's runtime: memory pool and spilling from `engine.*`, object
+/// stores from `storage.s3.*`.
+pub(crate) fn runtime(config: &Config) -> Result<Arc<RuntimeEnv>> {
+    runtime_builder(config)
+        .with_object_store_registry(Arc::new(S3Registry::new(config.s3.clone())))
+        .build_arc()
+        .map_err(|e| match (&e, &config.engine.spill_dir) {
+            // The only file-system work here: the spill folder.
+            (DataFusionError::IoError(io), Some(dir)) => Error::Config(format!(
+                "cannot spill to `{dir}` (engine.spill_dir, from {}): {io}",
+                config
+                    .source_of("engine.spill_dir")
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            )),
+            _ => Error::from(e),
+        })
+}
+
+/// A context with our planner (custom operators), formats and functions,
+/// whose plans run on `engine`.
+fn context(
+    sc: SessionConfig,
+    runtime: Arc<RuntimeEnv>,
+    config: &Config,
+    engine: &Engine,
+) -> Result<SessionContext> {
+    let sc = match engine {
+        Engine::Ballista { .. } => ballista::client_config(sc),
+        _ => sc,
+    };
     let state = SessionStateBuilder::new()
         .with_config(sc)
         .with_runtime_env(runtime)
         .with_default_features()
         .with_query_planner(Arc::new(ScoreLakePlanner))
         .build();
+    let state = match engine {
+        Engine::Ballista { url } => ballista::client_state(state, url)?,
+        _ => state,
+    };
     let ctx = SessionContext::new_with_state(state);
-    register_formats(&ctx, config);
-    functions::register(&ctx);
-    ctx
+    register_extensions(&ctx, config);
+    Ok(ctx)
 }
 
-/// Our file formats, found by extension (`'x.ncf'` in SQL, `STORED AS NCF`).
-fn register_formats(ctx: &SessionContext, config: &Config) {
+/// Our file formats, found by extension (`'x.ncf'` in SQL, `STORED AS
+/// NCF`), and our functions.
+pub(crate) fn register_extensions(ctx: &SessionContext, config: &Config) {
     let ncf = Arc::new(NcfFormatFactory::from_config(config));
     // Registering with `overwrite` cannot fail.
     let _ = ctx.state_ref().write().register_file_format(ncf, true);
+    functions::register(ctx);
 }
 
 fn runtime_builder(config: &Config) -> RuntimeEnvBuilder {
@@ -219,7 +293,7 @@ fn spill_merge_fan_in(e: &EngineConfig) -> usize {
     (share / per_file).clamp(2, 64)
 }
 
-fn session_config(config: &Config) -> Result<SessionConfig> {
+pub(crate) fn session_config(config: &Config) -> Result<SessionConfig> {
     let e = &config.engine;
     let io = &config.io;
     let mut sc = SessionConfig::new()
@@ -424,12 +498,35 @@ mod tests {
     }
 
     #[test]
-    fn remote_engines_are_refused_until_available() {
-        let e = with(&[("remote.engine", "ballista")])
+    fn cluster_engines_need_a_started_session() {
+        let e = with(&[("engine.kind", "ballista")])
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("remote.engine = ballista") && e.contains("flag test"),
+            e.contains("engine.kind = ballista") && e.contains("Session::start"),
+            "{e}"
+        );
+        let renamed = with(&[("remote.engine", "ballista")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            renamed.contains("renamed; write `engine.kind`"),
+            "{renamed}"
+        );
+        let typo = with(&[("engine.kind", "balista")]).unwrap_err().to_string();
+        assert!(typo.contains("did you mean `ballista`"), "{typo}");
+    }
+
+    #[tokio::test]
+    async fn ballista_without_a_url_is_refused() {
+        let config = ConfigBuilder::new()
+            .set("engine.kind", "ballista", "test")
+            .unwrap()
+            .build()
+            .unwrap();
+        let e = Session::start(config, &[]).await.unwrap_err().to_string();
+        assert!(
+            e.contains("needs the scheduler's address in ballista.url"),
             "{e}"
         );
     }

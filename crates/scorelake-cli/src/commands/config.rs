@@ -10,10 +10,13 @@ use crate::args::ConfigCommand;
 use crate::output::outln;
 
 /// Prints what `cmd` asks about `config`.
-pub(crate) fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
+pub(crate) async fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
     match cmd {
         ConfigCommand::Show { json } => {
             let shown = config.show();
+            // Which engine a command without inputs would run on, and why.
+            let engine = scorelake::engine::choose(config, &[]).await?;
+            let engine = format!("engine: {engine}");
             if *json {
                 let rows: Vec<_> = shown
                     .iter()
@@ -25,6 +28,7 @@ pub(crate) fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitCode> {
                     .collect();
                 outln!("{}", serde_json::to_string_pretty(&rows)?)?;
             } else {
+                outln!("{engine}")?;
                 let width = shown.iter().map(|k| k.key.len()).max().unwrap_or(0);
                 let vwidth = shown
                     .iter()

@@ -1,6 +1,7 @@
 //! One module per command: each maps its flags to a library call and prints
 //! what it did.
 
+pub(crate) mod cluster;
 pub(crate) mod compress;
 pub(crate) mod config;
 pub(crate) mod convert;

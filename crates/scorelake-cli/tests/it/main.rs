@@ -1,6 +1,7 @@
 //! The `scorelake` binary end to end: flags, exit codes, outputs, errors.
 
 mod cli;
+mod cluster;
 mod delta;
 mod faults;
 mod modelling;

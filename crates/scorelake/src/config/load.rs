@@ -214,13 +214,15 @@ impl ConfigBuilder {
                 match config.set_typed(&key, &value) {
                     Some(Ok(())) => {}
                     Some(Err(expected)) => {
+                        let secret = keys().iter().any(|k| k.key == key && k.secret);
                         return Err(Error::Config(format!(
-                            "bad value `{value}` for `{key}` (from {source}): expected {expected}",
-                            value = if keys().iter().any(|k| k.key == key && k.secret) {
-                                "****"
+                            "bad value `{shown}` for `{key}` (from {source}): expected {expected}{hint}",
+                            shown = if secret { "****" } else { &value },
+                            hint = if secret {
+                                String::new()
                             } else {
-                                &value
-                            }
+                                word_hint(&value, &expected)
+                            },
                         )));
                     }
                     None => return Err(Error::Config(unknown_key(&key, &source))),
@@ -233,8 +235,32 @@ impl ConfigBuilder {
     }
 }
 
+/// "; did you mean `w`?" when `expected` lists words ("one of a, b, c") and
+/// one of them is close to `value`.
+fn word_hint(value: &str, expected: &str) -> String {
+    let Some(words) = expected.strip_prefix("one of ") else {
+        return String::new();
+    };
+    crate::error::closest(&value.to_ascii_lowercase(), words.split(", "))
+        .map(|w| format!("; did you mean `{w}`?"))
+        .unwrap_or_default()
+}
+
+/// Keys that were renamed: the old spelling and what to write instead.
+const RENAMED: &[(&str, &str)] = &[
+    ("remote.engine", "`engine.kind`"),
+    ("remote.ballista_url", "`ballista.url`"),
+    (
+        "remote.spark_connect_url",
+        "nothing yet: the Spark engine is not available",
+    ),
+];
+
 /// "unknown config key ...; did you mean ...?"
 fn unknown_key(key: &str, source: &Source) -> String {
+    if let Some((_, now)) = RENAMED.iter().find(|(old, _)| *old == key) {
+        return format!("config key `{key}` (from {source}) was renamed; write {now} instead");
+    }
     let hint = crate::error::closest(key, keys().iter().map(|k| k.key))
         .map(|k| format!("; did you mean `{k}`?"))
         .unwrap_or_default();

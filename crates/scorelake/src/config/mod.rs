@@ -70,8 +70,8 @@ pub struct Config {
     pub s3: S3Config,
     /// Delta Lake tables (`delta.*`).
     pub delta: DeltaConfig,
-    /// Remote engines (distributed execution).
-    pub remote: RemoteConfig,
+    /// The Ballista cluster (`ballista.*`).
+    pub ballista: BallistaConfig,
     /// Logs and metrics.
     pub observability: ObservabilityConfig,
     /// Raw `datafusion.*` options, passed to the engine as they are.
@@ -180,6 +180,12 @@ config_sections! {
         parquet_pushdown_filters: bool = false,
         /// Largest build side (bytes) that is broadcast to every partition instead of shuffled.
         broadcast_join_threshold: ByteSize = ByteSize(1 << 20),
+        /// Where plans run: embedded (this process), ballista (the cluster at
+        /// `ballista.url`), or auto (the cluster when the inputs are larger than
+        /// `engine.auto_threshold` and `ballista.url` is set).
+        kind: EngineKind = EngineKind::Embedded,
+        /// Input size from which `engine.kind = auto` runs on the cluster.
+        auto_threshold: ByteSize = ByteSize(10 << 30),
     }
 
     /// `io.*`: reading and writing data.
@@ -253,14 +259,12 @@ config_sections! {
         target_file_size: ByteSize = ByteSize(128 << 20),
     }
 
-    /// `remote.*`: distributed engines.
-    RemoteConfig as remote at "remote" {
-        /// Where plans run.
-        engine: EngineKind = EngineKind::Embedded,
-        /// Ballista scheduler, e.g. df://127.0.0.1:50050.
-        ballista_url: Option<String> = None,
-        /// Spark Connect server, e.g. sc://127.0.0.1:15002.
-        spark_connect_url: Option<String> = None,
+    /// `ballista.*`: the Ballista cluster plans run on with `engine.kind = ballista`.
+    BallistaConfig as ballista at "ballista" {
+        /// Scheduler URL, e.g. df://127.0.0.1:50050.
+        url: Option<String> = None,
+        /// Time allowed to reach the scheduler before a command fails.
+        connect_timeout: Duration = Duration::from_secs(5),
     }
 
     /// `observability.*`: logs and metrics.

@@ -322,10 +322,10 @@ word_enum!(
     EngineKind {
         /// In-process DataFusion.
         Embedded = "embedded",
-        /// A Ballista cluster at `remote.ballista_url`.
+        /// The Ballista cluster at `ballista.url`.
         Ballista = "ballista",
-        /// A Spark Connect server at `remote.spark_connect_url`.
-        Spark = "spark",
+        /// Ballista for inputs above `engine.auto_threshold`, else embedded.
+        Auto = "auto",
     }
 );
 

@@ -12,10 +12,14 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array, new_null_array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, RecordBatch, UInt32Array, new_null_array,
+};
 use datafusion::arrow::compute::{cast, concat, take};
-use datafusion::arrow::datatypes::{DataType, Int64Type};
-use datafusion::common::{Result, exec_err};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::ipc::writer::StreamWriter;
+use datafusion::common::{DataFusionError, Result, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -178,4 +182,91 @@ impl ScalarUDFImpl for Lookup {
             .collect();
         Ok(ColumnarValue::Array(take(&m.values, &picks, None)?))
     }
+}
+
+/// The lookup `udf` is, as bytes another process turns back into the same
+/// function with [`from_bytes`]; `None` when `udf` is not a lookup.
+pub(crate) fn to_bytes(udf: &ScalarUDF) -> Result<Option<Vec<u8>>> {
+    let Some(lookup) = udf.inner().downcast_ref::<Lookup>() else {
+        return Ok(None);
+    };
+    let m = &lookup.mapping;
+    let mut out = Vec::new();
+    for n in [
+        m.parts,
+        m.width,
+        m.folds,
+        usize::from(lookup.folded),
+        m.index.len(),
+    ] {
+        out.extend_from_slice(&(n as u64).to_le_bytes());
+    }
+    for (key, entry) in &m.index {
+        out.extend_from_slice(&(key.len() as u64).to_le_bytes());
+        out.extend_from_slice(key);
+        out.extend_from_slice(&entry.to_le_bytes());
+    }
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "values",
+        m.values.data_type().clone(),
+        true,
+    )]));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::clone(&m.values)])?;
+    let mut writer = StreamWriter::try_new(&mut out, &schema)?;
+    writer.write(&batch)?;
+    writer.finish()?;
+    Ok(Some(out))
+}
+
+/// Reads the parts of [`to_bytes`]'s output in order.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.0.len() < n {
+            return Err(DataFusionError::Internal(
+                "a lookup's bytes are cut short".into(),
+            ));
+        }
+        let (part, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(part)
+    }
+
+    fn number(&mut self) -> Result<usize> {
+        let mut raw = [0u8; 8];
+        raw.copy_from_slice(self.bytes(8)?);
+        Ok(u64::from_le_bytes(raw) as usize)
+    }
+}
+
+/// The lookup [`to_bytes`] wrote.
+pub(crate) fn from_bytes(bytes: &[u8]) -> Result<ScalarUDF> {
+    let mut cursor = Cursor(bytes);
+    let [parts, width, folds, folded, entries] = [(); 5].map(|()| cursor.number());
+    let (parts, width, folds, folded, entries) = (parts?, width?, folds?, folded?, entries?);
+    let mut index = HashMap::with_capacity(entries.min(bytes.len()));
+    for _ in 0..entries {
+        let len = cursor.number()?;
+        let key = cursor.bytes(len)?.to_vec();
+        let mut raw = [0u8; 4];
+        raw.copy_from_slice(cursor.bytes(4)?);
+        index.insert(key, u32::from_le_bytes(raw));
+    }
+    let mut reader = StreamReader::try_new(cursor.0, None)?;
+    let Some(batch) = reader.next() else {
+        return exec_err!("a lookup's values are missing");
+    };
+    let mapping = Mapping {
+        index,
+        parts,
+        width,
+        values: Arc::clone(batch?.column(0)),
+        folds,
+    };
+    Ok(ScalarUDF::from(Lookup {
+        signature: Signature::variadic_any(Volatility::Immutable),
+        mapping: Arc::new(mapping),
+        folded: folded != 0,
+    }))
 }

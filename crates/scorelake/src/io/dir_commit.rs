@@ -147,6 +147,45 @@ impl DirWrite {
         Ok(())
     }
 
+    /// The files a write run by other processes (a cluster's executors, whose
+    /// requests this process cannot see) put since [`begin`](DirWrite::begin):
+    /// the new objects, all named by one engine write (`WRITEID_N.ext`). New
+    /// objects of more than one write (a concurrent writer, or an attempt of
+    /// a task that was retried) cannot be told apart: the write fails, and
+    /// removes none of them.
+    pub(super) async fn written_by_others(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+    ) -> Result<Vec<ObjectPath>> {
+        let known: BTreeSet<&ObjectPath> = self.previous.iter().collect();
+        let special = [
+            manifest::success_path(&self.dir),
+            manifest::writing_path(&self.dir),
+        ];
+        let new: Vec<ObjectPath> = objects(store, &self.dir)
+            .await?
+            .into_iter()
+            .filter(|p| !known.contains(p) && !special.contains(p))
+            .collect();
+        let writes: BTreeSet<&str> = new
+            .iter()
+            .map(|p| {
+                let name = p.filename().unwrap_or_default();
+                name.split_once('_').map_or(name, |(id, _)| id)
+            })
+            .collect();
+        if writes.len() > 1 {
+            return Err(Error::Write {
+                location: self.dir.to_string(),
+                reason: format!(
+                    "{} writes put files into it at once (another writer, or a retried task); this write cannot tell its files apart and commits nothing",
+                    writes.len()
+                ),
+            });
+        }
+        Ok(new)
+    }
+
     /// Removes the files `written` by a write that failed. A first write's
     /// marker stays: files still in flight may land after this, and readers
     /// must not take them for a table.

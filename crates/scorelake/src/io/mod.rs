@@ -31,7 +31,7 @@ mod hive;
 mod listing;
 mod location;
 mod manifest;
-mod pinned_listing;
+pub(crate) mod pinned_listing;
 mod read;
 mod recording_store;
 mod store;

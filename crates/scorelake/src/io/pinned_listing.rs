@@ -1,17 +1,26 @@
-//! A directory table that scans the files listed when it was opened, not
-//! whatever the directory holds when a query runs: a write that lands
+//! A table of data files that scans the files listed when it was opened,
+//! not whatever the directory holds when a query runs: a write that lands
 //! between the two (new files, a commit, old files removed) never mixes into
 //! a read. A file removed in between is an error, never a silently smaller
 //! result.
+//!
+//! The table is described by plain values ([`FileTable`] and the pinned
+//! files), so a plan reading it can be sent to another process (a cluster's
+//! scheduler) and open the same files there.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::{ScanArgs, ScanResult, Session, TableProvider};
 use datafusion::common::{Result, internal_datafusion_err};
 use datafusion::datasource::TableType;
-use datafusion::datasource::listing::ListingTable;
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::cache::TableScopedPath;
 use datafusion::execution::cache::cache_manager::{
@@ -26,20 +35,94 @@ use datafusion::prelude::Expr;
 use object_store::ObjectMeta;
 use object_store::path::Path as ObjectPath;
 
-/// A [`ListingTable`] over one directory whose files are fixed.
+use crate::formats::ncf::NcfFormat;
+
+/// How the files of a [`FileTable`] are read.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum ScanFormat {
+    /// Parquet, text columns as plain strings.
+    Parquet,
+    /// NCF.
+    Ncf,
+    /// CSV with this delimiter, header row or not, and rows read to infer types.
+    Csv {
+        delimiter: u8,
+        has_header: bool,
+        infer_rows: usize,
+    },
+}
+
+impl ScanFormat {
+    /// The engine's format for these files.
+    pub(crate) fn file_format(&self) -> Arc<dyn FileFormat> {
+        match self {
+            ScanFormat::Parquet => Arc::new(ParquetFormat::default().with_force_view_types(false)),
+            ScanFormat::Ncf => Arc::new(NcfFormat::default()),
+            ScanFormat::Csv {
+                delimiter,
+                has_header,
+                infer_rows,
+            } => Arc::new(
+                CsvFormat::default()
+                    .with_delimiter(*delimiter)
+                    .with_has_header(*has_header)
+                    .with_schema_infer_max_rec(*infer_rows),
+            ),
+        }
+    }
+}
+
+/// What a table of files is: where, in which format, with which columns.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FileTable {
+    /// The file, or the directory (ending in `/`).
+    pub url: String,
+    pub format: ScanFormat,
+    /// Extension of the data files (`.parquet`); empty for one file.
+    pub extension: String,
+    /// Hive partition keys as spelled in the folders, and their types.
+    pub partition_cols: Vec<(String, DataType)>,
+    /// The columns of the data files.
+    pub file_schema: SchemaRef,
+}
+
+impl FileTable {
+    fn listing(&self) -> Result<ListingTable> {
+        let options = ListingOptions::new(self.format.file_format())
+            .with_file_extension(self.extension.clone())
+            .with_table_partition_cols(self.partition_cols.clone());
+        let config = ListingTableConfig::new(ListingTableUrl::parse(&self.url)?)
+            .with_listing_options(options)
+            .with_schema(Arc::clone(&self.file_schema));
+        ListingTable::try_new(config)
+    }
+}
+
+/// A [`ListingTable`] over one file or directory whose files are fixed.
 #[derive(Debug)]
-pub(super) struct PinnedListing {
+pub(crate) struct PinnedListing {
+    table: FileTable,
     inner: ListingTable,
-    /// The directory (the table path's prefix in its store).
+    /// The file or directory (the table path's prefix in its store).
     dir: ObjectPath,
     /// Every file of the table.
     files: Vec<ObjectMeta>,
 }
 
 impl PinnedListing {
-    /// `inner`, a listing of the directory `dir`, reading exactly `files`.
-    pub(super) fn new(inner: ListingTable, dir: ObjectPath, files: Vec<ObjectMeta>) -> Self {
-        PinnedListing { inner, dir, files }
+    /// `table`, whose file or directory is `dir` in its store, reading exactly `files`.
+    pub(crate) fn new(table: FileTable, dir: ObjectPath, files: Vec<ObjectMeta>) -> Result<Self> {
+        Ok(PinnedListing {
+            inner: table.listing()?,
+            table,
+            dir,
+            files,
+        })
+    }
+
+    /// What the table is, where it is, and the files it reads.
+    pub(crate) fn parts(&self) -> (&FileTable, &ObjectPath, &[ObjectMeta]) {
+        (&self.table, &self.dir, &self.files)
     }
 
     /// `state` with a listing cache that answers this directory with the

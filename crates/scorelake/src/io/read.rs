@@ -4,11 +4,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::file_format::FileFormat;
-use datafusion::datasource::file_format::csv::CsvFormat;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectMeta, ObjectStore};
@@ -18,11 +13,10 @@ use super::file_columns::repeated_column;
 use super::hive::FolderKeys;
 use super::listing::{Listing, list};
 use super::location::{IntoLocation, Location};
-use super::pinned_listing::PinnedListing;
+use super::pinned_listing::{FileTable, PinnedListing, ScanFormat};
 use super::store;
 use crate::config::Format;
 use crate::error::{Error, Result, engine_message, invalid_err};
-use crate::formats::ncf::NcfFormat;
 use crate::session::Session;
 
 /// How to read a location. Unset fields come from the session's config.
@@ -86,21 +80,21 @@ pub async fn read(
             "`{loc}` is not a Delta table, so it has no versions to read ({version} asked)"
         );
     }
-    let file_format: Arc<dyn FileFormat> = match format {
+    let scan_format = match format {
         Format::Delta => return delta::read(session, &loc, options.version).await,
-        Format::Parquet => Arc::new(ParquetFormat::default().with_force_view_types(false)),
-        Format::Ncf => Arc::new(NcfFormat::default()),
+        Format::Parquet => ScanFormat::Parquet,
+        Format::Ncf => ScanFormat::Ncf,
         Format::Csv => {
             let io = &session.config().io;
             let csv = &options.csv;
-            Arc::new(
-                CsvFormat::default()
-                    .with_delimiter(csv.delimiter.unwrap_or(io.csv_delimiter.as_bytes()[0]))
-                    .with_has_header(csv.has_header.unwrap_or(io.csv_has_header))
-                    .with_schema_infer_max_rec(csv.infer_rows.unwrap_or(io.csv_infer_rows)),
-            )
+            ScanFormat::Csv {
+                delimiter: csv.delimiter.unwrap_or(io.csv_delimiter.as_bytes()[0]),
+                has_header: csv.has_header.unwrap_or(io.csv_has_header),
+                infer_rows: csv.infer_rows.unwrap_or(io.csv_infer_rows),
+            }
         }
     };
+    let file_format = scan_format.file_format();
     tracing::debug!(
         location = %loc,
         files = listing.files.len(),
@@ -123,27 +117,24 @@ pub async fn read(
         .unwrap_or_default();
     let keys = FolderKeys::new(&listing.partitions);
     keys.check(&loc, &schema)?;
-    let listing_options = ListingOptions::new(Arc::clone(&file_format))
-        .with_file_extension(if listing.single_file {
-            String::new()
-        } else {
-            extension
-        })
-        .with_table_partition_cols(keys.declared.clone());
     let url = if listing.single_file {
         loc.url().clone()
     } else {
         loc.as_dir().url().clone()
     };
-    let config = ListingTableConfig::new(ListingTableUrl::parse(url.as_str())?)
-        .with_listing_options(listing_options)
-        .with_schema(schema);
-    let table = ListingTable::try_new(config)?;
-    if listing.single_file {
-        return keys.columns(ctx.read_table(Arc::new(table))?);
-    }
+    let table = FileTable {
+        url: url.to_string(),
+        format: scan_format,
+        extension: if listing.single_file {
+            String::new()
+        } else {
+            extension
+        },
+        partition_cols: keys.declared.clone(),
+        file_schema: schema,
+    };
     // The files listed now (hidden ones, strays and later writes left out).
-    let pinned = PinnedListing::new(table, loc.object_path(), listing.files);
+    let pinned = PinnedListing::new(table, loc.object_path(), listing.files)?;
     keys.columns(ctx.read_table(Arc::new(pinned))?)
 }
 

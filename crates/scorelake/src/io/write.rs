@@ -28,6 +28,7 @@ use super::recording_store::recording;
 use super::store::{self, exists, remove};
 use super::write_options::{WriteMode, WriteOptions, WriteSummary};
 use crate::config::Format;
+use crate::engine::Engine;
 use crate::error::{Error, Remedy, Result, engine_message, ensure, invalid};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::session::Session;
@@ -168,6 +169,13 @@ async fn write_s3(
         return written;
     }
     let dir = DirWrite::begin(store, loc, options.mode).await?;
+    if session.engine().engine != Engine::Embedded {
+        // The executors write; their requests are not ours to record.
+        let rows = execute(session, df, loc, format, false, options).await?;
+        let written = dir.written_by_others(store).await?;
+        dir.commit(store, &written).await?;
+        return Ok(rows);
+    }
     let (df, recorder) = recording(df, &loc.store_url())?;
     match execute(session, df, loc, format, false, options).await {
         Ok(rows) => {
@@ -303,9 +311,11 @@ async fn execute(
         )),
         Format::Csv => {
             let io = &session.config().io;
-            let csv = CsvOptions::default()
-                .with_delimiter(io.csv_delimiter.as_bytes()[0])
-                .with_has_header(io.csv_has_header);
+            let csv = csv_options(
+                CsvOptions::default()
+                    .with_delimiter(io.csv_delimiter.as_bytes()[0])
+                    .with_has_header(io.csv_has_header),
+            );
             df.write_csv(&url, write_options, Some(csv)).await
         }
     }
@@ -319,6 +329,19 @@ async fn execute(
         .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
         .flat_map(|a| (0..a.len()).map(move |i| a.value(i)))
         .sum())
+}
+
+/// `csv` with every date and time format spelled out: the text the CSV
+/// writer prints by default (ISO 8601; an offset as `+00:00`), the same on
+/// every engine (a plan sent to a cluster loses unset formats).
+fn csv_options(mut csv: CsvOptions) -> CsvOptions {
+    const STAMP: &str = "%Y-%m-%dT%H:%M:%S%.f";
+    csv.date_format = Some("%Y-%m-%d".into());
+    csv.datetime_format = Some(STAMP.into());
+    csv.timestamp_format = Some(STAMP.into());
+    csv.timestamp_tz_format = Some(format!("{STAMP}%:z"));
+    csv.time_format = Some("%H:%M:%S%.f".into());
+    csv
 }
 
 /// The error of a write whose plan failed: an input that could not be read

@@ -26,6 +26,7 @@ mod semantics;
 mod sink;
 mod source;
 mod stats;
+mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -51,6 +52,7 @@ use ncf::{Compression, Semantic, WriteOptions};
 use object_store::{ObjectMeta, ObjectStore};
 
 pub use semantics::load_semantics;
+pub(crate) use wire::NcfSettings;
 
 use crate::config::{Codec, Config};
 pub use sink::NcfSink;

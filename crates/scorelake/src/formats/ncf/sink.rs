@@ -27,8 +27,8 @@ const FLUSH_BYTES: usize = 4 << 20;
 
 /// Writes each output file of a plan as NCF.
 pub struct NcfSink {
-    config: FileSinkConfig,
-    options: WriteOptions,
+    pub(super) config: FileSinkConfig,
+    pub(super) options: WriteOptions,
 }
 
 impl NcfSink {

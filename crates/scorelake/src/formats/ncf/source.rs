@@ -47,7 +47,7 @@ pub struct NcfSource {
     table_schema: TableSchema,
     metadata_cache: Option<Arc<FileMetadataCache>>,
     projection: SplitProjection,
-    filter: Option<Arc<dyn PhysicalExpr>>,
+    pub(super) filter: Option<Arc<dyn PhysicalExpr>>,
     batch_size: usize,
     metrics: ExecutionPlanMetricsSet,
 }

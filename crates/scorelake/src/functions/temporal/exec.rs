@@ -270,6 +270,11 @@ impl TemporalExec {
         })
     }
 
+    /// The features this operator computes.
+    pub fn spec(&self) -> &TemporalSpec {
+        &self.spec
+    }
+
     fn column(&self, name: &str) -> Result<Arc<dyn PhysicalExpr>> {
         Ok(Arc::new(Column::new_with_schema(
             name,
