@@ -202,6 +202,31 @@ fn commands_give_the_same_results_on_a_cluster() {
         assert_same_rows(&a, &b);
     }
 
+    // Delta tables: written (by the client), then read on the cluster as
+    // their snapshot's files.
+    let (a, b) = both(
+        &cluster,
+        d,
+        "accounts",
+        &[
+            "convert",
+            p(&panel),
+            "{out}",
+            "--to",
+            "delta",
+            "--partition-by",
+            "product",
+        ],
+    );
+    assert_same_rows(&a, &b);
+    let (a, b) = both(
+        &cluster,
+        d,
+        "from_delta.parquet",
+        &["convert", p(&d.join("embedded/accounts")), "{out}"],
+    );
+    assert_same_rows(&a, &b);
+
     // Features: trends and windows per customer, then SQL over the result.
     let recipes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/panel-features.yaml");
     let (a, b) = both(
@@ -226,6 +251,290 @@ fn commands_give_the_same_results_on_a_cluster() {
         d,
         "by_product.parquet",
         &["sql", query, "--table", &table, "--output", "{out}"],
+    );
+    assert_same_rows(&a, &b);
+
+    // The demo: every step of the main job.
+    let (a, b) = both(
+        &cluster,
+        d,
+        "demo",
+        &["demo", "--customers", "300", "--out", "{out}"],
+    );
+    assert_same_rows(&a.join("features.parquet"), &b.join("features.parquet"));
+    assert_close_json(
+        &json(&a.join("scorecard/scorecard.json")),
+        &json(&b.join("scorecard/scorecard.json")),
+        "demo card",
+    );
+}
+
+/// `a` and `b` (JSON reports of the same command on two engines) agree:
+/// the same structure, text and integers; other numbers within 1e-12
+/// relative (sums over partitions add in another order); output paths
+/// compared with the engine's folder name taken out; timings and file sizes
+/// ignored.
+fn assert_close_json(a: &serde_json::Value, b: &serde_json::Value, at: &str) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: Vec<_> = x.keys().collect();
+            assert_eq!(keys, y.keys().collect::<Vec<_>>(), "keys at {at}");
+            for (k, v) in x {
+                // Timings, and file sizes (rows in another order compress differently).
+                if k.contains("seconds") || k.contains("elapsed") || k.contains("bytes") {
+                    continue;
+                }
+                assert_close_json(v, &y[k], &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "length at {at}");
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                assert_close_json(v, w, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            let scale = x.abs().max(y.abs()).max(f64::MIN_POSITIVE);
+            assert!((x - y).abs() / scale <= 1e-12, "{x} vs {y} at {at}");
+        }
+        (Value::String(x), Value::String(y)) => {
+            assert_eq!(
+                x.replace("/ballista/", "/embedded/"),
+                y.replace("/ballista/", "/embedded/"),
+                "at {at}"
+            );
+        }
+        _ => assert_eq!(a, b, "at {at}"),
+    }
+}
+
+/// The JSON file at `path`.
+fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+}
+
+/// The same file written by the embedded and the cluster run of `both`.
+fn pair_of(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    (
+        dir.join("embedded").join(name),
+        dir.join("ballista").join(name),
+    )
+}
+
+#[test]
+fn modelling_and_quality_commands_agree_on_a_cluster() {
+    let cluster = Cluster::start(2);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let panel = sample_panel(d, 400);
+    let panel = p(&panel);
+    let side = |engine: &str, name: &str| p(&d.join(engine).join(name)).to_string();
+
+    // Features: fit on the panel, then apply the fitted file; a snapshot.
+    let recipes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/panel-features.yaml");
+    let (a, b) = both(
+        &cluster,
+        d,
+        "features.parquet",
+        &[
+            "features",
+            "--recipes",
+            p(&recipes),
+            "--input",
+            panel,
+            "--output",
+            "{out}",
+            "--fitted",
+            &format!("{}.fitted.json", "{out}"),
+        ],
+    );
+    assert_same_rows(&a, &b);
+    let (fa, fb) = (
+        json(&a.with_extension("parquet.fitted.json")),
+        json(&b.with_extension("parquet.fitted.json")),
+    );
+    assert_close_json(&fa, &fb, "fitted");
+    let fitted = side("embedded", "features.parquet.fitted.json");
+    let (a, b) = both(
+        &cluster,
+        d,
+        "applied.parquet",
+        &[
+            "features", "--apply", &fitted, "--input", panel, "--output", "{out}",
+        ],
+    );
+    assert_same_rows(&a, &b);
+    let snapshot = d.join("snapshot.yaml");
+    std::fs::write(
+        &snapshot,
+        "entity: customer_id\ntime: month\nsnapshot: 2024-06-01\nrecipes:\n\
+         - {name: worst, operation: worst, source: days_past_due, window: last_6_months}\n\
+         - {name: spend, operation: mean, source: payment, window: all_time}\n",
+    )
+    .unwrap();
+    let (a, b) = both(
+        &cluster,
+        d,
+        "snapshot.parquet",
+        &[
+            "features",
+            "--recipes",
+            p(&snapshot),
+            "--input",
+            panel,
+            "--output",
+            "{out}",
+        ],
+    );
+    assert_same_rows(&a, &b);
+
+    // Encoders: fitted mappings travel to the executors.
+    let spec = d.join("enc.yaml");
+    std::fs::write(
+        &spec,
+        "target: default_flag\ncross_fit: {folds: 5, seed: 42, by: customer_id}\nencoders:\n\
+         - {column: product, method: frequency}\n- {column: region, method: target_mean, smoothing: 20}\n",
+    )
+    .unwrap();
+    let (a, b) = both(
+        &cluster,
+        d,
+        "encoded.parquet",
+        &[
+            "encode",
+            "--spec",
+            p(&spec),
+            "--fit",
+            panel,
+            "--input",
+            panel,
+            "--output",
+            "{out}",
+            "--mappings",
+            &format!("{}.json", "{out}"),
+        ],
+    );
+    assert_same_rows(&a, &b);
+    let (a, b) = both(
+        &cluster,
+        d,
+        "oof.parquet",
+        &[
+            "encode",
+            "--spec",
+            p(&spec),
+            "--fit",
+            panel,
+            "--input",
+            panel,
+            "--out-of-fold",
+            "--output",
+            "{out}",
+        ],
+    );
+    assert_same_rows(&a, &b);
+
+    // Validation and drift reports.
+    both(
+        &cluster,
+        d,
+        "validate.json",
+        &["validate", "--input", panel, "--report", "{out}"],
+    );
+    let (a, b) = pair_of(d, "validate.json");
+    assert_close_json(&json(&a), &json(&b), "validate");
+    both(
+        &cluster,
+        d,
+        "drift.json",
+        &[
+            "drift",
+            "--input",
+            panel,
+            "--period-col",
+            "month",
+            "--baseline-periods",
+            "2023-01-01,2023-02-01,2023-03-01",
+            "--current-periods",
+            "2024-10-01,2024-11-01,2024-12-01",
+            "--columns",
+            "balance,utilization,payment",
+            "--categorical",
+            "product,region",
+            "--report",
+            "{out}",
+        ],
+    );
+    let (a, b) = pair_of(d, "drift.json");
+    assert_close_json(&json(&a), &json(&b), "drift");
+
+    // Compression, a pipeline, scoring with its card.
+    let (a, b) = both(
+        &cluster,
+        d,
+        "compressed.parquet",
+        &[
+            "compress",
+            "--input",
+            panel,
+            "--target",
+            "default_flag",
+            "--bin",
+            "balance,utilization,payment",
+            "--method",
+            "quantile",
+            "--bins",
+            "5",
+            "--segments",
+            "product",
+            "--output",
+            "{out}",
+            "--report",
+            &format!("{}.json", "{out}"),
+        ],
+    );
+    assert_same_rows(&a, &b);
+    let (ra, rb) = (
+        json(&a.with_extension("parquet.json")),
+        json(&b.with_extension("parquet.json")),
+    );
+    assert_close_json(&ra, &rb, "compress");
+    for engine in ["embedded", "ballista"] {
+        std::fs::write(
+            d.join(engine).join("pipeline.yaml"),
+            format!(
+                "input: {panel}\noutput: run\ntarget: default_flag\nsegments: [product]\n\
+                 holdout: {{share: 0.25, by: [customer_id]}}\n\
+                 binning: {{variables: [utilization, days_past_due, payment, region]}}\n\
+                 scaling: {{round: true}}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let (card_a, card_b) = both(&cluster, d, "pipeline.yaml", &["run", "{out}"]);
+    let run_dir = |f: &Path| f.parent().unwrap().join("run");
+    assert_close_json(
+        &json(&run_dir(&card_a).join("scorecard.json")),
+        &json(&run_dir(&card_b).join("scorecard.json")),
+        "scorecard",
+    );
+    let card = run_dir(&card_a).join("scorecard.json");
+    let (a, b) = both(
+        &cluster,
+        d,
+        "scored.parquet",
+        &[
+            "score",
+            "--scorecard",
+            p(&card),
+            "--input",
+            panel,
+            "--output",
+            "{out}",
+        ],
     );
     assert_same_rows(&a, &b);
 }

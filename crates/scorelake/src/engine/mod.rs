@@ -23,6 +23,15 @@
 pub mod ballista;
 
 use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::PartitionStream;
+use datafusion::prelude::DataFrame;
+use futures::TryStreamExt;
 
 use crate::config::{ByteSize, Config, EngineKind};
 use crate::error::{Error, Result};
@@ -139,4 +148,44 @@ fn cluster_url(config: &Config) -> Result<String> {
                 .into(),
         )
     })
+}
+
+/// `df`'s result as a plan of the embedded engine in this process, for
+/// writers that must run here (delta-rs commits): the cluster computes `df`,
+/// and its result streams in as it is written, one batch at a time. On the
+/// embedded engine, `df` itself.
+pub(crate) fn in_process(session: &Session, df: DataFrame) -> Result<DataFrame> {
+    if session.engine().engine == Engine::Embedded {
+        return Ok(df);
+    }
+    let schema = Arc::clone(df.schema().inner());
+    let result = ClusterResult {
+        df,
+        schema: Arc::clone(&schema),
+    };
+    let table = StreamingTable::try_new(schema, vec![Arc::new(result)])?;
+    let here = Session::new_embedded(session.config().clone())?;
+    Ok(here.ctx().read_table(Arc::new(table))?)
+}
+
+/// The result stream of a plan that runs on a cluster.
+#[derive(Debug)]
+struct ClusterResult {
+    df: DataFrame,
+    schema: SchemaRef,
+}
+
+impl PartitionStream for ClusterResult {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let df = self.df.clone();
+        let batches = futures::stream::once(df.execute_stream()).try_flatten();
+        Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            batches,
+        ))
+    }
 }

@@ -110,6 +110,30 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
     if listed.is_none() && all.iter().any(|m| m.location == marker) {
         return Err(manifest::unfinished(location));
     }
+    let listing = of_files(location, all, listed.as_ref())?;
+    let found: BTreeSet<&ObjectPath> = listing.files.iter().map(|f| &f.location).collect();
+    if let Some(listed) = &listed
+        && let Some(missing) = listed.iter().find(|p| !found.contains(p))
+    {
+        return Err(Error::Read {
+            location: location.to_string(),
+            reason: format!(
+                "its commit record `{}` lists `{missing}`, which is missing (removed after the write committed); rewrite it with overwrite",
+                manifest::SUCCESS
+            ),
+        });
+    }
+    Ok(listing)
+}
+
+/// The data files among `all` (the objects under the directory `location`;
+/// with `listed`, only those), with their hive partition keys.
+pub(crate) fn of_files(
+    location: &Location,
+    all: Vec<ObjectMeta>,
+    listed: Option<&BTreeSet<ObjectPath>>,
+) -> Result<Listing> {
+    let prefix = location.object_path();
     let mut files = Vec::new();
     let mut partitions: Option<Vec<(String, Vec<String>)>> = None;
     for meta in all {
@@ -124,7 +148,7 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
         if hidden(name) || dirs.iter().any(|d| hidden(d)) {
             continue;
         }
-        if let Some(listed) = &listed
+        if let Some(listed) = listed
             && !listed.contains(&meta.location)
         {
             continue; // a stray: not part of the committed version
@@ -167,18 +191,6 @@ pub(crate) async fn list(store: &Arc<dyn ObjectStore>, location: &Location) -> R
             }
         }
         files.push(meta);
-    }
-    let found: BTreeSet<&ObjectPath> = files.iter().map(|f: &ObjectMeta| &f.location).collect();
-    if let Some(listed) = &listed
-        && let Some(missing) = listed.iter().find(|p| !found.contains(p))
-    {
-        return Err(Error::Read {
-            location: location.to_string(),
-            reason: format!(
-                "its commit record `{}` lists `{missing}`, which is missing (removed after the write committed); rewrite it with overwrite",
-                manifest::SUCCESS
-            ),
-        });
     }
     if files.is_empty() {
         return Err(Error::Read {

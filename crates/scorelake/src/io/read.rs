@@ -65,6 +65,18 @@ pub async fn read(
     }
     let store = store::open(session, &loc)?;
     let listing = list(&store, &loc).await?;
+    read_listing(session, &loc, &store, listing, options).await
+}
+
+/// The files of `listing` (found at `loc` in `store`) as one table.
+pub(crate) async fn read_listing(
+    session: &Session,
+    loc: &Location,
+    store: &Arc<dyn ObjectStore>,
+    listing: Listing,
+    options: &ReadOptions,
+) -> Result<DataFrame> {
+    let loc = loc.clone();
     let format = match options.format.or(listing.format(&loc)?) {
         Some(f) => f,
         None => {
@@ -104,7 +116,7 @@ pub async fn read(
         "opening table"
     );
     let ctx = scan_context(session, &listing, options.preserve_order);
-    let schema = file_schema(&ctx, &store, &loc, &listing, &file_format, options).await?;
+    let schema = file_schema(&ctx, store, &loc, &listing, &file_format, options).await?;
     let schema = match format {
         Format::Csv => with_column_types(&loc, schema, &options.csv.column_types)?,
         Format::Parquet | Format::Ncf | Format::Delta => schema,

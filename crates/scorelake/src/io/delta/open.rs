@@ -3,22 +3,28 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, Once};
 
+use datafusion::catalog::MemTable;
 use datafusion::parquet::errors::ParquetError;
-use datafusion::prelude::DataFrame;
+use datafusion::prelude::{DataFrame, Expr, cast};
 use deltalake_core::logstore::{
     LogStore, LogStoreFactory, ObjectStoreRef, StorageConfig, default_logstore, logstore_factories,
 };
 use deltalake_core::{DeltaResult, DeltaTable, DeltaTableBuilder, DeltaTableError};
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutPayload};
 use url::Url;
 
 use super::TableVersion;
 use super::commit_log::{self, log_dir};
+use crate::config::Format;
 use crate::config::S3Commit;
+use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message, redact_urls};
+use crate::expr::column;
+use crate::io::listing;
 use crate::io::location::Location;
+use crate::io::read::{self, ReadOptions};
 use crate::io::store::{self, exists, store_error};
 use crate::session::Session;
 
@@ -289,6 +295,9 @@ pub(crate) async fn read(
 ) -> Result<DataFrame> {
     let table = load(session, loc, at).await?;
     check_files_exist(&store::open(session, loc)?, loc, &table).await?;
+    if session.engine().engine != Engine::Embedded {
+        return read_files(session, loc, &table).await;
+    }
     let version = table.version();
     let provider = table
         .table_provider()
@@ -301,6 +310,85 @@ pub(crate) async fn read(
         })?;
     tracing::debug!(table = %loc, version, "opening Delta table");
     Ok(session.ctx().read_table(provider)?)
+}
+
+/// The version of `table` at `loc` as a table of its data files, which a
+/// plan can carry to a cluster (delta-rs's own scan stays in this process).
+///
+/// Refused, naming the reason, for what a plain scan of the files would
+/// read wrongly: deletion vectors (deleted rows are still in the files),
+/// column mapping (the files' column names are not the table's), and files
+/// outside partition folders that match the table's partition columns.
+async fn read_files(session: &Session, loc: &Location, table: &DeltaTable) -> Result<DataFrame> {
+    let version = table.version();
+    let refuse = |reason: String| Error::Delta {
+        table: loc.to_string(),
+        version,
+        reason: format!("{reason}; read it with engine.kind = embedded"),
+    };
+    let snapshot = table
+        .snapshot()
+        .map_err(|e| delta_error(loc, version, &e))?;
+    let metadata = snapshot.metadata();
+    if let Some(mode) = metadata.configuration().get("delta.columnMapping.mode")
+        && mode != "none"
+    {
+        return Err(refuse(format!(
+            "it maps column names (delta.columnMapping.mode = {mode}), which a cluster cannot read yet"
+        )));
+    }
+    let root = loc.object_path();
+    let mut files = Vec::new();
+    for file in snapshot.log_data().iter() {
+        if file.deletion_vector_descriptor().is_some() {
+            return Err(refuse(format!(
+                "its file `{}` has deleted rows (a deletion vector), which a cluster cannot read yet",
+                file.path()
+            )));
+        }
+        files.push(ObjectMeta {
+            location: root
+                .parts()
+                .chain(file.object_store_path().parts())
+                .collect(),
+            last_modified: file
+                .modification_datetime()
+                .map_err(|e| delta_error(loc, version, &e))?,
+            size: file.size().max(0) as u64,
+            e_tag: None,
+            version: None,
+        });
+    }
+    let schema = snapshot.snapshot().arrow_schema();
+    if files.is_empty() {
+        let empty = MemTable::try_new(Arc::clone(&schema), vec![vec![]])?;
+        return Ok(session.ctx().read_table(Arc::new(empty))?);
+    }
+    let dir = loc.as_dir();
+    let listing = listing::of_files(&dir, files, None)?;
+    let folders: Vec<&String> = listing.partitions.iter().map(|(k, _)| k).collect();
+    let declared: Vec<&String> = metadata.partition_columns().iter().collect();
+    if folders != declared {
+        return Err(refuse(format!(
+            "its files are not in partition folders of its partition columns ({})",
+            metadata.partition_columns().join(", ")
+        )));
+    }
+    let options = ReadOptions {
+        format: Some(Format::Parquet),
+        merge_schema: true,
+        ..ReadOptions::default()
+    };
+    let store = store::open(session, loc)?;
+    // Boxed: reading a listing reads Delta tables too (not this one: its format is Parquet).
+    let df = Box::pin(read::read_listing(session, &dir, &store, listing, &options)).await?;
+    // The table's columns, in its order and with its types.
+    let columns: Vec<Expr> = schema
+        .fields()
+        .iter()
+        .map(|f| cast(column(f.name()), f.data_type().clone()).alias(f.name()))
+        .collect();
+    Ok(df.select(columns)?)
 }
 
 /// Checks, once per bucket and process, that the S3 store honours

@@ -183,7 +183,8 @@ async fn write_once(
         Some(t) => t,
         None => handle(session, loc)?,
     };
-    let (state, plan) = df.into_parts();
+    // delta-rs writes and commits in this process.
+    let (state, plan) = crate::engine::in_process(session, df)?.into_parts();
     let mut builder = table
         .write(Vec::new())
         .with_input_plan(plan)
