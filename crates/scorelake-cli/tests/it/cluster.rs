@@ -573,3 +573,81 @@ fn an_unreachable_scheduler_is_named_before_any_work() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("bad ballista.url"), "{err}");
 }
+
+#[test]
+fn a_job_survives_or_fails_cleanly_when_an_executor_is_killed() {
+    let mut cluster = Cluster::start(2);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let panel = sample_panel(d, 20_000);
+    let recipes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/panel-features.yaml");
+    let reference = d.join("reference.parquet");
+    let (code, _, err) = run(scorelake().args([
+        "features",
+        "--recipes",
+        p(&recipes),
+        "--input",
+        p(&panel),
+        "--output",
+        p(&reference),
+    ]));
+    assert_eq!(code, 0, "{err}");
+
+    let out = d.join("features.parquet");
+    let mut job = cluster
+        .client()
+        .args([
+            "features",
+            "--recipes",
+            p(&recipes),
+            "--input",
+            p(&panel),
+            "--output",
+            p(&out),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // kill -9: no goodbye to the scheduler.
+    let victim = &mut cluster.executors[0];
+    let _ = victim.kill();
+    let _ = victim.wait();
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = job.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(240) {
+            let _ = job.kill();
+            panic!("the job neither finished nor failed after an executor was killed");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(job.stderr.as_mut().unwrap(), &mut err).unwrap();
+    eprintln!("after the kill: {status}; {err}");
+    if status.success() {
+        // Retried on the surviving executor: the same result.
+        assert_same_rows(&reference, &out);
+    } else {
+        // Or failed: one clear error, and nothing that reads as an output.
+        assert!(
+            err.starts_with("error: ") && err.lines().count() <= 2,
+            "{err}"
+        );
+        assert!(!out.exists(), "a failed job left {out:?}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary outputs left: {leftovers:?}"
+    );
+}

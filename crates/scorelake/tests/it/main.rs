@@ -1,5 +1,6 @@
 //! Integration tests of the library: real files, a real S3 server.
 
+mod cluster_codecs;
 mod delta;
 mod drift;
 mod duplicate_columns;

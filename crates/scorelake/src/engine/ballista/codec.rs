@@ -589,8 +589,13 @@ impl PhysicalExtensionCodec for PhysicalCodec {
                 let (settings, config) = unpair(body)?;
                 let config = protobuf::FileSinkConfig::decode(config)
                     .map_err(|e| DataFusionError::External(Box::new(e)))?;
-                let sink =
-                    NcfSink::from_parts(FileSinkConfig::try_from(&config)?, &from_json(settings)?)?;
+                // DataFusion's encoding leaves the URL as written out.
+                let (settings, original_url): (NcfSettings, String) = from_json(settings)?;
+                let config = FileSinkConfig {
+                    original_url,
+                    ..FileSinkConfig::try_from(&config)?
+                };
+                let sink = NcfSink::from_parts(config, &settings)?;
                 let [input] = inputs else {
                     return Err(DataFusionError::Plan("an NCF write needs one input".into()));
                 };
@@ -639,10 +644,11 @@ impl PhysicalExtensionCodec for PhysicalCodec {
             && let Some(sink) = write.sink().downcast_ref::<NcfSink>()
         {
             let (config, settings) = sink.parts();
+            let url = config.original_url.clone();
             let config: protobuf::FileSinkConfig = config.try_into()?;
             seal(
                 Kind::NcfSink,
-                &pair(&json(&settings)?, &config.encode_to_vec()),
+                &pair(&json(&(settings, url))?, &config.encode_to_vec()),
                 buf,
             );
             return Ok(());
