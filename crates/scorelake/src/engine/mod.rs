@@ -150,6 +150,16 @@ fn cluster_url(config: &Config) -> Result<String> {
     })
 }
 
+/// Whether `df` runs on another process than this one (a cluster).
+pub(crate) fn runs_elsewhere(df: &DataFrame) -> bool {
+    df.task_ctx()
+        .session_config()
+        .options()
+        .extensions
+        .get::<ballista::ScoreLakeOptions>()
+        .is_some_and(|o| !o.version.is_empty())
+}
+
 /// `df`'s result as a plan of the embedded engine in this process, for
 /// writers that must run here (delta-rs commits): the cluster computes `df`,
 /// and its result streams in as it is written, one batch at a time. On the

@@ -5,7 +5,9 @@
 //! [`weighted_std`] the frequency-weighted standard deviation; [`fold`] the
 //! deterministic fold number cross-fitting uses; [`bin_index`] the bin of a
 //! value among edges; [`bin_weights`] the weight
-//! per bin of a binned column (drift, binning); [`logistic_moments`] the
+//! per bin of a binned column (drift, binning); [`sort_key`] the
+//! order-preserving key of a float (exact quantiles by grouping);
+//! [`logistic_moments`] the
 //! sums of one Newton step of a weighted logistic regression.
 //! [`register`] makes the functions known to a context by name (the
 //! operators are planned by [`ScoreLakePlanner`]).
@@ -21,6 +23,7 @@ pub mod fold;
 pub mod logistic_moments;
 pub(crate) mod lookup;
 pub mod quantile;
+pub mod sort_key;
 pub mod temporal;
 pub mod weighted_std;
 
@@ -40,8 +43,8 @@ use datafusion::prelude::SessionContext;
 use deltalake_core::delta_datafusion::planner::DeltaExtensionPlanner;
 
 /// Registers every ScoreLake function on `ctx`, so plans and SQL find them
-/// by name (`quantile_linear`, `fold_index`, `bin_index`, `weighted_stddev`,
-/// `bin_weights`, `logistic_moments`).
+/// by name (`quantile_linear`, `fold_index`, `bin_index`, `sort_key`,
+/// `weighted_stddev`, `bin_weights`, `logistic_moments`).
 ///
 /// ```
 /// use scorelake::datafusion::prelude::SessionContext;
@@ -54,6 +57,7 @@ pub fn register(ctx: &SessionContext) {
     ctx.register_udaf(AggregateUDF::from(quantile::LinearQuantile::default()));
     ctx.register_udf(ScalarUDF::from(fold::FoldIndex::default()));
     ctx.register_udf(ScalarUDF::from(bin_index::BinIndex::default()));
+    ctx.register_udf(ScalarUDF::from(sort_key::SortKey::default()));
     ctx.register_udaf(AggregateUDF::from(weighted_std::WeightedStd::default()));
     ctx.register_udaf(AggregateUDF::from(bin_weights::BinWeights::default()));
     ctx.register_udaf(AggregateUDF::from(

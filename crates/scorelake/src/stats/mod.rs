@@ -4,6 +4,7 @@
 //! and edges from.
 
 mod profile;
+mod profile_by_queries;
 mod sort_keys;
 
 pub(crate) use profile::{budget, profile};

@@ -14,6 +14,7 @@ use datafusion::logical_expr::Expr;
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 
+use super::profile_by_queries::profile_by_queries;
 use super::sort_keys::{key, radix_sort, value};
 use crate::checks::{WeightCheck, weight_or_one};
 use crate::error::{Error, Result};
@@ -101,6 +102,10 @@ pub(crate) async fn profile(
     ps: &[f64],
     budget: usize,
 ) -> Result<Profiles> {
+    if crate::engine::runs_elsewhere(df) {
+        // The data is on a cluster: aggregate there instead of gathering it here.
+        return profile_by_queries(df, columns, weight, ps).await;
+    }
     let rows = df.clone().count().await?;
     let per_column = rows.max(1) * if weight.is_some() { 16 } else { 8 };
     let group = (budget / 2 / per_column).clamp(1, columns.len().max(1));

@@ -1,20 +1,7 @@
 //! Sorting floats by 64-bit keys: an order-preserving float ↔ key mapping
 //! and a stable least-significant-digit radix sort over the keys.
 
-/// A float as a key whose unsigned order is the float order (−0.0 as 0.0).
-pub(crate) fn key(v: f64) -> u64 {
-    let bits = (v + 0.0).to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | 1 << 63
-    }
-}
-
-/// The float of a [`key`].
-pub(crate) fn value(k: u64) -> f64 {
-    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
-}
+pub(crate) use crate::functions::sort_key::{key, value};
 
 /// Bits per radix digit: six passes cover 64-bit keys, and a digit's
 /// counters (16 KiB) stay in the first-level cache.
