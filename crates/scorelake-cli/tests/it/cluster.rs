@@ -651,3 +651,87 @@ fn a_job_survives_or_fails_cleanly_when_an_executor_is_killed() {
         "temporary outputs left: {leftovers:?}"
     );
 }
+
+#[test]
+fn edge_cases_and_auto_selection_on_a_cluster() {
+    let cluster = Cluster::start(2);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // NaN, nulls, a gap, ties, −0.0, month ends, a one-row customer.
+    let panel = d.join("edges.parquet");
+    let values = "(1, DATE '2024-01-31', 10.0), (1, DATE '2024-02-29', CAST('NaN' AS DOUBLE)), \
+         (1, DATE '2024-03-31', NULL), (1, DATE '2024-05-31', 10.0), (1, DATE '2024-06-30', 12.5), \
+         (2, DATE '2024-01-31', 5.0), \
+         (3, DATE '2024-01-31', 1.0), (3, DATE '2024-02-29', 1.0), (3, DATE '2024-03-31', -0.0), \
+         (3, DATE '2024-04-30', 0.0), (3, DATE '2024-05-31', 1.0), (3, DATE '2024-06-30', 1e300), \
+         (4, DATE '2023-12-31', -2.0), (4, DATE '2024-12-31', -3.0)";
+    let query = format!(
+        "SELECT CAST(c AS BIGINT) AS customer_id, m AS month, CAST(b AS DOUBLE) AS balance FROM (VALUES {values}) AS t(c, m, b)"
+    );
+    let (code, _, err) = run(scorelake().args(["sql", &query, "--output", p(&panel)]));
+    assert_eq!(code, 0, "{err}");
+    let recipes = d.join("edges.yaml");
+    std::fs::write(
+        &recipes,
+        "entity: customer_id\ntime: month\nrecipes:\n\
+         - {name: d, operation: delta, source: balance}\n\
+         - {name: g, operation: pct_change, source: balance}\n\
+         - {name: s, operation: trend_slope, source: balance, window: 3}\n\
+         - {name: r, operation: rolling_rank, source: balance, window: 3}\n\
+         - {name: v, operation: volatility, source: balance, window: 3}\n\
+         - {name: w, operation: worst, source: balance, window: last_3_months}\n\
+         - {name: m, operation: mean, source: balance, window: all_time}\n",
+    )
+    .unwrap();
+    let (a, b) = both(
+        &cluster,
+        d,
+        "edges_features.parquet",
+        &[
+            "features",
+            "--recipes",
+            p(&recipes),
+            "--input",
+            p(&panel),
+            "--output",
+            "{out}",
+        ],
+    );
+    assert_same_rows(&a, &b);
+
+    // auto: at or below engine.auto_threshold embedded, above it the cluster.
+    let auto = |threshold: &str, url: &str| {
+        let table = format!("t={}", p(&panel));
+        run(scorelake()
+            .args(["--log-level", "info", "--set", "engine.kind=auto", "--set"])
+            .arg(format!("ballista.url={url}"))
+            .args(["--set", &format!("engine.auto_threshold={threshold}")])
+            .args(["sql", "SELECT count(*) AS n FROM t", "--table", &table]))
+    };
+    let (code, out, err) = auto("1g", &cluster.url);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("14") && err.contains("embedded") && err.contains("<= engine.auto_threshold"),
+        "{err}"
+    );
+    let (code, out, err) = auto("1k", &cluster.url);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("14") && err.contains(&format!("ballista at {}", cluster.url)),
+        "{err}"
+    );
+    assert!(err.contains("> engine.auto_threshold"), "{err}");
+    // A cluster chosen by auto that does not answer is an error, not a fallback.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gone = format!("df://127.0.0.1:{port}");
+    let (code, _, err) = auto("1k", &gone);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("cannot reach the Ballista scheduler") && err.contains(&gone),
+        "{err}"
+    );
+}

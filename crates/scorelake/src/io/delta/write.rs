@@ -209,7 +209,7 @@ async fn write_once(
         Ok(written) => written,
         Err(e) => {
             if created_dir && let Some(path) = loc.local_path() {
-                remove_failed_create(&path);
+                remove_failed_create(&path).await;
             }
             return Err(delta_error(loc, None, &e));
         }
@@ -236,11 +236,23 @@ async fn write_once(
 /// Removes what a failed create of a new folder left in it (data files of
 /// no version, folders), unless a `_delta_log` is there by now: then another
 /// writer has created the table and everything is left as it is.
-fn remove_failed_create(dir: &std::path::Path) {
-    if dir.join("_delta_log").exists() {
-        return;
+///
+/// The writer's tasks for other partitions can still be finishing a file
+/// when the write returns its error, so the folder is removed again until it
+/// stays gone (for up to two seconds).
+async fn remove_failed_create(dir: &std::path::Path) {
+    let mut gone_for = 0;
+    for _ in 0..40 {
+        if dir.join("_delta_log").exists() {
+            return;
+        }
+        remove_uncommitted(dir);
+        gone_for = if dir.exists() { 0 } else { gone_for + 1 };
+        if gone_for == 3 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    remove_uncommitted(dir);
 }
 
 fn remove_uncommitted(dir: &std::path::Path) {
