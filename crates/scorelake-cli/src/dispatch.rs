@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use scorelake::config::{Config, ConfigBuilder, LogFormat};
-use scorelake::session::Session;
 
 use crate::args::{Cli, Command, GlobalArgs, WriteArgs};
 use crate::commands;
@@ -48,7 +47,9 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     }
     let progress = Progress::new(config.observability.progress);
     let inputs = cli.command.inputs();
-    let session = Session::start(config, &inputs)
+    let sizes = config.clone();
+    let input_bytes = async move { scorelake::io::input_bytes(&sizes, &inputs).await };
+    let session = scorelake::engine::start(config, input_bytes)
         .await
         .context("cannot start the engine")?;
     tracing::info!(engine = %session.engine(), "engine chosen");

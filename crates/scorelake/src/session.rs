@@ -18,6 +18,8 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, RwLock};
 
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::streaming::StreamingTable;
 use datafusion::catalog::{
     CatalogProvider, MemoryCatalogProvider, MemoryCatalogProviderList, MemorySchemaProvider,
 };
@@ -31,14 +33,17 @@ use datafusion::execution::object_store::{
 };
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::PartitionStream;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use url::Url;
 
 use crate::config::{Config, ConfigBuilder, EngineConfig, EngineKind, PoolKind, S3Config};
-use crate::engine::ballista;
-use crate::engine::{Engine, EngineChoice};
+use crate::engine_choice::{Engine, EngineChoice};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::functions::{self, ScoreLakePlanner};
@@ -66,11 +71,11 @@ impl Session {
     /// Builds a session on the embedded engine from `config`.
     ///
     /// `engine.kind` must be `embedded`; for `ballista` or `auto`, use
-    /// [`Session::start`], which reaches the cluster.
+    /// [`engine::start`](crate::engine::start), which reaches the cluster.
     pub fn new(config: Config) -> Result<Self> {
         if config.engine.kind != EngineKind::Embedded {
             return Err(Error::Config(format!(
-                "engine.kind = {} (from {}) needs a session started with Session::start, which reaches the cluster",
+                "engine.kind = {} (from {}) needs a session started by engine::start, which reaches the cluster",
                 config.engine.kind,
                 config
                     .source_of("engine.kind")
@@ -82,45 +87,54 @@ impl Session {
         Self::build(config, EngineChoice::embedded(reason))
     }
 
-    /// Starts a session on the engine [`engine::choose`](crate::engine::choose)
-    /// picks for a command reading `inputs`; a chosen cluster must answer
-    /// within `ballista.connect_timeout`.
-    ///
-    /// ```
-    /// use scorelake::{config::Config, engine::Engine, session::Session};
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let session = Session::start(Config::default(), &[]).await?;
-    /// assert_eq!(session.engine().engine, Engine::Embedded);
-    /// # Ok::<(), scorelake::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub async fn start(config: Config, inputs: &[String]) -> Result<Self> {
-        let choice = crate::engine::choose(&config, inputs).await?;
-        if let Engine::Ballista { url } = &choice.engine {
-            ballista::reach(url, config.ballista.connect_timeout).await?;
-        }
-        Self::build(config, choice)
-    }
-
     /// A session on the embedded engine whatever `engine.kind` says (to
-    /// look at inputs before choosing).
+    /// look at inputs before choosing, or to run a writer in this process).
     pub(crate) fn new_embedded(config: Config) -> Result<Self> {
         Self::build(config, EngineChoice::embedded("inspecting inputs"))
     }
 
     fn build(config: Config, engine: EngineChoice) -> Result<Self> {
         let runtime = runtime(&config)?;
-        let ctx = context(session_config(&config)?, runtime, &config, &engine.engine)?;
-        Ok(Session {
+        let ctx = context(session_config(&config)?, runtime, &config);
+        Ok(Session::from_parts(ctx, config, engine))
+    }
+
+    /// The same session, said to run on `engine` (an embedded choice's reason).
+    pub(crate) fn with_engine(mut self, engine: EngineChoice) -> Self {
+        self.engine = Arc::new(engine);
+        self
+    }
+
+    /// A session of `ctx`, built from `config`, running on `engine`.
+    pub(crate) fn from_parts(ctx: SessionContext, config: Config, engine: EngineChoice) -> Self {
+        Session {
             ctx,
             config: Arc::new(config),
             engine: Arc::new(engine),
-        })
+        }
     }
 
     /// The engine this session's plans run on, and why.
     pub fn engine(&self) -> &EngineChoice {
         &self.engine
+    }
+
+    /// `df`'s result as a plan of the embedded engine in this process, for
+    /// writers that must run here (delta-rs commits): the cluster computes
+    /// `df`, and its result streams in as it is written, one batch at a time.
+    /// On the embedded engine, `df` itself.
+    pub(crate) fn in_process(&self, df: DataFrame) -> Result<DataFrame> {
+        if self.engine.engine == Engine::Embedded {
+            return Ok(df);
+        }
+        let schema = Arc::clone(df.schema().inner());
+        let result = ClusterResult {
+            df,
+            schema: Arc::clone(&schema),
+        };
+        let table = StreamingTable::try_new(schema, vec![Arc::new(result)])?;
+        let here = Session::new_embedded(self.config().clone())?;
+        Ok(here.ctx().read_table(Arc::new(table))?)
     }
 
     /// The process-wide default session, built on first use from the standard
@@ -203,31 +217,53 @@ pub(crate) fn runtime(config: &Config) -> Result<Arc<RuntimeEnv>> {
         })
 }
 
-/// A context with our planner (custom operators), formats and functions,
-/// whose plans run on `engine`.
-fn context(
-    sc: SessionConfig,
-    runtime: Arc<RuntimeEnv>,
-    config: &Config,
-    engine: &Engine,
-) -> Result<SessionContext> {
-    let sc = match engine {
-        Engine::Ballista { .. } => ballista::client_config(sc),
-        _ => sc,
-    };
-    let state = SessionStateBuilder::new()
+/// Whether `df` runs on another process than this one (a cluster's).
+pub(crate) fn runs_elsewhere(df: &DataFrame) -> bool {
+    df.task_ctx()
+        .session_config()
+        .options()
+        .extensions
+        .get::<ballista_core::config::BallistaConfig>()
+        .is_some()
+}
+
+/// The result stream of a plan that runs on a cluster.
+#[derive(Debug)]
+struct ClusterResult {
+    df: DataFrame,
+    schema: SchemaRef,
+}
+
+impl PartitionStream for ClusterResult {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let df = self.df.clone();
+        let batches = futures::stream::once(df.execute_stream()).try_flatten();
+        Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            batches,
+        ))
+    }
+}
+
+/// A context with our planner (custom operators), formats and functions.
+fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> SessionContext {
+    let state = state_builder(sc, runtime).build();
+    let ctx = SessionContext::new_with_state(state);
+    register_extensions(&ctx, config);
+    ctx
+}
+
+/// A session state of `sc` on `runtime` with our planner.
+pub(crate) fn state_builder(sc: SessionConfig, runtime: Arc<RuntimeEnv>) -> SessionStateBuilder {
+    SessionStateBuilder::new()
         .with_config(sc)
         .with_runtime_env(runtime)
         .with_default_features()
         .with_query_planner(Arc::new(ScoreLakePlanner))
-        .build();
-    let state = match engine {
-        Engine::Ballista { url } => ballista::client_state(state, url)?,
-        _ => state,
-    };
-    let ctx = SessionContext::new_with_state(state);
-    register_extensions(&ctx, config);
-    Ok(ctx)
 }
 
 /// Our file formats, found by extension (`'x.ncf'` in SQL, `STORED AS
@@ -503,7 +539,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("engine.kind = ballista") && e.contains("Session::start"),
+            e.contains("engine.kind = ballista") && e.contains("engine::start"),
             "{e}"
         );
         let renamed = with(&[("remote.engine", "ballista")])
@@ -515,20 +551,6 @@ mod tests {
         );
         let typo = with(&[("engine.kind", "balista")]).unwrap_err().to_string();
         assert!(typo.contains("did you mean `ballista`"), "{typo}");
-    }
-
-    #[tokio::test]
-    async fn ballista_without_a_url_is_refused() {
-        let config = ConfigBuilder::new()
-            .set("engine.kind", "ballista", "test")
-            .unwrap()
-            .build()
-            .unwrap();
-        let e = Session::start(config, &[]).await.unwrap_err().to_string();
-        assert!(
-            e.contains("needs the scheduler's address in ballista.url"),
-            "{e}"
-        );
     }
 
     #[test]

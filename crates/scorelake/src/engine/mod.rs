@@ -13,7 +13,7 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! // `auto` with no cluster configured stays in this process.
 //! let config = ConfigBuilder::new().set("engine.kind", "auto", "example")?.build()?;
-//! let choice = choose(&config, &[]).await?;
+//! let choice = choose(&config, async { Ok(0) }).await?;
 //! assert_eq!(choice.engine, Engine::Embedded);
 //! assert!(choice.reason.contains("ballista.url"), "{}", choice.reason);
 //! # Ok::<(), scorelake::Error>(())
@@ -22,70 +22,41 @@
 
 pub mod ballista;
 
-use std::fmt;
-use std::sync::Arc;
-
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::catalog::streaming::StreamingTable;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::prelude::DataFrame;
-use futures::TryStreamExt;
+use std::future::Future;
 
 use crate::config::{ByteSize, Config, EngineKind};
+pub use crate::engine_choice::{Engine, EngineChoice};
 use crate::error::{Error, Result};
 use crate::session::Session;
 
-/// The engine a session runs its plans on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Engine {
-    /// DataFusion in this process.
-    Embedded,
-    /// The Ballista cluster whose scheduler answers at `url` (`df://host:port`).
-    Ballista {
-        /// The scheduler's URL as configured.
-        url: String,
-    },
+/// Starts a session on the engine [`choose`] picks for a command whose
+/// inputs hold `input_bytes` (awaited only for `engine.kind = auto`; see
+/// [`io::input_bytes`](crate::io::input_bytes)); a chosen cluster must
+/// answer within `ballista.connect_timeout`.
+///
+/// ```
+/// use scorelake::{config::Config, engine::{self, Engine}};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = engine::start(Config::default(), async { Ok(0) }).await?;
+/// assert_eq!(session.engine().engine, Engine::Embedded);
+/// # Ok::<(), scorelake::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn start(
+    config: Config,
+    input_bytes: impl Future<Output = Result<u64>>,
+) -> Result<Session> {
+    let choice = choose(&config, input_bytes).await?;
+    let Engine::Ballista { url } = &choice.engine else {
+        return Session::new_embedded(config).map(|s| s.with_engine(choice));
+    };
+    ballista::reach(url, config.ballista.connect_timeout).await?;
+    let ctx = ballista::client_context(&config, url)?;
+    Ok(Session::from_parts(ctx, config, choice))
 }
 
-impl fmt::Display for Engine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Engine::Embedded => f.write_str("embedded"),
-            Engine::Ballista { url } => write!(f, "ballista at {url}"),
-        }
-    }
-}
-
-/// An [`Engine`] and why it was chosen.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct EngineChoice {
-    /// The engine.
-    pub engine: Engine,
-    /// Why: the setting and where it came from, or the sizes `auto` compared.
-    pub reason: String,
-}
-
-impl EngineChoice {
-    /// The embedded engine, for `reason`.
-    pub fn embedded(reason: impl Into<String>) -> Self {
-        EngineChoice {
-            engine: Engine::Embedded,
-            reason: reason.into(),
-        }
-    }
-}
-
-impl fmt::Display for EngineChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.engine, self.reason)
-    }
-}
-
-/// Chooses the engine for a command reading `inputs` (URLs or paths).
+/// Chooses the engine for a command whose inputs hold `input_bytes` (see
+/// [`io::input_bytes`](crate::io::input_bytes); awaited only for `auto`).
 ///
 /// `embedded` and `ballista` are taken as set (`ballista` needs
 /// `ballista.url`). `auto` runs on the cluster when `ballista.url` is set and
@@ -93,7 +64,10 @@ impl fmt::Display for EngineChoice {
 /// `engine.auto_threshold`; otherwise embedded. Whether the cluster answers
 /// is checked when the session starts: a cluster that was chosen but does not
 /// answer is an error, never a fallback.
-pub async fn choose(config: &Config, inputs: &[String]) -> Result<EngineChoice> {
+pub async fn choose(
+    config: &Config,
+    input_bytes: impl Future<Output = Result<u64>>,
+) -> Result<EngineChoice> {
     let kind = config.engine.kind;
     let from = config
         .source_of("engine.kind")
@@ -116,11 +90,7 @@ pub async fn choose(config: &Config, inputs: &[String]) -> Result<EngineChoice> 
                 ));
             };
             let threshold = config.engine.auto_threshold;
-            let probe = Session::new_embedded(config.clone())?;
-            let mut bytes = 0u64;
-            for input in inputs {
-                bytes += crate::io::total_bytes(&probe, input.as_str()).await?;
-            }
+            let bytes = input_bytes.await?;
             let sizes = format!(
                 "inputs {} {} engine.auto_threshold {threshold}",
                 ByteSize(bytes),
@@ -150,52 +120,25 @@ fn cluster_url(config: &Config) -> Result<String> {
     })
 }
 
-/// Whether `df` runs on another process than this one (a cluster).
-pub(crate) fn runs_elsewhere(df: &DataFrame) -> bool {
-    df.task_ctx()
-        .session_config()
-        .options()
-        .extensions
-        .get::<ballista::ScoreLakeOptions>()
-        .is_some_and(|o| !o.version.is_empty())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigBuilder;
 
-/// `df`'s result as a plan of the embedded engine in this process, for
-/// writers that must run here (delta-rs commits): the cluster computes `df`,
-/// and its result streams in as it is written, one batch at a time. On the
-/// embedded engine, `df` itself.
-pub(crate) fn in_process(session: &Session, df: DataFrame) -> Result<DataFrame> {
-    if session.engine().engine == Engine::Embedded {
-        return Ok(df);
-    }
-    let schema = Arc::clone(df.schema().inner());
-    let result = ClusterResult {
-        df,
-        schema: Arc::clone(&schema),
-    };
-    let table = StreamingTable::try_new(schema, vec![Arc::new(result)])?;
-    let here = Session::new_embedded(session.config().clone())?;
-    Ok(here.ctx().read_table(Arc::new(table))?)
-}
-
-/// The result stream of a plan that runs on a cluster.
-#[derive(Debug)]
-struct ClusterResult {
-    df: DataFrame,
-    schema: SchemaRef,
-}
-
-impl PartitionStream for ClusterResult {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let df = self.df.clone();
-        let batches = futures::stream::once(df.execute_stream()).try_flatten();
-        Box::pin(RecordBatchStreamAdapter::new(
-            Arc::clone(&self.schema),
-            batches,
-        ))
+    #[tokio::test]
+    async fn ballista_without_a_url_is_refused() {
+        let config = ConfigBuilder::new()
+            .set("engine.kind", "ballista", "test")
+            .unwrap()
+            .build()
+            .unwrap();
+        let e = start(config, async { Ok(0) })
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("needs the scheduler's address in ballista.url"),
+            "{e}"
+        );
     }
 }

@@ -75,6 +75,29 @@ pub async fn fetch(session: &Session, location: impl IntoLocation) -> Result<Vec
     Ok(got.bytes().await.map_err(failed)?.to_vec())
 }
 
+/// Total size in bytes of the table files at every location of `inputs`
+/// (listed on the embedded engine, whatever `engine.kind` says): what
+/// `engine.kind = auto` weighs.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("a.csv"), "x\n1\n").unwrap();
+/// let inputs = [dir.path().join("a.csv").display().to_string()];
+/// let bytes = scorelake::io::input_bytes(&scorelake::config::Config::default(), &inputs).await?;
+/// assert_eq!(bytes, 4);
+/// # Ok::<(), scorelake::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn input_bytes(config: &crate::config::Config, inputs: &[String]) -> Result<u64> {
+    let probe = Session::new_embedded(config.clone())?;
+    let mut bytes = 0;
+    for input in inputs {
+        bytes += total_bytes(&probe, input.as_str()).await?;
+    }
+    Ok(bytes)
+}
+
 /// Total size in bytes of the table files at `location` (hidden files excluded).
 pub async fn total_bytes(session: &Session, location: impl IntoLocation) -> Result<u64> {
     let loc = location.into_location()?;

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::MemTable;
 use datafusion::datasource::file_format::FileFormat;
-use datafusion::prelude::{DataFrame, SessionContext};
+use datafusion::prelude::{DataFrame, Expr, SessionContext, cast};
 use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectMeta, ObjectStore};
 
-use super::delta::{self, TableVersion};
+use super::delta::{self, SnapshotFiles, TableVersion};
 use super::file_columns::repeated_column;
 use super::hive::FolderKeys;
 use super::listing::{Listing, list};
@@ -16,7 +17,9 @@ use super::location::{IntoLocation, Location};
 use super::pinned_listing::{FileTable, PinnedListing, ScanFormat};
 use super::store;
 use crate::config::Format;
+use crate::engine_choice::Engine;
 use crate::error::{Error, Result, engine_message, invalid_err};
+use crate::expr::column;
 use crate::session::Session;
 
 /// How to read a location. Unset fields come from the session's config.
@@ -61,11 +64,43 @@ pub async fn read(
 ) -> Result<DataFrame> {
     let loc = location.into_location()?;
     if options.format.is_none() && (loc.is_delta_url() || delta::is_table(session, &loc).await?) {
-        return delta::read(session, &loc, options.version).await;
+        return read_delta(session, &loc, options.version).await;
     }
     let store = store::open(session, &loc)?;
     let listing = list(&store, &loc).await?;
     read_listing(session, &loc, &store, listing, options).await
+}
+
+/// The Delta table at `loc`: through delta-rs on the embedded engine; on a
+/// cluster, as a table of its version's data files (delta-rs's scan cannot
+/// be sent there), with the table's column order and types.
+async fn read_delta(
+    session: &Session,
+    loc: &Location,
+    version: Option<TableVersion>,
+) -> Result<DataFrame> {
+    if session.engine().engine == Engine::Embedded {
+        return delta::read(session, loc, version).await;
+    }
+    let SnapshotFiles { listing, schema } = delta::snapshot_files(session, loc, version).await?;
+    let Some(listing) = listing else {
+        let empty = MemTable::try_new(schema, vec![vec![]])?;
+        return Ok(session.ctx().read_table(Arc::new(empty))?);
+    };
+    let options = ReadOptions {
+        format: Some(Format::Parquet),
+        merge_schema: true,
+        ..ReadOptions::default()
+    };
+    let dir = loc.as_dir();
+    let store = store::open(session, loc)?;
+    let df = read_listing(session, &dir, &store, listing, &options).await?;
+    let columns: Vec<Expr> = schema
+        .fields()
+        .iter()
+        .map(|f| cast(column(f.name()), f.data_type().clone()).alias(f.name()))
+        .collect();
+    Ok(df.select(columns)?)
 }
 
 /// The files of `listing` (found at `loc` in `store`) as one table.
@@ -93,7 +128,7 @@ pub(crate) async fn read_listing(
         );
     }
     let scan_format = match format {
-        Format::Delta => return delta::read(session, &loc, options.version).await,
+        Format::Delta => return Box::pin(read_delta(session, &loc, options.version)).await,
         Format::Parquet => ScanFormat::Parquet,
         Format::Ncf => ScanFormat::Ncf,
         Format::Csv => {

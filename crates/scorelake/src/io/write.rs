@@ -28,7 +28,7 @@ use super::recording_store::recording;
 use super::store::{self, exists, remove};
 use super::write_options::{WriteMode, WriteOptions, WriteSummary};
 use crate::config::Format;
-use crate::engine::Engine;
+use crate::engine_choice::Engine;
 use crate::error::{Error, Remedy, Result, engine_message, ensure, invalid};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::session::Session;

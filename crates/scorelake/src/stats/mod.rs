@@ -7,4 +7,28 @@ mod profile;
 mod profile_by_queries;
 mod sort_keys;
 
-pub(crate) use profile::{budget, profile};
+pub(crate) use profile::budget;
+
+use datafusion::prelude::DataFrame;
+
+use crate::checks::WeightCheck;
+use crate::error::Result;
+use profile::Profiles;
+
+/// Exact profiles of numeric `columns` of `df` (count, distinct count, min,
+/// max, mean, std, the quantiles `ps`), weighted by `weight` when given: by
+/// sorting the values in this process, or, when `df` runs on a cluster, by
+/// aggregate queries there (nothing data-sized comes to this process).
+pub(crate) async fn profile(
+    df: &DataFrame,
+    columns: &[String],
+    weight: Option<&WeightCheck>,
+    ps: &[f64],
+    budget: usize,
+) -> Result<Profiles> {
+    if crate::session::runs_elsewhere(df) {
+        profile_by_queries::profile_by_queries(df, columns, weight, ps).await
+    } else {
+        profile::sorted_profile(df, columns, weight, ps, budget).await
+    }
+}

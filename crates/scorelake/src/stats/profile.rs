@@ -14,7 +14,6 @@ use datafusion::logical_expr::Expr;
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 
-use super::profile_by_queries::profile_by_queries;
 use super::sort_keys::{key, radix_sort, value};
 use crate::checks::{WeightCheck, weight_or_one};
 use crate::error::{Error, Result};
@@ -95,17 +94,13 @@ impl Gathered {
 /// `weight` when given, with the quantiles `ps`. Two groups of columns at a
 /// time hold their values (8 bytes a value, 16 weighted) within `budget`
 /// bytes where they can (a group is one column at least).
-pub(crate) async fn profile(
+pub(crate) async fn sorted_profile(
     df: &DataFrame,
     columns: &[String],
     weight: Option<&WeightCheck>,
     ps: &[f64],
     budget: usize,
 ) -> Result<Profiles> {
-    if crate::engine::runs_elsewhere(df) {
-        // The data is on a cluster: aggregate there instead of gathering it here.
-        return profile_by_queries(df, columns, weight, ps).await;
-    }
     let rows = df.clone().count().await?;
     let per_column = rows.max(1) * if weight.is_some() { 16 } else { 8 };
     let group = (budget / 2 / per_column).clamp(1, columns.len().max(1));
@@ -374,10 +369,10 @@ mod tests {
         let cols: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
         let check = WeightCheck::new(&df, "w", "input").unwrap();
         for weight in [None, Some(&check)] {
-            let one_group = profile(&df, &cols, weight, &[0.0, 0.37, 1.0], usize::MAX)
+            let one_group = sorted_profile(&df, &cols, weight, &[0.0, 0.37, 1.0], usize::MAX)
                 .await
                 .unwrap();
-            let per_column = profile(&df, &cols, weight, &[0.0, 0.37, 1.0], 1)
+            let per_column = sorted_profile(&df, &cols, weight, &[0.0, 0.37, 1.0], 1)
                 .await
                 .unwrap();
             assert_eq!(one_group.rows, 3000);

@@ -36,7 +36,7 @@ use crate::results::first_number;
 /// Bits the radix descent fixes per pass.
 const DIGIT: u32 = 16;
 
-/// Profiles `columns` of `df` as [`profile`](super::profile) does, by
+/// Profiles `columns` of `df` as [`sorted_profile`](super::profile::sorted_profile) does, by
 /// aggregate queries only.
 pub(crate) async fn profile_by_queries(
     df: &DataFrame,
@@ -342,7 +342,7 @@ mod tests {
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     use super::*;
-    use crate::stats::profile::profile;
+    use crate::stats::profile::sorted_profile;
 
     /// A column of `n` values drawn from few distinct ones (ties), with
     /// nulls, NaN, −0.0 and 0.0, and large and tiny magnitudes.
@@ -402,7 +402,9 @@ mod tests {
         let ps = [0.0, 0.01, 0.1, 0.25, 0.5, 0.77, 0.99, 1.0];
         let check = WeightCheck::new(&df, "w", "input").unwrap();
         for weight in [None, Some(&check)] {
-            let sorted = profile(&df, &cols, weight, &ps, usize::MAX).await.unwrap();
+            let sorted = sorted_profile(&df, &cols, weight, &ps, usize::MAX)
+                .await
+                .unwrap();
             let queried = profile_by_queries(&df, &cols, weight, &ps).await.unwrap();
             assert_eq!((queried.rows, queried.weight), (sorted.rows, sorted.weight));
             for (q, s) in queried.columns.iter().zip(&sorted.columns) {

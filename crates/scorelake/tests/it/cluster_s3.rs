@@ -10,7 +10,6 @@ use scorelake::engine::Engine;
 use scorelake::engine::ballista::{ExecutorOptions, SchedulerOptions, run_executor, run_scheduler};
 use scorelake::io::{self, ReadOptions, WriteMode, WriteOptions};
 use scorelake::sample::{self, SampleSpec};
-use scorelake::session::Session;
 
 use crate::support::{BUCKET, collect, shared_s3, sorted_rows};
 
@@ -64,7 +63,9 @@ async fn a_cluster_writes_and_reads_s3_directories() {
         .unwrap()
         .build()
         .unwrap();
-    let cluster = Session::start(cluster_config, &[]).await.unwrap();
+    let cluster = scorelake::engine::start(cluster_config, async { Ok(0) })
+        .await
+        .unwrap();
     assert!(matches!(cluster.engine().engine, Engine::Ballista { .. }));
     let embedded = s3.session();
 

@@ -55,8 +55,8 @@ use crate::formats::ncf::{NcfFormatFactory, NcfSettings, NcfSink, NcfSource};
 use crate::functions::lookup;
 use crate::functions::temporal::{TemporalExec, TemporalNode, TemporalSpec};
 use crate::io::pinned_listing::{FileTable, PinnedListing, ScanFormat};
+use crate::sample::scan::{PanelExec, PanelTable};
 use crate::sample::{NaiveDate, SampleSpec};
-use crate::sample_scan::{PanelExec, PanelTable};
 
 /// Marks a ScoreLake envelope.
 const MARKER: &[u8] = b"SLK1";

@@ -44,6 +44,7 @@ pub use scheduler::{SchedulerOptions, run_scheduler};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::functions::ScoreLakePlanner;
+use crate::session;
 
 /// The ScoreLake version every process of a cluster must share.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -106,18 +107,23 @@ pub(crate) fn client_config(sc: SessionConfig) -> SessionConfig {
     .upgrade_for_ballista()
 }
 
-/// `state` planning on the cluster whose scheduler is at `url`: every
-/// query becomes a job of the cluster. Functions must be registered again
-/// after this (Ballista resets the function lists).
-pub(crate) fn client_state(state: SessionState, url: &str) -> Result<SessionState> {
-    Ok(state.upgrade_for_ballista(scheduler_http(url)?)?)
+/// A context whose queries become jobs of the cluster whose scheduler is at
+/// `url`, with `config`'s engine settings, and ScoreLake's formats and
+/// functions (registered after Ballista reset the function lists).
+pub(crate) fn client_context(config: &Config, url: &str) -> Result<SessionContext> {
+    let sc = client_config(session::session_config(config)?);
+    let state = session::state_builder(sc, session::runtime(config)?).build();
+    let state = state.upgrade_for_ballista(scheduler_http(url)?)?;
+    let ctx = SessionContext::new_with_state(state);
+    session::register_extensions(&ctx, config);
+    Ok(ctx)
 }
 
 /// The session configuration every cluster process starts from: the
 /// engine settings of `config`, ScoreLake's codecs, and an empty
 /// `scorelake.version` that each query fills in.
 pub(crate) fn cluster_config(config: &Config) -> Result<SessionConfig> {
-    Ok(client_config(crate::session::session_config(config)?)
+    Ok(client_config(session::session_config(config)?)
         .with_option_extension(ScoreLakeOptions::default()))
 }
 
@@ -141,7 +147,7 @@ pub(crate) fn cluster_state(
         .with_window_functions(ballista_window_functions())
         .build();
     let ctx = SessionContext::new_with_state(state);
-    crate::session::register_extensions(&ctx, config);
+    session::register_extensions(&ctx, config);
     Ok(ctx.state())
 }
 
@@ -182,7 +188,7 @@ pub(crate) fn scheduler_http(url: &str) -> Result<String> {
         .host_str()
         .filter(|h| !h.is_empty())
         .ok_or_else(|| bad("no host"))?;
-    if parsed.path().trim_matches('/') != "" {
+    if !parsed.path().trim_matches('/').is_empty() {
         return Err(bad("a scheduler URL has no path"));
     }
     let port = parsed.port().unwrap_or(50050);

@@ -49,7 +49,7 @@ pub use maintain::{
 };
 pub use open::is_table;
 
-pub(crate) use open::read;
+pub(crate) use open::{SnapshotFiles, read, snapshot_files};
 pub(crate) use write::write;
 
 use crate::error::invalid;

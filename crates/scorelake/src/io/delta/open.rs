@@ -3,9 +3,9 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, Once};
 
-use datafusion::catalog::MemTable;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::errors::ParquetError;
-use datafusion::prelude::{DataFrame, Expr, cast};
+use datafusion::prelude::DataFrame;
 use deltalake_core::logstore::{
     LogStore, LogStoreFactory, ObjectStoreRef, StorageConfig, default_logstore, logstore_factories,
 };
@@ -17,14 +17,10 @@ use url::Url;
 
 use super::TableVersion;
 use super::commit_log::{self, log_dir};
-use crate::config::Format;
 use crate::config::S3Commit;
-use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message, redact_urls};
-use crate::expr::column;
-use crate::io::listing;
+use crate::io::listing::{self, Listing};
 use crate::io::location::Location;
-use crate::io::read::{self, ReadOptions};
 use crate::io::store::{self, exists, store_error};
 use crate::session::Session;
 
@@ -295,9 +291,6 @@ pub(crate) async fn read(
 ) -> Result<DataFrame> {
     let table = load(session, loc, at).await?;
     check_files_exist(&store::open(session, loc)?, loc, &table).await?;
-    if session.engine().engine != Engine::Embedded {
-        return read_files(session, loc, &table).await;
-    }
     let version = table.version();
     let provider = table
         .table_provider()
@@ -312,14 +305,27 @@ pub(crate) async fn read(
     Ok(session.ctx().read_table(provider)?)
 }
 
-/// The version of `table` at `loc` as a table of its data files, which a
-/// plan can carry to a cluster (delta-rs's own scan stays in this process).
+/// The data files of a Delta table's version, for scans that do not go
+/// through delta-rs (a plan sent to a cluster): their listing (`None` for a
+/// table without files) and the table's schema.
+pub(crate) struct SnapshotFiles {
+    pub listing: Option<Listing>,
+    pub schema: SchemaRef,
+}
+
+/// The files of the table at `loc` (at `at`, default the newest version).
 ///
 /// Refused, naming the reason, for what a plain scan of the files would
 /// read wrongly: deletion vectors (deleted rows are still in the files),
 /// column mapping (the files' column names are not the table's), and files
 /// outside partition folders that match the table's partition columns.
-async fn read_files(session: &Session, loc: &Location, table: &DeltaTable) -> Result<DataFrame> {
+pub(crate) async fn snapshot_files(
+    session: &Session,
+    loc: &Location,
+    at: Option<TableVersion>,
+) -> Result<SnapshotFiles> {
+    let table = load(session, loc, at).await?;
+    check_files_exist(&store::open(session, loc)?, loc, &table).await?;
     let version = table.version();
     let refuse = |reason: String| Error::Delta {
         table: loc.to_string(),
@@ -361,11 +367,12 @@ async fn read_files(session: &Session, loc: &Location, table: &DeltaTable) -> Re
     }
     let schema = snapshot.snapshot().arrow_schema();
     if files.is_empty() {
-        let empty = MemTable::try_new(Arc::clone(&schema), vec![vec![]])?;
-        return Ok(session.ctx().read_table(Arc::new(empty))?);
+        return Ok(SnapshotFiles {
+            listing: None,
+            schema,
+        });
     }
-    let dir = loc.as_dir();
-    let listing = listing::of_files(&dir, files, None)?;
+    let listing = listing::of_files(&loc.as_dir(), files, None)?;
     let folders: Vec<&String> = listing.partitions.iter().map(|(k, _)| k).collect();
     let declared: Vec<&String> = metadata.partition_columns().iter().collect();
     if folders != declared {
@@ -374,21 +381,10 @@ async fn read_files(session: &Session, loc: &Location, table: &DeltaTable) -> Re
             metadata.partition_columns().join(", ")
         )));
     }
-    let options = ReadOptions {
-        format: Some(Format::Parquet),
-        merge_schema: true,
-        ..ReadOptions::default()
-    };
-    let store = store::open(session, loc)?;
-    // Boxed: reading a listing reads Delta tables too (not this one: its format is Parquet).
-    let df = Box::pin(read::read_listing(session, &dir, &store, listing, &options)).await?;
-    // The table's columns, in its order and with its types.
-    let columns: Vec<Expr> = schema
-        .fields()
-        .iter()
-        .map(|f| cast(column(f.name()), f.data_type().clone()).alias(f.name()))
-        .collect();
-    Ok(df.select(columns)?)
+    Ok(SnapshotFiles {
+        listing: Some(listing),
+        schema,
+    })
 }
 
 /// Checks, once per bucket and process, that the S3 store honours

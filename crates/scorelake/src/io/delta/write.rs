@@ -184,7 +184,7 @@ async fn write_once(
         None => handle(session, loc)?,
     };
     // delta-rs writes and commits in this process.
-    let (state, plan) = crate::engine::in_process(session, df)?.into_parts();
+    let (state, plan) = session.in_process(df)?.into_parts();
     let mut builder = table
         .write(Vec::new())
         .with_input_plan(plan)

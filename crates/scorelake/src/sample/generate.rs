@@ -1,26 +1,5 @@
-//! The synthetic credit panel: customers × months of account snapshots.
-//!
-//! Columns: `customer_id` int64, `month` date (first of month), `balance`,
-//! `credit_limit`, `utilization`, `payment` float64, `days_past_due`,
-//! `num_inquiries` int32, `product`, `region`, `channel` utf8 and
-//! `default_flag` int8 (one value per customer).
-//!
-//! It looks like real data where it matters for credit-risk work: skewed
-//! categories with rare levels (< 1 %), about 1 % nulls in most columns,
-//! customers who join late, occasional missing months, delinquency that
-//! persists and cures, and a default rate of about 5 % that rises with
-//! delinquency and utilisation. Every customer is generated from its own
-//! random stream seeded by `(seed, customer_id)`, so the data is identical
-//! for a seed whatever the batch size or machine.
-//!
-//! ```
-//! use scorelake::sample::{SampleSpec, generate};
-//! let spec = SampleSpec { customers: 100, ..SampleSpec::default() };
-//! let batch = generate(&spec, 0..100)?;
-//! assert_eq!(batch.num_columns(), 12);
-//! assert!(batch.num_rows() > 2000);
-//! # Ok::<(), scorelake::Error>(())
-//! ```
+//! Generating the panel: its schema, the spec, and the batches of each
+//! customer range (see the [module](super) for what the data looks like).
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,15 +18,12 @@ use datafusion::execution::TaskContext;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::error::{Error, Result};
-use crate::sample_scan::PanelTable;
-use crate::session::Session;
 
 /// What to generate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,7 +50,7 @@ impl Default for SampleSpec {
 }
 
 impl SampleSpec {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let out_of_range = |option: &str, expected: &str, got: String| Error::OutOfRange {
             context: "sample".into(),
             option: option.into(),
@@ -118,19 +94,6 @@ pub fn schema() -> SchemaRef {
 
 /// Customers generated per record batch (about 11k rows at 24 months).
 const CUSTOMERS_PER_BATCH: u64 = 480;
-
-/// The panel as a lazy, streaming [`DataFrame`] (generated as it is consumed).
-///
-/// `progress`, when given, is advanced by the number of customers generated.
-pub fn dataframe(
-    session: &Session,
-    spec: &SampleSpec,
-    progress: Option<Arc<AtomicU64>>,
-) -> Result<DataFrame> {
-    spec.validate()?;
-    let table = PanelTable::new(spec.clone(), progress);
-    Ok(session.ctx().read_table(Arc::new(table))?)
-}
 
 /// The panel's batches, generated as they are read.
 #[derive(Debug)]

@@ -23,7 +23,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
 
-use crate::sample::{PanelStream, SampleSpec, schema};
+use super::generate::{PanelStream, SampleSpec, schema};
 
 /// The panel of a [`SampleSpec`] as a table.
 #[derive(Debug)]
