@@ -316,6 +316,13 @@ fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
 }
 
+/// The JSON reports written beside the outputs `a` and `b` (their
+/// extension replaced by `extension`) agree as [`assert_close_json`] says.
+fn assert_close_reports(a: &Path, b: &Path, extension: &str) {
+    let (a, b) = (a.with_extension(extension), b.with_extension(extension));
+    assert_close_json(&json(&a), &json(&b), &a.display().to_string());
+}
+
 /// The same file written by the embedded and the cluster run of `both`.
 fn pair_of(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     (
@@ -352,11 +359,7 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
         ],
     );
     assert_same_rows(&a, &b);
-    let (fa, fb) = (
-        json(&a.with_extension("parquet.fitted.json")),
-        json(&b.with_extension("parquet.fitted.json")),
-    );
-    assert_close_json(&fa, &fb, "fitted");
+    assert_close_reports(&a, &b, "parquet.fitted.json");
     let fitted = side("embedded", "features.parquet.fitted.json");
     let (a, b) = both(
         &cluster,
@@ -497,11 +500,7 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
         ],
     );
     assert_same_rows(&a, &b);
-    let (ra, rb) = (
-        json(&a.with_extension("parquet.json")),
-        json(&b.with_extension("parquet.json")),
-    );
-    assert_close_json(&ra, &rb, "compress");
+    assert_close_reports(&a, &b, "parquet.json");
     for engine in ["embedded", "ballista"] {
         std::fs::write(
             d.join(engine).join("pipeline.yaml"),

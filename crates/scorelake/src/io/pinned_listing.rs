@@ -34,11 +34,12 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::Expr;
 use object_store::ObjectMeta;
 use object_store::path::Path as ObjectPath;
+use serde::{Deserialize, Serialize};
 
 use crate::formats::ncf::NcfFormat;
 
 /// How the files of a [`FileTable`] are read.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum ScanFormat {
     /// Parquet, text columns as plain strings.
     Parquet,

@@ -354,24 +354,13 @@ impl LogicalExtensionCodec for LogicalCodec {
 #[derive(Serialize, Deserialize)]
 struct FileTableWire {
     url: String,
-    format: FormatWire,
+    format: ScanFormat,
     extension: String,
     /// The file schema, then the partition columns as a schema.
     file_schema: Vec<u8>,
     partition_cols: Vec<u8>,
     dir: String,
     files: Vec<FileWire>,
-}
-
-#[derive(Serialize, Deserialize)]
-enum FormatWire {
-    Parquet,
-    Ncf,
-    Csv {
-        delimiter: u8,
-        has_header: bool,
-        infer_rows: usize,
-    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -395,19 +384,7 @@ fn encode_file_table(pinned: &PinnedListing) -> Result<Vec<u8>> {
     );
     json(&FileTableWire {
         url: table.url.clone(),
-        format: match &table.format {
-            ScanFormat::Parquet => FormatWire::Parquet,
-            ScanFormat::Ncf => FormatWire::Ncf,
-            ScanFormat::Csv {
-                delimiter,
-                has_header,
-                infer_rows,
-            } => FormatWire::Csv {
-                delimiter: *delimiter,
-                has_header: *has_header,
-                infer_rows: *infer_rows,
-            },
-        },
+        format: table.format.clone(),
         extension: table.extension.clone(),
         file_schema: schema_bytes(&table.file_schema)?,
         partition_cols: schema_bytes(&partitions)?,
@@ -434,19 +411,7 @@ fn decode_file_table(body: &[u8]) -> Result<PinnedListing> {
         .collect();
     let table = FileTable {
         url: wire.url,
-        format: match wire.format {
-            FormatWire::Parquet => ScanFormat::Parquet,
-            FormatWire::Ncf => ScanFormat::Ncf,
-            FormatWire::Csv {
-                delimiter,
-                has_header,
-                infer_rows,
-            } => ScanFormat::Csv {
-                delimiter,
-                has_header,
-                infer_rows,
-            },
-        },
+        format: wire.format,
         extension: wire.extension,
         partition_cols,
         file_schema: schema_from(&wire.file_schema)?,
