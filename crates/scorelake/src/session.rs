@@ -119,6 +119,16 @@ impl Session {
         &self.engine
     }
 
+    /// This session if it runs embedded, else one with the same settings on
+    /// the embedded engine: for work that must run in this process
+    /// (delta-rs maintenance, which plans its own scans).
+    pub(crate) fn here(&self) -> Result<Session> {
+        if self.engine.engine == Engine::Embedded {
+            return Ok(self.clone());
+        }
+        Session::new_embedded(self.config().clone())
+    }
+
     /// `df`'s result as a plan of the embedded engine in this process, for
     /// writers that must run here (delta-rs commits): the cluster computes
     /// `df`, and its result streams in as it is written, one batch at a time.
@@ -133,8 +143,7 @@ impl Session {
             schema: Arc::clone(&schema),
         };
         let table = StreamingTable::try_new(schema, vec![Arc::new(result)])?;
-        let here = Session::new_embedded(self.config().clone())?;
-        Ok(here.ctx().read_table(Arc::new(table))?)
+        Ok(self.here()?.ctx().read_table(Arc::new(table))?)
     }
 
     /// The process-wide default session, built on first use from the standard

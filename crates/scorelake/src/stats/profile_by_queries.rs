@@ -126,16 +126,34 @@ pub(crate) async fn profile_by_queries(
         }
     }
 
-    // Distinct values: each column's keys grouped, then counted.
-    for (i, p) in out.iter_mut().enumerate() {
-        let keys = base
+    // Distinct values: each column's keys grouped, then counted (one query).
+    let mut counts: Option<DataFrame> = None;
+    for i in 0..columns.len() {
+        let one = base
             .clone()
             .filter(col(x_name(i)).is_not_null())?
             .aggregate(vec![sort_key(col(x_name(i)), 0).alias("__k")], vec![])?
-            .aggregate(vec![], vec![count(lit(1)).alias("__unique")])?
-            .collect()
-            .await?;
-        p.unique = first_number(&keys, "__unique").unwrap_or(0.0);
+            .aggregate(
+                vec![lit(i as i64).alias("__c")],
+                vec![count(lit(1)).alias("__unique")],
+            )?;
+        counts = Some(match counts {
+            None => one,
+            Some(all) => all.union(one)?,
+        });
+    }
+    if let Some(counts) = counts {
+        for batch in counts.collect().await? {
+            let (c, n) = (
+                batch.column(0).as_primitive::<Int64Type>(),
+                batch.column(1).as_primitive::<Int64Type>(),
+            );
+            for r in 0..batch.num_rows() {
+                if let Some(p) = out.get_mut(c.value(r) as usize) {
+                    p.unique = n.value(r) as f64;
+                }
+            }
+        }
     }
 
     // Quantiles: the values at the positions each one reads.

@@ -129,9 +129,11 @@ fn weed_binary() -> PathBuf {
 }
 
 fn free_port_block() -> u16 {
-    // Ports are handed out in blocks of 20 per server, from a range unlikely to be busy.
+    // Ports are handed out in blocks of 20 per server, from a range unlikely
+    // to be busy: below the kernel's ephemeral ports (32768 and up), which
+    // outgoing connections take, so a restarted server finds its ports free.
     static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-    let base = 31000 + (std::process::id() % 200) as u16 * 100;
+    let base = 20000 + (std::process::id() % 100) as u16 * 100;
     loop {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let start = base + n * 20;

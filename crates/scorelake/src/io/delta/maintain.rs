@@ -169,7 +169,8 @@ pub async fn optimize(
         .optimize()
         .with_type(kind)
         .with_writer_properties(writer_properties(config))
-        .with_session_state(Arc::new(session.ctx().state()))
+        // delta-rs plans its own scans: in this process.
+        .with_session_state(Arc::new(session.here()?.ctx().state()))
         .with_commit_properties(
             CommitProperties::default().with_max_retries(config.delta.commit_retries),
         );
