@@ -149,6 +149,18 @@ fn assert_same_rows(a: &Path, b: &Path) {
     }
 }
 
+/// The sample panel's feature recipes in `examples/`.
+fn example_recipes() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/panel-features.yaml")
+}
+
+/// [`both`], whose two outputs must hold the same rows.
+fn same_on_both(cluster: &Cluster, dir: &Path, name: &str, args: &[&str]) -> (PathBuf, PathBuf) {
+    let (a, b) = both(cluster, dir, name, args);
+    assert_same_rows(&a, &b);
+    (a, b)
+}
+
 /// Runs `args` embedded and on `cluster`, each with `{out}` replaced by its
 /// own output path (`name` in `dir/embedded` and `dir/ballista`); both must
 /// succeed. The two outputs.
@@ -174,13 +186,12 @@ fn commands_give_the_same_results_on_a_cluster() {
     let d = dir.path();
 
     // The generator runs on the executors.
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "panel.parquet",
         &["sample", "--customers", "300", "--out", "{out}"],
     );
-    assert_same_rows(&a, &b);
     let panel = sample_panel(d, 300);
 
     // Conversions to every format, one file and partitioned directories.
@@ -198,13 +209,12 @@ fn commands_give_the_same_results_on_a_cluster() {
     ] {
         let mut args = vec!["convert", p(&panel), "{out}"];
         args.extend_from_slice(extra);
-        let (a, b) = both(&cluster, d, name, &args);
-        assert_same_rows(&a, &b);
+        same_on_both(&cluster, d, name, &args);
     }
 
     // Delta tables: written (by the client), then read on the cluster as
     // their snapshot's files.
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "accounts",
@@ -218,30 +228,27 @@ fn commands_give_the_same_results_on_a_cluster() {
             "product",
         ],
     );
-    assert_same_rows(&a, &b);
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "from_delta.parquet",
         &["convert", p(&d.join("embedded/accounts")), "{out}"],
     );
-    assert_same_rows(&a, &b);
 
     // Maintenance runs in the client (delta-rs plans its own scans).
     let table = d.join("ballista/accounts");
     let (code, _, err) = run(cluster.client().args(["delta", "optimize", p(&table)]));
     assert_eq!(code, 0, "{err}");
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "optimized.parquet",
         &["convert", p(&table), "{out}"],
     );
-    assert_same_rows(&a, &b);
 
     // Features: trends and windows per customer, then SQL over the result.
-    let recipes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/panel-features.yaml");
-    let (a, b) = both(
+    let recipes = example_recipes();
+    let (a, _) = same_on_both(
         &cluster,
         d,
         "features.parquet",
@@ -255,16 +262,14 @@ fn commands_give_the_same_results_on_a_cluster() {
             "{out}",
         ],
     );
-    assert_same_rows(&a, &b);
     let query = "SELECT product, count(*) AS n, sum(days_past_due) AS dpd FROM t GROUP BY product";
     let table = format!("t={}", p(&a));
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "by_product.parquet",
         &["sql", query, "--table", &table, "--output", "{out}"],
     );
-    assert_same_rows(&a, &b);
 
     // The demo: every step of the main job.
     let (a, b) = both(
@@ -353,8 +358,8 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
     let side = |engine: &str, name: &str| p(&d.join(engine).join(name)).to_string();
 
     // Features: fit on the panel, then apply the fitted file; a snapshot.
-    let recipes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/panel-features.yaml");
-    let (a, b) = both(
+    let recipes = example_recipes();
+    let (a, b) = same_on_both(
         &cluster,
         d,
         "features.parquet",
@@ -370,10 +375,9 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
             &format!("{}.fitted.json", "{out}"),
         ],
     );
-    assert_same_rows(&a, &b);
     assert_close_reports(&a, &b, "parquet.fitted.json");
     let fitted = side("embedded", "features.parquet.fitted.json");
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "applied.parquet",
@@ -381,7 +385,6 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
             "features", "--apply", &fitted, "--input", panel, "--output", "{out}",
         ],
     );
-    assert_same_rows(&a, &b);
     let snapshot = d.join("snapshot.yaml");
     std::fs::write(
         &snapshot,
@@ -390,7 +393,7 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
          - {name: spend, operation: mean, source: payment, window: all_time}\n",
     )
     .unwrap();
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "snapshot.parquet",
@@ -404,7 +407,6 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
             "{out}",
         ],
     );
-    assert_same_rows(&a, &b);
 
     // Encoders: fitted mappings travel to the executors.
     let spec = d.join("enc.yaml");
@@ -414,7 +416,7 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
          - {column: product, method: frequency}\n- {column: region, method: target_mean, smoothing: 20}\n",
     )
     .unwrap();
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "encoded.parquet",
@@ -432,8 +434,7 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
             &format!("{}.json", "{out}"),
         ],
     );
-    assert_same_rows(&a, &b);
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "oof.parquet",
@@ -450,7 +451,6 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
             "{out}",
         ],
     );
-    assert_same_rows(&a, &b);
 
     // Validation and drift reports.
     both(
@@ -487,7 +487,7 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
     assert_close_json(&json(&a), &json(&b), "drift");
 
     // Compression, a pipeline, scoring with its card.
-    let (a, b) = both(
+    let (a, b) = same_on_both(
         &cluster,
         d,
         "compressed.parquet",
@@ -511,7 +511,6 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
             &format!("{}.json", "{out}"),
         ],
     );
-    assert_same_rows(&a, &b);
     assert_close_reports(&a, &b, "parquet.json");
     for engine in ["embedded", "ballista"] {
         std::fs::write(
@@ -533,7 +532,7 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
         "scorecard",
     );
     let card = run_dir(&card_a).join("scorecard.json");
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "scored.parquet",
@@ -547,7 +546,6 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
             "{out}",
         ],
     );
-    assert_same_rows(&a, &b);
 }
 
 #[test]
@@ -596,7 +594,7 @@ fn a_job_survives_or_fails_cleanly_when_an_executor_is_killed() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let panel = sample_panel(d, 20_000);
-    let recipes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/panel-features.yaml");
+    let recipes = example_recipes();
     let reference = d.join("reference.parquet");
     let (code, _, err) = run(scorelake().args([
         "features",
@@ -699,7 +697,7 @@ fn edge_cases_and_auto_selection_on_a_cluster() {
          - {name: m, operation: mean, source: balance, window: all_time}\n",
     )
     .unwrap();
-    let (a, b) = both(
+    same_on_both(
         &cluster,
         d,
         "edges_features.parquet",
@@ -713,7 +711,6 @@ fn edge_cases_and_auto_selection_on_a_cluster() {
             "{out}",
         ],
     );
-    assert_same_rows(&a, &b);
 
     // auto: at or below engine.auto_threshold embedded, above it the cluster.
     let auto = |threshold: &str, url: &str| {
