@@ -98,6 +98,10 @@ impl ExtensionOptions for ScoreLakeOptions {
 
 /// `sc` for a client of the cluster: ScoreLake's codecs, its version, and
 /// Ballista's settings.
+///
+/// Jobs use Ballista's static stage planner: its adaptive planner (55.0)
+/// loses track of a finished stage that must rerun after an executor died,
+/// and the job then waits forever.
 pub(crate) fn client_config(sc: SessionConfig) -> SessionConfig {
     sc.with_option_extension(ScoreLakeOptions {
         version: VERSION.into(),
@@ -105,6 +109,7 @@ pub(crate) fn client_config(sc: SessionConfig) -> SessionConfig {
     .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
     .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()))
     .upgrade_for_ballista()
+    .with_ballista_adaptive_query_planner(false)
 }
 
 /// A context whose queries become jobs of the cluster whose scheduler is at
