@@ -26,6 +26,27 @@ fn demo_runs_on_the_embedded_engine() {
     assert!(out.join("delinquent_accounts.csv").is_file());
     assert!(out.join("features.parquet").is_file());
     assert!(stdout.contains("worst_dpd_6m"), "{stdout}");
+    // The card passes the selection safeguards: every coefficient on a WoE
+    // column is negative (a higher WoE is safer) and significant, and the
+    // report gives the trail.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("scorecard/report.json")).unwrap())
+            .unwrap();
+    let terms = report["model"]["coefficients"].as_array().unwrap();
+    assert!(terms.len() >= 3, "{report}");
+    for c in &terms[1..] {
+        let (estimate, p) = (
+            c["estimate"].as_f64().unwrap(),
+            c["p_value"].as_f64().unwrap(),
+        );
+        assert!(estimate < 0.0 && p <= 0.05, "{c}");
+    }
+    assert!(!report["selection"]["trail"].as_array().unwrap().is_empty());
+    let md = std::fs::read_to_string(out.join("scorecard/report.md")).unwrap();
+    assert!(
+        md.contains("Variable selection") && md.contains("| VIF |"),
+        "{md}"
+    );
     // Running it again replaces its outputs.
     let (code, _, err) = run(scorelake().args(["demo", "--customers", "1500", "--out", p(&out)]));
     assert_eq!(code, 0, "{err}");
@@ -294,6 +315,28 @@ fn compress_run_and_score_from_the_command_line() {
     .unwrap();
     let (code, stdout, err) = run(scorelake().args(["run", p(&dir.path().join("pipeline.toml"))]));
     assert_eq!(code, 0, "{err}");
+    // The IV threshold's old place is refused, naming the new one.
+    let moved = dir.path().join("moved.yaml");
+    std::fs::write(
+        &moved,
+        "input: panel.parquet\noutput: run2\ntarget: default_flag\nbinning: {variables: [utilization], min_iv: 0.1}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(scorelake().args(["run", p(&moved)]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("binning.min_iv moved to selection.min_iv"),
+        "{err}"
+    );
+    let bad = dir.path().join("bad-selection.yaml");
+    std::fs::write(
+        &bad,
+        "input: panel.parquet\noutput: run2\ntarget: default_flag\nbinning: {variables: [utilization]}\nselection: {max_correlation: 2}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(scorelake().args(["run", p(&bad)]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("selection.max_correlation is 2"), "{err}");
     assert!(
         stdout.contains("Information value") && stdout.contains("Holdout rows"),
         "{stdout}"

@@ -116,27 +116,7 @@ pub async fn compress_with(
         weight: input_weight,
         events: input_events,
     } = totals;
-    let w = weight_or_one(weight);
-    // Rows of weight 0 stand for no rows (as in statsmodels' freq_weights):
-    // dropped, so no group has weight 0 and an undefined event rate.
-    let kept = match weight {
-        Some(_) => df.clone().filter(w.clone().gt(lit(0.0)))?,
-        None => df.clone(),
-    };
-    let y = cast(column(target), DataType::Float64);
-    let keys: Vec<Expr> = by.iter().map(|c| column(c)).collect();
-    let grouped = kept.aggregate(
-        keys,
-        vec![
-            weight_sum(weight).alias(SAMPLE_WEIGHT),
-            sum(w * y).alias(EVENT_WEIGHT),
-        ],
-    )?;
-    let mut out: Vec<Expr> = by.iter().map(|c| col(c.as_str())).collect();
-    out.push(col(SAMPLE_WEIGHT));
-    out.push(col(EVENT_WEIGHT));
-    out.push((col(EVENT_WEIGHT) / col(SAMPLE_WEIGHT)).alias(EVENT_RATE));
-    let plan = grouped.select(out)?;
+    let plan = grouping(df, by, target, weight)?;
     let schema = std::sync::Arc::new(plan.schema().as_arrow().clone());
     let batches = plan.collect().await?;
     let sum_of = |name: &str| -> f64 {
@@ -193,6 +173,37 @@ pub async fn compress_with(
     let compressed =
         SessionContext::new_with_state(state).read_table(std::sync::Arc::new(table))?;
     Ok((compressed, report))
+}
+
+/// The compressed rows of `df` as a plan (nothing checked or gathered):
+/// `by`, `sample_weight`, `event_weight`, `event_rate`.
+pub(crate) fn grouping(
+    df: &DataFrame,
+    by: &[String],
+    target: &str,
+    weight: Option<&str>,
+) -> Result<DataFrame> {
+    let w = weight_or_one(weight);
+    // Rows of weight 0 stand for no rows (as in statsmodels' freq_weights):
+    // dropped, so no group has weight 0 and an undefined event rate.
+    let kept = match weight {
+        Some(_) => df.clone().filter(w.clone().gt(lit(0.0)))?,
+        None => df.clone(),
+    };
+    let y = cast(column(target), DataType::Float64);
+    let keys: Vec<Expr> = by.iter().map(|c| column(c)).collect();
+    let grouped = kept.aggregate(
+        keys,
+        vec![
+            weight_sum(weight).alias(SAMPLE_WEIGHT),
+            sum(w * y).alias(EVENT_WEIGHT),
+        ],
+    )?;
+    let mut out: Vec<Expr> = by.iter().map(|c| col(c.as_str())).collect();
+    out.push(col(SAMPLE_WEIGHT));
+    out.push(col(EVENT_WEIGHT));
+    out.push((col(EVENT_WEIGHT) / col(SAMPLE_WEIGHT)).alias(EVENT_RATE));
+    Ok(grouped.select(out)?)
 }
 
 fn memory(b: &RecordBatch) -> u64 {

@@ -10,6 +10,9 @@
 //! columns to any data. [`compress`] groups rows by their bins into
 //! weighted unique rows (totals verified); [`fit_logistic`] fits a weighted
 //! logistic regression (same coefficients on compressed or original rows);
+//! [`select_variables`] chooses the model's variables with the usual
+//! safeguards (IV range, correlation, VIF, stepwise entry and exit, sign
+//! and significance of every coefficient), keeping the trail;
 //! [`Scorecard`] scales it to points, scores data and exports SQL;
 //! [`evaluate`] gives AUC, Gini, KS and event rates by score band.
 //! Semantics: `docs/scorecard.md`.
@@ -18,9 +21,11 @@ mod binning;
 mod compress;
 mod evaluate;
 mod fit;
+mod linalg;
 mod logistic;
 mod optimal;
 mod points;
+mod select;
 mod spec;
 mod totals;
 mod woe;
@@ -28,6 +33,7 @@ mod woe;
 pub use binning::{
     Bin, Binning, FORMAT as BINNING_FORMAT, VariableBins, VariableKind, bin_column, woe_column,
 };
+pub(crate) use compress::grouping;
 pub use compress::{
     CompressionReport, EVENT_RATE, EVENT_WEIGHT, SAMPLE_WEIGHT, compress, compress_with,
 };
@@ -36,6 +42,10 @@ pub use fit::fit_binning;
 pub use logistic::{Coefficient, LogisticModel, LogisticOptions, fit_logistic};
 pub use optimal::{Constraints, Merged, Monotonic, merge_optimal};
 pub use points::{BinPoints, FORMAT as SCORECARD_FORMAT, Scaling, Scorecard, ScoredVariable};
+pub use select::{
+    Action, Candidate, Criterion, Decision, Method, Rule, Selection, SelectionOptions,
+    select_variables,
+};
 pub use spec::{
     BinMethod, BinningSpec, MAX_BINS, MAX_PREBINS, ResolvedSettings, Settings, VariableSpec,
 };

@@ -19,5 +19,6 @@ mod s3;
 mod s3_faults;
 mod sample_io;
 mod scorecard;
+mod selection;
 mod support;
 mod write_races;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::scorecard::{CompressionReport, Evaluation, LogisticModel};
+use crate::scorecard::{CompressionReport, Evaluation, LogisticModel, Selection};
 
 /// What a scorecard pipeline run produced.
 #[derive(Clone, Debug, Serialize)]
@@ -18,6 +18,8 @@ pub struct ScorecardPipelineReport {
     pub iv: Vec<(String, f64)>,
     /// Variables in the model.
     pub selected: Vec<String>,
+    /// How they were chosen: every decision, their correlations and VIFs.
+    pub selection: Selection,
     /// Compression of the training rows.
     pub compression: CompressionReport,
     /// The model.
@@ -69,6 +71,11 @@ impl fmt::Display for ScorecardPipelineReport {
             );
         }
         writeln!(f, "Information value\n\n{iv}")?;
+        writeln!(
+            f,
+            "Variable selection\n\n{}",
+            self.selection.to_markdown(&self.iv)
+        )?;
         writeln!(f, "Model\n\n{}", self.model.to_markdown())?;
         writeln!(f, "Training rows: {}", self.train.to_markdown())?;
         if let Some(h) = &self.holdout {

@@ -16,8 +16,8 @@ use crate::functions::fold::fold_index;
 use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
 use crate::quality::{self, Status, Thresholds, ValidateOptions};
 use crate::scorecard::{
-    self, Binning, BinningSpec, CompressionReport, EVENT_RATE, Evaluation, LogisticModel,
-    SAMPLE_WEIGHT, Scorecard, woe_column,
+    self, Binning, BinningSpec, Candidate, CompressionReport, EVENT_RATE, Evaluation,
+    LogisticModel, SAMPLE_WEIGHT, Scorecard, Selection, woe_column,
 };
 use crate::session::Session;
 
@@ -41,8 +41,13 @@ pub async fn run_scorecard_pipeline(
     }
 
     let t = Instant::now();
-    let (binning, selected) = run.binning(&modelling.train).await?;
+    let binning = run.binning(&modelling.train).await?;
     run.timed("binning", t);
+
+    let t = Instant::now();
+    let selection = run.selection(&binning, &modelling.train).await?;
+    let selected = selection.selected.clone();
+    run.timed("selection", t);
 
     let t = Instant::now();
     let (compressed, compression) = run
@@ -76,6 +81,7 @@ pub async fn run_scorecard_pipeline(
             .map(|v| (v.column.clone(), v.iv))
             .collect(),
         selected,
+        selection,
         compression,
         model,
         train,
@@ -271,8 +277,8 @@ impl<'a> Run<'a> {
     }
 
     /// Bins the candidates on the training rows (`binning.json`,
-    /// `binning_tables.md`) and selects the model's variables by IV.
-    async fn binning(&self, train: &DataFrame) -> Result<(Binning, Vec<String>)> {
+    /// `binning_tables.md`).
+    async fn binning(&self, train: &DataFrame) -> Result<Binning> {
         let section = &self.pipeline.binning;
         let spec = BinningSpec {
             target: self.pipeline.target.clone(),
@@ -282,22 +288,57 @@ impl<'a> Run<'a> {
         };
         let binning = scorecard::fit_binning(train, &spec).await?;
         binning.save(&self.out("binning.json"))?;
-        let tables = self.out("binning_tables.md");
-        write_text(&tables, &binning.tables())?;
-        let selected: Vec<String> = binning
-            .selected(section.min_iv)
-            .into_iter()
-            .map(|v| v.column.clone())
-            .take(section.max_variables.unwrap_or(usize::MAX))
+        write_text(&self.out("binning_tables.md"), &binning.tables())?;
+        Ok(binning)
+    }
+
+    /// Chooses the model's variables on the training rows grouped by the
+    /// WoE of every candidate that passes `min_iv` (or is fixed): the same
+    /// figures as the training rows, in fewer rows (`selection_rows.parquet`,
+    /// written and read by the engine; nothing is gathered here).
+    async fn selection(&self, binning: &Binning, train: &DataFrame) -> Result<Selection> {
+        let options = &self.pipeline.selection;
+        let candidates: Vec<Candidate> = binning
+            .variables
+            .iter()
+            .map(|v| Candidate {
+                variable: v.column.clone(),
+                column: woe_column(&v.column),
+                iv: v.iv,
+            })
             .collect();
-        if selected.is_empty() {
+        let strong: Vec<String> = candidates
+            .iter()
+            .filter(|c| c.iv >= options.min_iv || options.fixed.contains(&c.variable))
+            .map(|c| c.variable.clone())
+            .collect();
+        if strong.is_empty() {
             return invalid_err!(
-                "no variable reaches min_iv {} (see {})",
-                section.min_iv,
-                tables.display()
+                "selection left no variable: every IV is below selection.min_iv {} (see {})",
+                options.min_iv,
+                self.out("binning_tables.md").display()
             );
         }
-        Ok((binning, selected))
+        let woe: Vec<String> = strong.iter().map(|v| woe_column(v)).collect();
+        let binned = binning.transform(train.clone(), Some(&strong))?;
+        let grouped = scorecard::grouping(
+            &binned,
+            &woe,
+            &self.pipeline.target,
+            self.pipeline.weight.as_deref(),
+        )?;
+        let url = self.out("selection_rows.parquet").display().to_string();
+        io::write(self.session, grouped, &url, &overwrite()).await?;
+        let rows = io::read(self.session, &url, &ReadOptions::default()).await?;
+        scorecard::select_variables(
+            &rows,
+            EVENT_RATE,
+            Some(SAMPLE_WEIGHT),
+            &candidates,
+            options,
+            &self.pipeline.model,
+        )
+        .await
     }
 
     /// Compresses the training rows by the selected bins and the segments

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, invalid};
 use crate::io::{self, WriteMode, WriteOptions};
-use crate::scorecard::{LogisticOptions, Scaling, Settings, VariableSpec};
+use crate::scorecard::{LogisticOptions, Scaling, SelectionOptions, Settings, VariableSpec};
 
 /// Rows held out for evaluation: those whose fold (from the `by` columns
 /// and `seed`) falls in the first `share` of 1000 folds.
@@ -32,16 +32,12 @@ pub struct BinningSection {
     pub defaults: Settings,
     /// The variables.
     pub variables: Vec<VariableSpec>,
-    /// Variables with a smaller IV are left out of the model (default 0.02).
-    #[serde(default = "default_min_iv")]
-    pub min_iv: f64,
-    /// At most this many variables (the strongest by IV) enter the model.
-    #[serde(default)]
-    pub max_variables: Option<usize>,
-}
-
-fn default_min_iv() -> f64 {
-    0.02
+    /// Moved to `selection.min_iv`; refused here, naming the new key.
+    #[serde(default, skip_serializing)]
+    pub min_iv: Option<serde_json::Value>,
+    /// Moved to `selection.max_variables`; refused here, naming the new key.
+    #[serde(default, skip_serializing)]
+    pub max_variables: Option<serde_json::Value>,
 }
 
 /// A scorecard pipeline file: from a panel to a points scorecard.
@@ -73,6 +69,9 @@ pub struct ScorecardPipeline {
     pub holdout: Option<Holdout>,
     /// Binning of the candidate variables.
     pub binning: BinningSection,
+    /// Which binned variables enter the model, with which safeguards.
+    #[serde(default)]
+    pub selection: SelectionOptions,
     /// Extra grouping columns kept through compression (e.g. `product`).
     #[serde(default)]
     pub segments: Vec<String>,
@@ -220,6 +219,20 @@ impl ScorecardPipeline {
         let value = crate::docfile::load(path)?;
         let mut spec: ScorecardPipeline =
             serde_json::from_value(value).map_err(|e| invalid!("{}: {e}", path.display()))?;
+        for (key, set) in [
+            ("min_iv", spec.binning.min_iv.is_some()),
+            ("max_variables", spec.binning.max_variables.is_some()),
+        ] {
+            if set {
+                return Err(invalid!(
+                    "{}: binning.{key} moved to selection.{key}",
+                    path.display()
+                ));
+            }
+        }
+        spec.selection
+            .check()
+            .map_err(|e| invalid!("{}: {e}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let rebase = |p: &Path| {
             if p.is_relative() {
