@@ -18,7 +18,7 @@ use datafusion::logical_expr::{Expr, cast, lit};
 use datafusion::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::linalg::{cholesky, inverse};
+use super::linalg::{cholesky, inverse, solve};
 use super::logistic::{LogisticModel, LogisticOptions, fit_logistic};
 use crate::checks::weight_or_one;
 use crate::error::{Result, ensure, invalid, invalid_err};
@@ -541,22 +541,38 @@ impl Selector<'_> {
     }
 
     async fn null_aic(&self) -> Result<f64> {
-        let w = weight_or_one(self.weight);
-        let y = cast(column(self.target), DataType::Float64);
-        let row = self
-            .rows
-            .clone()
-            .aggregate(
-                vec![],
-                vec![sum(w.clone()).alias("__w"), sum(w * y).alias("__e")],
-            )?
-            .collect()
-            .await?;
-        let total = first_number(&row, "__w").unwrap_or(0.0);
-        let events = first_number(&row, "__e").unwrap_or(0.0);
+        let (total, events) = totals(self.rows, self.target, self.weight).await?;
         let p = events / total;
         let ll = events * p.ln() + (total - events) * (1.0 - p).ln();
         Ok(2.0 - 2.0 * ll)
+    }
+
+    /// The p-value of the score test for adding each of `pool` to the
+    /// model of `model`'s variables (None: a linear combination of them).
+    async fn entry_scores(
+        &self,
+        model: &[usize],
+        pool: &[usize],
+    ) -> Result<Vec<(usize, Option<f64>)>> {
+        let beta = if model.is_empty() {
+            let (total, events) = totals(self.rows, self.target, self.weight).await?;
+            vec![(events / (total - events)).ln()]
+        } else {
+            let m = self.fit(model).await?;
+            m.coefficients.iter().map(|c| c.estimate).collect()
+        };
+        let model_columns: Vec<String> = model.iter().map(|&i| self.column(i)).collect();
+        let pool_columns: Vec<String> = pool.iter().map(|&i| self.column(i)).collect();
+        let p = score_tests(
+            self.rows,
+            self.target,
+            self.weight,
+            &model_columns,
+            &beta,
+            &pool_columns,
+        )
+        .await?;
+        Ok(pool.iter().copied().zip(p).collect())
     }
 
     /// p-value of `i`'s coefficient in `m`.
@@ -597,23 +613,39 @@ impl Selector<'_> {
             };
             // (candidate, score: p-value or AIC; lower is better)
             let mut best: Option<(usize, f64)> = None;
-            for i in pool {
-                let mut with = model.clone();
-                with.push(i);
-                match self.fit(&with).await {
-                    Ok(m) => {
-                        let score = match self.options.criterion {
-                            Criterion::PValue => self.p_value(&m, i),
-                            Criterion::Aic => aic(&m),
-                        };
-                        if best.is_none_or(|(_, b)| score < b) {
-                            best = Some((i, score));
+            match self.options.criterion {
+                Criterion::PValue => {
+                    for (i, p) in self.entry_scores(&model, &pool).await? {
+                        match p {
+                            Some(p) if best.is_none_or(|(_, b)| p < b) => best = Some((i, p)),
+                            Some(_) => {}
+                            None => {
+                                let detail =
+                                    "a linear combination of the model's variables".to_string();
+                                self.note(i, Rule::Estimation, Action::Dropped, detail);
+                                out.insert(i);
+                            }
                         }
                     }
-                    Err(e) => {
-                        let detail = format!("cannot be estimated with the model's variables: {e}");
-                        self.note(i, Rule::Estimation, Action::Dropped, detail);
-                        out.insert(i);
+                }
+                Criterion::Aic => {
+                    for i in pool {
+                        let mut with = model.clone();
+                        with.push(i);
+                        match self.fit(&with).await {
+                            Ok(m) => {
+                                let score = aic(&m);
+                                if best.is_none_or(|(_, b)| score < b) {
+                                    best = Some((i, score));
+                                }
+                            }
+                            Err(e) => {
+                                let detail =
+                                    format!("cannot be estimated with the model's variables: {e}");
+                                self.note(i, Rule::Estimation, Action::Dropped, detail);
+                                out.insert(i);
+                            }
+                        }
                     }
                 }
             }
@@ -622,7 +654,7 @@ impl Selector<'_> {
                 Criterion::PValue => (
                     score < self.options.p_enter,
                     format!(
-                        "step {step}: p = {score:.3e}, p_enter {}",
+                        "step {step}: score test p = {score:.3e}, p_enter {}",
                         self.options.p_enter
                     ),
                 ),
@@ -785,6 +817,99 @@ impl Selector<'_> {
         }
         Ok(model)
     }
+}
+
+/// Total weight and event weight of `rows`.
+async fn totals(rows: &DataFrame, target: &str, weight: Option<&str>) -> Result<(f64, f64)> {
+    let w = weight_or_one(weight);
+    let y = cast(column(target), DataType::Float64);
+    let row = rows
+        .clone()
+        .aggregate(
+            vec![],
+            vec![sum(w.clone()).alias("__w"), sum(w * y).alias("__e")],
+        )?
+        .collect()
+        .await?;
+    Ok((
+        first_number(&row, "__w").unwrap_or(0.0),
+        first_number(&row, "__e").unwrap_or(0.0),
+    ))
+}
+
+/// Score (Rao) tests, in one aggregate pass, of adding each of
+/// `candidates` to the logistic model of `model` fitted at `beta`
+/// (intercept first): with p the model's probabilities and v = w·p·(1 − p),
+/// U = Σ w·(y − p)·x, and S = U² / (Σ v·x² − b'·A⁻¹·b), where
+/// A = Σ v·t·t' over the model's terms t = (1, model…) and b = Σ v·t·x; S is
+/// χ² with one degree of freedom under the model. The p-value of each
+/// (None where the denominator vanishes: x is a combination of the terms).
+pub(crate) async fn score_tests(
+    rows: &DataFrame,
+    target: &str,
+    weight: Option<&str>,
+    model: &[String],
+    beta: &[f64],
+    candidates: &[String],
+) -> Result<Vec<Option<f64>>> {
+    use datafusion::functions::math::expr_fn::exp;
+    let w = weight_or_one(weight);
+    let y = cast(column(target), DataType::Float64);
+    let f64_of = |c: &String| cast(column(c), DataType::Float64);
+    let mut terms: Vec<Expr> = vec![lit(1.0)];
+    terms.extend(model.iter().map(f64_of));
+    let eta = terms
+        .iter()
+        .zip(beta)
+        .map(|(t, b)| lit(*b) * t.clone())
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0.0));
+    let p = lit(1.0) / (lit(1.0) + exp(-eta));
+    let v = w.clone() * p.clone() * (lit(1.0) - p.clone());
+    let r = w * (y - p);
+    let t = terms.len();
+    let mut aggs = Vec::new();
+    for a in 0..t {
+        for b in a..t {
+            aggs.push(
+                sum(v.clone() * terms[a].clone() * terms[b].clone()).alias(format!("__a{a}_{b}")),
+            );
+        }
+    }
+    for (c, x) in candidates.iter().map(f64_of).enumerate() {
+        aggs.push(sum(r.clone() * x.clone()).alias(format!("__u{c}")));
+        aggs.push(sum(v.clone() * x.clone() * x.clone()).alias(format!("__d{c}")));
+        for (a, term) in terms.iter().enumerate() {
+            aggs.push(sum(v.clone() * term.clone() * x.clone()).alias(format!("__b{c}_{a}")));
+        }
+    }
+    let row = rows.clone().aggregate(vec![], aggs)?.collect().await?;
+    let get = |n: String| first_number(&row, &n).unwrap_or(0.0);
+    let matrix: Vec<Vec<f64>> = (0..t)
+        .map(|a| {
+            (0..t)
+                .map(|b| get(format!("__a{}_{}", a.min(b), a.max(b))))
+                .collect()
+        })
+        .collect();
+    let mut out = Vec::with_capacity(candidates.len());
+    for c in 0..candidates.len() {
+        let u = get(format!("__u{c}"));
+        let d = get(format!("__d{c}"));
+        let b: Vec<f64> = (0..t).map(|a| get(format!("__b{c}_{a}"))).collect();
+        let explained = match solve(&matrix, &b) {
+            Ok(x) => x.iter().zip(&b).map(|(x, b)| x * b).sum::<f64>(),
+            Err(_) => return invalid_err!("the model's terms are collinear: no score test"),
+        };
+        let denominator = d - explained;
+        out.push(if denominator > 1e-10 * d.abs().max(1e-300) {
+            let statistic = u * u / denominator;
+            Some(libm::erfc((statistic / 2.0).sqrt()))
+        } else {
+            None
+        });
+    }
+    Ok(out)
 }
 
 /// AIC of a fitted model: 2·(coefficients) − 2·log-likelihood.
@@ -953,6 +1078,103 @@ mod tests {
         let v = inflation(&m);
         assert!(v[2].is_infinite());
         assert!((v[0] - 1.0).abs() < 1e-12 && (v[1] - 1.0).abs() < 1e-12);
+    }
+
+    fn block_on<T>(f: impl Future<Output = T>) -> T {
+        tokio::runtime::Runtime::new().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn the_score_test_of_a_binary_variable_is_pearsons_chi_square() {
+        // x = 0: 30 events in 100; x = 1: 50 in 100 (as weights).
+        let ctx = datafusion::prelude::SessionContext::new();
+        let df = block_on(ctx.sql(
+            "SELECT * FROM (VALUES (0.0, 1, 30.0), (0.0, 0, 70.0), (1.0, 1, 50.0), (1.0, 0, 50.0)) AS t(x, y, w)",
+        ))
+        .unwrap();
+        let null = (80.0f64 / 120.0).ln();
+        let p = block_on(score_tests(
+            &df,
+            "y",
+            Some("w"),
+            &[],
+            &[null],
+            &["x".into()],
+        ))
+        .unwrap();
+        // n·(ad − bc)² / (row and column totals).
+        let chi2 = 200.0 * (30.0f64 * 50.0 - 70.0 * 50.0).powi(2) / (100.0 * 100.0 * 80.0 * 120.0);
+        let expected = libm::erfc((chi2 / 2.0).sqrt());
+        assert!(
+            (p[0].unwrap() - expected).abs() < 1e-12,
+            "{p:?} vs {expected}"
+        );
+    }
+
+    #[test]
+    fn score_tests_beside_a_fitted_model_equal_the_naive_sums() {
+        let rows: Vec<(f64, f64, f64, f64)> = (0..400)
+            .map(|i| {
+                let x1 = ((i * 7) % 13) as f64 / 4.0 - 1.5;
+                let x2 = ((i * 5) % 11) as f64 / 3.0 - 1.7 + 0.3 * x1;
+                let y = f64::from(((i * 37) % 17) as f64 / 17.0 < 0.3 - 0.1 * x1);
+                (x1, x2, y, 1.0 + (i % 3) as f64)
+            })
+            .collect();
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(a, b, y, w)| format!("({a}, {b}, {y}, {w})"))
+            .collect();
+        let ctx = datafusion::prelude::SessionContext::new();
+        let df = block_on(ctx.sql(&format!(
+            "SELECT * FROM (VALUES {}) AS t(x1, x2, y, w)",
+            values.join(", ")
+        )))
+        .unwrap();
+        let m = block_on(fit_logistic(
+            &df,
+            &["x1".into()],
+            "y",
+            Some("w"),
+            &LogisticOptions::default(),
+        ))
+        .unwrap();
+        let beta: Vec<f64> = m.coefficients.iter().map(|c| c.estimate).collect();
+        let p = block_on(score_tests(
+            &df,
+            "y",
+            Some("w"),
+            &["x1".into()],
+            &beta,
+            &["x2".into()],
+        ))
+        .unwrap();
+        // Naive: the sums row by row, the 2×2 system by Cramer's rule.
+        let (mut u, mut d) = (0.0, 0.0);
+        let (mut a, mut b) = ([[0.0; 2]; 2], [0.0; 2]);
+        for &(x1, x2, y, w) in &rows {
+            let pr = 1.0 / (1.0 + (-(beta[0] + beta[1] * x1)).exp());
+            let v = w * pr * (1.0 - pr);
+            let t = [1.0, x1];
+            u += w * (y - pr) * x2;
+            d += v * x2 * x2;
+            for i in 0..2 {
+                b[i] += v * t[i] * x2;
+                for j in 0..2 {
+                    a[i][j] += v * t[i] * t[j];
+                }
+            }
+        }
+        let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+        let z0 = (b[0] * a[1][1] - a[0][1] * b[1]) / det;
+        let z1 = (a[0][0] * b[1] - b[0] * a[1][0]) / det;
+        let statistic = u * u / (d - (z0 * b[0] + z1 * b[1]));
+        let expected = libm::erfc((statistic / 2.0).sqrt());
+        let got = p[0].unwrap();
+        assert!(
+            (got - expected).abs() < 1e-9 * expected.max(1e-300),
+            "{got} vs {expected}"
+        );
     }
 
     #[test]
