@@ -375,6 +375,20 @@ pub(crate) struct ScoreArgs {
     /// Name of the score column.
     #[arg(long, default_value = "score")]
     pub score_column: String,
+    /// Name of the probability-of-default column (from the score, calibrated
+    /// to the training event rate or the card's `pd_target_rate`).
+    #[arg(long, default_value = "pd")]
+    pub pd_column: String,
+    /// Leave the PD out.
+    #[arg(long)]
+    pub no_pd: bool,
+    /// Add each variable's points (`points_{variable}`).
+    #[arg(long)]
+    pub points: bool,
+    /// Add this many reason codes (`reason_1`…): the variables that lost
+    /// most points against their best bin.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub reasons: usize,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

@@ -18,7 +18,10 @@ pub(crate) async fn score(
     args: ScoreArgs,
 ) -> Result<ExitCode> {
     let mut job = ScoreJob::new(args.scorecard, args.input, args.output);
-    job.score_column = args.score_column;
+    job.columns.score = args.score_column;
+    job.columns.pd = (!args.no_pd).then_some(args.pd_column);
+    job.columns.points = args.points;
+    job.columns.reasons = args.reasons;
     job.read = read_options(&args.read)?;
     job.write = write_options(&args.write, Some(&args.read))?;
     let report = progress
@@ -32,7 +35,7 @@ pub(crate) async fn score(
         report.written.rows,
         report.variables,
         report.written.location,
-        job.score_column,
+        job.columns.score,
         report.seconds
     )?;
     Ok(ExitCode::SUCCESS)

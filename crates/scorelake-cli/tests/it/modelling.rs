@@ -352,14 +352,34 @@ fn compress_run_and_score_from_the_command_line() {
         p(&panel),
         "--output",
         p(&scored),
+        "--reasons",
+        "2",
+        "--points",
     ]));
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains(&format!("scored {input} rows")), "{stdout}");
     let stdout = sql(
-        "SELECT count(*) AS n FROM s WHERE score IS NULL OR isnan(score)",
+        "SELECT count(*) AS n FROM s WHERE score IS NULL OR isnan(score) OR NOT (pd > 0 AND pd < 1) \
+         OR points_utilization IS NULL OR (reason_2 IS NOT NULL AND reason_1 IS NULL)",
         &[("s", p(&scored))],
     );
     assert!(stdout.contains("| 0 "), "{stdout}");
+    // The exported query gives the same score, PD and reasons on every row.
+    let query = std::fs::read_to_string(dir.path().join("run/scorecard_query.sql")).unwrap();
+    let stdout = sql(
+        &format!(
+            "WITH q AS ({query}) SELECT count(*) AS n, \
+             sum(CASE WHEN q.score = s.score AND q.pd = s.pd \
+             AND (q.reason_1 IS NOT DISTINCT FROM s.reason_1) \
+             AND (q.reason_2 IS NOT DISTINCT FROM s.reason_2) THEN 1 ELSE 0 END) AS same \
+             FROM q JOIN s ON q.customer_id = s.customer_id AND q.month = s.month"
+        ),
+        &[("s", p(&scored)), ("input", p(&panel))],
+    );
+    assert!(
+        stdout.matches(&format!("| {input} ")).count() == 2,
+        "{stdout}"
+    );
 
     // Bad input: a target that is not 0/1 is named and nothing is written.
     let bad = dir.path().join("bad.parquet");

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::error::Result;
 use crate::io::{self, ReadOptions, WriteOptions, WriteSummary};
-use crate::scorecard::Scorecard;
+use crate::scorecard::{ScoreColumns, Scorecard};
 use crate::session::Session;
 
 /// One scoring run.
@@ -18,8 +18,8 @@ pub struct ScoreJob {
     pub input: String,
     /// Output table URL.
     pub output: String,
-    /// Name of the score column added.
-    pub score_column: String,
+    /// The columns added: score, PD, points, reason codes.
+    pub columns: ScoreColumns,
     /// How the input is read.
     pub read: ReadOptions,
     /// How the output is written.
@@ -27,8 +27,8 @@ pub struct ScoreJob {
 }
 
 impl ScoreJob {
-    /// Scores `input` into `output` with the scorecard file `scorecard`, in
-    /// a column named `score`, with default read and write options.
+    /// Scores `input` into `output` with the scorecard file `scorecard`,
+    /// adding `score` and `pd`, with default read and write options.
     pub fn new(
         scorecard: impl Into<PathBuf>,
         input: impl Into<String>,
@@ -38,7 +38,7 @@ impl ScoreJob {
             scorecard: scorecard.into(),
             input: input.into(),
             output: output.into(),
-            score_column: "score".into(),
+            columns: ScoreColumns::default(),
             read: ReadOptions::default(),
             write: WriteOptions::default(),
         }
@@ -72,7 +72,7 @@ pub async fn run_score(session: &Session, job: &ScoreJob) -> Result<ScoreReport>
     let started = Instant::now();
     let card = Scorecard::load(&job.scorecard)?;
     let df = io::read(session, &job.input, &job.read).await?;
-    let scored = card.score(df, &job.score_column)?;
+    let scored = card.score_with(df, &job.columns)?;
     let written = io::write(session, scored, &job.output, &job.write).await?;
     Ok(ScoreReport {
         variables: card.variables.len(),

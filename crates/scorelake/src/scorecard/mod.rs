@@ -25,6 +25,7 @@ mod linalg;
 mod logistic;
 mod optimal;
 mod points;
+mod scoring;
 mod select;
 mod spec;
 mod totals;
@@ -42,6 +43,7 @@ pub use fit::fit_binning;
 pub use logistic::{Coefficient, LogisticModel, LogisticOptions, fit_logistic};
 pub use optimal::{Constraints, Merged, Monotonic, merge_optimal};
 pub use points::{BinPoints, FORMAT as SCORECARD_FORMAT, Scaling, Scorecard, ScoredVariable};
+pub use scoring::{ScoreColumns, points_column, reason_column};
 pub use select::{
     Action, Candidate, Criterion, Decision, Method, Rule, Selection, SelectionOptions,
     select_variables,

@@ -35,6 +35,10 @@ pub struct Scaling {
     pub base_odds: f64,
     /// Round each bin's points to a whole number (default false).
     pub round: bool,
+    /// The event rate the probabilities of default are calibrated to
+    /// (default: none, the training rows' rate): their log-odds move by
+    /// logit(target) − logit(training rate).
+    pub pd_target_rate: Option<f64>,
 }
 
 impl Default for Scaling {
@@ -44,6 +48,7 @@ impl Default for Scaling {
             base_score: 600.0,
             base_odds: 50.0,
             round: false,
+            pd_target_rate: None,
         }
     }
 }
@@ -67,6 +72,11 @@ impl Scaling {
             self.base_odds,
             self.base_score
         );
+        if let Some(r) = self.pd_target_rate
+            && (r.is_nan() || r <= 0.0 || r >= 1.0)
+        {
+            return invalid_err!("scaling.pd_target_rate is {r}; expected a rate in (0, 1)");
+        }
         Ok(())
     }
 }
@@ -105,6 +115,10 @@ pub struct Scorecard {
     pub scaling: Scaling,
     /// The model's intercept.
     pub intercept: f64,
+    /// The training rows' event rate (weighted), which the model's
+    /// probabilities are calibrated to (absent in cards of older versions).
+    #[serde(default)]
+    pub event_rate: Option<f64>,
     /// The variables with their points.
     pub variables: Vec<ScoredVariable>,
 }
@@ -152,6 +166,7 @@ impl Scorecard {
             format: FORMAT.into(),
             scaling: scaling.clone(),
             intercept: model.intercept(),
+            event_rate: (model.weight > 0.0).then(|| model.events / model.weight),
             variables,
         })
     }
@@ -251,7 +266,8 @@ impl Scorecard {
     }
 }
 
-fn points_of(v: &ScoredVariable, bin: i32) -> f64 {
+/// The points of bin `bin` of `v` (0 for a bin without points).
+pub(super) fn points_of(v: &ScoredVariable, bin: i32) -> f64 {
     v.points
         .iter()
         .find(|p| p.bin == bin)
@@ -259,20 +275,20 @@ fn points_of(v: &ScoredVariable, bin: i32) -> f64 {
 }
 
 /// A double literal that every SQL engine reads as the same f64.
-fn double(v: f64) -> String {
+pub(super) fn double(v: f64) -> String {
     format!("{v:E}")
 }
 
-fn quoted_identifier(name: &str) -> String {
+pub(super) fn quoted_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn quoted_text(s: &str) -> String {
+pub(super) fn quoted_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
 /// One variable's points as a SQL CASE.
-fn sql_case(v: &ScoredVariable) -> String {
+pub(super) fn sql_case(v: &ScoredVariable) -> String {
     let b = &v.binning;
     let p = |bin: i32| double(points_of(v, bin));
     let mut s = String::from("CASE");

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestRunner};
 use scorelake::datafusion::arrow::array::{
-    AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 use scorelake::datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use scorelake::datafusion::prelude::{DataFrame, col};
 use scorelake::scorecard::{
-    BinningSpec, Counts, LogisticOptions, Monotonic, Scaling, Scorecard, compress, evaluate,
-    evidence, fit_binning, fit_logistic, woe_column,
+    BinningSpec, Counts, LogisticOptions, Monotonic, Scaling, ScoreColumns, Scorecard, compress,
+    evaluate, evidence, fit_binning, fit_logistic, points_column, woe_column,
 };
 use scorelake::session::Session;
 
@@ -1012,4 +1012,117 @@ fn random_edits_of_a_scorecard_are_refused_or_score_the_same() {
         refused > 100 && accepted > 10,
         "{refused} refused, {accepted} accepted"
     );
+}
+
+/// Text values of column `name` (None for NULL).
+fn texts(batches: &[RecordBatch], name: &str) -> Vec<Option<String>> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let a =
+                datafusion::arrow::compute::cast(b.column_by_name(name).unwrap(), &DataType::Utf8)
+                    .unwrap();
+            let a = a.as_string::<i32>();
+            (0..a.len())
+                .map(|i| (!a.is_null(i)).then(|| a.value(i).to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn pd_and_reason_codes_equal_their_sql_export_and_the_naive_rules() {
+    let s = session();
+    let (mut card, df) = fitted_card(&s);
+    // One more variable, so three can compete for two reasons: x again
+    // under another name with its own points.
+    let mut twin = card.variables[0].clone();
+    twin.binning.column = "x2".into();
+    for p in &mut twin.points {
+        p.points = (p.points * 0.5).round();
+    }
+    card.variables.push(twin);
+    let df = df.with_column("x2", col("x")).unwrap();
+    let columns = ScoreColumns {
+        points: true,
+        reasons: 2,
+        ..ScoreColumns::default()
+    };
+    let engine = run(card.score_with(df.clone(), &columns).unwrap().collect()).unwrap();
+    let ctx = s.new_context();
+    ctx.register_table("input", df.clone().into_view()).unwrap();
+    let sql = run(ctx.sql(&card.to_sql_query("input", 2).unwrap())).unwrap();
+    let exported = run(sql.collect()).unwrap();
+    for c in ["score", "pd"] {
+        assert_eq!(floats(&engine, c), floats(&exported, c), "{c}");
+    }
+    for c in ["reason_1", "reason_2"] {
+        assert_eq!(texts(&engine, c), texts(&exported, c), "{c}");
+    }
+
+    // Naive: PD from the score; reasons by points lost against each
+    // variable's best bin, largest first, ties in card order.
+    let (score, pd) = (floats(&engine, "score"), floats(&engine, "pd"));
+    let names: Vec<String> = card
+        .variables
+        .iter()
+        .map(|v| v.binning.column.clone())
+        .collect();
+    let points: Vec<Vec<f64>> = names
+        .iter()
+        .map(|n| floats(&engine, &points_column(n)))
+        .collect();
+    let best: Vec<f64> = card
+        .variables
+        .iter()
+        .map(|v| v.points.iter().map(|p| p.points).fold(f64::MIN, f64::max))
+        .collect();
+    let (r1, r2) = (texts(&engine, "reason_1"), texts(&engine, "reason_2"));
+    let (factor, offset) = (card.scaling.factor(), card.scaling.offset());
+    let mut with_reasons = 0;
+    for i in 0..score.len() {
+        let total: f64 = points.iter().map(|p| p[i]).sum();
+        assert!((total - score[i]).abs() < 1e-9);
+        let eta = (offset - score[i]) / factor;
+        let want = 1.0 / (1.0 + (-eta).exp());
+        assert!((pd[i] - want).abs() < 1e-15, "row {i}: {} vs {want}", pd[i]);
+        let mut lost: Vec<(usize, f64)> = (0..names.len())
+            .map(|j| (j, best[j] - points[j][i]))
+            .filter(|(_, l)| *l > 0.0)
+            .collect();
+        lost.sort_by(|a, b| b.1.total_cmp(&a.1)); // stable: card order on ties
+        let want: Vec<Option<String>> = (0..2)
+            .map(|k| lost.get(k).map(|(j, _)| names[*j].clone()))
+            .collect();
+        assert_eq!(vec![r1[i].clone(), r2[i].clone()], want, "row {i}");
+        with_reasons += usize::from(want[1].is_some());
+    }
+    assert!(with_reasons > 100, "{with_reasons}");
+
+    // A target rate moves every PD's log-odds by the same amount.
+    let trained = card.event_rate.unwrap();
+    card.scaling.pd_target_rate = Some(0.02);
+    let moved = floats(
+        &run(card
+            .score_with(df.clone(), &ScoreColumns::default())
+            .unwrap()
+            .collect())
+        .unwrap(),
+        "pd",
+    );
+    let logit = |p: f64| (p / (1.0 - p)).ln();
+    let shift = logit(0.02) - logit(trained);
+    for (a, b) in pd.iter().zip(&moved) {
+        assert!((logit(*b) - logit(*a) - shift).abs() < 1e-9);
+    }
+    // Scoring refuses to overwrite an input column.
+    let e = card
+        .score_with(
+            df.with_column("pd", col("x")).unwrap(),
+            &ScoreColumns::default(),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("column `pd` already"), "{e}");
 }

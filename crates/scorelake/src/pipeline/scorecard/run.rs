@@ -371,11 +371,14 @@ impl<'a> Run<'a> {
         .await
     }
 
-    /// The points scorecard (`scorecard.json`, `.sql`, `.md`).
+    /// The points scorecard (`scorecard.json`, `.sql`, `.md`) and the query
+    /// giving score, PD, points and reason codes (`scorecard_query.sql`).
     fn scaling(&self, binning: &Binning, model: &LogisticModel) -> Result<Scorecard> {
         let card = Scorecard::new(binning, model, &self.pipeline.scaling)?;
         card.save(&self.out("scorecard.json"))?;
         write_text(&self.out("scorecard.sql"), &(card.to_sql() + "\n"))?;
+        let query = card.to_sql_query("input", self.pipeline.reasons)?;
+        write_text(&self.out("scorecard_query.sql"), &(query + "\n"))?;
         write_text(&self.out("scorecard.md"), &card.to_markdown())?;
         Ok(card)
     }

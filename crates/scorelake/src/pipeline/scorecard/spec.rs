@@ -84,6 +84,9 @@ pub struct ScorecardPipeline {
     /// Score bands in the evaluation (default 10).
     #[serde(default = "default_bands")]
     pub bands: usize,
+    /// Reason codes in the exported query `scorecard_query.sql` (default 3).
+    #[serde(default = "default_reasons")]
+    pub reasons: usize,
     /// Also write the modelling and compressed tables to lake tables (for
     /// example Delta tables a monthly run appends a version to).
     #[serde(default)]
@@ -209,6 +212,10 @@ impl Publish {
 
 fn default_bands() -> usize {
     10
+}
+
+fn default_reasons() -> usize {
+    3
 }
 
 impl ScorecardPipeline {
