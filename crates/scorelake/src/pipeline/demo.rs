@@ -1,5 +1,6 @@
 //! `scorelake demo`: the main job on the embedded engine, no server needed.
 
+use chrono::{Datelike, Months};
 use std::fmt;
 use std::time::Instant;
 
@@ -53,10 +54,14 @@ pub struct DemoReport {
 /// The scorecard pipeline the demo runs (also shipped as
 /// `examples/scorecard-pipeline.yaml`), with every numeric feature and the
 /// panel's categories as candidate variables.
+///
+/// The out-of-time sample is the panel's last quarter of months (none for
+/// panels of fewer than 8 months).
 fn demo_pipeline(
     features_url: &str,
     out: &str,
     engineer: &FeatureEngineer,
+    sample: &SampleSpec,
 ) -> Result<ScorecardPipeline> {
     let mut spec: ScorecardPipeline = serde_json::from_value(
         crate::docfile::parse(EXAMPLE_PIPELINE, "yaml").map_err(crate::Error::InvalidInput)?,
@@ -64,6 +69,17 @@ fn demo_pipeline(
     .map_err(|e| invalid!("examples/scorecard-pipeline.yaml: {e}"))?;
     spec.input = features_url.to_string();
     spec.output = Path::new(out).join("scorecard");
+    if let Some(h) = &mut spec.holdout {
+        let oot_months = sample.months / 4;
+        let from = (sample.months >= 8)
+            .then(|| sample.start.with_day(1))
+            .flatten()
+            .and_then(|first| first.checked_add_months(Months::new(sample.months - oot_months)));
+        h.oot_from = from.map(|d| d.to_string());
+        if h.oot_from.is_none() {
+            h.time = None;
+        }
+    }
     let listed: Vec<String> = spec
         .binning
         .variables
@@ -228,7 +244,7 @@ pub async fn demo(
     } else {
         on_step("building a scorecard from the features");
         let t = Instant::now();
-        let spec = demo_pipeline(&features_url, out, &engineer)?;
+        let spec = demo_pipeline(&features_url, out, &engineer, &options.sample)?;
         let report = run_scorecard_pipeline(session, &spec).await?;
         step(
             "scorecard pipeline",
@@ -334,6 +350,9 @@ impl fmt::Display for DemoReport {
             )?;
             if let Some(h) = &card.holdout {
                 write!(f, "; holdout: Gini {:.3}, KS {:.3}", h.gini, h.ks)?;
+            }
+            if let Some(o) = &card.oot {
+                write!(f, "; out of time: Gini {:.3}, KS {:.3}", o.gini, o.ks)?;
             }
             write!(f, "\nArtifacts: {}", card.output.display())?;
         }

@@ -711,6 +711,118 @@ fn the_pipeline_runs_from_a_file_and_writes_every_artifact() {
 }
 
 #[test]
+fn an_out_of_time_sample_is_held_out_and_reported_beside_the_others() {
+    let s = session();
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let spec = scorelake::sample::SampleSpec {
+        customers: 2000,
+        ..scorelake::sample::SampleSpec::default()
+    };
+    run(async {
+        let df = scorelake::sample::dataframe(&s, &spec, None).unwrap();
+        crate::support::write_to(&s, df, &panel).await;
+    });
+    let write = |name: &str, holdout: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "input: panel.parquet\noutput: {name}.out\ntarget: default_flag\nholdout: {holdout}\n\
+                 binning:\n  variables: [utilization, days_past_due, payment, region]\n"
+            ),
+        )
+        .unwrap();
+        scorelake::pipeline::ScorecardPipeline::from_path(&path)
+    };
+    let pipeline = write(
+        "both.yaml",
+        "{share: 0.3, by: [customer_id], seed: 7, oot_from: 2024-07-01, time: month}",
+    )
+    .unwrap();
+    let report = run(scorelake::pipeline::run_scorecard_pipeline(&s, &pipeline)).unwrap();
+    // Counted independently: rows from July 2024 on, and the rest.
+    let ctx = s.new_context();
+    let count = |sql: &str| -> u64 {
+        run(async {
+            ctx.register_parquet("p", panel.to_str().unwrap(), Default::default())
+                .await
+                .ok();
+            let b = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+            b[0].column(0)
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .value(0) as u64
+        })
+    };
+    let late = count("SELECT count(*) FROM p WHERE month >= DATE '2024-07-01'");
+    let all = count("SELECT count(*) FROM p");
+    let names: Vec<&str> = report.samples.iter().map(|x| x.sample.as_str()).collect();
+    assert_eq!(names, ["training", "holdout", "out of time"]);
+    let (train, held, oot) = (
+        report.samples[0].rows,
+        report.samples[1].rows,
+        report.samples[2].rows,
+    );
+    assert_eq!(oot, late);
+    assert_eq!(train + held + oot, all);
+    assert!(
+        held > (all - late) / 5 && held < (all - late) * 2 / 5,
+        "{held}"
+    );
+    // Nothing out of time (or held out) reaches a fit.
+    assert_eq!(report.compression.input_rows, train);
+    assert!(report.oot.as_ref().unwrap().gini > 0.1);
+    for x in &report.samples[1..] {
+        assert!(
+            x.score_psi.unwrap() >= 0.0 && x.score_psi.unwrap() < 0.25,
+            "{x:?}"
+        );
+    }
+    let md = std::fs::read_to_string(dir.path().join("both.yaml.out/report.md")).unwrap();
+    assert!(
+        md.contains("| out of time | ") && md.contains("score PSI"),
+        "{md}"
+    );
+
+    // Out of time alone.
+    let pipeline = write("oot.yaml", "{oot_from: 2024-07-01, time: month}").unwrap();
+    let report = run(scorelake::pipeline::run_scorecard_pipeline(&s, &pipeline)).unwrap();
+    assert_eq!(report.samples.len(), 2);
+    assert_eq!(report.samples[0].rows, all - late);
+
+    // Bad settings: named, before anything is written.
+    for (holdout, expected) in [
+        (
+            "{oot_from: 2030-01-01, time: month}",
+            "out-of-time sample is empty",
+        ),
+        (
+            "{oot_from: 2024-07-01}",
+            "holdout.oot_from needs holdout.time",
+        ),
+        (
+            "{oot_from: 2024-13-01, time: month}",
+            "`2024-13-01` is not a date",
+        ),
+        (
+            "{oot_from: 2024-07-01, time: product}",
+            "holdout.time column `product` is Utf8",
+        ),
+        (
+            "{by: [customer_id]}",
+            "holdout.by is set without holdout.share",
+        ),
+    ] {
+        let pipeline = write("bad.yaml", holdout).unwrap();
+        let e = run(scorelake::pipeline::run_scorecard_pipeline(&s, &pipeline))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains(expected), "{holdout}: {e}");
+    }
+}
+
+#[test]
 fn weight_zero_rows_count_for_nothing_and_non_finite_weights_are_refused() {
     let s = session();
     // Rows of category `z` all have weight 0; a few other rows too.

@@ -1,12 +1,13 @@
 //! The scorecard pipeline (`scorelake run pipeline.yaml`): from a panel to a
 //! points scorecard in one file: features, encoders, validation, holdout,
-//! binning, compression, model, scaling, evaluation, publishing; every
+//! binning, selection, compression, model, scaling, evaluation (training,
+//! holdout and out-of-time samples), publishing; every
 //! artifact written to one output folder.
 
 mod report;
 mod run;
 mod spec;
 
-pub use report::{Published, ScorecardPipelineReport};
+pub use report::{Published, Sample, ScorecardPipelineReport};
 pub use run::run_scorecard_pipeline;
 pub use spec::{BinningSection, Holdout, Publish, ScorecardPipeline, Validation};

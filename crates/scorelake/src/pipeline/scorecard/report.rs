@@ -28,10 +28,58 @@ pub struct ScorecardPipelineReport {
     pub train: Evaluation,
     /// Evaluation on the holdout rows.
     pub holdout: Option<Evaluation>,
+    /// Evaluation on the out-of-time rows.
+    pub oot: Option<Evaluation>,
+    /// The samples side by side: training, holdout, out of time.
+    pub samples: Vec<Sample>,
     /// Seconds per step.
     pub steps: Vec<(String, f64)>,
     /// Tables written by `publish` (with their Delta versions).
     pub published: Vec<Published>,
+}
+
+/// One sample's figures, beside the others in the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sample {
+    /// `training`, `holdout` or `out of time`.
+    pub sample: String,
+    /// Rows.
+    pub rows: u64,
+    /// Their weight.
+    pub weight: f64,
+    /// Their event weight.
+    pub events: f64,
+    /// events / weight.
+    pub event_rate: f64,
+    /// AUC of the score.
+    pub auc: f64,
+    /// Gini of the score.
+    pub gini: f64,
+    /// KS of the score.
+    pub ks: f64,
+    /// PSI of the score against the training rows' (deciles of the
+    /// training score); none for the training rows.
+    pub score_psi: Option<f64>,
+}
+
+impl Sample {
+    pub(super) fn of(name: &str, rows: u64, e: &Evaluation, score_psi: Option<f64>) -> Sample {
+        Sample {
+            sample: name.into(),
+            rows,
+            weight: e.weight,
+            events: e.events,
+            event_rate: if e.weight > 0.0 {
+                e.events / e.weight
+            } else {
+                0.0
+            },
+            auc: e.auc,
+            gini: e.gini,
+            ks: e.ks,
+            score_psi,
+        }
+    }
 }
 
 /// A table a run published.
@@ -51,7 +99,12 @@ impl fmt::Display for ScorecardPipelineReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (rows, train, held) = self.rows;
         writeln!(f, "# Scorecard pipeline\n")?;
-        writeln!(f, "Rows: {rows} ({train} training, {held} holdout)\n")?;
+        let oot = self
+            .samples
+            .iter()
+            .find(|s| s.sample == "out of time")
+            .map_or(String::new(), |s| format!(", {} out of time", s.rows));
+        writeln!(f, "Rows: {rows} ({train} training, {held} holdout{oot})\n")?;
         let c = &self.compression;
         writeln!(
             f,
@@ -77,9 +130,24 @@ impl fmt::Display for ScorecardPipelineReport {
             self.selection.to_markdown(&self.iv)
         )?;
         writeln!(f, "Model\n\n{}", self.model.to_markdown())?;
+        let mut table = String::from(
+            "| sample | rows | events | event rate | AUC | Gini | KS | score PSI |\n|---|---|---|---|---|---|---|---|\n",
+        );
+        for s in &self.samples {
+            let psi = s.score_psi.map_or("".into(), |p| format!("{p:.4}"));
+            let _ = writeln!(
+                table,
+                "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {psi} |",
+                s.sample, s.rows, s.events, s.event_rate, s.auc, s.gini, s.ks
+            );
+        }
+        writeln!(f, "Samples\n\n{table}")?;
         writeln!(f, "Training rows: {}", self.train.to_markdown())?;
         if let Some(h) = &self.holdout {
             writeln!(f, "Holdout rows: {}", h.to_markdown())?;
+        }
+        if let Some(o) = &self.oot {
+            writeln!(f, "Out-of-time rows: {}", o.to_markdown())?;
         }
         for p in &self.published {
             let version = p

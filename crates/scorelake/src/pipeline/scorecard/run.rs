@@ -3,18 +3,19 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use datafusion::logical_expr::{Expr, lit};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{Expr, cast, lit};
 use datafusion::prelude::DataFrame;
 
-use super::report::{Published, ScorecardPipelineReport};
+use super::report::{Published, Sample, ScorecardPipelineReport};
 use super::spec::{ScorecardPipeline, Validation};
 use crate::encoding::{self, EncoderSpec};
-use crate::error::{Error, Result, ensure, invalid_err};
+use crate::error::{Error, Result, ensure, invalid, invalid_err};
 use crate::expr::column;
 use crate::features::FeatureEngineer;
 use crate::functions::fold::fold_index;
 use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
-use crate::quality::{self, Status, Thresholds, ValidateOptions};
+use crate::quality::{self, DriftOptions, Status, Thresholds, ValidateOptions};
 use crate::scorecard::{
     self, Binning, BinningSpec, Candidate, CompressionReport, EVENT_RATE, Evaluation,
     LogisticModel, SAMPLE_WEIGHT, Scorecard, Selection, woe_column,
@@ -62,10 +63,24 @@ pub async fn run_scorecard_pipeline(
 
     let t = Instant::now();
     let train = run.evaluation(&card, modelling.train.clone()).await?;
-    let holdout = match modelling.held {
-        Some(held) => Some(run.evaluation(&card, held).await?),
-        None => None,
-    };
+    let mut samples = vec![Sample::of("training", modelling.train_rows, &train, None)];
+    let mut evaluated = Vec::new();
+    for (name, rows) in [
+        ("holdout", &modelling.held),
+        ("out of time", &modelling.oot),
+    ] {
+        let Some(rows) = rows else {
+            evaluated.push(None);
+            continue;
+        };
+        let e = run.evaluation(&card, rows.clone()).await?;
+        let psi = run.score_psi(&card, &modelling.train, rows).await?;
+        let count = rows.clone().count().await? as u64;
+        samples.push(Sample::of(name, count, &e, Some(psi)));
+        evaluated.push(Some(e));
+    }
+    let oot = evaluated.pop().flatten();
+    let holdout = evaluated.pop().flatten();
     run.timed("evaluation", t);
 
     let report = ScorecardPipelineReport {
@@ -73,7 +88,10 @@ pub async fn run_scorecard_pipeline(
         rows: (
             modelling.rows,
             modelling.train_rows,
-            modelling.rows.saturating_sub(modelling.train_rows),
+            samples
+                .get(1)
+                .filter(|s| s.sample == "holdout")
+                .map_or(0, |s| s.rows),
         ),
         iv: binning
             .selected(f64::NEG_INFINITY)
@@ -86,6 +104,8 @@ pub async fn run_scorecard_pipeline(
         model,
         train,
         holdout,
+        oot,
+        samples,
         steps: run.steps,
         published: run.published,
     };
@@ -101,32 +121,51 @@ fn write_report(report: &ScorecardPipelineReport) -> Result<()> {
     write_text(&report.output.join("report.md"), &report.to_string())
 }
 
-/// The modelling table, split into training and holdout rows.
+/// The modelling table, split into training, holdout and out-of-time rows.
 struct Modelling {
     /// Rows of the whole table.
     rows: u64,
     train: DataFrame,
     train_rows: u64,
     held: Option<DataFrame>,
+    oot: Option<DataFrame>,
 }
 
 /// Which rows are held out for evaluation.
 struct Split {
-    /// True for held-out rows (none: no holdout).
+    /// True for rows of the random holdout (none: no random holdout).
     held: Option<Expr>,
+    /// True for out-of-time rows (none: no out-of-time sample).
+    oot: Option<Expr>,
 }
 
 impl Split {
+    /// Rows of neither sample (NULL keys or dates count as not held out).
     fn train(&self, df: &DataFrame) -> Result<DataFrame> {
-        Ok(match &self.held {
-            Some(h) => df.clone().filter(!h.clone())?,
+        let out = [&self.held, &self.oot]
+            .into_iter()
+            .flatten()
+            .map(|e| e.clone().is_true())
+            .reduce(|a, b| a.or(b));
+        Ok(match out {
+            Some(e) => df.clone().filter(!e)?,
             None => df.clone(),
         })
     }
 
+    /// The random holdout's rows that are not out of time.
     fn held(&self, df: &DataFrame) -> Result<Option<DataFrame>> {
-        Ok(match &self.held {
-            Some(h) => Some(df.clone().filter(h.clone())?),
+        let Some(h) = &self.held else { return Ok(None) };
+        let rows = match &self.oot {
+            Some(o) => h.clone().is_true().and(!o.clone().is_true()),
+            None => h.clone().is_true(),
+        };
+        Ok(Some(df.clone().filter(rows)?))
+    }
+
+    fn oot(&self, df: &DataFrame) -> Result<Option<DataFrame>> {
+        Ok(match &self.oot {
+            Some(o) => Some(df.clone().filter(o.clone().is_true())?),
             None => None,
         })
     }
@@ -187,28 +226,70 @@ impl<'a> Run<'a> {
         io::read(self.session, &self.pipeline.input, &ReadOptions::default()).await
     }
 
-    /// The held-out rows: those whose fold (from the `by` columns and
-    /// `seed`) falls in the first `share` of 1000 folds.
+    /// The held-out rows: the random holdout (keys whose fold falls in the
+    /// first `share` of 1000 folds) and the out-of-time rows.
     fn holdout(&self, input: &DataFrame) -> Result<Split> {
         let Some(h) = &self.pipeline.holdout else {
-            return Ok(Split { held: None });
+            return Ok(Split {
+                held: None,
+                oot: None,
+            });
+        };
+        let held = match h.share {
+            None => {
+                ensure!(
+                    h.by.is_empty(),
+                    "holdout.by is set without holdout.share: give the share of keys to hold out"
+                );
+                None
+            }
+            Some(share) => {
+                ensure!(
+                    share > 0.0 && share < 1.0,
+                    "holdout.share must be between 0 and 1, got {share}"
+                );
+                if h.by.is_empty() {
+                    return Err(Error::InvalidInput(
+                        "holdout.by needs at least one key column".into(),
+                    ));
+                }
+                for c in &h.by {
+                    crate::expr::find(input.schema(), c, "holdout key column")?;
+                }
+                let keys = h.by.iter().map(|c| column(c)).collect();
+                Some(fold_index(1000, h.seed, keys).lt(lit((share * 1000.0).round() as i64)))
+            }
+        };
+        let oot = match (&h.oot_from, &h.time) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return invalid_err!(
+                    "holdout.oot_from needs holdout.time: the date column it applies to"
+                );
+            }
+            (None, Some(_)) => {
+                return invalid_err!("holdout.time is set without holdout.oot_from");
+            }
+            (Some(from), Some(time)) => {
+                let ty = crate::expr::find(input.schema(), time, "holdout.time column")?;
+                ensure!(
+                    matches!(
+                        ty,
+                        DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)
+                    ),
+                    "holdout.time column `{time}` is {ty}; expected dates"
+                );
+                let day = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d").map_err(|_| {
+                    invalid!("holdout.oot_from `{from}` is not a date (YYYY-MM-DD)")
+                })?;
+                Some(column(time).gt_eq(cast(lit(day.to_string()), ty)))
+            }
         };
         ensure!(
-            h.share > 0.0 && h.share < 1.0,
-            "holdout.share must be between 0 and 1, got {}",
-            h.share
+            held.is_some() || oot.is_some(),
+            "holdout needs share and by (a random holdout), oot_from and time (an out-of-time sample), or both"
         );
-        if h.by.is_empty() {
-            return Err(Error::InvalidInput(
-                "holdout.by needs at least one key column".into(),
-            ));
-        }
-        for c in &h.by {
-            crate::expr::find(input.schema(), c, "holdout key column")?;
-        }
-        let keys = h.by.iter().map(|c| column(c)).collect();
-        let held = fold_index(1000, h.seed, keys).lt(lit((h.share * 1000.0).round() as i64));
-        Ok(Split { held: Some(held) })
+        Ok(Split { held, oot })
     }
 
     /// Features fitted on the training rows (`features_fitted.json`).
@@ -242,11 +323,25 @@ impl<'a> Run<'a> {
         self.publish("modelling", &table).await?;
         let train = holdout.train(&table)?;
         let train_rows = train.clone().count().await? as u64;
+        let oot = holdout.oot(&table)?;
+        if let (Some(o), Some(h)) = (&oot, &self.pipeline.holdout) {
+            let from = h.oot_from.as_deref().unwrap_or_default();
+            ensure!(
+                o.clone().limit(0, Some(1))?.count().await? > 0,
+                "the out-of-time sample is empty: no row has {} on or after holdout.oot_from {from}",
+                h.time.as_deref().unwrap_or_default()
+            );
+            ensure!(
+                train_rows > 0,
+                "no training rows: every row is on or after holdout.oot_from {from} or held out"
+            );
+        }
         Ok(Modelling {
             rows: written.rows,
             train,
             train_rows,
             held: holdout.held(&table)?,
+            oot,
         })
     }
 
@@ -394,6 +489,34 @@ impl<'a> Run<'a> {
             self.pipeline.bands,
         )
         .await
+    }
+
+    /// PSI of the score of `rows` against the training rows' score, in
+    /// the training score's deciles.
+    async fn score_psi(
+        &self,
+        card: &Scorecard,
+        train: &DataFrame,
+        rows: &DataFrame,
+    ) -> Result<f64> {
+        let score = "__score".to_string();
+        let options = DriftOptions {
+            weight: self.pipeline.weight.clone(),
+            ..DriftOptions::default()
+        };
+        let scored = |df: &DataFrame| -> Result<DataFrame> {
+            let mut keep = vec![column(&score)];
+            keep.extend(self.pipeline.weight.iter().map(|w| column(w)));
+            Ok(card.score(df.clone(), &score)?.select(keep)?)
+        };
+        let report = quality::drift(
+            &scored(train)?,
+            &scored(rows)?,
+            Some(std::slice::from_ref(&score)),
+            &options,
+        )
+        .await?;
+        Ok(report.columns.first().map_or(0.0, |c| c.value))
     }
 
     /// Writes `df` to the publish URLs of table `name`.

@@ -9,18 +9,28 @@ use crate::error::{Result, invalid};
 use crate::io::{self, WriteMode, WriteOptions};
 use crate::scorecard::{LogisticOptions, Scaling, SelectionOptions, Settings, VariableSpec};
 
-/// Rows held out for evaluation: those whose fold (from the `by` columns
-/// and `seed`) falls in the first `share` of 1000 folds.
+/// Rows held out for evaluation: a random holdout of keys (those whose
+/// fold, from the `by` columns and `seed`, falls in the first `share` of
+/// 1000 folds) and an out-of-time sample (rows whose `time` is on or after
+/// `oot_from`); either or both. Neither is used to fit anything.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Holdout {
-    /// Share of the keys held out (0–1).
-    pub share: f64,
+    /// Share of the keys held out (0–1); none: no random holdout.
+    #[serde(default)]
+    pub share: Option<f64>,
     /// Key columns (e.g. `customer_id`: a customer's rows stay together).
+    #[serde(default)]
     pub by: Vec<String>,
     /// Seed of the split.
     #[serde(default)]
     pub seed: u64,
+    /// First date of the out-of-time sample (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub oot_from: Option<String>,
+    /// The date column `oot_from` applies to (e.g. `month`).
+    #[serde(default)]
+    pub time: Option<String>,
 }
 
 /// Binning section: the spec without target and weight (the pipeline's).
