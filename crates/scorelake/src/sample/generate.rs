@@ -8,8 +8,7 @@ use std::sync::{Arc, LazyLock};
 use chrono::Datelike;
 pub use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    ArrayBuilder, ArrayRef, Date32Builder, Float64Builder, Int8Builder, Int32Builder, Int64Builder,
-    StringBuilder,
+    ArrayRef, Date32Builder, Float64Builder, Int8Builder, Int32Builder, Int64Builder, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -300,34 +299,48 @@ fn customer(seed: u64, id: u64, months: &[i32], b: &mut Builders) {
     } else {
         0
     };
-    let base_util = sigmoid(-0.6 + 0.9 * risk + 0.3 * normal(rng));
+    let base_util = sigmoid(-0.6 + 0.6 * risk + 0.5 * normal(rng));
     let mut util = base_util;
-    let pay_rate = (0.03 + 0.25 * sigmoid(-risk) + 0.02 * normal(rng)).clamp(0.01, 1.0);
-    let inquiries = Poisson::new(0.15 * (0.5 * risk).exp()).ok();
+    let pay_rate = (0.03 + 0.25 * sigmoid(-0.7 * risk + 0.6 * normal(rng))).clamp(0.01, 1.0);
+    let inquiry_rate = 0.15 * (0.5 * risk).exp();
+    // The default event: whether the customer defaults within the panel or
+    // the year after it, and in which month (from the fifth month of its
+    // history on). An event after the panel's end is censored: not in the
+    // data. Delinquency builds up over the three months before it.
+    let event = (n > start + 4 && rng.random_bool(sigmoid(-2.8 + 0.9 * risk)))
+        .then(|| rng.random_range(start + 4..n + 12));
     let mut dpd: i32 = 0;
-    let mut max_dpd = 0;
-    let mut util_sum = 0.0;
-    let rows_before = b.customer_id.len();
 
     for (t, &day) in months.iter().enumerate().skip(start) {
-        if t > start && rng.random_bool(0.003) {
+        // Months until the event (0: the event month; negative: after it).
+        let to_event = event.map(|e| e as i64 - t as i64);
+        let stressed = to_event.is_some_and(|k| (1..=6).contains(&k));
+        if t > start && to_event.is_none_or(|k| k > 3) && rng.random_bool(0.003) {
             continue; // a missing month: the account was not reported
         }
         if risk < 0.5 && rng.random_bool(0.02) {
             limit = (limit * rng.random_range(1.1..1.3) / 100.0).round() * 100.0;
         }
-        util = (0.85 * util + 0.15 * base_util + 0.05 * normal(rng)).clamp(0.0, 1.3);
-        util_sum += util;
-        if dpd > 0 {
-            if rng.random_bool(sigmoid(0.8 - 0.8 * risk)) {
-                dpd = 0;
-            } else {
-                dpd = (dpd + 30).min(180);
+        let drift = if stressed { 0.06 } else { 0.0 };
+        util = (0.85 * util + 0.15 * base_util + drift + 0.05 * normal(rng)).clamp(0.0, 1.3);
+        dpd = match to_event {
+            // In default: 90 days in the event month, 30 more each month.
+            Some(k) if k <= 0 => (90 + 30 * (-k) as i32).min(180),
+            // Building up: 1–29, 31–59, 61–89 days.
+            Some(k @ 1..=3) => 30 * (3 - k) as i32 + rng.random_range(1..30),
+            // Otherwise late payments come and cure, below 90 days.
+            _ if dpd > 0 => {
+                if rng.random_bool(sigmoid(0.8 - 0.8 * risk)) {
+                    0
+                } else {
+                    (dpd + 30).min(89)
+                }
             }
-        } else if rng.random_bool(sigmoid(-4.2 + 1.1 * risk + 1.5 * util)) {
-            dpd = rng.random_range(1..30);
-        }
-        max_dpd = max_dpd.max(dpd);
+            _ if rng.random_bool(sigmoid(-4.2 + 1.1 * risk + 1.5 * util)) => {
+                rng.random_range(1..30)
+            }
+            _ => 0,
+        };
         let balance = round2(util * limit);
         let payment = if dpd > 0 && rng.random_bool(0.7) {
             0.0
@@ -347,7 +360,12 @@ fn customer(seed: u64, id: u64, months: &[i32], b: &mut Builders) {
             .append_option((!rng.random_bool(0.015)).then_some(payment));
         b.days_past_due
             .append_option((!rng.random_bool(0.005)).then_some(dpd));
-        let inq = inquiries.map_or(0.0, |p| p.sample(rng)) as i32;
+        let rate = if stressed {
+            3.0 * inquiry_rate
+        } else {
+            inquiry_rate
+        };
+        let inq = Poisson::new(rate).map_or(0.0, |p| p.sample(rng)) as i32;
         b.num_inquiries
             .append_option((!rng.random_bool(0.01)).then_some(inq));
         b.product.append_value(product);
@@ -355,16 +373,9 @@ fn customer(seed: u64, id: u64, months: &[i32], b: &mut Builders) {
             .append_option((!rng.random_bool(0.01)).then_some(region));
         b.channel
             .append_option((!rng.random_bool(0.005)).then_some(channel));
+        b.default_flag
+            .append_value(i8::from(to_event.is_some_and(|k| k <= 0)));
     }
-    let rows = b.customer_id.len() - rows_before;
-    let mean_util = util_sum / rows.max(1) as f64;
-    let logit = -4.36
-        + 0.8 * risk
-        + 0.8 * f64::from(u8::from(max_dpd >= 30))
-        + 1.2 * f64::from(u8::from(max_dpd >= 60))
-        + 1.0 * (mean_util - 0.5);
-    let default_flag = i8::from(rng.random_bool(sigmoid(logit)));
-    b.default_flag.append_slice(&vec![default_flag; rows]);
 }
 
 #[cfg(test)]
@@ -415,20 +426,20 @@ mod tests {
             "{per_customer} rows per customer"
         );
 
-        // Default rate about 5 %, per customer.
+        // About 5 % of the customers default within the panel.
         let ids = b.column(0).as_primitive::<Int64Type>();
         let flags = b.column(11).as_primitive::<Int8Type>();
-        let mut defaults = 0;
-        let mut customers = 0;
+        let mut defaulted = std::collections::BTreeSet::new();
+        let mut customers = std::collections::BTreeSet::new();
         for i in 0..b.num_rows() {
-            if i == 0 || ids.value(i) != ids.value(i - 1) {
-                customers += 1;
-                defaults += i64::from(flags.value(i));
+            customers.insert(ids.value(i));
+            if flags.value(i) == 1 {
+                defaulted.insert(ids.value(i));
             }
         }
-        assert_eq!(customers, 20_000);
-        let rate = defaults as f64 / customers as f64;
-        assert!((0.04..0.06).contains(&rate), "default rate {rate}");
+        assert_eq!(customers.len(), 20_000);
+        let rate = defaulted.len() as f64 / customers.len() as f64;
+        assert!((0.035..0.07).contains(&rate), "default rate {rate}");
 
         // About 1-2 % nulls in the nullable measure columns.
         for col in [2, 3, 5, 6, 7, 9] {
@@ -462,36 +473,49 @@ mod tests {
     }
 
     #[test]
-    fn defaults_follow_delinquency() {
+    fn a_default_is_an_event_with_delinquency_building_up_before_it() {
         let b = big();
         let ids = b.column(0).as_primitive::<Int64Type>();
         let dpd = b
             .column(6)
             .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
         let flags = b.column(11).as_primitive::<Int8Type>();
-        let (mut del, mut del_def, mut clean, mut clean_def) = (0.0, 0.0, 0.0, 0.0);
+        let (mut events, mut built_up) = (0, 0);
         let mut i = 0;
         while i < b.num_rows() {
             let mut j = i;
-            let mut worst = 0;
             while j < b.num_rows() && ids.value(j) == ids.value(i) {
-                if dpd.is_valid(j) {
-                    worst = worst.max(dpd.value(j));
-                }
                 j += 1;
             }
-            let d = f64::from(flags.value(i));
-            if worst >= 60 {
-                del += 1.0;
-                del_def += d;
-            } else {
-                clean += 1.0;
-                clean_def += d;
+            // 0 before the event month, 1 from it on.
+            let first = (i..j).find(|&r| flags.value(r) == 1);
+            for r in i..j {
+                assert_eq!(flags.value(r) == 1, first.is_some_and(|f| r >= f));
+                // 90+ days past due exactly when in default.
+                if dpd.is_valid(r) {
+                    assert_eq!(dpd.value(r) >= 90, flags.value(r) == 1, "row {r}");
+                }
+            }
+            if let Some(f) = first
+                && f >= i + 3
+            {
+                events += 1;
+                let before: Vec<i32> = (f - 3..f)
+                    .map(|r| if dpd.is_valid(r) { dpd.value(r) } else { -1 })
+                    .collect();
+                if before[0] >= 1 && before[1] >= 30 && before[2] >= 60 {
+                    built_up += 1;
+                }
             }
             i = j;
         }
-        assert!(del > 100.0, "{del} seriously delinquent customers");
-        assert!(del_def / del > 2.0 * clean_def / clean);
+        assert!(events > 500, "{events} default events");
+        // Nulls and missing months aside, every event is preceded by
+        // 30-, 60- and 90-day delinquency.
+        assert!(
+            built_up as f64 > 0.95 * events as f64,
+            "{built_up} of {events}"
+        );
     }
 
     #[test]

@@ -3,13 +3,22 @@
 //! Columns: `customer_id` int64, `month` date (first of month), `balance`,
 //! `credit_limit`, `utilization`, `payment` float64, `days_past_due`,
 //! `num_inquiries` int32, `product`, `region`, `channel` utf8 and
-//! `default_flag` int8 (one value per customer).
+//! `default_flag` int8 (0 before the customer's default event, 1 from the
+//! event month on).
 //!
 //! It looks like real data where it matters for credit-risk work: skewed
 //! categories with rare levels (< 1 %), about 1 % nulls in most columns,
 //! customers who join late, occasional missing months, delinquency that
-//! persists and cures, and a default rate of about 5 % that rises with
-//! delinquency and utilisation. Every customer is generated from its own
+//! persists and cures, and default events: about 8 % of customers default
+//! within the panel or the year after it (about 5 % within a 24-month
+//! panel; later events are censored), more often the riskier they are,
+//! with utilisation and inquiries rising over the six months before and
+//! delinquency building up over the three before (1–29, 30–59 and 60–89
+//! days); in the event month an account is 90 days past due, and 30 more
+//! each month after. Other late payments cure before 90 days, so 90+ days
+//! past due means in default. Targets are built from the event forward in
+//! time (`target:` in a recipe file), not from `default_flag` on the same
+//! row. Every customer is generated from its own
 //! random stream seeded by `(seed, customer_id)`, so the data is identical
 //! for a seed whatever the batch size or machine.
 //!
