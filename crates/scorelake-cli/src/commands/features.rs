@@ -47,6 +47,22 @@ pub(crate) async fn features(
             (None, false) => String::new(),
         }
     )?;
+    if let Some(design) = &report.design {
+        for d in &design.dates {
+            let at = d.date.as_deref().unwrap_or("all rows");
+            match &design.target {
+                Some(target) => outln!(
+                    "{at}: {} rows; {target}: kept {} bad and {} good; excluded {} already bad and {} with a short performance window",
+                    d.rows,
+                    d.bad,
+                    d.good,
+                    d.already_bad,
+                    d.short_window
+                )?,
+                None => outln!("{at}: {} rows", d.rows)?,
+            }
+        }
+    }
     if let Some(path) = &job.lineage {
         outln!("lineage written to {}", path.display())?;
     }

@@ -4,8 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::NaiveTime;
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, median, min, stddev, sum};
 use datafusion::functions_aggregate::first_last::{first_value_udaf, last_value_udaf};
@@ -16,10 +15,12 @@ use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
 
+use super::design::DesignCounts;
 use super::lineage::Lineage;
 use super::output::{Op, Output};
 use super::recipe::RecipeFile;
 use super::resolve::{Resolved, resolve};
+use super::time_literal::{micros_of, time_literal};
 use super::transforms::{Learned, expression, learn};
 use crate::error::{Error, Result, ensure, invalid, invalid_err};
 use crate::expr::{column, find, number};
@@ -178,6 +179,7 @@ impl FeatureEngineer {
     }
 
     fn build(&self, df: DataFrame, learned: &BTreeMap<String, Learned>) -> Result<DataFrame> {
+        let original = df.clone();
         let mut df = self.start(df)?;
         let input: Vec<String> = df
             .schema()
@@ -188,8 +190,18 @@ impl FeatureEngineer {
         for stage in stages(&self.resolved)? {
             df = self.apply(df, &stage, learned)?;
         }
+        let file = &self.resolved.file;
         let keep: Vec<String> = if self.resolved.snapshot.is_some() {
-            self.resolved.file.entity.clone()
+            file.entity.clone()
+        } else if let Some(carry) = &self.resolved.design.carry {
+            let mut keep: Vec<String> = file.entity.clone();
+            for c in std::iter::once(&file.time).chain(carry) {
+                find(original.schema(), c, "carried column")?;
+                if !keep.contains(c) {
+                    keep.push(c.clone());
+                }
+            }
+            keep
         } else {
             input
         };
@@ -202,7 +214,28 @@ impl FeatureEngineer {
             .chain(outputs)
             .map(|c| column(&c))
             .collect();
-        project(df, columns)
+        let df = project(df, columns)?;
+        if self.resolved.design.is_set() {
+            return self
+                .resolved
+                .design
+                .apply(&original, df, &file.entity, &file.time);
+        }
+        Ok(df)
+    }
+
+    /// Rows per observation date and what the target does to them (kept
+    /// bad or good, excluded already bad or for a short performance
+    /// window), counted on `df`'s entity, time and target columns (no
+    /// features are computed); `None` without observation dates or target.
+    /// An observation date without rows is an error naming it.
+    pub async fn design_counts(&self, df: &DataFrame) -> Result<Option<DesignCounts>> {
+        let design = &self.resolved.design;
+        if !design.is_set() {
+            return Ok(None);
+        }
+        let file = &self.resolved.file;
+        Ok(Some(design.counts(df, &file.entity, &file.time).await?))
     }
 
     /// Checks entity and time columns; in snapshot mode keeps rows up to the snapshot.
@@ -539,35 +572,6 @@ fn stages(r: &Resolved) -> Result<Vec<Stage>> {
     }
     stages.extend(post);
     Ok(stages)
-}
-
-fn micros_of(day: chrono::NaiveDate) -> i64 {
-    day.and_time(NaiveTime::MIN).and_utc().timestamp_micros()
-}
-
-/// `micros` as a literal of the time column's type.
-fn time_literal(ty: &DataType, micros: i64) -> Result<ScalarValue> {
-    Ok(match ty {
-        DataType::Date32 => ScalarValue::Date32(Some(micros.div_euclid(86_400_000_000) as i32)),
-        DataType::Date64 => ScalarValue::Date64(Some(micros.div_euclid(1000))),
-        DataType::Timestamp(unit, tz) => {
-            let v = match unit {
-                TimeUnit::Second => micros.div_euclid(1_000_000),
-                TimeUnit::Millisecond => micros.div_euclid(1000),
-                TimeUnit::Microsecond => micros,
-                TimeUnit::Nanosecond => micros.saturating_mul(1000),
-            };
-            match unit {
-                TimeUnit::Second => ScalarValue::TimestampSecond(Some(v), tz.clone()),
-                TimeUnit::Millisecond => ScalarValue::TimestampMillisecond(Some(v), tz.clone()),
-                TimeUnit::Microsecond => ScalarValue::TimestampMicrosecond(Some(v), tz.clone()),
-                TimeUnit::Nanosecond => ScalarValue::TimestampNanosecond(Some(v), tz.clone()),
-            }
-        }
-        other => {
-            return invalid_err!("a snapshot needs a date or timestamp time column, not {other}");
-        }
-    })
 }
 
 /// One snapshot aggregation: the window `(snapshot − span, snapshot]` is the

@@ -10,6 +10,7 @@
 //! data the same way; [`FeatureEngineer::lineage`] describes every output.
 //! Semantics: `docs/features.md`.
 
+mod design;
 mod engineer;
 mod lineage;
 mod operation;
@@ -17,11 +18,13 @@ mod output;
 mod params;
 mod recipe;
 mod resolve;
+mod time_literal;
 pub(crate) mod transforms;
 
+pub use design::{DateCounts, DesignCounts, MAX_OBSERVATION_DATES};
 pub use engineer::{FeatureEngineer, FittedFeatures};
 pub use lineage::{FeatureLineage, Lineage};
 pub use operation::operations;
-pub use recipe::{Recipe, RecipeFile};
+pub use recipe::{Observation, Recipe, RecipeFile, TargetSpec};
 pub use resolve::MAX_RECIPE_DEPTH;
 pub use transforms::{GroupValue, Learned};

@@ -4,6 +4,9 @@
 //! entity: customer_id            # or a list of columns
 //! time: month
 //! # snapshot: 2024-12-01         # one row per entity as of this date
+//! # observation: {every: 1mo, from: 2023-07-01, to: 2023-12-01}  # stacked snapshots
+//! # target: {name: bad_12m, when: "days_past_due >= 90", window: 12mo}
+//! # carry: [product, region]     # input columns kept (default: all)
 //! recipes:
 //!   - name: balance_trend
 //!     operation: trend_slope
@@ -45,6 +48,17 @@ pub struct RecipeFile {
     /// date: window aggregations over `(snapshot − span, snapshot]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<String>,
+    /// Observation dates: the output is the rows at these dates (stacked),
+    /// each with features from its history up to that date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<Observation>,
+    /// A forward-looking target added to each observation row (rows it
+    /// excludes are dropped and counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetSpec>,
+    /// Input columns kept beside entity, time and features (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carry: Option<Vec<String>>,
     /// The recipes, in any order that respects nothing in particular: the
     /// engine orders them by their dependencies.
     pub recipes: Vec<Recipe>,
@@ -144,7 +158,7 @@ fn prefix(e: Error, file: &str) -> Error {
 
 /// A window as text: a whole number of rows or a span; anything else is
 /// refused saying what a window may be.
-fn window_text<'de, D: serde::Deserializer<'de>>(
+pub(super) fn window_text<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<String>, D::Error> {
     match Value::deserialize(d)? {
@@ -155,4 +169,56 @@ fn window_text<'de, D: serde::Deserializer<'de>>(
              last_N_months or all_time; got {other}"
         ))),
     }
+}
+
+/// Observation dates: listed, or every so many months from one date to
+/// another (both included).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Observation {
+    /// The dates (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dates: Vec<String>,
+    /// A step in months (`1mo`, `3mo`), with `from` and `to`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "window_text"
+    )]
+    pub every: Option<String>,
+    /// First date of `every`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Last date of `every` (included when on a step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+/// A forward-looking target: 1 when `when` holds on some row within
+/// `window` after the observation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// The target column's name.
+    pub name: String,
+    /// A SQL condition on a row that makes it bad (e.g. `days_past_due >= 90`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    /// How far ahead (`12mo`, `365d`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "window_text"
+    )]
+    pub window: Option<String>,
+    /// Shorthand: the default event (`event` = 1) within this window.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "window_text"
+    )]
+    pub default_event_within: Option<String>,
+    /// The event column of `default_event_within` (default `default_flag`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
 }

@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
+use super::design::{Design, resolve_design};
 use super::operation::Operation;
 use super::output::Output;
 use super::recipe::{Recipe, RecipeFile};
@@ -16,6 +17,8 @@ use crate::functions::temporal::Window;
 pub(crate) struct Resolved {
     pub file: RecipeFile,
     pub snapshot: Option<NaiveDate>,
+    /// Observation dates, target, carried columns.
+    pub design: Design,
     pub outputs: Vec<Output>,
     /// Recipe indexes per level, each level in file order.
     pub levels: Vec<Vec<usize>>,
@@ -41,6 +44,12 @@ pub(crate) fn resolve(file: RecipeFile) -> Result<Resolved> {
                 |_| invalid!("recipe file: snapshot `{text}` is not a date (YYYY-MM-DD)"),
             )?),
         };
+    let design = resolve_design(
+        file.observation.as_ref(),
+        file.target.as_ref(),
+        file.carry.as_ref(),
+        snapshot.is_some(),
+    )?;
     let mut names = HashMap::new();
     let mut outputs = Vec::new();
     for (i, r) in file.recipes.iter().enumerate() {
@@ -91,6 +100,7 @@ pub(crate) fn resolve(file: RecipeFile) -> Result<Resolved> {
     Ok(Resolved {
         file,
         snapshot,
+        design,
         outputs,
         levels,
         deps,

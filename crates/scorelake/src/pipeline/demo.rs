@@ -9,7 +9,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use std::path::Path;
 
 use super::scorecard::{ScorecardPipeline, ScorecardPipelineReport, run_scorecard_pipeline};
-use crate::error::{Result, invalid};
+use crate::error::{Error, Result, invalid};
 use crate::features::{FeatureEngineer, RecipeFile};
 use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
 use crate::sample::{self, SampleSpec};
@@ -53,30 +53,48 @@ pub struct DemoReport {
 
 /// The scorecard pipeline the demo runs (also shipped as
 /// `examples/scorecard-pipeline.yaml`), with every numeric feature and the
-/// panel's categories as candidate variables.
-///
-/// The out-of-time sample is the panel's last quarter of months (none for
-/// panels of fewer than 8 months).
+/// panel's categories as candidate variables, on the development sample
+/// of `examples/development-sample.yaml` with its dates moved to the
+/// panel's months (written to `{out}/development-sample.yaml`): monthly
+/// observations from the seventh month to the last with 12 months of
+/// performance after it, the last two out of time (from 21 months). `None` for panels of
+/// fewer than 19 months (too short for a 12-month target).
 fn demo_pipeline(
     features_url: &str,
     out: &str,
     engineer: &FeatureEngineer,
     sample: &SampleSpec,
-) -> Result<ScorecardPipeline> {
+) -> Result<Option<ScorecardPipeline>> {
+    if sample.months < 19 {
+        return Ok(None);
+    }
+    let first = sample.start.with_day(1).unwrap_or(sample.start);
+    let month = |n: u32| {
+        first
+            .checked_add_months(Months::new(n))
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    };
+    let (from, to) = (month(6), month(sample.months - 13));
+    let design = EXAMPLE_DEVELOPMENT_SAMPLE
+        .replace("from: 2023-07-01", &format!("from: {from}"))
+        .replace("to: 2023-12-01", &format!("to: {to}"));
+    let design_path = Path::new(out).join("development-sample.yaml");
+    std::fs::write(&design_path, design).map_err(|e| Error::io(design_path.display(), e))?;
     let mut spec: ScorecardPipeline = serde_json::from_value(
-        crate::docfile::parse(EXAMPLE_PIPELINE, "yaml").map_err(crate::Error::InvalidInput)?,
+        crate::docfile::parse(EXAMPLE_PIPELINE, "yaml").map_err(Error::InvalidInput)?,
     )
     .map_err(|e| invalid!("examples/scorecard-pipeline.yaml: {e}"))?;
     spec.input = features_url.to_string();
     spec.output = Path::new(out).join("scorecard");
+    spec.features = Some(design_path);
     if let Some(h) = &mut spec.holdout {
-        let oot_months = sample.months / 4;
-        let from = (sample.months >= 8)
-            .then(|| sample.start.with_day(1))
-            .flatten()
-            .and_then(|first| first.checked_add_months(Months::new(sample.months - oot_months)));
-        h.oot_from = from.map(|d| d.to_string());
-        if h.oot_from.is_none() {
+        // Out of time: the last two observation months, when there are
+        // three or more.
+        if sample.months >= 21 {
+            h.oot_from = Some(month(sample.months - 14));
+        } else {
+            h.oot_from = None;
             h.time = None;
         }
     }
@@ -99,8 +117,12 @@ fn demo_pipeline(
             });
         }
     }
-    Ok(spec)
+    Ok(Some(spec))
 }
+
+/// The development sample recipe file (dates and target).
+pub(super) const EXAMPLE_DEVELOPMENT_SAMPLE: &str =
+    include_str!("../../assets/development-sample.yaml");
 
 /// The example scorecard pipeline.
 pub(super) const EXAMPLE_PIPELINE: &str = include_str!("../../assets/scorecard-pipeline.yaml");
@@ -244,23 +266,37 @@ pub async fn demo(
     } else {
         on_step("building a scorecard from the features");
         let t = Instant::now();
-        let spec = demo_pipeline(&features_url, out, &engineer, &options.sample)?;
-        let report = run_scorecard_pipeline(session, &spec).await?;
-        step(
-            "scorecard pipeline",
-            format!(
-                "{} of {} variables, {:.0}× compression, holdout Gini {:.3} → {out}/scorecard/",
-                report.selected.len(),
-                report.iv.len(),
-                report.compression.ratio,
-                report
-                    .holdout
-                    .as_ref()
-                    .map_or(report.train.gini, |h| h.gini)
-            ),
-            t,
-        );
-        Some(report)
+        match demo_pipeline(&features_url, out, &engineer, &options.sample)? {
+            Some(spec) => {
+                let report = run_scorecard_pipeline(session, &spec).await?;
+                step(
+                    "scorecard pipeline",
+                    format!(
+                        "{} of {} variables, {:.0}× compression, holdout Gini {:.3} → {out}/scorecard/",
+                        report.selected.len(),
+                        report.iv.len(),
+                        report.compression.ratio,
+                        report
+                            .holdout
+                            .as_ref()
+                            .map_or(report.train.gini, |h| h.gini)
+                    ),
+                    t,
+                );
+                Some(report)
+            }
+            None => {
+                step(
+                    "scorecard pipeline",
+                    format!(
+                        "skipped: a 12-month target needs a panel of 19 months or more (this one has {})",
+                        options.sample.months
+                    ),
+                    t,
+                );
+                None
+            }
+        }
     };
 
     on_step("profiling the panel with SQL");
@@ -278,8 +314,8 @@ pub async fn demo(
         .await?;
     let by_product = ctx
         .sql(
-            "SELECT product, count(*) AS customers, round(avg(default_flag) * 100, 2) AS default_rate_pct \
-             FROM (SELECT DISTINCT customer_id, product, default_flag FROM panel) \
+            "SELECT product, count(*) AS customers, round(avg(defaulted) * 100, 2) AS defaulted_pct \
+             FROM (SELECT customer_id, product, max(default_flag) AS defaulted FROM panel GROUP BY 1, 2) \
              GROUP BY product ORDER BY customers DESC",
         )
         .await?
@@ -291,14 +327,22 @@ pub async fn demo(
         t,
     );
 
+    // A year before the panel's last month, customers not in default: the
+    // share that defaults within the next 12 months, by their worst
+    // delinquency of the 6 months before.
     let delinquency = ctx
         .sql(
-            "SELECT CASE WHEN w = 0 THEN '0' WHEN w < 30 THEN '1-29' WHEN w < 60 THEN '30-59' \
+            "WITH events AS (SELECT customer_id, min(CASE WHEN default_flag = 1 THEN month END) AS e \
+             FROM panel GROUP BY customer_id), \
+             observed AS (SELECT customer_id, month, days_past_due_worst_last_6_months AS w, \
+             balance_trend_slope_last_6_months AS s FROM features \
+             WHERE month = (SELECT max(month) - INTERVAL '12 months' FROM features)) \
+             SELECT CASE WHEN w = 0 THEN '0' WHEN w < 30 THEN '1-29' WHEN w < 60 THEN '30-59' \
              WHEN w < 90 THEN '60-89' WHEN w >= 90 THEN '90+' END AS worst_dpd_6m, \
-             count(*) AS customers, round(avg(default_flag) * 100, 2) AS default_rate_pct, \
-             round(avg(s), 1) AS mean_balance_slope \
-             FROM (SELECT days_past_due_worst_last_6_months AS w, balance_trend_slope_last_6_months AS s, \
-             default_flag FROM features WHERE month = (SELECT max(month) FROM features)) \
+             count(*) AS customers, \
+             round(avg(CASE WHEN e <= month + INTERVAL '12 months' THEN 1.0 ELSE 0.0 END) * 100, 2) \
+             AS default_12m_pct, round(avg(s), 1) AS mean_balance_slope \
+             FROM observed JOIN events USING (customer_id) WHERE e IS NULL OR e > month \
              GROUP BY 1 ORDER BY min(w) NULLS LAST",
         )
         .await?
@@ -321,10 +365,14 @@ impl fmt::Display for DemoReport {
             writeln!(f, "  {:<36} {:>7.2}s  {}", s.name, s.seconds, s.detail)?;
         }
         writeln!(f, "\nPanel profile\n{}", self.profile)?;
-        writeln!(f, "\nDefault rate by product\n{}", self.by_product)?;
+        writeln!(
+            f,
+            "\nCustomers who default within the panel, by product\n{}",
+            self.by_product
+        )?;
         write!(
             f,
-            "\nLast month: default rate by worst days past due in the last 6 months\n{}",
+            "\nA year before the last month: default within 12 months by worst days past due in the 6 months before\n{}",
             self.delinquency
         )?;
         if let Some(card) = &self.scorecard {

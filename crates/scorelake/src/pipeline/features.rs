@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::error::{Error, Result, invalid_err};
-use crate::features::{FeatureEngineer, FittedFeatures};
+use crate::features::{DesignCounts, FeatureEngineer, FittedFeatures};
 use crate::io::{self, ReadOptions, WriteOptions, WriteSummary};
 use crate::session::Session;
 
@@ -40,6 +40,9 @@ pub struct FeaturesReport {
     pub features: Vec<String>,
     /// True when fill values were learned on this input.
     pub fitted_here: bool,
+    /// Observation rows per date and the target's exclusions (recipe files
+    /// with `observation` or `target`).
+    pub design: Option<DesignCounts>,
     /// Seconds from start to the output being committed.
     pub seconds: f64,
 }
@@ -94,6 +97,8 @@ pub async fn run_features(session: &Session, job: &FeaturesJob) -> Result<Featur
         std::fs::write(path, text + "\n").map_err(|e| Error::io(path.display(), e))?;
     }
     let input = io::read(session, &job.input, &job.read).await?;
+    // Counted first: an observation date without rows stops the run here.
+    let design = engineer.design_counts(&input).await?;
     let (plan, fitted_here) = match applied {
         Some(fitted) => (fitted.transform(input)?, false),
         None if engineer.needs_fit() || job.fitted.is_some() => {
@@ -110,6 +115,7 @@ pub async fn run_features(session: &Session, job: &FeaturesJob) -> Result<Featur
         written,
         features: engineer.outputs().into_iter().map(String::from).collect(),
         fitted_here,
+        design,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -3,6 +3,7 @@
 mod cluster_codecs;
 mod cluster_s3;
 mod delta;
+mod design;
 mod drift;
 mod duplicate_columns;
 mod encoding;
