@@ -145,7 +145,8 @@ impl VariableBins {
     }
 
     /// Checks that the bins are consistent (for artifacts edited by hand):
-    /// edges finite and strictly increasing, category groups non-empty and
+    /// edges finite and strictly increasing, category groups non-empty
+    /// (but the unseen categories' bin) and
     /// disjoint, every bin a row can fall in listed once and no other.
     /// Errors name the variable and what is inconsistent.
     pub fn validate(&self) -> Result<()> {
@@ -182,8 +183,9 @@ impl VariableBins {
                 );
                 let mut seen = std::collections::HashSet::new();
                 for (i, g) in self.groups.iter().enumerate() {
+                    // Only the bin of unseen categories may list none.
                     ensure!(
-                        !g.is_empty(),
+                        !g.is_empty() || self.unseen_bin == i as i32 + 1,
                         "variable `{name}`: category group {} is empty",
                         i + 1
                     );

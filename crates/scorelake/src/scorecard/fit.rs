@@ -60,7 +60,13 @@ pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> 
     let mut variables = Vec::new();
     for (column, constraints, settings) in spec.resolved()? {
         let ty = find(df.schema(), &column, "binned column")?;
-        let kind = if is_text(&ty) || (ty.is_numeric() && settings.categorical == Some(true)) {
+        if settings.splits.is_some() && is_text(&ty) {
+            return invalid_err!(
+                "binned column `{column}` is {ty}: splits cut numbers; give groups for categories"
+            );
+        }
+        let as_categories = settings.categorical == Some(true) || settings.groups.is_some();
+        let kind = if is_text(&ty) || (ty.is_numeric() && as_categories) {
             VariableKind::Categorical
         } else if ty.is_numeric() {
             VariableKind::Numeric
@@ -114,6 +120,9 @@ pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> 
             continue;
         }
         match v.settings.method {
+            BinMethod::Manual => {
+                edges.insert(i, v.settings.splits.clone().unwrap_or_default());
+            }
             BinMethod::Optimal => by_count.entry(v.settings.prebins).or_default().push(i),
             BinMethod::Quantile => by_count.entry(v.settings.bins).or_default().push(i),
             BinMethod::EqualWidth => {
@@ -272,6 +281,9 @@ fn numeric(v: &Variable, head: Tally, pre_edges: &[f64], pre: Vec<Counts>) -> Re
                 .collect();
             let direction = (merged.monotonic != Monotonic::None).then_some(merged.monotonic);
             (edges, direction, counts)
+        } else if v.settings.method == BinMethod::Manual {
+            let direction = forced_order(v, &pre, |j| edge_label(pre_edges, j + 1))?;
+            (pre_edges.to_vec(), direction, pre)
         } else {
             (pre_edges.to_vec(), None, pre)
         };
@@ -297,6 +309,56 @@ fn numeric(v: &Variable, head: Tally, pre_edges: &[f64], pre: Vec<Counts>) -> Re
 /// A categorical variable: categories (rare ones grouped) ordered by event
 /// rate, then merged like numeric pre-bins (the order makes any merge
 /// monotonic).
+/// The event-rate direction of the user's bins `bins` (in their order;
+/// empty bins skipped): checked against an ascending or descending
+/// `monotonic`, else reported when it holds.
+fn forced_order(
+    v: &Variable,
+    bins: &[Counts],
+    label: impl Fn(usize) -> String,
+) -> Result<Option<Monotonic>> {
+    let rates: Vec<(usize, f64)> = bins
+        .iter()
+        .enumerate()
+        .filter_map(|(j, c)| c.event_rate().map(|r| (j, r)))
+        .collect();
+    let broken = |up: bool| {
+        rates
+            .windows(2)
+            .find(|w| {
+                if up {
+                    w[1].1 <= w[0].1
+                } else {
+                    w[1].1 >= w[0].1
+                }
+            })
+            .map(|w| (w[0], w[1]))
+    };
+    let want = v.constraints.monotonic;
+    for (direction, up) in [(Monotonic::Ascending, true), (Monotonic::Descending, false)] {
+        if want == direction
+            && let Some(((a, ra), (b, rb))) = broken(up)
+        {
+            return invalid_err!(
+                "variable `{}`: the given bins break the {} event rate: bin {} ({}) has {ra:.4}, bin {} ({}) {rb:.4}",
+                v.column,
+                if up { "ascending" } else { "descending" },
+                a + 1,
+                label(a),
+                b + 1,
+                label(b)
+            );
+        }
+    }
+    Ok(if broken(true).is_none() {
+        Some(Monotonic::Ascending)
+    } else if broken(false).is_none() {
+        Some(Monotonic::Descending)
+    } else {
+        None
+    })
+}
+
 async fn categorical(df: &DataFrame, v: &Variable, w: &Expr, y: &Expr) -> Result<VariableBins> {
     let key = cast(column(&v.column), DataType::Utf8).alias("__category");
     let batches = df
@@ -326,6 +388,9 @@ async fn categorical(df: &DataFrame, v: &Variable, w: &Expr, y: &Expr) -> Result
                 categories.push((names.value(r).to_string(), c));
             }
         }
+    }
+    if let Some(given) = &v.settings.groups {
+        return manual_groups(v, given, missing, categories);
     }
     let present: f64 = categories.iter().map(|(_, c)| c.total()).sum();
     let (rare, mut groups): (Vec<_>, Vec<_>) = categories
@@ -389,6 +454,81 @@ async fn categorical(df: &DataFrame, v: &Variable, w: &Expr, y: &Expr) -> Result
         edges: vec![],
         groups: regular.into_iter().map(|(n, _)| n).collect(),
         unseen_bin,
+        special_values: vec![],
+        bins: with_evidence(tally),
+        iv: 0.0,
+    }
+    .with_iv())
+}
+
+/// A categorical variable in the user's groups, in their order; the group
+/// `["*"]` takes every category no other group lists (and categories
+/// unseen when fitting); without it, a category in no group is an error.
+fn manual_groups(
+    v: &Variable,
+    given: &[Vec<String>],
+    missing: Counts,
+    categories: Vec<(String, Counts)>,
+) -> Result<VariableBins> {
+    let rest = given.iter().position(|g| g.len() == 1 && g[0] == "*");
+    let listed = |name: &str| given.iter().any(|g| g.iter().any(|c| c == name));
+    let unlisted: Vec<&String> = categories
+        .iter()
+        .map(|(n, _)| n)
+        .filter(|n| !listed(n))
+        .collect();
+    if rest.is_none() && !unlisted.is_empty() {
+        return invalid_err!(
+            "variable `{}`: categories {} are in no group; list them or add a group [\"*\"] for every other category",
+            v.column,
+            unlisted
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let mut groups: Vec<(Vec<String>, Counts)> = given
+        .iter()
+        .enumerate()
+        .map(|(j, g)| {
+            let names: Vec<String> = if Some(j) == rest {
+                unlisted.iter().map(|n| n.to_string()).collect()
+            } else {
+                g.clone()
+            };
+            (names, Counts::default())
+        })
+        .collect();
+    for (name, c) in &categories {
+        let j = given
+            .iter()
+            .position(|g| g.contains(name))
+            .or(rest)
+            .unwrap_or_default();
+        groups[j].1 = groups[j].1.plus(*c);
+    }
+    let label = |j: usize| {
+        if Some(j) == rest {
+            "every other category".to_string()
+        } else {
+            groups[j].0.join(", ")
+        }
+    };
+    let counts: Vec<Counts> = groups.iter().map(|g| g.1).collect();
+    let monotonic = forced_order(v, &counts, label)?;
+    let mut tally: Tally = vec![(0, "missing".into(), missing)];
+    for (j, (_, c)) in groups.iter().enumerate() {
+        tally.push((j as i32 + 1, label(j), *c));
+    }
+    Ok(VariableBins {
+        column: v.column.clone(),
+        kind: VariableKind::Categorical,
+        method: BinMethod::Manual,
+        monotonic,
+        edges: vec![],
+        groups: groups.into_iter().map(|(n, _)| n).collect(),
+        unseen_bin: rest.map_or(0, |j| j as i32 + 1),
         special_values: vec![],
         bins: with_evidence(tally),
         iv: 0.0,

@@ -26,6 +26,8 @@ pub enum BinMethod {
     Quantile,
     /// `bins` equal widths over the variable's range.
     EqualWidth,
+    /// The user's bins: `splits` for numbers, `groups` for categories.
+    Manual,
 }
 
 /// Settings of a variable's binning; any left out come from the spec's
@@ -68,6 +70,15 @@ pub struct Settings {
     /// Bin a numeric column as categories (each distinct value one category).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub categorical: Option<bool>,
+    /// The user's split points for a number: bins (−∞, s₁], (s₁, s₂], …,
+    /// (sₖ, ∞), kept as given (method `manual`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub splits: Option<Vec<f64>>,
+    /// The user's groups of categories, one bin each in this order
+    /// (method `manual`); a group `["*"]` takes every other category, seen
+    /// or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<Vec<String>>>,
 }
 
 impl Settings {
@@ -88,6 +99,8 @@ impl Settings {
                 .or_else(|| other.special_values.clone()),
             rare_share: self.rare_share.or(other.rare_share),
             categorical: self.categorical.or(other.categorical),
+            splits: self.splits.clone().or_else(|| other.splits.clone()),
+            groups: self.groups.clone().or_else(|| other.groups.clone()),
         }
     }
 }
@@ -182,6 +195,10 @@ pub struct ResolvedSettings {
     pub rare_share: f64,
     /// Bin as categories.
     pub categorical: Option<bool>,
+    /// The user's split points (numbers).
+    pub splits: Option<Vec<f64>>,
+    /// The user's groups (categories).
+    pub groups: Option<Vec<Vec<String>>>,
 }
 
 impl BinningSpec {
@@ -211,6 +228,8 @@ impl BinningSpec {
             special_values: Some(vec![]),
             rare_share: Some(0.01),
             categorical: None,
+            splits: None,
+            groups: None,
         };
         let defaults = self.defaults.or(&builtin);
         let mut out: Vec<(String, Constraints, ResolvedSettings)> = Vec::new();
@@ -228,14 +247,57 @@ impl BinningSpec {
                 |key: &str, what: &str| invalid!("binning spec: variable `{column}`: {key} {what}");
             let get = |v: Option<usize>| v.unwrap_or_default();
             let getf = |v: Option<f64>| v.unwrap_or_default();
+            let manual = s.splits.is_some() || s.groups.is_some();
+            if manual && v.settings.method.is_some_and(|m| m != BinMethod::Manual) {
+                return Err(bad(
+                    "splits and groups",
+                    "make the method manual; remove the other method",
+                ));
+            }
             let resolved = ResolvedSettings {
-                method: s.method.unwrap_or_default(),
+                method: if manual {
+                    BinMethod::Manual
+                } else {
+                    s.method.unwrap_or_default()
+                },
                 bins: get(s.bins),
                 prebins: get(s.prebins),
                 special_values: s.special_values.clone().unwrap_or_default(),
                 rare_share: getf(s.rare_share),
                 categorical: s.categorical,
+                splits: s.splits.clone(),
+                groups: s.groups.clone(),
             };
+            if resolved.method == BinMethod::Manual && !manual {
+                return Err(bad(
+                    "method manual",
+                    "needs splits (numbers) or groups (categories)",
+                ));
+            }
+            if let Some(splits) = &resolved.splits {
+                if splits.is_empty()
+                    || splits.iter().any(|x| !x.is_finite())
+                    || splits.windows(2).any(|w| w[0] >= w[1])
+                {
+                    return Err(bad(
+                        "splits",
+                        "must be finite numbers in strictly increasing order",
+                    ));
+                }
+            }
+            if let Some(groups) = &resolved.groups {
+                let mut seen = std::collections::BTreeSet::new();
+                for g in groups {
+                    if g.is_empty() {
+                        return Err(bad("groups", "must not be empty lists"));
+                    }
+                    for c in g {
+                        if !seen.insert(c) {
+                            return Err(bad("groups", &format!("list `{c}` twice")));
+                        }
+                    }
+                }
+            }
             let constraints = Constraints {
                 max_bins: get(s.max_n_bins),
                 min_bin_size: getf(s.min_bin_size),

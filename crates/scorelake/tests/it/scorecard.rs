@@ -653,9 +653,17 @@ fn the_pipeline_runs_from_a_file_and_writes_every_artifact() {
         let df = scorelake::sample::dataframe(&s, &spec, None).unwrap();
         crate::support::write_to(&s, df, &panel).await;
     });
+    // The development sample: monthly observations, a 12-month target.
+    std::fs::write(
+        dir.path().join("design.yaml"),
+        "entity: customer_id\ntime: month\n\
+         observation: {every: 1mo, from: 2023-07-01, to: 2023-12-01}\n\
+         target: {name: bad_12m, default_event_within: 12mo}\nrecipes: []\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("pipeline.yaml"),
-        "input: panel.parquet\noutput: out\ntarget: default_flag\n\
+        "input: panel.parquet\noutput: out\ntarget: bad_12m\nfeatures: design.yaml\n\
          holdout: {share: 0.3, by: [customer_id], seed: 7}\n\
          binning:\n  defaults: {max_n_bins: 5}\n  variables: [utilization, days_past_due, balance, num_inquiries, product, region]\n\
          segments: [channel]\nscaling: {pdo: 20, base_score: 600, base_odds: 50, round: true}\n\
@@ -699,7 +707,10 @@ fn the_pipeline_runs_from_a_file_and_writes_every_artifact() {
     assert!(held > rows / 5 && held < rows * 2 / 5, "{report:?}");
     assert_eq!(report.compression.input_rows, train);
     assert!(report.compression.ratio > 5.0, "{:?}", report.compression);
-    assert!(report.selected.contains(&"days_past_due".to_string()));
+    assert!(!report.selected.is_empty());
+    for c in &report.model.coefficients[1..] {
+        assert!(c.estimate < 0.0 && c.p_value <= 0.05, "{c:?}");
+    }
     assert!(report.train.gini > 0.2, "{}", report.train.gini);
     assert!(report.holdout.as_ref().unwrap().gini > 0.1);
     let card = Scorecard::load(&out.join("scorecard.json")).unwrap();
@@ -1237,4 +1248,92 @@ fn pd_and_reason_codes_equal_their_sql_export_and_the_naive_rules() {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(e.contains("column `pd` already"), "{e}");
+}
+
+#[test]
+fn user_splits_and_groups_give_the_hand_computed_table() {
+    let s = session();
+    // x = 1..=10, ten rows each; x = k has k events. Categories a..e in turn.
+    let (mut xs, mut cats, mut ys) = (Vec::new(), Vec::new(), Vec::new());
+    for k in 1..=10i32 {
+        for r in 0..10i32 {
+            xs.push(Some(f64::from(k)));
+            cats.push(Some(["a", "b", "c", "d", "e"][(r % 5) as usize]));
+            ys.push(i64::from(r < k));
+        }
+    }
+    let df = frame(&s, &xs, &cats, &ys, &vec![1.0; xs.len()]);
+    let b = run(fit_binning(
+        &df,
+        &spec(
+            "target: y\nvariables:\n  - {column: x, splits: [3.5, 7.5], monotonic: ascending}\n  - {column: c, groups: [[a, b], ['*']]}\n",
+        ),
+    ))
+    .unwrap();
+    let x = &b.variables[0];
+    assert_eq!(x.edges, vec![3.5, 7.5]);
+    // (−∞, 3.5]: 30 rows, 6 events; (3.5, 7.5]: 40 rows, 22; (7.5, ∞): 30, 27.
+    let (total_e, total_n): (f64, f64) = (55.0, 45.0);
+    let mut iv = 0.0;
+    for (bin, (rows, events)) in [(1, (30.0f64, 6.0f64)), (2, (40.0, 22.0)), (3, (30.0, 27.0))] {
+        let got = x.bin(bin).unwrap();
+        let (pn, pe) = ((rows - events) / total_n, events / total_e);
+        let woe = (pn / pe).ln();
+        iv += (pn - pe) * woe;
+        assert_eq!((got.count, got.counts.events), (rows, events));
+        assert!(
+            (got.woe - woe).abs() < 1e-12,
+            "bin {bin}: {} vs {woe}",
+            got.woe
+        );
+    }
+    assert!((x.iv - iv).abs() < 1e-12);
+    assert_eq!(x.monotonic, Some(Monotonic::Ascending));
+
+    // Groups: {a, b} and every other category (c, d, e), unseen ones too.
+    let c = &b.variables[1];
+    assert_eq!(
+        c.groups,
+        vec![
+            vec!["a".to_string(), "b".into()],
+            vec!["c".into(), "d".into(), "e".into()]
+        ]
+    );
+    assert_eq!(c.bin(1).unwrap().count, 40.0);
+    assert_eq!(c.bin(2).unwrap().count, 60.0);
+    assert_eq!(c.unseen_bin, 2);
+    let new = frame(&s, &[Some(1.0)], &[Some("zzz")], &[0], &[1.0]);
+    let binned = run(b.transform(new, None).unwrap().collect()).unwrap();
+    assert_eq!(floats(&binned, "c_bin"), vec![2.0]);
+
+    // A forced order the data break, categories in no group, bad splits.
+    for (variables, expected) in [
+        (
+            "[{column: x, splits: [3.5, 7.5], monotonic: descending}]",
+            "variable `x`: the given bins break the descending event rate: bin 1 (<= 3.5) has 0.2000, bin 2",
+        ),
+        (
+            "[{column: c, groups: [[a, b], [c]]}]",
+            "categories `d`, `e` are in no group",
+        ),
+        (
+            "[{column: x, splits: [7.5, 3.5]}]",
+            "splits must be finite numbers in strictly increasing order",
+        ),
+        (
+            "[{column: x, splits: [3.5], method: quantile}]",
+            "make the method manual",
+        ),
+        ("[{column: c, splits: [1]}]", "splits cut numbers"),
+        ("[{column: c, groups: [[a], [a, b]]}]", "list `a` twice"),
+    ] {
+        let e = run(fit_binning(
+            &df,
+            &spec(&format!("target: y\nvariables: {variables}\n")),
+        ))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(e.contains(expected), "{variables}: {e}");
+    }
 }
