@@ -126,7 +126,7 @@ fn features_finish_under_a_small_memory_limit() {
     let (code, stdout, err) = run(&mut features(&limited, &recipes, &panel, &out));
     assert_eq!(code, 0, "{err}");
     assert!(
-        stdout.contains("wrote 459336 rows with 21 features"),
+        stdout.contains("wrote 459376 rows with 21 features"),
         "{stdout}"
     );
     let left: Vec<_> = std::fs::read_dir(&spill).unwrap().collect();

@@ -18,7 +18,7 @@ pub use encode::{EncodeJob, EncodeMappings, EncodeReport, run_encode};
 pub use features::{FeaturesJob, FeaturesReport, run_features};
 pub use score::{ScoreJob, ScoreReport, run_score};
 pub use scorecard::{
-    BinningSection, Holdout, Publish, Published, Sample, ScorecardPipeline,
+    BinStability, BinningSection, Holdout, Publish, Published, Sample, ScorecardPipeline,
     ScorecardPipelineReport, Validation, run_scorecard_pipeline,
 };
 pub use validate::{ValidateJob, run_validate};

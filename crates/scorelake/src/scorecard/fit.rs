@@ -390,7 +390,7 @@ async fn categorical(df: &DataFrame, v: &Variable, w: &Expr, y: &Expr) -> Result
         }
     }
     if let Some(given) = &v.settings.groups {
-        return manual_groups(v, given, missing, categories);
+        return manual_groups(v, given, missing, &categories);
     }
     let present: f64 = categories.iter().map(|(_, c)| c.total()).sum();
     let (rare, mut groups): (Vec<_>, Vec<_>) = categories
@@ -468,7 +468,7 @@ fn manual_groups(
     v: &Variable,
     given: &[Vec<String>],
     missing: Counts,
-    categories: Vec<(String, Counts)>,
+    categories: &[(String, Counts)],
 ) -> Result<VariableBins> {
     let rest = given.iter().position(|g| g.len() == 1 && g[0] == "*");
     let listed = |name: &str| given.iter().any(|g| g.iter().any(|c| c == name));
@@ -500,7 +500,7 @@ fn manual_groups(
             (names, Counts::default())
         })
         .collect();
-    for (name, c) in &categories {
+    for (name, c) in categories {
         let j = given
             .iter()
             .position(|g| g.contains(name))

@@ -274,16 +274,15 @@ impl BinningSpec {
                     "needs splits (numbers) or groups (categories)",
                 ));
             }
-            if let Some(splits) = &resolved.splits {
-                if splits.is_empty()
+            if let Some(splits) = &resolved.splits
+                && (splits.is_empty()
                     || splits.iter().any(|x| !x.is_finite())
-                    || splits.windows(2).any(|w| w[0] >= w[1])
-                {
-                    return Err(bad(
-                        "splits",
-                        "must be finite numbers in strictly increasing order",
-                    ));
-                }
+                    || splits.windows(2).any(|w| w[0] >= w[1]))
+            {
+                return Err(bad(
+                    "splits",
+                    "must be finite numbers in strictly increasing order",
+                ));
             }
             if let Some(groups) = &resolved.groups {
                 let mut seen = std::collections::BTreeSet::new();

@@ -795,6 +795,64 @@ fn an_out_of_time_sample_is_held_out_and_reported_beside_the_others() {
         "{md}"
     );
 
+    // Bin stability: each model variable's event rate per bin and month,
+    // as SQL finds it on the modelling table binned by the fitted binning.
+    assert_eq!(report.stability.len(), report.selected.len());
+    let binning =
+        scorelake::scorecard::Binning::load(&dir.path().join("both.yaml.out/binning.json"))
+            .unwrap();
+    let first = &report.stability[0];
+    assert_eq!(first.periods.len(), 24);
+    let modelling = run(s.ctx().read_parquet(
+        dir.path()
+            .join("both.yaml.out/modelling.parquet")
+            .to_str()
+            .unwrap(),
+        Default::default(),
+    ))
+    .unwrap();
+    let binned = binning
+        .transform(modelling, Some(std::slice::from_ref(&first.variable)))
+        .unwrap();
+    let ctx = s.new_context();
+    ctx.register_table("b", binned.into_view()).unwrap();
+    let rates = run(async {
+        ctx.sql(&format!(
+            "SELECT CAST(month AS VARCHAR) AS p, CAST({} AS BIGINT) AS bin, avg(CAST(default_flag AS DOUBLE)) AS r \
+             FROM b GROUP BY 1, 2",
+            scorelake::scorecard::bin_column(&first.variable)
+        ))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap()
+    });
+    let mut checked = 0;
+    for batch in &rates {
+        let ps = datafusion::arrow::compute::cast(batch.column(0), &DataType::Utf8).unwrap();
+        let ps = ps.as_string::<i32>();
+        let bins = batch
+            .column(1)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let want = batch.column(2).as_primitive::<Float64Type>();
+        for r in 0..batch.num_rows() {
+            let bin = bins.value(r);
+            if bin < 1 {
+                continue;
+            }
+            let p = first.periods.iter().position(|x| x == ps.value(r)).unwrap();
+            let got = first.rates[bin as usize - 1][p].unwrap();
+            assert!(
+                (got - want.value(r)).abs() < 1e-12,
+                "{} {bin}: {got}",
+                ps.value(r)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 24, "{checked}");
+
     // Out of time alone.
     let pipeline = write("oot.yaml", "{oot_from: 2024-07-01, time: month}").unwrap();
     let report = run(scorelake::pipeline::run_scorecard_pipeline(&s, &pipeline)).unwrap();

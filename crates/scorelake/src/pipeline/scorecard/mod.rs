@@ -7,7 +7,9 @@
 mod report;
 mod run;
 mod spec;
+mod stability;
 
 pub use report::{Published, Sample, ScorecardPipelineReport};
 pub use run::run_scorecard_pipeline;
 pub use spec::{BinningSection, Holdout, Publish, ScorecardPipeline, Validation};
+pub use stability::BinStability;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::stability::{BinStability, to_markdown};
 use crate::scorecard::{CompressionReport, Evaluation, LogisticModel, Selection};
 
 /// What a scorecard pipeline run produced.
@@ -32,6 +33,9 @@ pub struct ScorecardPipelineReport {
     pub oot: Option<Evaluation>,
     /// The samples side by side: training, holdout, out of time.
     pub samples: Vec<Sample>,
+    /// Each model variable's event rate per bin and period (when the
+    /// pipeline knows its time column).
+    pub stability: Vec<BinStability>,
     /// Seconds per step.
     pub steps: Vec<(String, f64)>,
     /// Tables written by `publish` (with their Delta versions).
@@ -51,12 +55,13 @@ pub struct Sample {
     pub events: f64,
     /// events / weight.
     pub event_rate: f64,
-    /// AUC of the score.
-    pub auc: f64,
+    /// AUC of the score (none for a sample without both events and
+    /// non-events: nothing to rank).
+    pub auc: Option<f64>,
     /// Gini of the score.
-    pub gini: f64,
+    pub gini: Option<f64>,
     /// KS of the score.
-    pub ks: f64,
+    pub ks: Option<f64>,
     /// PSI of the score against the training rows' (deciles of the
     /// training score); none for the training rows.
     pub score_psi: Option<f64>,
@@ -74,10 +79,25 @@ impl Sample {
             } else {
                 0.0
             },
-            auc: e.auc,
-            gini: e.gini,
-            ks: e.ks,
+            auc: Some(e.auc),
+            gini: Some(e.gini),
+            ks: Some(e.ks),
             score_psi,
+        }
+    }
+
+    /// A sample with only events or only non-events: counted, not ranked.
+    pub(super) fn one_sided(name: &str, rows: u64, weight: f64, events: f64) -> Sample {
+        Sample {
+            sample: name.into(),
+            rows,
+            weight,
+            events,
+            event_rate: if weight > 0.0 { events / weight } else { 0.0 },
+            auc: None,
+            gini: None,
+            ks: None,
+            score_psi: None,
         }
     }
 }
@@ -134,11 +154,18 @@ impl fmt::Display for ScorecardPipelineReport {
             "| sample | rows | events | event rate | AUC | Gini | KS | score PSI |\n|---|---|---|---|---|---|---|---|\n",
         );
         for s in &self.samples {
+            let figure = |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{v:.4}"));
             let psi = s.score_psi.map_or("".into(), |p| format!("{p:.4}"));
             let _ = writeln!(
                 table,
-                "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {psi} |",
-                s.sample, s.rows, s.events, s.event_rate, s.auc, s.gini, s.ks
+                "| {} | {} | {} | {:.4} | {} | {} | {} | {psi} |",
+                s.sample,
+                s.rows,
+                s.events,
+                s.event_rate,
+                figure(s.auc),
+                figure(s.gini),
+                figure(s.ks)
             );
         }
         writeln!(f, "Samples\n\n{table}")?;
@@ -148,6 +175,13 @@ impl fmt::Display for ScorecardPipelineReport {
         }
         if let Some(o) = &self.oot {
             writeln!(f, "Out-of-time rows: {}", o.to_markdown())?;
+        }
+        if !self.stability.is_empty() {
+            writeln!(
+                f,
+                "Bin stability over periods (event rate per bin; inversions: neighbouring bins against the variable's direction)\n\n{}",
+                to_markdown(&self.stability)
+            )?;
         }
         for p in &self.published {
             let version = p

@@ -9,6 +9,7 @@ use datafusion::prelude::DataFrame;
 
 use super::report::{Published, Sample, ScorecardPipelineReport};
 use super::spec::{ScorecardPipeline, Validation};
+use super::stability::bin_stability;
 use crate::encoding::{self, EncoderSpec};
 use crate::error::{Error, Result, ensure, invalid, invalid_err};
 use crate::expr::column;
@@ -18,7 +19,7 @@ use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
 use crate::quality::{self, DriftOptions, Status, Thresholds, ValidateOptions};
 use crate::scorecard::{
     self, Binning, BinningSpec, Candidate, CompressionReport, EVENT_RATE, Evaluation,
-    LogisticModel, SAMPLE_WEIGHT, Scorecard, Selection, woe_column,
+    LogisticModel, SAMPLE_WEIGHT, Scorecard, Selection, Totals, woe_column,
 };
 use crate::session::Session;
 
@@ -73,15 +74,39 @@ pub async fn run_scorecard_pipeline(
             evaluated.push(None);
             continue;
         };
+        let count = rows.clone().count().await? as u64;
+        let totals = Totals::of(rows, &pipeline.target, pipeline.weight.as_deref()).await?;
+        if totals.events <= 0.0 || totals.events >= totals.weight {
+            // Nothing to rank (a small sample): counted, not evaluated.
+            samples.push(Sample::one_sided(name, count, totals.weight, totals.events));
+            evaluated.push(None);
+            continue;
+        }
         let e = run.evaluation(&card, rows.clone()).await?;
         let psi = run.score_psi(&card, &modelling.train, rows).await?;
-        let count = rows.clone().count().await? as u64;
         samples.push(Sample::of(name, count, &e, Some(psi)));
         evaluated.push(Some(e));
     }
     let oot = evaluated.pop().flatten();
     let holdout = evaluated.pop().flatten();
     run.timed("evaluation", t);
+
+    let t = Instant::now();
+    let stability = match run.period_column()? {
+        Some(period) => {
+            bin_stability(
+                &binning,
+                &selected,
+                &modelling.all,
+                &period,
+                &pipeline.target,
+                pipeline.weight.as_deref(),
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    run.timed("bin stability", t);
 
     let report = ScorecardPipelineReport {
         output: pipeline.output.clone(),
@@ -106,6 +131,7 @@ pub async fn run_scorecard_pipeline(
         holdout,
         oot,
         samples,
+        stability,
         steps: run.steps,
         published: run.published,
     };
@@ -125,6 +151,8 @@ fn write_report(report: &ScorecardPipelineReport) -> Result<()> {
 struct Modelling {
     /// Rows of the whole table.
     rows: u64,
+    /// The whole table.
+    all: DataFrame,
     train: DataFrame,
     train_rows: u64,
     held: Option<DataFrame>,
@@ -338,6 +366,7 @@ impl<'a> Run<'a> {
         }
         Ok(Modelling {
             rows: written.rows,
+            all: table.clone(),
             train,
             train_rows,
             held: holdout.held(&table)?,
@@ -489,6 +518,19 @@ impl<'a> Run<'a> {
             self.pipeline.bands,
         )
         .await
+    }
+
+    /// The column that tells periods apart: the out-of-time sample's
+    /// `holdout.time`, else the feature recipes' time column; none without
+    /// either.
+    fn period_column(&self) -> Result<Option<String>> {
+        if let Some(time) = self.pipeline.holdout.as_ref().and_then(|h| h.time.clone()) {
+            return Ok(Some(time));
+        }
+        Ok(match &self.pipeline.features {
+            Some(path) => Some(FeatureEngineer::from_path(path)?.recipes().time.clone()),
+            None => None,
+        })
     }
 
     /// PSI of the score of `rows` against the training rows' score, in
