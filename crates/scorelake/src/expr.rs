@@ -11,6 +11,11 @@ use datafusion::scalar::ScalarValue;
 use crate::error::{Error, Result, closest};
 
 /// A column by its name as written (no case folding, dots allowed).
+/// The unqualified names of `schema`'s columns, in order.
+pub(crate) fn column_names(schema: &DFSchema) -> Vec<String> {
+    schema.fields().iter().map(|f| f.name().clone()).collect()
+}
+
 pub(crate) fn column(name: &str) -> Expr {
     col(datafusion::common::Column::new_unqualified(name))
 }

@@ -29,7 +29,7 @@ use serde::Serialize;
 use super::recipe::{Observation, TargetSpec};
 use super::time_literal::time_literal_of_day;
 use crate::error::{Result, ensure, invalid, invalid_err};
-use crate::expr::{column, find};
+use crate::expr::{column, column_names, find};
 use crate::functions::temporal::{Span, Window};
 use crate::results::number_at;
 
@@ -245,12 +245,7 @@ impl Design {
         let Some(target) = &self.target else {
             return Ok(df);
         };
-        let columns: Vec<String> = df
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
+        let columns: Vec<String> = column_names(df.schema());
         ensure!(
             !columns.contains(&target.name),
             "recipe file: target `{}` is already a column; name it otherwise",

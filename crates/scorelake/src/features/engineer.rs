@@ -23,7 +23,7 @@ use super::resolve::{Resolved, resolve};
 use super::time_literal::{micros_of, time_literal};
 use super::transforms::{Learned, expression, learn};
 use crate::error::{Error, Result, ensure, invalid, invalid_err};
-use crate::expr::{column, find, number};
+use crate::expr::{column, column_names, find, number};
 use crate::functions::temporal::{
     Agg, Method, TemporalFeature, TemporalNode, TemporalSpec, Window, minus,
 };
@@ -181,12 +181,7 @@ impl FeatureEngineer {
     fn build(&self, df: DataFrame, learned: &BTreeMap<String, Learned>) -> Result<DataFrame> {
         let original = df.clone();
         let mut df = self.start(df)?;
-        let input: Vec<String> = df
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
+        let input: Vec<String> = column_names(df.schema());
         for stage in stages(&self.resolved)? {
             df = self.apply(df, &stage, learned)?;
         }

@@ -30,6 +30,7 @@ use super::write_options::{WriteMode, WriteOptions, WriteSummary};
 use crate::config::Format;
 use crate::engine_choice::Engine;
 use crate::error::{Error, Remedy, Result, engine_message, ensure, invalid};
+use crate::expr::column_names;
 use crate::formats::ncf::NcfFormatFactory;
 use crate::session::Session;
 
@@ -69,12 +70,7 @@ pub async fn write(
         )
         .refused(Remedy::WriteDelta));
     }
-    let columns: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let columns: Vec<String> = column_names(df.schema());
     for col in &options.partition_by {
         ensure!(
             columns.contains(col),

@@ -640,19 +640,25 @@ fn bad_input_is_named() {
     assert!(e.contains("feature column `c` is Utf8"), "{e}");
 }
 
+/// The sample panel of `customers` customers as `dir/panel.parquet`.
+fn sample_parquet(s: &Session, dir: &std::path::Path, customers: u64) -> std::path::PathBuf {
+    let panel = dir.join("panel.parquet");
+    let spec = scorelake::sample::SampleSpec {
+        customers,
+        ..scorelake::sample::SampleSpec::default()
+    };
+    run(async {
+        let df = scorelake::sample::dataframe(s, &spec, None).unwrap();
+        crate::support::write_to(s, df, &panel).await;
+    });
+    panel
+}
+
 #[test]
 fn the_pipeline_runs_from_a_file_and_writes_every_artifact() {
     let s = session();
     let dir = tempfile::tempdir().unwrap();
-    let panel = dir.path().join("panel.parquet");
-    let spec = scorelake::sample::SampleSpec {
-        customers: 3000,
-        ..scorelake::sample::SampleSpec::default()
-    };
-    run(async {
-        let df = scorelake::sample::dataframe(&s, &spec, None).unwrap();
-        crate::support::write_to(&s, df, &panel).await;
-    });
+    sample_parquet(&s, dir.path(), 3000);
     // The development sample: monthly observations, a 12-month target.
     std::fs::write(
         dir.path().join("design.yaml"),
@@ -725,15 +731,7 @@ fn the_pipeline_runs_from_a_file_and_writes_every_artifact() {
 fn an_out_of_time_sample_is_held_out_and_reported_beside_the_others() {
     let s = session();
     let dir = tempfile::tempdir().unwrap();
-    let panel = dir.path().join("panel.parquet");
-    let spec = scorelake::sample::SampleSpec {
-        customers: 2000,
-        ..scorelake::sample::SampleSpec::default()
-    };
-    run(async {
-        let df = scorelake::sample::dataframe(&s, &spec, None).unwrap();
-        crate::support::write_to(&s, df, &panel).await;
-    });
+    let panel = sample_parquet(&s, dir.path(), 2000);
     let write = |name: &str, holdout: &str| {
         let path = dir.path().join(name);
         std::fs::write(
