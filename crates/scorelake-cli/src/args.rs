@@ -562,8 +562,20 @@ pub(crate) struct DriftArgs {
     /// Also write the report here: .json or .md.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Exit 3 when a column's verdict is at least this (after the report
+    /// is written): shifted, watch, or never.
+    #[arg(long, value_enum, default_value = "shifted")]
+    pub fail_on: FailOn,
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+/// The drift verdict that fails `drift`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    Shifted,
+    Watch,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

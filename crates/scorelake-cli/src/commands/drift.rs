@@ -4,16 +4,17 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use scorelake::pipeline::{self, DriftInputs, DriftJob};
-use scorelake::quality::DriftBinning;
+use scorelake::quality::{DriftBinning, Verdict};
 use scorelake::session::Session;
 
-use crate::args::{BinningArg, DriftArgs};
+use crate::args::{BinningArg, DriftArgs, FailOn};
 use crate::error::Usage;
 use crate::options::read_options;
 use crate::output::{outln, write_report};
 use crate::progress::Progress;
 
-/// Compares the tables or periods `args` names; prints (and saves) the report.
+/// Compares the tables or periods `args` names; prints (and saves) the
+/// report; exit 3 when a column reaches the `--fail-on` verdict.
 pub(crate) async fn drift(
     session: &Session,
     progress: Progress,
@@ -69,5 +70,34 @@ pub(crate) async fn drift(
         };
         write_report(path, text)?;
     }
-    Ok(ExitCode::SUCCESS)
+    let failing: Vec<String> = report
+        .columns
+        .iter()
+        .filter(|c| match args.fail_on {
+            FailOn::Shifted => c.verdict == Verdict::Shifted,
+            FailOn::Watch => c.verdict != Verdict::Stable,
+            FailOn::Never => false,
+        })
+        .map(|c| match &c.period {
+            Some(p) => format!("{} ({p})", c.column),
+            None => c.column.clone(),
+        })
+        .collect();
+    if failing.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let level = if args.fail_on == FailOn::Watch {
+        "watch or shifted"
+    } else {
+        "shifted"
+    };
+    let count = match failing.len() {
+        1 => "1 comparison is".to_string(),
+        n => format!("{n} comparisons are"),
+    };
+    eprintln!(
+        "drift: {count} {level}: {} (exit 3; --fail-on never only reports)",
+        failing.join(", ")
+    );
+    Ok(ExitCode::from(3))
 }

@@ -479,6 +479,8 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
             "balance,utilization,payment",
             "--categorical",
             "product,region",
+            "--fail-on",
+            "never",
             "--report",
             "{out}",
         ],

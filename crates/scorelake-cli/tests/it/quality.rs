@@ -116,4 +116,38 @@ fn drift_by_period_and_between_tables() {
     ]));
     assert_eq!(code, 1);
     assert!(err.contains("`nope`"), "{err}");
+
+    // A gate for monthly jobs: exit 3 when a comparison shifts (after the
+    // report), unless --fail-on never: the first month against the rows
+    // with a large balance.
+    let first = dir.path().join("first.parquet");
+    let late = dir.path().join("late.parquet");
+    for (file, filter) in [
+        (&first, "month = DATE '2023-01-01'"),
+        (&late, "balance > 3000"),
+    ] {
+        let (code, _, err) = run(scorelake().args([
+            "sql",
+            &format!("SELECT * FROM p WHERE {filter}"),
+            "--table",
+            &format!("p={}", p(&panel)),
+            "--output",
+            p(file),
+        ]));
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, stdout, err) = run(scorelake()
+        .args(["drift", "--baseline", p(&first), "--current", p(&late)])
+        .args(["--columns", "balance", "--report", p(&report)]));
+    assert_eq!(code, 3, "{stdout}{err}");
+    assert!(
+        err.starts_with("drift: 1 comparison is shifted: balance (exit 3")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(report.is_file() && stdout.contains("| balance | psi |"));
+    let (code, _, err) = run(scorelake()
+        .args(["drift", "--baseline", p(&first), "--current", p(&late)])
+        .args(["--columns", "balance", "--fail-on", "never"]));
+    assert_eq!(code, 0, "{err}");
 }
