@@ -29,6 +29,12 @@ pub(crate) async fn config(config: &Config, cmd: &ConfigCommand) -> Result<ExitC
                 outln!("{}", serde_json::to_string_pretty(&rows)?)?;
             } else {
                 outln!("{engine}")?;
+                match config.file() {
+                    Some(path) => outln!("config file: {}", path.display())?,
+                    None => outln!(
+                        "config file: none (--config, $SCORELAKE_CONFIG, ./scorelake.toml, ./scorelake.yaml or ~/.config/scorelake/config.toml)"
+                    )?,
+                }
                 let width = shown.iter().map(|k| k.key.len()).max().unwrap_or(0);
                 let vwidth = shown
                     .iter()

@@ -87,6 +87,58 @@ fn config_show_reports_values_sources_and_hides_secrets() {
         "{out}"
     );
 
+    assert!(out.contains(&format!("config file: {}", p(&file))), "{out}");
+
+    // Found without being named: ./scorelake.toml, else the user's config
+    // folder; a named file wins.
+    let found = dir.path().join("here");
+    std::fs::create_dir(&found).unwrap();
+    std::fs::write(
+        found.join("scorelake.toml"),
+        "[engine]\nbatch_size = 1234\n",
+    )
+    .unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join(".config/scorelake")).unwrap();
+    std::fs::write(
+        home.join(".config/scorelake/config.toml"),
+        "[engine]\nbatch_size = 777\n",
+    )
+    .unwrap();
+    let show = |cwd: &std::path::Path, args: &[&str]| {
+        let (code, out, err) = run(scorelake()
+            .current_dir(cwd)
+            .args(args)
+            .args(["config", "show"])
+            .env("HOME", &home)
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("SCORELAKE_CONFIG"));
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let out = show(&found, &[]);
+    assert!(out.contains("config file: scorelake.toml"), "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("engine.batch_size ")
+            && l.contains("1234")
+            && l.contains("scorelake.toml:2")),
+        "{out}"
+    );
+    let out = show(dir.path(), &[]);
+    assert!(
+        out.contains("config file: ") && out.contains(".config/scorelake/config.toml"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("engine.batch_size ") && l.contains("777"))
+    );
+    let out = show(&found, &["--config", p(&file)]);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("engine.batch_size ") && l.contains("4096"))
+    );
+
     let (code, out, _) = run(scorelake().args(["config", "show", "--json"]));
     assert_eq!(code, 0);
     let rows: serde_json::Value = serde_json::from_str(&out).unwrap();

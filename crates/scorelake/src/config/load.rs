@@ -75,6 +75,8 @@ struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct ConfigBuilder {
     entries: Vec<Entry>,
+    /// The last config file added.
+    file: Option<PathBuf>,
 }
 
 impl ConfigBuilder {
@@ -84,16 +86,26 @@ impl ConfigBuilder {
     }
 
     /// The usual stack from the process environment: `AWS_*` variables,
-    /// the config file (`file`, else `$SCORELAKE_CONFIG`), then
-    /// `SCORELAKE__*` variables. Add flags with [`ConfigBuilder::set`] after.
+    /// the config file (`file`, else `$SCORELAKE_CONFIG`, else the first of
+    /// [`discovered_file`] that exists), then `SCORELAKE__*` variables. Add
+    /// flags with [`ConfigBuilder::set`] after.
     pub fn standard(file: Option<&Path>) -> Result<Self> {
         let vars: Vec<(String, String)> = std::env::vars().collect();
         let mut builder = Self::new().aws_env(vars.iter().cloned());
-        let env_file = vars
-            .iter()
-            .find(|(k, _)| k == CONFIG_FILE_ENV)
-            .map(|(_, v)| PathBuf::from(v));
-        if let Some(path) = file.map(Path::to_path_buf).or(env_file) {
+        let var = |name: &str| {
+            vars.iter()
+                .find(|(k, v)| k == name && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        };
+        let chosen = file
+            .map(Path::to_path_buf)
+            .or_else(|| var(CONFIG_FILE_ENV).map(PathBuf::from))
+            .or_else(|| {
+                discovered_file(var("XDG_CONFIG_HOME"), var("HOME"))
+                    .into_iter()
+                    .find(|p| p.is_file())
+            });
+        if let Some(path) = chosen {
             builder = builder.file(&path)?;
         }
         builder.env(vars)
@@ -128,7 +140,8 @@ impl ConfigBuilder {
     }
 
     /// Adds a config file; `.yaml`/`.yml` is read as YAML, anything else as TOML.
-    pub fn file(self, path: &Path) -> Result<Self> {
+    pub fn file(mut self, path: &Path) -> Result<Self> {
+        self.file = Some(path.to_path_buf());
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::Config(format!("cannot read config file {}: {e}", path.display()))
         })?;
@@ -199,7 +212,10 @@ impl ConfigBuilder {
 
     /// Applies the layers over the defaults and validates the result.
     pub fn build(self) -> Result<Config> {
-        let mut config = Config::default();
+        let mut config = Config {
+            file: self.file.clone(),
+            ..Config::default()
+        };
         let mut df_options = datafusion::config::ConfigOptions::new();
         for Entry { key, value, source } in self.entries {
             if key.starts_with(DATAFUSION_PREFIX) {
@@ -233,6 +249,30 @@ impl ConfigBuilder {
         config.validate().map_err(Error::Config)?;
         Ok(config)
     }
+}
+
+/// The config files looked for when none is named, in order:
+/// `./scorelake.toml`, `./scorelake.yaml`, then `scorelake/config.toml`
+/// in the user's config folder (`$XDG_CONFIG_HOME`, else `$HOME/.config`).
+///
+/// ```
+/// use scorelake::config::discovered_file;
+/// let files = discovered_file(None, Some("/home/ana".into()));
+/// assert_eq!(files[0].to_str(), Some("scorelake.toml"));
+/// assert_eq!(files[2].to_str(), Some("/home/ana/.config/scorelake/config.toml"));
+/// ```
+pub fn discovered_file(xdg_config_home: Option<String>, home: Option<String>) -> Vec<PathBuf> {
+    let mut files = vec![
+        PathBuf::from("scorelake.toml"),
+        PathBuf::from("scorelake.yaml"),
+    ];
+    let user = xdg_config_home
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| PathBuf::from(h).join(".config")));
+    if let Some(dir) = user {
+        files.push(dir.join("scorelake").join("config.toml"));
+    }
+    files
 }
 
 /// "; did you mean `w`?" when `expected` lists words ("one of a, b, c") and

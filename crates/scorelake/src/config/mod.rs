@@ -26,7 +26,7 @@ mod value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-pub use load::{ConfigBuilder, Source};
+pub use load::{ConfigBuilder, Source, discovered_file};
 pub use value::{
     ByteSize, Codec, ConfigValue, EngineKind, Format, LogFormat, LogLevel, PoolKind, ProgressMode,
     S3Commit, Secret,
@@ -78,6 +78,8 @@ pub struct Config {
     pub datafusion: BTreeMap<String, String>,
     /// Where each key that is not a default came from.
     sources: BTreeMap<String, Source>,
+    /// The config file read, if any.
+    file: Option<std::path::PathBuf>,
 }
 
 macro_rules! config_sections {
@@ -300,6 +302,12 @@ impl EngineConfig {
 }
 
 impl Config {
+    /// The config file this configuration read (named, from
+    /// `$SCORELAKE_CONFIG`, or found: see [`discovered_file`]).
+    pub fn file(&self) -> Option<&std::path::Path> {
+        self.file.as_deref()
+    }
+
     /// Where `key`'s value came from ([`Source::Default`] for untouched keys).
     pub fn source_of(&self, key: &str) -> Option<Source> {
         if let Some(s) = self.sources.get(key) {
