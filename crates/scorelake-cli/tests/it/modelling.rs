@@ -241,6 +241,35 @@ fn encode_fits_on_one_table_and_applies_to_another() {
         .unwrap_or_else(|| panic!("{text}"));
     let groups: u64 = row.split('|').nth(1).unwrap().trim().parse().unwrap();
     assert!(groups > 5, "regions × folds: {text}");
+    // Out of fold is for the fitting data only: other rows are refused.
+    let other = dir.path().join("other.parquet");
+    let (code, _, err) = run(scorelake().args([
+        "sql",
+        "SELECT * FROM p WHERE customer_id % 2 = 0",
+        "--table",
+        &format!("p={}", p(&panel)),
+        "--output",
+        p(&other),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let refused = dir.path().join("refused.parquet");
+    let (code, _, err) = run(scorelake()
+        .args([
+            "encode",
+            "--spec",
+            p(&spec),
+            "--fit",
+            p(&panel),
+            "--input",
+            p(&other),
+        ])
+        .args(["--output", p(&refused), "--out-of-fold"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("out-of-fold encoding is for the data the mappings were fitted on"),
+        "{err}"
+    );
+    assert!(!refused.exists());
     // A target that is not 0/1 is named.
     std::fs::write(
         &spec,

@@ -431,7 +431,50 @@ impl Mappings {
         for c in &folds.by {
             find_type(&df, c, "cross_fit.by")?;
         }
+        self.check_is_fitting_data(&df, folds).await?;
         self.encode_columns(df, Some(folds)).await
+    }
+
+    /// Out-of-fold values belong to the rows they were fitted on: `df` must
+    /// have the fitting data's weight in every fold (one grouped pass).
+    async fn check_is_fitting_data(&self, df: &DataFrame, folds: &Folds) -> Result<()> {
+        let cf = CrossFit {
+            folds: folds.folds,
+            seed: folds.seed,
+            by: folds.by.clone(),
+        };
+        let w = weight_or_one(self.spec.weight.as_deref());
+        let batches = df
+            .clone()
+            .aggregate(
+                vec![fold_expr(&cf, &folds.by).alias(FOLD)],
+                vec![sum(w).alias("__w")],
+            )?
+            .collect()
+            .await?;
+        let mut got = vec![0.0; folds.folds as usize];
+        for b in &batches {
+            for r in 0..b.num_rows() {
+                let (Some(f), Some(w)) = (number_at(b, FOLD, r), number_at(b, "__w", r)) else {
+                    continue;
+                };
+                if let Some(slot) = got.get_mut(f as usize) {
+                    *slot += w;
+                }
+            }
+        }
+        let same = got
+            .iter()
+            .zip(&folds.weight)
+            .all(|(a, b)| (a - b).abs() <= 1e-9 * b.abs().max(1.0));
+        if !same {
+            let total: f64 = got.iter().sum();
+            return invalid_err!(
+                "out-of-fold encoding is for the data the mappings were fitted on; this input's weight per fold differs from it (total {total} against {}): encode other data in-fold",
+                self.total_weight
+            );
+        }
+        Ok(())
     }
 
     async fn encode_columns(&self, df: DataFrame, folds: Option<&Folds>) -> Result<DataFrame> {
