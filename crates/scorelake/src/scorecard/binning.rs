@@ -255,12 +255,28 @@ pub(crate) fn check_unique<'a>(names: impl IntoIterator<Item = &'a str>) -> Resu
 /// Bin label of regular numeric bin `j` (1..=k) for inner `edges`.
 pub(crate) fn edge_label(edges: &[f64], j: usize) -> String {
     let k = edges.len() + 1;
+    let shown = readable(edges);
     match j {
         _ if k == 1 => "all values".into(),
-        1 => format!("<= {}", edges[0]),
-        j if j == k => format!("> {}", edges[k - 2]),
-        j => format!("({}, {}]", edges[j - 2], edges[j - 1]),
+        1 => format!("<= {}", shown[0]),
+        j if j == k => format!("> {}", shown[k - 2]),
+        j => format!("({}, {}]", shown[j - 2], shown[j - 1]),
     }
+}
+
+/// `edges` as labels show them: with the fewest significant digits (at
+/// least 6) that keep them strictly increasing, so `1722.5240000000001`
+/// reads `1722.52` beside `3228.74`. Labels only: bins use the exact edges.
+fn readable(edges: &[f64]) -> Vec<String> {
+    let round =
+        |x: f64, digits: usize| -> f64 { format!("{:.*e}", digits - 1, x).parse().unwrap_or(x) };
+    for digits in 6..=17 {
+        let shown: Vec<f64> = edges.iter().map(|&x| round(x, digits)).collect();
+        if shown.windows(2).all(|w| w[0] < w[1]) {
+            return shown.iter().map(|x| x.to_string()).collect();
+        }
+    }
+    edges.iter().map(|x| x.to_string()).collect()
 }
 
 /// A fitted binning (the artifact `fit_binning` writes).
@@ -423,6 +439,30 @@ fn bin_counts(bins: &[Bin]) -> String {
         text.push_str(&format!(" + {special} special"));
     }
     text
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn labels_show_few_digits_but_keep_edges_apart() {
+        assert_eq!(
+            edge_label(&[1722.5240000000001, 3228.74], 2),
+            "(1722.52, 3228.74]"
+        );
+        assert_eq!(
+            edge_label(&[0.06759663906728197, 0.09935331638684113], 1),
+            "<= 0.0675966"
+        );
+        // Close edges get the digits that tell them apart.
+        assert_eq!(
+            edge_label(&[1.0000001, 1.0000002], 2),
+            "(1.0000001, 1.0000002]"
+        );
+        assert_eq!(edge_label(&[0.0, 20.0, 53.0], 4), "> 53");
+        assert_eq!(edge_label(&[3.5, 7.5], 1), "<= 3.5");
+    }
 }
 
 #[cfg(test)]
