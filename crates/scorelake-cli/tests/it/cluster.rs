@@ -212,8 +212,8 @@ fn commands_give_the_same_results_on_a_cluster() {
         same_on_both(&cluster, d, name, &args);
     }
 
-    // Delta tables: written (by the client), then read on the cluster as
-    // their snapshot's files.
+    // Delta tables: written by the executors and committed by the client,
+    // then read on the cluster as their snapshot's files.
     same_on_both(
         &cluster,
         d,
@@ -233,6 +233,42 @@ fn commands_give_the_same_results_on_a_cluster() {
         d,
         "from_delta.parquet",
         &["convert", p(&d.join("embedded/accounts")), "{out}"],
+    );
+    // The executors wrote the cluster's table: files named by the engine's
+    // write (`WRITEID_N.parquet`), not by delta-rs (`part-…`).
+    let cluster_table = d.join("ballista/accounts");
+    let files: Vec<PathBuf> = walkdir(&cluster_table)
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    assert!(!files.is_empty());
+    assert!(
+        files.iter().all(|f| !f
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("part-")),
+        "{files:?}"
+    );
+    // An append and an overwrite on the cluster: one version each.
+    for (flag, copies) in [("--append", 2), ("--overwrite", 1)] {
+        let (code, _, err) = run(cluster.client().args([
+            "convert",
+            p(&panel),
+            p(&cluster_table),
+            "--to",
+            "delta",
+            flag,
+        ]));
+        assert_eq!(code, 0, "{flag}: {err}");
+        let rows = |t: &Path| cell(&sql("SELECT count(*) FROM t", &[("t", p(t))]));
+        assert_eq!(rows(&cluster_table), copies * rows(&panel), "{flag}");
+    }
+    let (code, history, err) = run(scorelake().args(["delta", "history", p(&cluster_table)]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        history.contains("| 2 ") && history.contains("Overwrite"),
+        "{history}"
     );
 
     // Maintenance runs in the client (delta-rs plans its own scans).

@@ -167,22 +167,7 @@ impl DirWrite {
             .into_iter()
             .filter(|p| !known.contains(p) && !special.contains(p))
             .collect();
-        let writes: BTreeSet<&str> = new
-            .iter()
-            .map(|p| {
-                let name = p.filename().unwrap_or_default();
-                name.split_once('_').map_or(name, |(id, _)| id)
-            })
-            .collect();
-        if writes.len() > 1 {
-            return Err(Error::Write {
-                location: self.dir.to_string(),
-                reason: format!(
-                    "{} writes put files into it at once (another writer, or a retried task); this write cannot tell its files apart and commits nothing",
-                    writes.len()
-                ),
-            });
-        }
+        one_write(&self.dir, &new)?;
         Ok(new)
     }
 
@@ -213,8 +198,34 @@ impl DirWrite {
     }
 }
 
+/// Refuses new files `new` of `dir` that more than one engine write put
+/// (names `WRITEID_N.ext`): another writer, or a retried task, whose files
+/// cannot be told apart from this write's.
+pub(super) fn one_write(dir: &Location, new: &[ObjectPath]) -> Result<()> {
+    let writes: BTreeSet<&str> = new
+        .iter()
+        .map(|p| {
+            let name = p.filename().unwrap_or_default();
+            name.split_once('_').map_or(name, |(id, _)| id)
+        })
+        .collect();
+    if writes.len() > 1 {
+        return Err(Error::Write {
+            location: dir.to_string(),
+            reason: format!(
+                "{} writes put files into it at once (another writer, or a retried task); this write cannot tell its files apart and commits nothing",
+                writes.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Every object under `dir`.
-async fn objects(store: &Arc<dyn ObjectStore>, dir: &Location) -> Result<Vec<ObjectPath>> {
+pub(super) async fn objects(
+    store: &Arc<dyn ObjectStore>,
+    dir: &Location,
+) -> Result<Vec<ObjectPath>> {
     store
         .list(Some(&dir.object_path()))
         .map_ok(|m| m.location)
@@ -224,7 +235,7 @@ async fn objects(store: &Arc<dyn ObjectStore>, dir: &Location) -> Result<Vec<Obj
 }
 
 /// Deletes `paths`, best effort: what stays behind is not part of any version.
-async fn delete(store: &Arc<dyn ObjectStore>, paths: Vec<ObjectPath>) {
+pub(super) async fn delete(store: &Arc<dyn ObjectStore>, paths: Vec<ObjectPath>) {
     if paths.is_empty() {
         return;
     }

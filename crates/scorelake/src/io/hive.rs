@@ -170,9 +170,14 @@ impl FolderKeys {
     }
 }
 
+/// The value of a partition folder's text: `None` for NULL.
+pub(super) fn folder_value(text: &str) -> Option<String> {
+    (text != NULL_VALUE).then(|| decode(text))
+}
+
 /// A folder name's text, percent-decoded (kept as it is when the decoded
 /// bytes are not UTF-8, as the engine does for values).
-fn decode(text: &str) -> String {
+pub(super) fn decode(text: &str) -> String {
     percent_decode_str(text)
         .decode_utf8()
         .map_or_else(|_| text.to_string(), |t| t.into_owned())

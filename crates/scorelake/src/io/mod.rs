@@ -26,6 +26,7 @@ mod atomic;
 mod column_types;
 pub mod delta;
 mod dir_commit;
+mod execute;
 mod file_columns;
 mod hive;
 mod listing;

@@ -34,6 +34,7 @@
 //! ```
 
 mod caught_panics;
+mod cluster_write;
 mod commit_log;
 mod history;
 mod maintain;

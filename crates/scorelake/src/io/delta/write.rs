@@ -7,14 +7,17 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::DataFrame;
+use deltalake_core::DeltaTable;
 use deltalake_core::kernel::transaction::CommitProperties;
 use deltalake_core::operations::write::SchemaMode;
 use deltalake_core::protocol::SaveMode;
-use object_store::ObjectStoreExt;
+use object_store::{ObjectStore, ObjectStoreExt};
 
+use super::cluster_write::write_on_cluster;
 use super::open::{check_commits_are_safe, delta_error, handle, load};
 use super::{commit_log, schema_check};
 use crate::config::{Config, Format};
+use crate::engine_choice::Engine;
 use crate::error::{Error, Remedy, Result};
 use crate::io::column_types::{cast_columns, delta_type};
 use crate::io::location::Location;
@@ -179,10 +182,34 @@ async fn write_once(
     } else {
         0
     };
+    let exists = table.is_some();
     let table = match table {
         Some(t) => t,
         None => handle(session, loc)?,
     };
+    let started = std::time::Instant::now();
+    if session.engine().engine != Engine::Embedded {
+        match executors_cannot_write(exists.then_some(&table), &df, &partition_by, save_mode) {
+            None => {
+                let version = write_on_cluster(
+                    session,
+                    &store,
+                    df,
+                    loc,
+                    &table,
+                    exists,
+                    save_mode,
+                    &partition_by,
+                    retries,
+                )
+                .await?;
+                return committed(&store, loc, version, started).await;
+            }
+            Some(why) => {
+                tracing::info!(table = %loc, reason = why, "Delta write through this process");
+            }
+        }
+    }
     // delta-rs writes and commits in this process.
     let (state, plan) = session.in_process(df)?.into_parts();
     let mut builder = table
@@ -201,7 +228,6 @@ async fn write_once(
         SaveMode::Append if options.merge_schema => builder.with_schema_mode(SchemaMode::Merge),
         _ => builder,
     };
-    let started = std::time::Instant::now();
     let created_dir =
         save_mode == SaveMode::ErrorIfExists && loc.local_path().is_some_and(|p| !p.exists());
     super::caught_panics::quiet_caught_abort_panic();
@@ -215,7 +241,17 @@ async fn write_once(
         }
     };
     let version = written.version().unwrap_or_default() as u64;
-    let commit = commit_log::read_version(&store, loc, version).await?;
+    committed(&store, loc, version, started).await
+}
+
+/// What version `version` of the table at `loc` committed.
+async fn committed(
+    store: &Arc<dyn ObjectStore>,
+    loc: &Location,
+    version: u64,
+    started: std::time::Instant,
+) -> Result<WriteSummary> {
+    let commit = commit_log::read_version(store, loc, version).await?;
     tracing::info!(
         table = %loc,
         version,
@@ -231,6 +267,49 @@ async fn write_once(
         bytes: commit.bytes_added,
         version: Some(version),
     })
+}
+
+/// Why a cluster's executors cannot write this version themselves (delta-rs
+/// then writes it from this process), or `None` when they can: a new
+/// table, or an append or overwrite that keeps the table's schema and
+/// partitioning, to a table without writer features beyond the basic ones
+/// (no constraints, invariants or generated columns to check).
+fn executors_cannot_write(
+    table: Option<&DeltaTable>,
+    df: &DataFrame,
+    partition_by: &[String],
+    mode: SaveMode,
+) -> Option<&'static str> {
+    let table = table?;
+    let Ok(snapshot) = table.snapshot() else {
+        return Some("its snapshot is not loaded");
+    };
+    if snapshot.protocol().min_writer_version() > 2 {
+        return Some("the table has writer features");
+    }
+    let metadata = snapshot.metadata();
+    if metadata
+        .configuration()
+        .keys()
+        .any(|k| k.starts_with("delta.constraints."))
+    {
+        return Some("the table has constraints");
+    }
+    let schema = snapshot.schema();
+    if schema.fields().any(|f| {
+        f.metadata().contains_key("delta.invariants")
+            || f.metadata().contains_key("delta.generationExpression")
+    }) {
+        return Some("the table has invariants or generated columns");
+    }
+    match schema_check::compare(&schema, df.schema().as_arrow()) {
+        Ok(c) if c.added.is_empty() && c.missing.is_empty() && c.retyped.is_empty() => {}
+        _ => return Some("the schema changes"),
+    }
+    if mode == SaveMode::Overwrite && metadata.partition_columns()[..] != *partition_by {
+        return Some("the partitioning changes");
+    }
+    None
 }
 
 /// Removes what a failed create of a new folder left in it (data files of
