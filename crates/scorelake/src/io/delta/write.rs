@@ -49,6 +49,9 @@ pub(crate) async fn write(
         .map(|f| format!("`{}`", f.name()))
         .collect();
     let df = cast_columns(df, delta_type)?;
+    if table_exists {
+        first_commit(session, loc).await?;
+    }
     let written = match write_once(session, df.clone(), loc, options, table_exists).await {
         Err(e)
             if !table_exists
@@ -60,6 +63,7 @@ pub(crate) async fn write(
                 Err(Error::AlreadyExists(loc.to_string()))
             } else {
                 tracing::info!(table = %loc, error = %e, "another writer created the table first; writing to it");
+                first_commit(session, loc).await?;
                 write_once(session, df, loc, options, true).await
             }
         }
@@ -372,6 +376,20 @@ async fn being_created(session: &Session, loc: &Location, mode: WriteMode) -> Re
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     Ok(false)
+}
+
+/// Waits (as [`being_created`] does) while the table's `_delta_log` holds
+/// files but no commit yet: another writer is creating it, and its version
+/// 0 is about to land.
+async fn first_commit(session: &Session, loc: &Location) -> Result<()> {
+    let store = store::open(session, loc)?;
+    for _ in 0..CREATE_WAIT_STEPS {
+        if !commit_log::versions(&store, loc).await?.is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(())
 }
 
 /// How many 100 ms steps a write waits for a table another writer is creating.
