@@ -117,7 +117,24 @@ fn drift_by_period_and_between_tables() {
     assert_eq!(code, 1);
     assert!(err.contains("`nope`"), "{err}");
 
-    // A gate for monthly jobs: exit 3 when a comparison shifts (after the
+    // Without --columns, identifiers and targets are left out by name; so
+    // are they in validation, unless a threshold names them.
+    let (code, stdout, err) =
+        run(scorelake().args(["drift", "--baseline", p(&panel), "--current", p(&panel)]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("Left out by role (name them to include them): `customer_id` (identifier), `default_flag` (target)")
+            && !stdout.contains("| customer_id |")
+            && stdout.contains("| balance | psi |"),
+        "{stdout}"
+    );
+    let (code, stdout, err) = run(scorelake().args(["validate", "--input", p(&panel)]));
+    assert!(code == 0 || code == 3, "{err}");
+    assert!(
+        stdout.contains("`customer_id` (identifier)") && !stdout.contains("| customer_id |"),
+        "{stdout}"
+    );
+
     // report), unless --fail-on never: the first month against the rows
     // with a large balance.
     let first = dir.path().join("first.parquet");

@@ -13,6 +13,7 @@ use datafusion::scalar::ScalarValue;
 use serde::Serialize;
 
 use super::report::short;
+use super::roles::{LeftOut, left_out_line, measures};
 use crate::checks::{WeightCheck, weight_or_one};
 use crate::error::{Error, Result, ensure, invalid, invalid_err};
 use crate::expr::{column, is_text, number};
@@ -131,6 +132,9 @@ pub struct ColumnDrift {
 pub struct DriftReport {
     /// One entry per column (and period).
     pub columns: Vec<ColumnDrift>,
+    /// Columns left out for their role (identifiers, targets) when no
+    /// columns were named.
+    pub left_out: Vec<LeftOut>,
 }
 
 /// How one column is binned: inner edges of numeric bins, or categories.
@@ -173,7 +177,7 @@ pub async fn drift(
     columns: Option<&[String]>,
     options: &DriftOptions,
 ) -> Result<DriftReport> {
-    let names = shared_columns(baseline, Some(current), columns, options)?;
+    let (names, left_out) = shared_columns(baseline, Some(current), columns, options)?;
     check_weight(baseline, "baseline", options).await?;
     check_weight(current, "current", options).await?;
     let plans = plan_bins(baseline, &names, options).await?;
@@ -195,7 +199,10 @@ pub async fn drift(
         let c = now.get(&None).map(|v| &v[i]);
         out.push(compare(p, b, c, None, options));
     }
-    Ok(DriftReport { columns: out })
+    Ok(DriftReport {
+        columns: out,
+        left_out,
+    })
 }
 
 /// PSI/CSI of every period of `df` (by `period_column`) against the rows of
@@ -210,11 +217,8 @@ pub async fn drift_by_period(
     let in_base = in_periods(df, period_column, baseline_periods, "baseline").await?;
     let period = cast(column(period_column), DataType::Utf8);
     let baseline = df.clone().filter(in_base.clone())?;
-    let exclude: Vec<String> = vec![period_column.to_string()];
-    let names: Vec<String> = shared_columns(df, None, columns, options)?
-        .into_iter()
-        .filter(|n| !exclude.contains(n))
-        .collect();
+    let (names, left_out) = shared_columns(df, None, columns, options)?;
+    let names: Vec<String> = names.into_iter().filter(|n| n != period_column).collect();
     check_weight(df, "input", options).await?;
     let plans = plan_bins(&baseline, &names, options).await?;
     let base = shares(&baseline, &plans, None, options).await?;
@@ -233,7 +237,10 @@ pub async fn drift_by_period(
             out.push(compare(p, b, Some(&current[i]), label.clone(), options));
         }
     }
-    Ok(DriftReport { columns: out })
+    Ok(DriftReport {
+        columns: out,
+        left_out,
+    })
 }
 
 /// PSI/CSI between two groups of periods of one table (e.g. the first and
@@ -255,10 +262,8 @@ pub async fn drift_between_periods(
     }
     let base = in_periods(df, period_column, baseline_periods, "baseline").await?;
     let now = in_periods(df, period_column, current_periods, "current").await?;
-    let names: Vec<String> = shared_columns(df, None, columns, options)?
-        .into_iter()
-        .filter(|n| n != period_column)
-        .collect();
+    let (names, left_out) = shared_columns(df, None, columns, options)?;
+    let names: Vec<String> = names.into_iter().filter(|n| n != period_column).collect();
     check_weight(df, "input", options).await?;
     let baseline = df.clone().filter(base.clone())?;
     let plans = plan_bins(&baseline, &names, options).await?;
@@ -282,6 +287,7 @@ pub async fn drift_between_periods(
             .enumerate()
             .map(|(i, p)| compare(p, b.map(|v| &v[i]), c.map(|v| &v[i]), None, options))
             .collect(),
+        left_out,
     })
 }
 
@@ -344,22 +350,25 @@ async fn in_periods(
 }
 
 /// The columns to compare: present (with the same kind) in both data sets.
+/// The columns to compare (those named, else every number and category
+/// but identifiers and targets) and those left out for their role.
 fn shared_columns(
     baseline: &DataFrame,
     current: Option<&DataFrame>,
     columns: Option<&[String]>,
     options: &DriftOptions,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, Vec<LeftOut>)> {
     let b = baseline.schema();
-    let names: Vec<String> = match columns {
-        Some(c) => c.to_vec(),
-        None => b
-            .fields()
-            .iter()
-            .filter(|f| f.data_type().is_numeric() || is_text(f.data_type()))
-            .map(|f| f.name().clone())
-            .filter(|n| Some(n) != options.weight.as_ref())
-            .collect(),
+    let (names, left_out): (Vec<String>, Vec<LeftOut>) = match columns {
+        Some(c) => (c.to_vec(), Vec::new()),
+        None => measures(
+            b.fields()
+                .iter()
+                .filter(|f| f.data_type().is_numeric() || is_text(f.data_type()))
+                .map(|f| f.name().clone())
+                .filter(|n| Some(n) != options.weight.as_ref())
+                .collect(),
+        ),
     };
     for n in &names {
         let bt = b
@@ -390,7 +399,7 @@ fn shared_columns(
             "no numeric or categorical columns to compare".into(),
         ));
     }
-    Ok(names)
+    Ok((names, left_out))
 }
 
 /// Weights must be present and non-negative.
@@ -714,6 +723,7 @@ impl DriftReport {
                 c.column, c.method, c.value, c.verdict
             );
         }
+        out.push_str(&left_out_line(&self.left_out));
         if detail {
             for c in &self.columns {
                 let at = c

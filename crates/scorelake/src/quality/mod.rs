@@ -11,6 +11,7 @@
 
 mod drift;
 mod report;
+mod roles;
 mod thresholds;
 mod validate;
 
@@ -19,5 +20,6 @@ pub use drift::{
     drift_between_periods, drift_by_period,
 };
 pub use report::{ColumnReport, Status, ValidationReport};
+pub use roles::{LeftOut, Role, role_of};
 pub use thresholds::{Metric, Rule, Thresholds};
 pub use validate::{ValidateOptions, validate};

@@ -5,6 +5,7 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
+use super::roles::{LeftOut, left_out_line};
 use super::thresholds::{Metric, Thresholds};
 
 /// Outcome of a column or of the whole report.
@@ -62,6 +63,9 @@ pub struct ValidationReport {
     pub columns: Vec<ColumnReport>,
     /// The worst column verdict.
     pub status: Status,
+    /// Columns left out for their role (identifiers, targets) when no
+    /// columns were named.
+    pub left_out: Vec<LeftOut>,
 }
 
 impl ColumnReport {
@@ -180,6 +184,7 @@ impl ValidationReport {
             counts(Status::Warn),
             counts(Status::Fail)
         );
+        out.push_str(&left_out_line(&self.left_out));
         out
     }
 }

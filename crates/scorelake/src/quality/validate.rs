@@ -13,6 +13,7 @@ use datafusion::logical_expr::{Expr, cast, col, lit, when};
 use datafusion::prelude::DataFrame;
 
 use super::report::{ColumnReport, Status, ValidationReport};
+use super::roles::{LeftOut, measures};
 use super::thresholds::{Metric, Thresholds};
 use crate::checks::{WeightCheck, weight_or_one};
 use crate::error::{Result, ensure};
@@ -87,14 +88,27 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         !schema.fields().is_empty(),
         "the input has no columns: nothing to validate"
     );
-    let names: Vec<String> = match &options.columns {
-        Some(cols) => cols.clone(),
-        None => schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .filter(|n| Some(n) != options.weight.as_ref())
-            .collect(),
+    // Without named columns: every column but the weight and, unless a
+    // threshold names them, identifiers and targets.
+    let (names, left_out): (Vec<String>, Vec<LeftOut>) = match &options.columns {
+        Some(cols) => (cols.clone(), Vec::new()),
+        None => {
+            let (mut names, left_out) = measures(
+                schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .filter(|n| Some(n) != options.weight.as_ref())
+                    .collect(),
+            );
+            let (named, left_out): (Vec<LeftOut>, Vec<LeftOut>) = left_out
+                .into_iter()
+                .partition(|l| options.thresholds.columns.contains_key(&l.column));
+            names.extend(named.into_iter().map(|l| l.column));
+            let order = |n: &String| schema.index_of_column_by_name(None, n);
+            names.sort_by_key(order);
+            (names, left_out)
+        }
     };
     let all: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     let types: Vec<DataType> = names
@@ -224,6 +238,7 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         approximate: options.approximate,
         columns,
         status,
+        left_out,
     })
 }
 
