@@ -4,7 +4,7 @@
 //!
 //! Rules, on the lower-cased name: `id`, `key` or ending in `_id` / `_key`
 //! is an identifier; `target`, `label`, `default_flag`, `bad`, starting
-//! with `bad_` or ending in `_target` / `_flag` is a target.
+//! with `bad_` or ending in `_target` is a target.
 
 use std::fmt;
 
@@ -45,7 +45,6 @@ pub fn role_of(name: &str) -> Option<Role> {
     } else if ["target", "label", "default_flag", "bad"].contains(&n.as_str())
         || n.starts_with("bad_")
         || n.ends_with("_target")
-        || n.ends_with("_flag")
     {
         Some(Role::Target)
     } else {
