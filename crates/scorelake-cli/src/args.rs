@@ -597,6 +597,10 @@ pub(crate) struct SqlArgs {
     /// Most rows printed.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    /// How the result is printed: table, csv, json (an array of objects) or
+    /// vertical (one block per row, for wide results).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: crate::output::PrintFormat,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

@@ -7,7 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use scorelake::datafusion::arrow::array::RecordBatch;
+use scorelake::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use scorelake::datafusion::arrow::util::pretty::pretty_format_batches;
+use scorelake::datafusion::arrow::{csv, json};
 use scorelake::datafusion::logical_expr::LogicalPlan;
 use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
@@ -50,6 +53,7 @@ pub(crate) async fn print_query(
     df: DataFrame,
     limit: usize,
     metrics: bool,
+    format: PrintFormat,
 ) -> Result<String> {
     // EXPLAIN must stay the root of its plan; its output is small anyway.
     let explain = matches!(
@@ -84,9 +88,87 @@ pub(crate) async fn print_query(
             *b = b.slice(0, take);
             left -= take;
         }
-        more = format!("\n(first {limit} rows shown; raise --limit for more)");
+        more = format!("(first {limit} rows shown; raise --limit for more)");
     }
-    Ok(format!("{}{more}", pretty_format_batches(&batches)?))
+    let text = match format {
+        PrintFormat::Table => {
+            let table = pretty_format_batches(&batches)?.to_string();
+            return Ok(if more.is_empty() {
+                table
+            } else {
+                format!("{table}\n{more}")
+            });
+        }
+        PrintFormat::Csv => {
+            let mut writer = csv::WriterBuilder::new()
+                .with_header(true)
+                .build(Vec::new());
+            for b in &batches {
+                writer.write(b)?;
+            }
+            String::from_utf8_lossy(&writer.into_inner())
+                .trim_end()
+                .to_string()
+        }
+        PrintFormat::Json => {
+            let mut writer = json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, json::writer::JsonArray>(Vec::new());
+            let refs: Vec<&RecordBatch> = batches.iter().collect();
+            writer.write_batches(&refs)?;
+            writer.finish()?;
+            String::from_utf8_lossy(&writer.into_inner()).to_string()
+        }
+        PrintFormat::Vertical => vertical(&batches)?,
+    };
+    // Machine-readable output stays clean: the note goes to stderr.
+    if !more.is_empty() {
+        eprintln!("{more}");
+    }
+    Ok(text)
+}
+
+/// How `sql` prints its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PrintFormat {
+    /// An aligned table.
+    Table,
+    /// CSV with a header.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+    /// One `column | value` block per row (for wide results).
+    Vertical,
+}
+
+/// Each row as a block of `column | value` lines.
+fn vertical(batches: &[RecordBatch]) -> Result<String> {
+    use std::fmt::Write as _;
+    let options = FormatOptions::default().with_null("NULL");
+    let mut out = String::new();
+    let mut n = 0;
+    for b in batches {
+        let schema = b.schema();
+        let width = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().len())
+            .max()
+            .unwrap_or(0);
+        let formatters: Vec<ArrayFormatter> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<std::result::Result<_, _>>()?;
+        for r in 0..b.num_rows() {
+            n += 1;
+            let _ = writeln!(out, "-[ row {n} ]-");
+            for (f, fmt) in schema.fields().iter().zip(&formatters) {
+                let _ = writeln!(out, "{:<width$} | {}", f.name(), fmt.value(r));
+            }
+        }
+    }
+    Ok(out.trim_end().to_string())
 }
 
 /// `1.5 GB`-style sizes (decimal units).

@@ -36,7 +36,7 @@ pub(crate) async fn sql(session: &Session, progress: Progress, args: SqlArgs) ->
                 }
                 None => {
                     let metrics = session.config().observability.metrics;
-                    print_query(&ctx, df, args.limit, metrics).await
+                    print_query(&ctx, df, args.limit, metrics, args.format).await
                 }
             }
         })

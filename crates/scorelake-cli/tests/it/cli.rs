@@ -183,3 +183,36 @@ fn config_mistakes_are_one_line_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn sql_prints_tables_csv_json_and_vertical_blocks() {
+    let query = "SELECT 1 AS a, 'x' AS b, NULL AS c UNION ALL SELECT 2, 'y', 3.5 ORDER BY a";
+    let print = |format: &str| {
+        let (code, out, err) = run(scorelake().args(["sql", query, "--format", format]));
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    assert_eq!(print("csv").trim(), "a,b,c\n1,x,\n2,y,3.5");
+    let json: serde_json::Value = serde_json::from_str(&print("json")).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([{"a": 1, "b": "x", "c": null}, {"a": 2, "b": "y", "c": 3.5}])
+    );
+    assert_eq!(
+        print("vertical").trim(),
+        "-[ row 1 ]-\na | 1\nb | x\nc | NULL\n-[ row 2 ]-\na | 2\nb | y\nc | 3.5"
+    );
+    assert!(print("table").contains("| a | b | c   |"));
+    // A cut result says so on stderr, so CSV and JSON stay clean.
+    let (code, out, err) = run(scorelake().args([
+        "sql",
+        "SELECT * FROM generate_series(1, 5) AS t(v)",
+        "--format",
+        "csv",
+        "--limit",
+        "2",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "v\n1\n2");
+    assert!(err.contains("first 2 rows shown"), "{err}");
+}
