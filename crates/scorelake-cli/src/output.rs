@@ -171,6 +171,16 @@ fn vertical(batches: &[RecordBatch]) -> Result<String> {
     Ok(out.trim_end().to_string())
 }
 
+/// `1 file`, `2 files`: a count with its noun, singular or plural.
+pub(crate) fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// `1.5 GB`-style sizes (decimal units).
 pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];

@@ -9,7 +9,7 @@ use scorelake::session::Session;
 
 use crate::args::DeltaCommand;
 use crate::error::Usage;
-use crate::output::{out, outln};
+use crate::output::{count, human_bytes, out, outln};
 
 /// Runs the Delta maintenance command `cmd` and prints its answer.
 pub(crate) async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
@@ -56,12 +56,12 @@ pub(crate) async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCo
             } else {
                 match report.version {
                     Some(v) => outln!(
-                        "{table}: version {v}: {} files ({} bytes) rewritten as {} files ({} bytes) in {} partitions{}",
-                        report.files_removed,
-                        report.bytes_removed,
-                        report.files_added,
-                        report.bytes_added,
-                        report.partitions_optimized,
+                        "{table}: version {v}: {} ({}) rewritten as {} ({}) in {}{}",
+                        count(report.files_removed as u64, "file"),
+                        human_bytes(report.bytes_removed as u64),
+                        count(report.files_added as u64, "file"),
+                        human_bytes(report.bytes_added as u64),
+                        count(report.partitions_optimized as u64, "partition"),
                         if report.z_order.is_empty() {
                             String::new()
                         } else {
@@ -102,14 +102,14 @@ pub(crate) async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCo
                 }
                 if report.dry_run {
                     outln!(
-                        "{} files would be deleted (retention {}h); run with --execute to delete them",
-                        report.files.len(),
+                        "{} would be deleted (retention {}h); run with --execute to delete them",
+                        count(report.files.len() as u64, "file"),
                         report.retain_hours
                     )?;
                 } else {
                     outln!(
-                        "{} files deleted (retention {}h)",
-                        report.files.len(),
+                        "{} deleted (retention {}h)",
+                        count(report.files.len() as u64, "file"),
                         report.retain_hours
                     )?;
                 }

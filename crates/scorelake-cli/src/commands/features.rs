@@ -9,7 +9,7 @@ use scorelake::session::Session;
 
 use crate::args::FeaturesArgs;
 use crate::options::{read_options, write_options};
-use crate::output::outln;
+use crate::output::{count, outln};
 use crate::progress::Progress;
 
 /// Computes the features of `args.input`; prints what was written.
@@ -34,9 +34,9 @@ pub(crate) async fn features(
         )
         .await?;
     outln!(
-        "wrote {} rows with {} features to {} in {:.2}s ({:.2}M rows/s){}",
-        report.written.rows,
-        report.features.len(),
+        "wrote {} with {} to {} in {:.2}s ({:.2}M rows/s){}",
+        count(report.written.rows, "row"),
+        count(report.features.len() as u64, "feature"),
         report.written.location,
         report.seconds,
         report.written.rows as f64 / report.seconds / 1e6,

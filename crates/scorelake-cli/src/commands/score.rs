@@ -8,7 +8,7 @@ use scorelake::session::Session;
 
 use crate::args::ScoreArgs;
 use crate::options::{read_options, write_options};
-use crate::output::outln;
+use crate::output::{count, outln};
 use crate::progress::Progress;
 
 /// Scores `args.input`; prints what was written.
@@ -31,9 +31,9 @@ pub(crate) async fn score(
         )
         .await?;
     outln!(
-        "scored {} rows with {} variables into {} (column `{}`) in {:.2}s",
-        report.written.rows,
-        report.variables,
+        "scored {} with {} into {} (column `{}`) in {:.2}s",
+        count(report.written.rows, "row"),
+        count(report.variables as u64, "variable"),
         report.written.location,
         job.columns.score,
         report.seconds
