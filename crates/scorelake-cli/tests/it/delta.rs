@@ -235,3 +235,21 @@ fn delta_writes_on_a_full_disk_fail_cleanly() {
     full(&err, t);
     assert_eq!(count_of(&sql("SELECT count(*) FROM t", &[("t", t)])), rows);
 }
+
+#[test]
+fn history_names_the_mode_a_table_was_created_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let (panel, _) = super::sample_panel_with(dir.path(), 20, &["--months", "2"]);
+    for (flag, mode) in [("--append", "Append"), ("--overwrite", "Overwrite")] {
+        let table = dir.path().join(flag.trim_start_matches('-'));
+        let (code, _, err) =
+            run(scorelake().args(["convert", p(&panel), p(&table), "--to", "delta", flag]));
+        assert_eq!(code, 0, "{err}");
+        let (code, history, err) = run(scorelake().args(["delta", "history", p(&table)]));
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            history.contains(&format!("mode={mode}")),
+            "{flag}: {history}"
+        );
+    }
+}

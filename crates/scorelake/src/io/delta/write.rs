@@ -116,7 +116,14 @@ async fn write_once(
                     "the location holds other files but no _delta_log: it is not a Delta table, so nothing was written (choose an empty location)".into(),
                 ));
             }
-            SaveMode::ErrorIfExists
+            // The mode asked for, so the table's history says what the
+            // user ran; a create never retries onto a table another writer
+            // made meanwhile (see `retries`), whatever the mode.
+            match mode {
+                WriteMode::Append => SaveMode::Append,
+                WriteMode::Overwrite => SaveMode::Overwrite,
+                WriteMode::ErrorIfExists => SaveMode::ErrorIfExists,
+            }
         }
         (Some(_), WriteMode::ErrorIfExists) => return Err(Error::AlreadyExists(loc.to_string())),
         (Some(_), WriteMode::Overwrite) => SaveMode::Overwrite,
@@ -232,8 +239,7 @@ async fn write_once(
         SaveMode::Append if options.merge_schema => builder.with_schema_mode(SchemaMode::Merge),
         _ => builder,
     };
-    let created_dir =
-        save_mode == SaveMode::ErrorIfExists && loc.local_path().is_some_and(|p| !p.exists());
+    let created_dir = !exists && loc.local_path().is_some_and(|p| !p.exists());
     super::caught_panics::quiet_caught_abort_panic();
     let written = match builder.await {
         Ok(written) => written,
