@@ -648,8 +648,9 @@ pub(crate) struct WriteArgs {
     /// Codec and level, e.g. zstd:3, snappy, gzip:6, lz4, none (NCF: none, lz4, zstd).
     #[arg(long, value_name = "CODEC[:LEVEL]")]
     pub compression: Option<String>,
-    /// Partition the output folders by this column (repeatable).
-    #[arg(long = "partition-by", value_name = "COL")]
+    /// Partition the output folders by these columns, outermost first
+    /// (comma-separated or repeated).
+    #[arg(long = "partition-by", value_name = "COLS", value_delimiter = ',')]
     pub partition_by: Vec<String>,
     /// Replace the output if it exists (Delta: a new version with only this data).
     #[arg(long, conflicts_with = "append")]

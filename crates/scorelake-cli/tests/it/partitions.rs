@@ -79,3 +79,51 @@ fn null_partition_values_come_back_as_null() {
     assert_eq!(code, 0, "{err}");
     assert!(same(&format!("{}/", p(&sampled))).contains("| 0 "));
 }
+
+#[test]
+fn one_partition_folder_keeps_its_partition_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 50);
+    let out = dir.path().join("by_month");
+    let (code, _, err) = run(scorelake().args([
+        "convert",
+        p(&panel),
+        &format!("{}/", p(&out)),
+        "--partition-by",
+        "month,product",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    // One month's folder, and one product's folder within it.
+    let month = format!("{}/month=2023-03-01/", p(&out));
+    let text = sql(
+        "SELECT count(*) AS n, min(month) AS lo, max(month) AS hi, \
+         arrow_typeof(min(month)) AS t FROM m",
+        &[("m", month.as_str())],
+    );
+    assert!(text.contains("2023-03-01 | 2023-03-01 | Date32"), "{text}");
+    let want = sql(
+        "SELECT count(*) AS n FROM p WHERE month = DATE '2023-03-01'",
+        &[("p", p(&panel))],
+    );
+    let n = |t: &str| {
+        t.lines()
+            .filter_map(|l| {
+                l.trim()
+                    .trim_matches('|')
+                    .split('|')
+                    .next()?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .next()
+            .unwrap()
+    };
+    assert_eq!(n(&text), n(&want));
+    let product = format!("{}/month=2023-03-01/product=credit_card/", p(&out));
+    let text = sql(
+        "SELECT DISTINCT month, product FROM m",
+        &[("m", product.as_str())],
+    );
+    assert!(text.contains("| 2023-03-01 | credit_card |"), "{text}");
+}

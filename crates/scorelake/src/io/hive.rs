@@ -183,6 +183,39 @@ pub(super) fn decode(text: &str) -> String {
         .map_or_else(|_| text.to_string(), |t| t.into_owned())
 }
 
+/// `df` read from the folder `loc` with the partition keys that `loc`'s own
+/// path ends in (`…/month=2024-11-01/`, one partition of a table) added as
+/// columns, typed as when the whole table is read, unless the files hold
+/// them already.
+pub(super) fn with_url_keys(df: DataFrame, loc: &Location) -> Result<DataFrame> {
+    let path = loc.url().path().trim_end_matches('/');
+    let mut keys: Vec<(String, String)> = path
+        .rsplit('/')
+        .map_while(|segment| {
+            segment
+                .split_once('=')
+                .filter(|(k, _)| !k.is_empty() && !k.starts_with(['.', '_']))
+                .map(|(k, v)| (decode(k), v.to_string()))
+        })
+        .collect();
+    keys.reverse();
+    let mut df = df;
+    for (name, value) in keys {
+        if df.schema().has_column_with_unqualified_name(&name) {
+            continue;
+        }
+        let value = decode(&value);
+        let ty = partition_type(std::slice::from_ref(&value));
+        let expr = if value == NULL_VALUE {
+            cast(lit(datafusion::scalar::ScalarValue::Utf8(None)), ty)
+        } else {
+            cast(lit(value), ty)
+        };
+        df = df.with_column(&name, expr)?;
+    }
+    Ok(df)
+}
+
 /// The narrowest type all partition values (decoded) parse as: Int64,
 /// Date32 or Utf8. NULL folders count for none; an empty value is text.
 fn partition_type(values: &[String]) -> DataType {

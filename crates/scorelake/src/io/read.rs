@@ -11,7 +11,7 @@ use object_store::{ObjectMeta, ObjectStore};
 
 use super::delta::{self, SnapshotFiles, TableVersion};
 use super::file_columns::repeated_column;
-use super::hive::FolderKeys;
+use super::hive::{FolderKeys, with_url_keys};
 use super::listing::{Listing, list};
 use super::location::{IntoLocation, Location};
 use super::pinned_listing::{FileTable, PinnedListing, ScanFormat};
@@ -181,8 +181,13 @@ pub(crate) async fn read_listing(
         file_schema: schema,
     };
     // The files listed now (hidden ones, strays and later writes left out).
+    let single_file = listing.single_file;
     let pinned = PinnedListing::new(table, loc.object_path(), listing.files)?;
-    keys.columns(ctx.read_table(Arc::new(pinned))?)
+    let df = keys.columns(ctx.read_table(Arc::new(pinned))?)?;
+    if single_file {
+        return Ok(df);
+    }
+    with_url_keys(df, &loc)
 }
 
 /// A context for this scan: the session's, with more partitions when
