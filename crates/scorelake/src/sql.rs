@@ -46,7 +46,7 @@ pub async fn query(ctx: &SessionContext, text: &str) -> Result<DataFrame> {
             .name("scorelake-sql-parse".into())
             .stack_size(PARSE_STACK)
             .spawn_scoped(scope, || -> Result<Statement> {
-                let statement = state.sql_to_statement(text, &dialect)?;
+                let statement = state.sql_to_statement(text, &dialect).map_err(unparsed)?;
                 check_nesting(&statement)?;
                 Ok(statement)
             })
@@ -56,6 +56,24 @@ pub async fn query(ctx: &SessionContext, text: &str) -> Result<DataFrame> {
     });
     let plan = state.statement_to_plan(parsed?).await?;
     Ok(ctx.execute_logical_plan(plan).await?)
+}
+
+/// A query that does not parse, said plainly: `the query does not parse:
+/// Expected: an SQL statement, found: SELEC at Line: 1, Column: 1`.
+fn unparsed(e: datafusion::error::DataFusionError) -> Error {
+    use datafusion::error::DataFusionError;
+    use datafusion::sql::sqlparser::parser::ParserError;
+    match e {
+        DataFusionError::SQL(inner, _) => match *inner {
+            ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
+                invalid!("the query does not parse: {m}")
+            }
+            ParserError::RecursionLimitExceeded => {
+                invalid!("the query nests too deeply to parse")
+            }
+        },
+        other => other.into(),
+    }
 }
 
 /// Stack of the thread that parses and checks a query: room for dropping

@@ -215,4 +215,11 @@ fn sql_prints_tables_csv_json_and_vertical_blocks() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.trim(), "v\n1\n2");
     assert!(err.contains("first 2 rows shown"), "{err}");
+    // A query that does not parse: one plain line.
+    let (code, _, err) = run(scorelake().args(["sql", "SELEC 1"]));
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.trim(),
+        "error: the query does not parse: Expected: an SQL statement, found: SELEC at Line: 1, Column: 1"
+    );
 }
