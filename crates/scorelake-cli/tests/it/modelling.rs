@@ -344,28 +344,28 @@ fn compress_run_and_score_from_the_command_line() {
     .unwrap();
     let (code, stdout, err) = run(scorelake().args(["run", p(&dir.path().join("pipeline.toml"))]));
     assert_eq!(code, 0, "{err}");
-    // The IV threshold's old place is refused, naming the new one.
-    let moved = dir.path().join("moved.yaml");
-    std::fs::write(
-        &moved,
-        "input: panel.parquet\noutput: run2\ntarget: default_flag\nbinning: {variables: [utilization], min_iv: 0.1}\n",
-    )
-    .unwrap();
-    let (code, _, err) = run(scorelake().args(["run", p(&moved)]));
-    assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains("binning.min_iv moved to selection.min_iv"),
-        "{err}"
-    );
-    let bad = dir.path().join("bad-selection.yaml");
-    std::fs::write(
-        &bad,
-        "input: panel.parquet\noutput: run2\ntarget: default_flag\nbinning: {variables: [utilization]}\nselection: {max_correlation: 2}\n",
-    )
-    .unwrap();
-    let (code, _, err) = run(scorelake().args(["run", p(&bad)]));
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("selection.max_correlation is 2"), "{err}");
+    // The IV threshold's old place is refused, naming the new one; a
+    // selection threshold out of range is named.
+    for (extra, expected) in [
+        (
+            "binning: {variables: [utilization], min_iv: 0.1}\n",
+            "binning.min_iv moved to selection.min_iv",
+        ),
+        (
+            "binning: {variables: [utilization]}\nselection: {max_correlation: 2}\n",
+            "selection.max_correlation is 2",
+        ),
+    ] {
+        let file = dir.path().join("refused.yaml");
+        std::fs::write(
+            &file,
+            format!("input: panel.parquet\noutput: run2\ntarget: default_flag\n{extra}"),
+        )
+        .unwrap();
+        let (code, _, err) = run(scorelake().args(["run", p(&file)]));
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
     assert!(
         stdout.contains("Information value") && stdout.contains("Holdout rows"),
         "{stdout}"

@@ -174,14 +174,13 @@ fn targets_and_exclusions_by_hand() {
     )
     .unwrap();
     let out = e.transform(panel.clone()).unwrap();
-    let names: Vec<String> = out
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
     assert_eq!(
-        names,
+        out.schema()
+            .as_arrow()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>(),
         ["customer_id", "month", "default_flag", "worst", "bad_3m"]
     );
     let all = targets(out);
