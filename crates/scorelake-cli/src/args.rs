@@ -277,6 +277,10 @@ pub(crate) enum NcfCommand {
         /// Print the footer as JSON.
         #[arg(long)]
         json: bool,
+        /// Print every row group's chunks (default: one line per column
+        /// over the whole file).
+        #[arg(long)]
+        row_groups: bool,
     },
 }
 

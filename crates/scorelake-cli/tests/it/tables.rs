@@ -212,10 +212,24 @@ fn ncf_inspect_shows_the_file_and_catches_damage() {
     ] {
         assert!(out.contains(expected), "missing {expected} in {out}");
     }
+    // One line per column by default; each row group's chunks on request.
+    assert!(!out.contains("row group 0"), "{out}");
+    let (code, out, _) = run(scorelake().args(["ncf", "inspect", p(&path), "--row-groups"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("row group 0: 1000 rows"), "{out}");
     let (code, out, _) = run(scorelake().args(["ncf", "inspect", p(&path), "--json"]));
     assert_eq!(code, 0);
     let footer: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(footer["num_rows"], 1000);
+
+    // Dates show as dates.
+    let panel = super::sample_panel(dir.path(), 20);
+    let panel_ncf = dir.path().join("panel.ncf");
+    let (code, _, err) = run(scorelake().args(["convert", p(&panel), p(&panel_ncf)]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(scorelake().args(["ncf", "inspect", p(&panel_ncf)]));
+    assert_eq!(code, 0);
+    assert!(out.contains("min 2023-01-01 max 2024-12-01"), "{out}");
 
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[6] ^= 0xFF; // inside the first chunk
