@@ -223,7 +223,7 @@ fn ncf_inspect_shows_the_file_and_catches_damage() {
     assert_eq!(footer["num_rows"], 1000);
 
     // Dates show as dates.
-    let panel = super::sample_panel(dir.path(), 20);
+    let panel = sample_panel(dir.path(), 20);
     let panel_ncf = dir.path().join("panel.ncf");
     let (code, _, err) = run(scorelake().args(["convert", p(&panel), p(&panel_ncf)]));
     assert_eq!(code, 0, "{err}");
