@@ -27,6 +27,7 @@ mod optimal;
 mod points;
 mod scoring;
 mod select;
+mod select_figures;
 mod spec;
 mod totals;
 mod woe;
