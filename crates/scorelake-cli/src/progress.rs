@@ -1,4 +1,7 @@
-//! Progress bars on stderr, shown only when it is a terminal (or when asked).
+//! Progress on stderr: bars when it is a terminal; with `--progress always`
+//! and stderr not a terminal (CI logs, `nohup`), plain lines instead: one
+//! when a stage starts, one every few seconds while it runs (with counts,
+//! rate and ETA where the total is known), one when it is done.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -12,23 +15,35 @@ use scorelake::config::ProgressMode;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Progress {
     enabled: bool,
+    /// stderr is a terminal: bars; else plain lines.
+    terminal: bool,
 }
+
+/// Seconds between plain progress lines.
+const LINE_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
     /// Progress as `mode` asks: `auto` shows it only on a terminal.
     pub(crate) fn new(mode: ProgressMode) -> Self {
+        let terminal = std::io::stderr().is_terminal();
         let enabled = match mode {
-            ProgressMode::Auto => std::io::stderr().is_terminal(),
+            ProgressMode::Auto => terminal,
             ProgressMode::Always => true,
             ProgressMode::Never => false,
         };
-        Progress { enabled }
+        Progress { enabled, terminal }
     }
 
     /// A spinner with a message and the elapsed time.
     pub(crate) fn spinner(&self, message: &str) -> ProgressBar {
         if !self.enabled {
             return ProgressBar::hidden();
+        }
+        if !self.terminal {
+            let pb = ProgressBar::hidden();
+            pb.set_message(message.to_string());
+            lines(pb.clone(), None);
+            return pb;
         }
         let pb = ProgressBar::new_spinner();
         pb.set_style(
@@ -42,9 +57,16 @@ impl Progress {
 
     /// Awaits `work` with a spinner showing `message`, cleared when it ends.
     pub(crate) async fn during<F: Future>(&self, message: &str, work: F) -> F::Output {
+        let started = std::time::Instant::now();
         let spinner = self.spinner(message);
         let out = work.await;
         spinner.finish_and_clear();
+        if self.enabled && !self.terminal {
+            eprintln!(
+                "progress: {message}: done ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
         out
     }
 
@@ -52,6 +74,20 @@ impl Progress {
     pub(crate) fn counter(&self, total: u64, counter: Arc<AtomicU64>, unit: &str) -> ProgressBar {
         if !self.enabled {
             return ProgressBar::hidden();
+        }
+        if !self.terminal {
+            let pb = ProgressBar::hidden();
+            pb.set_length(total);
+            pb.set_message(unit.to_string());
+            let follower = pb.clone();
+            std::thread::spawn(move || {
+                while !follower.is_finished() {
+                    follower.set_position(counter.load(Ordering::Relaxed));
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+            lines(pb.clone(), Some(unit.to_string()));
+            return pb;
         }
         let pb = ProgressBar::new(total);
         pb.set_style(
@@ -69,4 +105,42 @@ impl Progress {
         });
         pb
     }
+}
+
+/// Plain progress lines for `pb` (hidden) on stderr: at the start and every
+/// [`LINE_EVERY`] while it runs ([`Progress::during`] adds the last); a
+/// counter (`unit`) gives its count out of the total, rate and ETA.
+fn lines(pb: ProgressBar, unit: Option<String>) {
+    let started = std::time::Instant::now();
+    let line = move |pb: &ProgressBar, what: &str| {
+        let secs = started.elapsed().as_secs_f64();
+        let detail = match &unit {
+            Some(unit) => {
+                let (pos, len) = (pb.position(), pb.length().unwrap_or(0));
+                let rate = pos as f64 / secs.max(1e-9);
+                let eta = if rate > 0.0 && len > pos {
+                    format!(", ETA {:.0} s", (len - pos) as f64 / rate)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{pos}/{len} {unit} ({:.0}%), {rate:.0} {unit}/s{eta}",
+                    100.0 * pos as f64 / len.max(1) as f64
+                )
+            }
+            None => pb.message(),
+        };
+        eprintln!("progress: {detail}: {what} ({secs:.1} s)");
+    };
+    line(&pb, "started");
+    std::thread::spawn(move || {
+        let mut last = std::time::Instant::now();
+        while !pb.is_finished() {
+            std::thread::sleep(Duration::from_millis(100));
+            if last.elapsed() >= LINE_EVERY && !pb.is_finished() {
+                line(&pb, "running");
+                last = std::time::Instant::now();
+            }
+        }
+    });
 }

@@ -223,3 +223,42 @@ fn sql_prints_tables_csv_json_and_vertical_blocks() {
         "error: the query does not parse: Expected: an SQL statement, found: SELEC at Line: 1, Column: 1"
     );
 }
+
+#[test]
+fn progress_off_a_terminal_is_plain_lines_when_asked() {
+    // stderr is a pipe here: no progress by default...
+    let (code, _, err) = run(scorelake().args(["sql", "SELECT 1"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("progress:"), "{err}");
+    // ...and plain lines with --progress always: the stage's start and end.
+    let (code, _, err) = run(scorelake().args(["--progress", "always", "sql", "SELECT 1"]));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("progress: "))
+        .collect();
+    assert!(
+        lines
+            .first()
+            .is_some_and(|l| l.starts_with("progress: running query: started"))
+            && lines
+                .last()
+                .is_some_and(|l| l.starts_with("progress: running query: done")),
+        "{err}"
+    );
+    // A counted stage gives its count out of the total.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(scorelake()
+        .args([
+            "--progress",
+            "always",
+            "sample",
+            "--customers",
+            "50",
+            "--months",
+            "2",
+        ])
+        .args(["--out", p(&dir.path().join("s.parquet"))]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("progress: 0/50 customers (0%)"), "{err}");
+}

@@ -277,7 +277,7 @@ config_sections! {
         log_format: LogFormat = LogFormat::Text,
         /// Collect and report execution metrics per operator.
         metrics: bool = false,
-        /// When to draw progress bars.
+        /// When to show progress: auto (bars on a terminal), always (bars, or plain lines every few seconds when stderr is not a terminal), never.
         progress: ProgressMode = ProgressMode::Auto,
     }
 }
