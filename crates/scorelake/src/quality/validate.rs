@@ -9,7 +9,7 @@ use datafusion::functions_aggregate::expr_fn::{
     approx_distinct, approx_percentile_cont, approx_percentile_cont_with_weight, avg, count,
     count_distinct, max, min, stddev, sum,
 };
-use datafusion::logical_expr::{Expr, cast, col, lit, when};
+use datafusion::logical_expr::{Expr, col, lit, when};
 use datafusion::prelude::DataFrame;
 
 use super::report::{ColumnReport, Status, ValidationReport};
@@ -18,6 +18,7 @@ use super::thresholds::{Metric, Thresholds};
 use crate::checks::{WeightCheck, weight_or_one};
 use crate::error::{Result, ensure};
 use crate::expr::{column, find, number};
+use crate::functions::sort_key::sort_key;
 use crate::functions::weighted_std::weighted_stddev;
 use crate::results::first_number;
 use crate::stats::{budget, profile};
@@ -269,9 +270,10 @@ async fn aggregate(
         }
         let distinct = match (options.approximate, k == Kind::Number) {
             (false, _) => count_distinct(v.clone()),
-            // The sketch takes integers and text, not floats (numbers are floats
-            // here): their text form keeps every distinct value apart.
-            (true, true) => approx_distinct(cast(v.clone(), DataType::Utf8)),
+            // The sketch takes integers and text, not floats (numbers are
+            // floats here): a float's 64-bit sort key keeps every distinct
+            // value apart (−0.0 as 0.0), and costs far less than its text.
+            (true, true) => approx_distinct(sort_key(v.clone(), 0)),
             (true, false) => approx_distinct(v.clone()),
         };
         aggs.push(distinct.alias(format!("__{i}_u")));

@@ -347,3 +347,40 @@ async fn non_finite_weights_and_inputs_without_columns_are_refused() {
         .to_string();
     assert!(e.contains("empty.csv"), "{e}");
 }
+
+#[tokio::test]
+async fn approximate_unique_counts_of_floats_are_close_and_merge_signed_zeros() {
+    let s = session();
+    // 20,000 distinct halves, and a column whose only values are 0.0, −0.0
+    // and 1.5 (two distinct values, as the exact count says).
+    let df = s
+        .ctx()
+        .sql(
+            "SELECT CAST(v AS DOUBLE) / 2 AS x, \
+             CASE v % 3 WHEN 0 THEN CAST(0.0 AS DOUBLE) WHEN 1 THEN CAST('-0.0' AS DOUBLE) ELSE 1.5 END AS z \
+             FROM generate_series(1, 20000) AS t(v)",
+        )
+        .await
+        .unwrap();
+    let unique = |r: &scorelake::quality::ValidationReport, i: usize| {
+        r.columns[i].metrics[&Metric::UniqueCount].unwrap()
+    };
+    let exact = validate(&df, &ValidateOptions::default()).await.unwrap();
+    let approx = validate(
+        &df,
+        &ValidateOptions {
+            approximate: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(unique(&exact, 0), 20_000.0);
+    assert!(
+        (unique(&approx, 0) - 20_000.0).abs() < 0.03 * 20_000.0,
+        "{}",
+        unique(&approx, 0)
+    );
+    assert_eq!(unique(&exact, 1), 2.0);
+    assert_eq!(unique(&approx, 1), 2.0);
+}
