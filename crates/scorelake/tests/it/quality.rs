@@ -281,15 +281,7 @@ async fn thresholds_decide_pass_warn_fail_and_reports_render() {
     );
 
     // Approximate mode agrees on small data.
-    let approx = validate(
-        &df,
-        &ValidateOptions {
-            approximate: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let approx = validate(&df, &approximately()).await.unwrap();
     assert!(approx.approximate);
     assert_eq!(approx.columns[0].metrics[&Metric::UniqueCount], Some(3.0));
 }
@@ -366,15 +358,7 @@ async fn approximate_unique_counts_of_floats_are_close_and_merge_signed_zeros() 
         r.columns[i].metrics[&Metric::UniqueCount].unwrap()
     };
     let exact = validate(&df, &ValidateOptions::default()).await.unwrap();
-    let approx = validate(
-        &df,
-        &ValidateOptions {
-            approximate: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let approx = validate(&df, &approximately()).await.unwrap();
     assert_eq!(unique(&exact, 0), 20_000.0);
     assert!(
         (unique(&approx, 0) - 20_000.0).abs() < 0.03 * 20_000.0,
@@ -383,4 +367,12 @@ async fn approximate_unique_counts_of_floats_are_close_and_merge_signed_zeros() 
     );
     assert_eq!(unique(&exact, 1), 2.0);
     assert_eq!(unique(&approx, 1), 2.0);
+}
+
+/// Validation with sketches instead of exact counts and quantiles.
+fn approximately() -> ValidateOptions {
+    ValidateOptions {
+        approximate: true,
+        ..Default::default()
+    }
 }
