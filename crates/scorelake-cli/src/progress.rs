@@ -75,27 +75,21 @@ impl Progress {
         if !self.enabled {
             return ProgressBar::hidden();
         }
-        if !self.terminal {
+        let pb = if self.terminal {
+            let pb = ProgressBar::new(total);
+            pb.set_style(
+                ProgressStyle::with_template(&format!(
+                    "{{bar:40}} {{pos}}/{{len}} {unit} [{{elapsed}} < {{eta}}]"
+                ))
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            pb
+        } else {
             let pb = ProgressBar::hidden();
             pb.set_length(total);
-            pb.set_message(unit.to_string());
-            let follower = pb.clone();
-            std::thread::spawn(move || {
-                while !follower.is_finished() {
-                    follower.set_position(counter.load(Ordering::Relaxed));
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            });
             lines(pb.clone(), Some(unit.to_string()));
-            return pb;
-        }
-        let pb = ProgressBar::new(total);
-        pb.set_style(
-            ProgressStyle::with_template(&format!(
-                "{{bar:40}} {{pos}}/{{len}} {unit} [{{elapsed}} < {{eta}}]"
-            ))
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+            pb
+        };
         let follower = pb.clone();
         std::thread::spawn(move || {
             while !follower.is_finished() {

@@ -50,7 +50,8 @@ pub(crate) struct Design {
     pub carry: Option<Vec<String>>,
 }
 
-fn date(text: &str, key: &str) -> Result<NaiveDate> {
+/// `text` (`YYYY-MM-DD`) as the date of recipe-file key `key`.
+pub(super) fn date(text: &str, key: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| invalid!("recipe file: {key} `{text}` is not a date (YYYY-MM-DD)"))
 }

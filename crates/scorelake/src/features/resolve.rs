@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
-use super::design::{Design, resolve_design};
+use super::design::{Design, date, resolve_design};
 use super::operation::Operation;
 use super::output::Output;
 use super::recipe::{Recipe, RecipeFile};
@@ -37,13 +37,11 @@ pub(crate) fn resolve(file: RecipeFile) -> Result<Resolved> {
             "recipe file: `entity` names no column; a history is the rows of one entity (e.g. entity: customer_id)".into(),
         ));
     }
-    let snapshot =
-        match &file.snapshot {
-            None => None,
-            Some(text) => Some(NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(
-                |_| invalid!("recipe file: snapshot `{text}` is not a date (YYYY-MM-DD)"),
-            )?),
-        };
+    let snapshot = file
+        .snapshot
+        .as_deref()
+        .map(|text| date(text, "snapshot"))
+        .transpose()?;
     let design = resolve_design(
         file.observation.as_ref(),
         file.target.as_ref(),

@@ -21,6 +21,7 @@ use super::points::{
     Scorecard, ScoredVariable, double, points_of, quoted_identifier, quoted_text, sql_case,
 };
 use crate::error::{Result, invalid_err};
+use crate::expr::column;
 
 /// The columns [`Scorecard::score_with`] adds.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,9 +98,9 @@ impl Scorecard {
             .iter()
             .map(|v| v.binning.by_bin(|b| points_of(v, b.bin)))
             .collect::<Result<_>>()?;
-        let score = points.iter().fold(lit(0.0), |total, p| total + p.clone());
         let mut out = self.score(df, &columns.score)?;
         if let Some(pd) = &columns.pd {
+            let score = column(&columns.score);
             let eta =
                 (lit(self.scaling.offset()) - score) / lit(self.scaling.factor()) + lit(shift);
             out = out.with_column(pd, lit(1.0) / (lit(1.0) + exp(-eta)))?;

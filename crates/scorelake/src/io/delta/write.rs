@@ -375,27 +375,29 @@ async fn being_created(session: &Session, loc: &Location, mode: WriteMode) -> Re
     if is_file || !exists(&store, loc).await? || is_empty_dir(loc) {
         return Ok(false);
     }
-    for _ in 0..CREATE_WAIT_STEPS {
-        if super::is_table(session, loc).await? {
-            return Ok(true);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    Ok(false)
+    waited_for(|| super::is_table(session, loc)).await
 }
 
 /// Waits (as [`being_created`] does) while the table's `_delta_log` holds
 /// files but no commit yet: another writer is creating it, and its version
 /// 0 is about to land.
 async fn first_commit(session: &Session, loc: &Location) -> Result<()> {
-    let store = store::open(session, loc)?;
+    let store = &store::open(session, loc)?;
+    waited_for(|| async move { Ok(!commit_log::versions(store, loc).await?.is_empty()) }).await?;
+    Ok(())
+}
+
+/// Whether `ready` came true within [`CREATE_WAIT_STEPS`] steps of 100 ms.
+async fn waited_for<F: Future<Output = Result<bool>>>(
+    mut ready: impl FnMut() -> F,
+) -> Result<bool> {
     for _ in 0..CREATE_WAIT_STEPS {
-        if !commit_log::versions(&store, loc).await?.is_empty() {
-            return Ok(());
+        if ready().await? {
+            return Ok(true);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    Ok(())
+    Ok(false)
 }
 
 /// How many 100 ms steps a write waits for a table another writer is creating.

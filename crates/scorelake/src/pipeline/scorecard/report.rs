@@ -70,19 +70,11 @@ pub struct Sample {
 impl Sample {
     pub(super) fn of(name: &str, rows: u64, e: &Evaluation, score_psi: Option<f64>) -> Sample {
         Sample {
-            sample: name.into(),
-            rows,
-            weight: e.weight,
-            events: e.events,
-            event_rate: if e.weight > 0.0 {
-                e.events / e.weight
-            } else {
-                0.0
-            },
             auc: Some(e.auc),
             gini: Some(e.gini),
             ks: Some(e.ks),
             score_psi,
+            ..Sample::one_sided(name, rows, e.weight, e.events)
         }
     }
 

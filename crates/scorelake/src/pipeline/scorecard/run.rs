@@ -74,17 +74,21 @@ pub async fn run_scorecard_pipeline(
             evaluated.push(None);
             continue;
         };
-        let count = rows.clone().count().await? as u64;
         let totals = Totals::of(rows, &pipeline.target, pipeline.weight.as_deref()).await?;
         if totals.events <= 0.0 || totals.events >= totals.weight {
             // Nothing to rank (a small sample): counted, not evaluated.
-            samples.push(Sample::one_sided(name, count, totals.weight, totals.events));
+            samples.push(Sample::one_sided(
+                name,
+                totals.rows,
+                totals.weight,
+                totals.events,
+            ));
             evaluated.push(None);
             continue;
         }
         let e = run.evaluation(&card, rows.clone()).await?;
         let psi = run.score_psi(&card, &modelling.train, rows).await?;
-        samples.push(Sample::of(name, count, &e, Some(psi)));
+        samples.push(Sample::of(name, totals.rows, &e, Some(psi)));
         evaluated.push(Some(e));
     }
     let oot = evaluated.pop().flatten();
