@@ -1,0 +1,36 @@
+//! Library errors as Python exceptions, with configured secrets masked.
+
+use pyo3::PyErr;
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use scorelake::config::Config;
+
+create_exception!(
+    scorelake,
+    ScoreLakeError,
+    PyException,
+    "An error from ScoreLake: bad input (naming the file, column or key and what was expected), a refused operation or a failure of the engine or the store."
+);
+
+/// `error` as a `ScoreLakeError` carrying the library's message, with the
+/// credentials of `config` (when known) masked.
+pub(crate) fn to_py(error: impl std::fmt::Display, config: Option<&Config>) -> PyErr {
+    let text = error.to_string();
+    let text = match config {
+        Some(c) => c.redact(&text),
+        None => text,
+    };
+    ScoreLakeError::new_err(text)
+}
+
+/// Maps a library result to a Python one.
+pub(crate) trait OrPy<T> {
+    /// The value, or the error as a `ScoreLakeError`.
+    fn or_py(self) -> pyo3::PyResult<T>;
+}
+
+impl<T, E: std::fmt::Display> OrPy<T> for Result<T, E> {
+    fn or_py(self) -> pyo3::PyResult<T> {
+        self.map_err(|e| to_py(e, None))
+    }
+}

@@ -1,0 +1,155 @@
+//! `Table`: a lazy plan on a session, read by Python through the Arrow
+//! PyCapsule interface.
+
+use std::sync::Arc;
+
+use arrow_schema::SchemaRef;
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyDict};
+use scorelake::config::{ConfigValue, Format};
+use scorelake::datafusion::prelude::DataFrame;
+use scorelake::io::{self, WriteMode, WriteOptions};
+use scorelake::session::Session;
+
+use crate::arrow_io::{self, Batches, PlanReader};
+use crate::errors::OrPy;
+use crate::runtime::{runtime, wait};
+use crate::session::word;
+
+/// A lazy table: nothing runs until it is read, counted or written.
+#[pyclass(name = "Table", module = "scorelake._scorelake", frozen)]
+pub(crate) struct Table {
+    pub(crate) session: Session,
+    pub(crate) df: DataFrame,
+}
+
+impl Table {
+    /// `df` on `session`.
+    pub(crate) fn new(session: Session, df: DataFrame) -> Self {
+        Table { session, df }
+    }
+
+    /// Another plan on the same session.
+    pub(crate) fn with(&self, df: DataFrame) -> Table {
+        Table::new(self.session.clone(), df)
+    }
+
+    fn schema(&self) -> SchemaRef {
+        Arc::new(self.df.schema().as_arrow().clone())
+    }
+}
+
+#[pymethods]
+impl Table {
+    /// Column names, in order.
+    fn columns(&self) -> Vec<String> {
+        self.df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
+    }
+
+    /// The plan's result as an Arrow C stream, computed as it is read.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema;
+        let df = self.df.clone();
+        let stream = wait(py, Some(self.session.config()), move || async move {
+            Ok(df.execute_stream().await?)
+        })?;
+        let reader = PlanReader::new(stream, runtime()?.handle().clone());
+        arrow_io::export(py, Box::new(reader))
+    }
+
+    /// The schema as an Arrow C schema.
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        arrow_io::export_schema(py, &self.schema())
+    }
+
+    /// Runs the plan and holds its batches (interruptible).
+    fn collect(&self, py: Python<'_>) -> PyResult<Batches> {
+        let df = self.df.clone();
+        let schema = self.schema();
+        let batches = wait(py, Some(self.session.config()), move || async move {
+            Ok(df.collect().await?)
+        })?;
+        Ok(Batches::new(schema, batches))
+    }
+
+    /// Number of rows (runs the plan).
+    fn count(&self, py: Python<'_>) -> PyResult<usize> {
+        let df = self.df.clone();
+        wait(py, Some(self.session.config()), move || async move {
+            Ok(df.count().await?)
+        })
+    }
+
+    /// The first `n` rows.
+    fn limit(&self, n: usize) -> PyResult<Table> {
+        Ok(self.with(self.df.clone().limit(0, Some(n)).or_py()?))
+    }
+
+    /// These columns, in this order.
+    fn select(&self, columns: Vec<String>) -> PyResult<Table> {
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        Ok(self.with(self.df.clone().select_columns(&names).or_py()?))
+    }
+
+    /// The rows where the SQL predicate holds.
+    fn filter(&self, predicate: &str) -> PyResult<Table> {
+        let expr = self.df.parse_sql_expr(predicate).or_py()?;
+        Ok(self.with(self.df.clone().filter(expr).or_py()?))
+    }
+
+    /// The logical plan, as text.
+    fn plan(&self) -> String {
+        self.df.logical_plan().display_indent().to_string()
+    }
+
+    /// Writes the table to `url`; returns what was written.
+    #[pyo3(signature = (url, format=None, mode="error", partition_by=Vec::new(), merge_schema=false))]
+    fn write<'py>(
+        &self,
+        py: Python<'py>,
+        url: String,
+        format: Option<&str>,
+        mode: &str,
+        partition_by: Vec<String>,
+        merge_schema: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mode = match mode {
+            "error" => WriteMode::ErrorIfExists,
+            "overwrite" => WriteMode::Overwrite,
+            "append" => WriteMode::Append,
+            other => {
+                return Err(crate::errors::ScoreLakeError::new_err(format!(
+                    "mode: expected one of error, overwrite, append, got `{other}`"
+                )));
+            }
+        };
+        let options = WriteOptions {
+            format: format.map(|f| word::<Format>("format", f)).transpose()?,
+            mode,
+            partition_by,
+            merge_schema,
+            ..WriteOptions::default()
+        };
+        let (session, df) = (&self.session, self.df.clone());
+        let written = wait(py, Some(session.config()), move || async move {
+            io::write(session, df, url.as_str(), &options).await
+        })?;
+        let out = PyDict::new(py);
+        out.set_item("location", written.location)?;
+        out.set_item("rows", written.rows)?;
+        out.set_item("format", written.format.render())?;
+        out.set_item("bytes", written.bytes)?;
+        out.set_item("version", written.version)?;
+        Ok(out)
+    }
+}

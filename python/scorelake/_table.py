@@ -1,0 +1,134 @@
+"""Tables: lazy plans read through the Arrow PyCapsule interface."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from . import _scorelake
+from ._errors import missing_package
+
+__all__ = ["Table"]
+
+
+class Table:
+    """A lazy table: a plan that runs when it is read, counted or written.
+
+    Any Arrow consumer reads it without copies through
+    ``__arrow_c_stream__`` (``pyarrow.table(t)``, ``polars.DataFrame(t)``,
+    ``duckdb.from_arrow(t)``); :meth:`to_arrow`, :meth:`to_pandas` and
+    :meth:`to_polars` do it for you and can be stopped with Ctrl-C.
+
+    >>> import scorelake as sl
+    >>> t = sl.sample(customers=10, months=3)
+    >>> t.count()
+    30
+    >>> t.filter("month = DATE '2023-01-01'").select("customer_id", "balance").count()
+    10
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _scorelake.Table) -> None:
+        self._native = native
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names, in order."""
+        return self._native.columns()
+
+    @property
+    def schema(self) -> Any:
+        """The schema as a ``pyarrow.Schema`` (needs pyarrow)."""
+        pa = _pyarrow("Table.schema")
+        return pa.schema(self._native)
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """The result as an Arrow C stream (computed as it is read)."""
+        return self._native.__arrow_c_stream__(requested_schema)
+
+    def __arrow_c_schema__(self) -> Any:
+        """The schema as an Arrow C schema."""
+        return self._native.__arrow_c_schema__()
+
+    def count(self) -> int:
+        """Number of rows (runs the plan)."""
+        return self._native.count()
+
+    def head(self, n: int = 5) -> Table:
+        """The first ``n`` rows, lazily."""
+        return Table(self._native.limit(n))
+
+    def select(self, *columns: str) -> Table:
+        """These columns, in this order."""
+        return Table(self._native.select(list(columns)))
+
+    def filter(self, predicate: str) -> Table:
+        """The rows where the SQL ``predicate`` holds (``"balance > 1000"``)."""
+        return Table(self._native.filter(predicate))
+
+    def plan(self) -> str:
+        """The logical plan, as text."""
+        return self._native.plan()
+
+    def to_arrow(self) -> Any:
+        """The rows as a ``pyarrow.Table`` (needs pyarrow); the engine's
+        buffers are handed over, not copied."""
+        pa = _pyarrow("Table.to_arrow()")
+        return pa.table(self._native.collect())
+
+    def to_pandas(self, **options: Any) -> Any:
+        """The rows as a ``pandas.DataFrame`` (needs pandas and pyarrow);
+        ``options`` go to ``pyarrow.Table.to_pandas``."""
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            raise missing_package("pandas", "Table.to_pandas()") from None
+        return self.to_arrow().to_pandas(**options)
+
+    def to_polars(self) -> Any:
+        """The rows as a ``polars.DataFrame`` (needs polars), without copies."""
+        try:
+            import polars as pl
+        except ImportError:
+            raise missing_package("polars", "Table.to_polars()") from None
+        return pl.DataFrame(self._native.collect())
+
+    def write(
+        self,
+        url: str | os.PathLike[str],
+        *,
+        format: str | None = None,
+        mode: str = "error",
+        partition_by: list[str] | tuple[str, ...] = (),
+        merge_schema: bool = False,
+    ) -> dict[str, Any]:
+        """Writes the table to ``url`` (Parquet, CSV, NCF or Delta; local or
+        S3), atomically; ``mode`` is ``error`` (refuse an existing output),
+        ``overwrite`` or ``append`` (Delta). Returns what was written:
+        location, rows, format, bytes and the Delta version."""
+        return self._native.write(
+            os.fspath(url), format, mode, list(partition_by), merge_schema
+        )
+
+    def __repr__(self) -> str:
+        return f"Table({', '.join(self.columns)})"
+
+    def _repr_html_(self) -> str:
+        from ._html import table_html
+
+        try:
+            pa = _pyarrow("a table preview")
+        except ImportError:
+            return table_html(self.columns, [])
+        preview = pa.table(self._native.limit(10).collect())
+        rows = [list(r.values()) for r in preview.to_pylist()]
+        return table_html(self.columns, rows, note="first 10 rows")
+
+
+def _pyarrow(purpose: str) -> Any:
+    try:
+        import pyarrow as pa
+    except ImportError:
+        raise missing_package("pyarrow", purpose) from None
+    return pa
