@@ -41,8 +41,11 @@ pub enum Source {
     },
     /// An environment variable.
     Env(String),
-    /// A command-line flag (or an API call naming itself).
+    /// A command-line flag.
     Flag(String),
+    /// A library or Python call, named as the caller wrote it
+    /// (`Session(settings)`).
+    Call(String),
 }
 
 impl fmt::Display for Source {
@@ -56,6 +59,7 @@ impl fmt::Display for Source {
             Source::File { path, line: None } => write!(f, "{}", path.display()),
             Source::Env(var) => write!(f, "env {var}"),
             Source::Flag(flag) => write!(f, "flag {flag}"),
+            Source::Call(call) => f.write_str(call),
         }
     }
 }
@@ -200,6 +204,21 @@ impl ConfigBuilder {
     pub fn set(mut self, key: &str, value: &str, origin: &str) -> Result<Self> {
         self.push(key, value, Source::Flag(origin.to_string()));
         Ok(self)
+    }
+
+    /// Sets one key from a program's call; `call` names it for messages
+    /// and `config show` (`Session(settings)`).
+    ///
+    /// ```
+    /// use scorelake::config::{ConfigBuilder, Source};
+    /// let c = ConfigBuilder::new().set_by_call("engine.target_partitions", "3", "Session(settings)").build()?;
+    /// assert_eq!(c.engine.target_partitions, 3);
+    /// assert_eq!(c.source_of("engine.target_partitions"), Some(Source::Call("Session(settings)".into())));
+    /// # Ok::<(), scorelake::Error>(())
+    /// ```
+    pub fn set_by_call(mut self, key: &str, value: &str, call: &str) -> Self {
+        self.push(key, value, Source::Call(call.to_string()));
+        self
     }
 
     fn push(&mut self, key: &str, value: &str, source: Source) {

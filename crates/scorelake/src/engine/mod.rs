@@ -1,5 +1,5 @@
 //! Where plans run. Domain modules build DataFusion plans; the
-//! [`Session`](crate::session::Session) decides which engine executes them:
+//! [`Session`] decides which engine executes them:
 //! the embedded engine in this process, or a [Ballista](ballista) cluster
 //! (ScoreLake's own scheduler and executors) that runs the same plans with
 //! the same operators and functions.

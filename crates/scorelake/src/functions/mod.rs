@@ -126,7 +126,7 @@ pub(crate) fn add_float_lists(sums: &mut [f64], states: &ArrayRef, function: &st
     Ok(())
 }
 
-/// The numbers of a [`float_list`] result at `row` of `column` (None when null).
+/// The numbers of a `float_list` result at `row` of `column` (None when null).
 pub fn float_list_at(column: &ArrayRef, row: usize) -> Option<Vec<f64>> {
     let lists = column.as_list_opt::<i32>()?;
     if lists.is_null(row) {

@@ -4,7 +4,7 @@
 //! [`validate`] computes per-column metrics (missing rate, unique count,
 //! zero variance, min, max, mean, std, exact p01/p99 for numbers; unique
 //! count and top-value share for text): exact numeric metrics from one sorted
-//! copy of each column ([`crate::stats`] profiles, columns in memory-budgeted groups), text
+//! copy of each column (`stats` profiles, columns in memory-budgeted groups), text
 //! metrics from one aggregate pass plus one grouped pass per text column, and
 //! [`Thresholds`] turn them into a status per column and overall.
 //! Semantics: `docs/quality.md`.
