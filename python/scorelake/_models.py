@@ -10,7 +10,8 @@ from . import _scorelake
 from ._html import table_html
 from ._inputs import to_table
 from ._quality import document
-from ._session import Session, session
+from ._session import Session
+from ._session import session as default_session
 from ._table import Table
 
 __all__ = ["FeatureEngineer", "Encoders", "Binning", "Scorecard", "compress", "run_pipeline"]
@@ -23,13 +24,14 @@ class FeatureEngineer:
     need (fills); transform builds the features lazily.
 
     >>> import scorelake as sl
-    >>> fe = sl.FeatureEngineer.from_recipes({"recipes": [
-    ...     {"name": "balance_delta_1", "operation": "delta", "column": "balance",
-    ...      "entity": "customer_id", "time": "month", "periods": 1}]})
+    >>> fe = sl.FeatureEngineer.from_recipes({
+    ...     "entity": "customer_id", "time": "month",
+    ...     "recipes": [{"name": "balance_change", "operation": "delta", "source": "balance"}]})
     >>> fe.outputs
-    ['balance_delta_1']
-    >>> fe.transform(sl.sample(customers=5, months=2)).count()
-    10
+    ['balance_delta']
+    >>> panel = sl.sample(customers=5, months=2)
+    >>> fe.transform(panel).count() == panel.count()
+    True
     """
 
     def __init__(self, native: _scorelake.Features) -> None:
@@ -252,9 +254,11 @@ class Scorecard:
     def __str__(self) -> str:
         return self.to_markdown()
 
-def run_pipeline(path: str | os.PathLike[str], *, session_: Session | None = None) -> dict[str, Any]:
+def run_pipeline(
+    path: str | os.PathLike[str], *, session: Session | None = None
+) -> dict[str, Any]:
     """Runs a scorecard pipeline file (sample, features, encoders, binning,
     selection, compression, logistic fit, points, evaluation); every
     artifact goes to its output folder. Returns the run's report."""
-    s = session_ or session()
+    s = session or default_session()
     return json.loads(_scorelake.run_pipeline(s._native, os.fspath(path)))

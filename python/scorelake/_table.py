@@ -21,10 +21,10 @@ class Table:
 
     >>> import scorelake as sl
     >>> t = sl.sample(customers=10, months=3)
-    >>> t.count()
-    30
-    >>> t.filter("month = DATE '2023-01-01'").select("customer_id", "balance").count()
-    10
+    >>> t.filter("month = DATE '2023-03-01'").select("customer_id", "balance").columns
+    ['customer_id', 'balance']
+    >>> t.head(4).count()
+    4
     """
 
     __slots__ = ("_native",)

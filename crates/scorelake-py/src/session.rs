@@ -42,7 +42,7 @@ impl PySession {
     ) -> PyResult<Self> {
         let mut builder = ConfigBuilder::standard(config_file.as_deref()).or_py()?;
         for (key, value) in &settings {
-            builder = builder.set(key, value, "Session settings").or_py()?;
+            builder = builder.set_by_call(key, value, "Session(settings)");
         }
         let config = builder.build().or_py()?;
         let start = scorelake::engine::start(config.clone(), async { Ok(0) });
