@@ -4,13 +4,12 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use scorelake::config::{Config, ConfigBuilder, LogFormat};
+use scorelake::config::{Config, ConfigBuilder};
+use scorelake::console::{Progress, logging};
 
 use crate::args::{Cli, Command, GlobalArgs, WriteArgs};
 use crate::commands;
 use crate::error::Usage;
-use crate::progress::Progress;
-use crate::redact;
 
 /// Runs the command `cli` names; its exit code, or the error to report.
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
@@ -32,8 +31,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Drift(_) => None,
     };
     let config = build_config(&cli.global, write_args)?;
-    redact::install(&config);
-    init_logging(&config);
+    logging::init(&config);
     // Commands that need no engine.
     match &cli.command {
         Command::Config(cmd) => return commands::config::config(&config, cmd).await,
@@ -115,24 +113,4 @@ fn build_config(global: &GlobalArgs, write: Option<&WriteArgs>) -> Result<Config
         b = b.set("io.compression_level", level, "--compression")?;
     }
     Ok(b.build()?)
-}
-/// Logs to stderr at the configured level and format.
-fn init_logging(config: &Config) {
-    let level = config.observability.log_level.as_str();
-    // delta-rs logs a commit that lost a race as an error before returning
-    // it; ScoreLake reports it (a create refused as existing), so below
-    // info that log is noise.
-    let quiet = if matches!(level, "error" | "warn") {
-        ",deltalake_core::kernel::transaction=off"
-    } else {
-        ""
-    };
-    let filter = tracing_subscriber::EnvFilter::new(format!("scorelake={level},{level}{quiet}"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| redact::Stderr);
-    let _ = match config.observability.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
 }

@@ -6,8 +6,6 @@ mod dispatch;
 mod error;
 mod options;
 mod output;
-mod progress;
-mod redact;
 mod remedy;
 
 use std::process::ExitCode;
@@ -70,7 +68,10 @@ fn run(cli: Cli) -> ExitCode {
         // The reader of stdout has gone (`scorelake … | head`): nothing to say.
         Err(e) if e.downcast_ref::<error::StdoutClosed>().is_some() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", redact::redact(&message(&e)));
+            eprintln!(
+                "error: {}",
+                scorelake::console::logging::redact(&message(&e))
+            );
             if let Some(hint) = remedy::hint(&e) {
                 eprintln!("  hint: {hint}");
             }

@@ -96,9 +96,12 @@ impl Features {
     /// These recipes with the values learned on `table`.
     fn fit(&self, py: Python<'_>, table: PyRef<'_, Table>) -> PyResult<Features> {
         let (engineer, df) = (self.engineer.clone(), table.df.clone());
-        let fitted = wait(py, Some(table.session.config()), move || async move {
-            engineer.fit(&df).await
-        })?;
+        let fitted = wait(
+            py,
+            table.session.config(),
+            "fitting features",
+            move || async move { engineer.fit(&df).await },
+        )?;
         Ok(Features {
             engineer: self.engineer.clone(),
             fitted: Some(fitted),
@@ -173,9 +176,12 @@ impl Encoders {
             ));
         };
         let df = table.df.clone();
-        let mappings = wait(py, Some(table.session.config()), move || async move {
-            encoding::fit(&df, &spec).await
-        })?;
+        let mappings = wait(
+            py,
+            table.session.config(),
+            "fitting encoders",
+            move || async move { encoding::fit(&df, &spec).await },
+        )?;
         Ok(Encoders {
             spec: self.spec.clone(),
             mappings: Some(mappings),
@@ -197,7 +203,7 @@ impl Encoders {
             ));
         };
         let df = table.df.clone();
-        let out = wait(py, Some(table.session.config()), move || async move {
+        let out = wait(py, table.session.config(), "encoding", move || async move {
             if out_of_fold {
                 mappings.transform_out_of_fold(df).await
             } else {
@@ -231,9 +237,12 @@ impl Binning {
     fn fit(py: Python<'_>, table: PyRef<'_, Table>, spec: (String, String)) -> PyResult<Binning> {
         let spec = document(spec, BinningSpec::from_path, BinningSpec::parse)?;
         let df = table.df.clone();
-        let binning = wait(py, Some(table.session.config()), move || async move {
-            scorecard::fit_binning(&df, &spec).await
-        })?;
+        let binning = wait(
+            py,
+            table.session.config(),
+            "fitting bins",
+            move || async move { scorecard::fit_binning(&df, &spec).await },
+        )?;
         Ok(Binning { binning })
     }
 
@@ -285,9 +294,12 @@ impl Binning {
         woe: bool,
     ) -> PyResult<(Table, String)> {
         let (binning, df) = (self.binning.clone(), table.df.clone());
-        let (out, report) = wait(py, Some(table.session.config()), move || async move {
-            binning.compress_fitted(df, None, &segments, woe).await
-        })?;
+        let (out, report) = wait(
+            py,
+            table.session.config(),
+            "compressing",
+            move || async move { binning.compress_fitted(df, None, &segments, woe).await },
+        )?;
         Ok((table.with(out), to_json(&report)?))
     }
 
@@ -360,8 +372,11 @@ pub(crate) fn run_pipeline(
 ) -> PyResult<String> {
     let pipeline = ScorecardPipeline::from_path(&path).or_py()?;
     let session = &session.session;
-    let report = wait(py, Some(session.config()), move || async move {
-        run_scorecard_pipeline(session, &pipeline).await
-    })?;
+    let report = wait(
+        py,
+        session.config(),
+        "running the pipeline",
+        move || async move { run_scorecard_pipeline(session, &pipeline).await },
+    )?;
     to_json(&report)
 }

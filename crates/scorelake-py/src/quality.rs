@@ -30,9 +30,12 @@ pub(crate) fn validate(
         options.thresholds = document(source, Thresholds::load, Thresholds::parse)?;
     }
     let df = table.df.clone();
-    let report = wait(py, Some(table.session.config()), move || async move {
-        quality::validate(&df, &options).await
-    })?;
+    let report = wait(
+        py,
+        table.session.config(),
+        "validating",
+        move || async move { quality::validate(&df, &options).await },
+    )?;
     Ok((report.to_json(), report.to_markdown()))
 }
 
@@ -84,9 +87,12 @@ pub(crate) fn drift(
 ) -> PyResult<(String, String)> {
     let options = settings.options()?;
     let (base, now) = (baseline.df.clone(), current.df.clone());
-    let report = wait(py, Some(baseline.session.config()), move || async move {
-        quality::drift(&base, &now, columns.as_deref(), &options).await
-    })?;
+    let report = wait(
+        py,
+        baseline.session.config(),
+        "measuring drift",
+        move || async move { quality::drift(&base, &now, columns.as_deref(), &options).await },
+    )?;
     Ok((report.to_json(), report.to_markdown(true)))
 }
 
@@ -105,21 +111,26 @@ pub(crate) fn drift_by_period(
 ) -> PyResult<(String, String)> {
     let options = settings.options()?;
     let df = table.df.clone();
-    let report = wait(py, Some(table.session.config()), move || async move {
-        let columns = columns.as_deref();
-        if current.is_empty() {
-            quality::drift_by_period(&df, &period_column, &baseline, columns, &options).await
-        } else {
-            quality::drift_between_periods(
-                &df,
-                &period_column,
-                &baseline,
-                &current,
-                columns,
-                &options,
-            )
-            .await
-        }
-    })?;
+    let report = wait(
+        py,
+        table.session.config(),
+        "measuring drift by period",
+        move || async move {
+            let columns = columns.as_deref();
+            if current.is_empty() {
+                quality::drift_by_period(&df, &period_column, &baseline, columns, &options).await
+            } else {
+                quality::drift_between_periods(
+                    &df,
+                    &period_column,
+                    &baseline,
+                    &current,
+                    columns,
+                    &options,
+                )
+                .await
+            }
+        },
+    )?;
     Ok((report.to_json(), report.to_markdown(true)))
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use scorelake::config::Config;
+use scorelake::console::Progress;
 use tokio::runtime::Runtime;
 
 use crate::errors::{ScoreLakeError, to_py};
@@ -29,13 +30,16 @@ pub(crate) fn runtime() -> PyResult<&'static Runtime> {
     Ok(RUNTIME.get_or_init(|| rt))
 }
 
-/// Runs the future `work` makes to completion, on this thread, with the GIL released. Every 100 ms it lets
-/// Python handle pending signals: Ctrl-C raises `KeyboardInterrupt` here and
-/// drops the work (its queries stop). Errors are masked with `config`'s
-/// credentials.
+/// Runs the future `work` makes to completion, on this thread, with the GIL
+/// released, showing `label` with a spinner as `config`'s
+/// `observability.progress` says (by default when stderr is a terminal).
+/// Every 100 ms it lets Python handle pending signals: Ctrl-C raises
+/// `KeyboardInterrupt` here and drops the work (its queries stop). Errors
+/// are masked with `config`'s credentials.
 pub(crate) fn wait<T, F>(
     py: Python<'_>,
-    config: Option<&Config>,
+    config: &Config,
+    label: &str,
     work: impl FnOnce() -> F + Send,
 ) -> PyResult<T>
 where
@@ -45,7 +49,8 @@ where
     let rt = runtime()?;
     let outcome = py.detach(|| {
         rt.block_on(async move {
-            let mut work = std::pin::pin!(work());
+            let progress = Progress::new(config.observability.progress);
+            let mut work = std::pin::pin!(progress.during(label, work()));
             let mut tick = tokio::time::interval(SIGNAL_CHECK);
             loop {
                 tokio::select! {
@@ -57,5 +62,5 @@ where
             }
         })
     });
-    outcome?.map_err(|e| to_py(e, config))
+    outcome?.map_err(|e| to_py(e, Some(config)))
 }

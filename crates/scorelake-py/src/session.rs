@@ -45,8 +45,9 @@ impl PySession {
             builder = builder.set_by_call(key, value, "Session(settings)");
         }
         let config = builder.build().or_py()?;
+        scorelake::console::logging::init(&config);
         let start = scorelake::engine::start(config.clone(), async { Ok(0) });
-        let session = wait(py, Some(&config), move || start)?;
+        let session = wait(py, &config, "starting the engine", move || start)?;
         Ok(PySession { session })
     }
 
@@ -88,7 +89,7 @@ impl PySession {
             ..ReadOptions::default()
         };
         let session = &self.session;
-        let df = wait(py, Some(session.config()), || {
+        let df = wait(py, session.config(), "reading", || {
             io::read(session, &url, &options)
         })?;
         Ok(Table::new(session.clone(), df))
@@ -154,9 +155,12 @@ impl PySession {
             ctx.register_table(name.as_str(), table.df.clone().into_view())
                 .or_py()?;
         }
-        let df = wait(py, Some(session.config()), move || async move {
-            scorelake::sql::query(&ctx, &query).await
-        })?;
+        let df = wait(
+            py,
+            session.config(),
+            "planning the query",
+            move || async move { scorelake::sql::query(&ctx, &query).await },
+        )?;
         Ok(Table::new(session.clone(), df))
     }
 
@@ -165,9 +169,12 @@ impl PySession {
     fn delta_history(&self, py: Python<'_>, url: String, limit: Option<usize>) -> PyResult<String> {
         let options = io::delta::HistoryOptions::default().with_limit(limit);
         let session = &self.session;
-        let commits = wait(py, Some(session.config()), move || async move {
-            io::delta::history(session, url, &options).await
-        })?;
+        let commits = wait(
+            py,
+            session.config(),
+            "reading the Delta log",
+            move || async move { io::delta::history(session, url, &options).await },
+        )?;
         serde_json::to_string(&commits).or_py()
     }
 }

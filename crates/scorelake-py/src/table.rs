@@ -60,9 +60,12 @@ impl Table {
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema;
         let df = self.df.clone();
-        let stream = wait(py, Some(self.session.config()), move || async move {
-            Ok(df.execute_stream().await?)
-        })?;
+        let stream = wait(
+            py,
+            self.session.config(),
+            "starting the query",
+            move || async move { Ok(df.execute_stream().await?) },
+        )?;
         let reader = PlanReader::new(stream, runtime()?.handle().clone());
         arrow_io::export(py, Box::new(reader))
     }
@@ -76,18 +79,24 @@ impl Table {
     fn collect(&self, py: Python<'_>) -> PyResult<Batches> {
         let df = self.df.clone();
         let schema = self.schema();
-        let batches = wait(py, Some(self.session.config()), move || async move {
-            Ok(df.collect().await?)
-        })?;
+        let batches = wait(
+            py,
+            self.session.config(),
+            "running the query",
+            move || async move { Ok(df.collect().await?) },
+        )?;
         Ok(Batches::new(schema, batches))
     }
 
     /// Number of rows (runs the plan).
     fn count(&self, py: Python<'_>) -> PyResult<usize> {
         let df = self.df.clone();
-        wait(py, Some(self.session.config()), move || async move {
-            Ok(df.count().await?)
-        })
+        wait(
+            py,
+            self.session.config(),
+            "counting rows",
+            move || async move { Ok(df.count().await?) },
+        )
     }
 
     /// The first `n` rows.
@@ -141,7 +150,7 @@ impl Table {
             ..WriteOptions::default()
         };
         let (session, df) = (&self.session, self.df.clone());
-        let written = wait(py, Some(session.config()), move || async move {
+        let written = wait(py, session.config(), "writing", move || async move {
             io::write(session, df, url.as_str(), &options).await
         })?;
         let out = PyDict::new(py);

@@ -14,6 +14,7 @@
 
 mod checks;
 pub mod config;
+pub mod console;
 pub mod docfile;
 pub mod encoding;
 pub mod engine;

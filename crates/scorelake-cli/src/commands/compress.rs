@@ -11,7 +11,7 @@ use scorelake::session::Session;
 use crate::args::{CompressArgs, MethodArg};
 use crate::options::{read_options, write_options};
 use crate::output::{human_bytes, outln, write_report};
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Bins, compresses and writes `args.input`; prints the IV table and the sizes.
 pub(crate) async fn compress(

@@ -10,7 +10,7 @@ use scorelake::session::Session;
 use crate::args::ConvertArgs;
 use crate::options::{read_options, write_options};
 use crate::output::{human_bytes, outln};
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Copies `args.input` to `args.output`; prints rows, sizes and speed.
 pub(crate) async fn convert(

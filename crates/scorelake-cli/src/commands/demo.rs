@@ -9,7 +9,7 @@ use scorelake::session::Session;
 
 use crate::args::DemoArgs;
 use crate::output::outln;
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Runs the demo and prints its report.
 pub(crate) async fn demo(

@@ -11,7 +11,7 @@ use crate::args::{BinningArg, DriftArgs, FailOn};
 use crate::error::Usage;
 use crate::options::read_options;
 use crate::output::{outln, write_report};
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Compares the tables or periods `args` names; prints (and saves) the
 /// report; exit 3 when a column reaches the `--fail-on` verdict.

@@ -10,7 +10,7 @@ use crate::args::EncodeArgs;
 use crate::error::Usage;
 use crate::options::{read_options, write_options};
 use crate::output::outln;
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Fits or loads the mappings and encodes `args.input`; prints what was written.
 pub(crate) async fn encode(

@@ -10,7 +10,7 @@ use scorelake::session::Session;
 use crate::args::FeaturesArgs;
 use crate::options::{read_options, write_options};
 use crate::output::{count, outln};
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Computes the features of `args.input`; prints what was written.
 pub(crate) async fn features(

@@ -8,7 +8,7 @@ use scorelake::session::Session;
 
 use crate::args::RunArgs;
 use crate::output::outln;
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Runs the pipeline file `args.pipeline`; prints its report.
 pub(crate) async fn run(session: &Session, progress: Progress, args: RunArgs) -> Result<ExitCode> {

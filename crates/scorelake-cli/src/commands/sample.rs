@@ -14,7 +14,7 @@ use crate::args::SampleArgs;
 use crate::error::Usage;
 use crate::options::write_options;
 use crate::output::outln;
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Writes the sample panel; prints rows and speed.
 pub(crate) async fn sample(

@@ -9,7 +9,7 @@ use scorelake::session::Session;
 use crate::args::ScoreArgs;
 use crate::options::{read_options, write_options};
 use crate::output::{count, outln};
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Scores `args.input`; prints what was written.
 pub(crate) async fn score(

@@ -10,7 +10,7 @@ use crate::args::SqlArgs;
 use crate::error::Usage;
 use crate::options::{read_options, write_options};
 use crate::output::{outln, print_query};
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Runs the query; prints its result, or writes it to `--output`.
 pub(crate) async fn sql(session: &Session, progress: Progress, args: SqlArgs) -> Result<ExitCode> {

@@ -12,7 +12,7 @@ use crate::args::ValidateArgs;
 use crate::error::Usage;
 use crate::options::read_options;
 use crate::output::{outln, write_report};
-use crate::progress::Progress;
+use scorelake::console::Progress;
 
 /// Validates `args.input`; prints (and saves) the report; exit 3 on FAIL.
 pub(crate) async fn validate(

@@ -8,12 +8,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::config::ProgressMode;
 use indicatif::{ProgressBar, ProgressStyle};
-use scorelake::config::ProgressMode;
 
 /// Makes progress bars, or hidden ones when progress is off.
+///
+/// ```
+/// use scorelake::config::ProgressMode;
+/// use scorelake::console::Progress;
+/// let progress = Progress::new(ProgressMode::Never);
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// assert_eq!(progress.during("counting", async { 1 + 1 }).await, 2);
+/// # });
+/// ```
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Progress {
+pub struct Progress {
     enabled: bool,
     /// stderr is a terminal: bars; else plain lines.
     terminal: bool,
@@ -24,7 +33,7 @@ const LINE_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
     /// Progress as `mode` asks: `auto` shows it only on a terminal.
-    pub(crate) fn new(mode: ProgressMode) -> Self {
+    pub fn new(mode: ProgressMode) -> Self {
         let terminal = std::io::stderr().is_terminal();
         let enabled = match mode {
             ProgressMode::Auto => terminal,
@@ -35,7 +44,7 @@ impl Progress {
     }
 
     /// A spinner with a message and the elapsed time.
-    pub(crate) fn spinner(&self, message: &str) -> ProgressBar {
+    pub fn spinner(&self, message: &str) -> ProgressBar {
         if !self.enabled {
             return ProgressBar::hidden();
         }
@@ -56,7 +65,7 @@ impl Progress {
     }
 
     /// Awaits `work` with a spinner showing `message`, cleared when it ends.
-    pub(crate) async fn during<F: Future>(&self, message: &str, work: F) -> F::Output {
+    pub async fn during<F: Future>(&self, message: &str, work: F) -> F::Output {
         let started = std::time::Instant::now();
         let spinner = self.spinner(message);
         let out = work.await;
@@ -71,7 +80,7 @@ impl Progress {
     }
 
     /// A bar that follows `counter` up to `total` until the returned bar is finished.
-    pub(crate) fn counter(&self, total: u64, counter: Arc<AtomicU64>, unit: &str) -> ProgressBar {
+    pub fn counter(&self, total: u64, counter: Arc<AtomicU64>, unit: &str) -> ProgressBar {
         if !self.enabled {
             return ProgressBar::hidden();
         }

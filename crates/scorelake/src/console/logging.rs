@@ -1,33 +1,56 @@
-//! Credentials kept out of everything the command writes to stderr: error
-//! messages and logs (a dependency may log its S3 client with the access key
-//! id, or a URL with the endpoint's user information).
+//! Logs on stderr, and credentials kept out of everything a front end
+//! writes there: error messages and logs (a dependency may log its S3 client
+//! with the access key id, or a URL with the endpoint's user information).
 
 use std::io::Write;
 use std::sync::OnceLock;
 
-use scorelake::config::Config;
-use scorelake::error::redact_urls;
+use crate::config::{Config, LogFormat};
+use crate::error::redact_urls;
 
 /// The configuration whose credentials are masked, once it is known.
 static CONFIG: OnceLock<Config> = OnceLock::new();
 
 /// Masks `config`'s credentials in everything printed from now on.
-pub(crate) fn install(config: &Config) {
+pub fn install(config: &Config) {
     let _ = CONFIG.set(config.clone());
 }
 
 /// `text` with the credentials masked (before the configuration is known:
 /// the user information of URLs).
-pub(crate) fn redact(text: &str) -> String {
+pub fn redact(text: &str) -> String {
     match CONFIG.get() {
         Some(config) => config.redact(text),
         None => redact_urls(text),
     }
 }
 
+/// Logs to stderr at `config`'s level and format, credentials masked (the
+/// first call in a process sets the logger; later ones change nothing).
+pub fn init(config: &Config) {
+    install(config);
+    let level = config.observability.log_level.as_str();
+    // delta-rs logs a commit that lost a race as an error before returning
+    // it; ScoreLake reports it (a create refused as existing), so below
+    // info that log is noise.
+    let quiet = if matches!(level, "error" | "warn") {
+        ",deltalake_core::kernel::transaction=off"
+    } else {
+        ""
+    };
+    let filter = tracing_subscriber::EnvFilter::new(format!("scorelake={level},{level}{quiet}"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| Stderr);
+    let _ = match config.observability.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
 /// Stderr for the logger: each event arrives in one write and goes out
 /// with the credentials masked.
-pub(crate) struct Stderr;
+pub struct Stderr;
 
 impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -43,7 +66,7 @@ impl Write for Stderr {
 
 #[cfg(test)]
 mod tests {
-    use scorelake::config::ConfigBuilder;
+    use crate::config::ConfigBuilder;
 
     #[test]
     fn logged_clients_lose_their_credentials() {
