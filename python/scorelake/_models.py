@@ -162,6 +162,10 @@ class Binning:
         """Information value per variable."""
         return {v["column"]: v["iv"] for v in self.to_dict()["variables"]}
 
+    def iv_table(self) -> str:
+        """IV per variable, as a Markdown table."""
+        return self._native.iv_table()
+
     def tables(self) -> str:
         """Every variable's bins, as Markdown."""
         return self._native.tables()
@@ -183,6 +187,12 @@ class Binning:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes the binning as JSON."""
         self._native.save(os.fspath(path))
+
+    def __str__(self) -> str:
+        return self.iv_table()
+
+    def __repr__(self) -> str:
+        return f"Binning({', '.join(self.iv)})"
 
     def _repr_html_(self) -> str:
         rows = sorted(self.iv.items(), key=lambda kv: -kv[1])
@@ -253,6 +263,10 @@ class Scorecard:
 
     def __str__(self) -> str:
         return self.to_markdown()
+
+    def __repr__(self) -> str:
+        names = [v["binning"]["column"] for v in self.to_dict()["variables"]]
+        return f"Scorecard({', '.join(names)})"
 
 def run_pipeline(
     path: str | os.PathLike[str], *, session: Session | None = None

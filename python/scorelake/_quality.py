@@ -44,6 +44,9 @@ class Report:
     def __str__(self) -> str:
         return self._markdown
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._caption()})"
+
     def _rows(self) -> tuple[list[str], list[list[Any]]]:
         raise NotImplementedError
 
@@ -116,7 +119,17 @@ class ValidationReport(Report):
 
 
 class DriftReport(Report):
-    """PSI (numeric bins) or CSI (categories) per column, and period."""
+    """PSI (numeric bins) or CSI (categories) per column, and period.
+    ``str()`` is the summary; :meth:`to_markdown` adds every bin's shares."""
+
+    def __init__(self, data: dict[str, Any], summary: str, detail: str) -> None:
+        super().__init__(data, summary)
+        self._detail = detail
+
+    def to_markdown(self, detail: bool = True) -> str:
+        """The report as Markdown: with every bin (``detail``) or one line
+        per column (and period)."""
+        return self._detail if detail else self._markdown
 
     @property
     def columns(self) -> list[dict[str, Any]]:
@@ -133,12 +146,14 @@ class DriftReport(Report):
             if c["verdict"] == "shifted"
         ]
 
-    def value(self, column: str, period: str | None = None) -> float:
-        """The index of ``column`` (in ``period``, by-period reports)."""
+    def value(self, column: str, period: Any = None) -> float:
+        """The index of ``column`` (in ``period``, by-period reports: a date
+        or its text)."""
+        wanted = None if period is None else str(period)
         for c in self.columns:
-            if c["column"] == column and c.get("period") == period:
+            if c["column"] == column and c.get("period") == wanted:
                 return c["value"]
-        raise KeyError(column if period is None else f"{column}@{period}")
+        raise KeyError(column if wanted is None else f"{column}@{wanted}")
 
     def _rows(self) -> tuple[list[str], list[list[Any]]]:
         by_period = any("period" in c for c in self.columns)
@@ -148,6 +163,10 @@ class DriftReport(Report):
             for c in self.columns
         ]
         return header, rows
+
+    def _caption(self) -> str:
+        shifted = self.shifted
+        return f"drift: {len(self.columns)} compared, shifted: {', '.join(shifted) or 'none'}"
 
 
 def validate(
@@ -221,11 +240,11 @@ def drift(
     if period_column is None:
         if current is None:
             raise TypeError("drift() needs a current table, or a period_column to split by")
-        text, markdown = _scorelake.drift(base._native, to_table(current)._native, cols, settings)
+        text, summary, detail = _scorelake.drift(base._native, to_table(current)._native, cols, settings)
     else:
         if current is not None:
             raise TypeError("give either a current table or a period_column, not both")
-        text, markdown = _scorelake.drift_by_period(
+        text, summary, detail = _scorelake.drift_by_period(
             base._native,
             period_column,
             [str(p) for p in baseline_periods],
@@ -233,4 +252,4 @@ def drift(
             cols,
             settings,
         )
-    return DriftReport(json.loads(text), markdown)
+    return DriftReport(json.loads(text), summary, detail)

@@ -73,6 +73,8 @@ def test_binning_and_exact_compression(panel_path: Path) -> None:
     }
     binning = sl.Binning.fit(panel_path, spec)
     assert set(binning.iv) == {"balance", "utilization", "product"}
+    assert repr(binning) == "Binning(balance, utilization, product)"
+    assert "balance" in binning.iv_table()
     assert all(v >= 0 for v in binning.iv.values())
     rows, report = binning.compress(panel_path, segments=["region"])
     compressed = rows.to_arrow()
@@ -122,6 +124,8 @@ def test_pipeline_equals_the_command(card_run) -> None:
     theirs = json.loads((folder / "cli" / "scorecard.json").read_text())
     assert ours == theirs
     assert 0 < report["holdout"]["gini"] <= 1
+    card = sl.Scorecard.load(folder / "py" / "scorecard.json")
+    assert repr(card).startswith("Scorecard(") and "points" in str(card).lower()
 
 
 def test_scores_equal_the_exported_sql(card_run) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -51,10 +52,14 @@ def test_drift_equals_the_command(cli, panel_path: Path, tmp_path: Path) -> None
         "--baseline-periods", "2023-01-01,2023-02-01", "--columns", "balance,product",
         "--report", str(report), "--fail-on", "never",
     )
-    ours = sl.drift(
+    drift = sl.drift(
         panel_path,
         period_column="month",
-        baseline_periods=["2023-01-01", "2023-02-01"],
+        baseline_periods=[date(2023, 1, 1), "2023-02-01"],
         columns=["balance", "product"],
-    ).to_dict()
-    assert ours == json.loads(report.read_text())
+    )
+    assert drift.to_dict() == json.loads(report.read_text())
+    march = drift.value("balance", date(2023, 3, 1))
+    assert march == drift.value("balance", "2023-03-01") >= 0
+    assert len(str(drift).splitlines()) < len(drift.to_markdown().splitlines())
+    assert repr(drift).startswith("DriftReport(drift: ")

@@ -75,7 +75,8 @@ impl DriftSettings {
     }
 }
 
-/// PSI/CSI of `columns` between two tables: (report JSON, report Markdown).
+/// PSI/CSI of `columns` between two tables: (report JSON, Markdown summary,
+/// Markdown with every bin).
 #[pyfunction]
 #[pyo3(signature = (baseline, current, columns, settings))]
 pub(crate) fn drift(
@@ -84,7 +85,7 @@ pub(crate) fn drift(
     current: PyRef<'_, Table>,
     columns: Option<Vec<String>>,
     settings: DriftSettings,
-) -> PyResult<(String, String)> {
+) -> PyResult<(String, String, String)> {
     let options = settings.options()?;
     let (base, now) = (baseline.df.clone(), current.df.clone());
     let report = wait(
@@ -93,7 +94,11 @@ pub(crate) fn drift(
         "measuring drift",
         move || async move { quality::drift(&base, &now, columns.as_deref(), &options).await },
     )?;
-    Ok((report.to_json(), report.to_markdown(true)))
+    Ok((
+        report.to_json(),
+        report.to_markdown(false),
+        report.to_markdown(true),
+    ))
 }
 
 /// PSI/CSI of `columns` between periods of one table: each other period
@@ -108,7 +113,7 @@ pub(crate) fn drift_by_period(
     current: Vec<String>,
     columns: Option<Vec<String>>,
     settings: DriftSettings,
-) -> PyResult<(String, String)> {
+) -> PyResult<(String, String, String)> {
     let options = settings.options()?;
     let df = table.df.clone();
     let report = wait(
@@ -132,5 +137,9 @@ pub(crate) fn drift_by_period(
             }
         },
     )?;
-    Ok((report.to_json(), report.to_markdown(true)))
+    Ok((
+        report.to_json(),
+        report.to_markdown(false),
+        report.to_markdown(true),
+    ))
 }
