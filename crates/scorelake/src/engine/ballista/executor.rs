@@ -44,7 +44,8 @@ impl ExecutorOptions {
     }
 }
 
-/// Registers with the scheduler and runs tasks until the process stops.
+/// Registers with the scheduler and runs tasks until the process stops. A
+/// scheduler still starting is waited for, up to `ballista.connect_timeout`.
 ///
 /// Tasks run with `config`'s engine settings (memory limit and pool, spill
 /// folder: `engine.memory_limit` is this process's, shared by its tasks)
@@ -91,6 +92,11 @@ pub async fn run_executor(config: Config, options: ExecutorOptions) -> Result<()
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
         ..ExecutorProcessConfig::default()
     };
+    super::reach_starting(
+        &format!("df://{scheduler}"),
+        config.ballista.connect_timeout,
+    )
+    .await?;
     start_executor_process(Arc::new(process))
         .await
         .map_err(|e| {

@@ -222,6 +222,20 @@ pub(crate) async fn reach(url: &str, timeout: Duration) -> Result<()> {
     }
 }
 
+/// Waits for a scheduler that may still be starting: tries to reach it
+/// until `timeout` has passed, then fails as [`reach`] does.
+pub(crate) async fn reach_starting(url: &str, timeout: Duration) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match reach(url, left.max(Duration::from_millis(100))).await {
+            Ok(()) => return Ok(()),
+            Err(e) if left.is_zero() => return Err(e),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
 /// The innermost cause of a connection failure ("Connection refused (os
 /// error 111)"), not tonic's "transport error".
 fn transport_cause(e: &(dyn std::error::Error + 'static)) -> String {
