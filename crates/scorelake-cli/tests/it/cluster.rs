@@ -29,17 +29,6 @@ impl Drop for Cluster {
     }
 }
 
-/// A port `p` with `p + 1` also free (an executor takes both).
-fn free_port_pair() -> u16 {
-    loop {
-        let first = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = first.local_addr().unwrap().port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
-
 impl Cluster {
     /// A scheduler and `executors` executors of two tasks each, ready for jobs.
     fn start(executors: usize) -> Cluster {
@@ -82,7 +71,7 @@ impl Cluster {
     fn add_executor(&mut self, scheduler: &str, i: usize) {
         let dir = self._work.path().join(format!("executor-{i}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let bind = format!("127.0.0.1:{}", free_port_pair());
+        let bind = format!("127.0.0.1:{}", crate::free_ports(2));
         let child = scorelake()
             .args([
                 "cluster",
