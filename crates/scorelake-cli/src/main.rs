@@ -3,6 +3,8 @@
 mod args;
 mod commands;
 mod dispatch;
+#[cfg(test)]
+mod docs_commands;
 mod error;
 mod options;
 mod output;

@@ -4,6 +4,7 @@ mod cluster_codecs;
 mod cluster_s3;
 mod delta;
 mod design;
+mod docs_blocks;
 mod drift;
 mod duplicate_columns;
 mod encoding;
