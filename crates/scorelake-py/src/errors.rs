@@ -3,7 +3,7 @@
 use pyo3::PyErr;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
-use scorelake::config::Config;
+use scorelake::config::{Config, ConfigValue};
 
 create_exception!(
     scorelake,
@@ -33,4 +33,12 @@ impl<T, E: std::fmt::Display> OrPy<T> for Result<T, E> {
     fn or_py(self) -> pyo3::PyResult<T> {
         self.map_err(|e| to_py(e, None))
     }
+}
+
+/// `text` parsed as a configuration word (`parquet`, …), or an error naming
+/// `what` and the accepted words.
+pub(crate) fn word<T: ConfigValue>(what: &str, text: &str) -> pyo3::PyResult<T> {
+    T::parse_value(text).ok_or_else(|| {
+        ScoreLakeError::new_err(format!("{what}: expected {}, got `{text}`", T::expected()))
+    })
 }

@@ -4,14 +4,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use scorelake::config::{ConfigBuilder, ConfigValue, Format};
+use scorelake::config::{ConfigBuilder, Format};
 use scorelake::datafusion::datasource::MemTable;
 use scorelake::io::{self, ReadOptions, TableVersion};
 use scorelake::sample::{NaiveDate, SampleSpec};
 use scorelake::session::Session;
 
 use crate::arrow_io;
-use crate::errors::{OrPy, ScoreLakeError};
+use crate::errors::{OrPy, ScoreLakeError, word};
 use crate::runtime::wait;
 use crate::table::Table;
 
@@ -21,14 +21,6 @@ use crate::table::Table;
 #[pyclass(name = "Session", module = "scorelake._scorelake", frozen)]
 pub(crate) struct PySession {
     pub(crate) session: Session,
-}
-
-/// `text` parsed as a configuration word (`parquet`, …), or an error naming
-/// `what` and the accepted words.
-pub(crate) fn word<T: ConfigValue>(what: &str, text: &str) -> PyResult<T> {
-    T::parse_value(text).ok_or_else(|| {
-        ScoreLakeError::new_err(format!("{what}: expected {}, got `{text}`", T::expected()))
-    })
 }
 
 #[pymethods]

@@ -12,9 +12,8 @@ use scorelake::io::{self, WriteMode, WriteOptions};
 use scorelake::session::Session;
 
 use crate::arrow_io::{self, Batches, PlanReader};
-use crate::errors::OrPy;
+use crate::errors::{OrPy, word};
 use crate::runtime::{runtime, wait};
-use crate::session::word;
 
 /// A lazy table: nothing runs until it is read, counted or written.
 #[pyclass(name = "Table", module = "scorelake._scorelake", frozen)]
