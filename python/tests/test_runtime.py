@@ -51,3 +51,30 @@ def test_ctrl_c_stops_a_long_call() -> None:
     with pytest.raises(KeyboardInterrupt):
         sl.sql(LONG, p=panel).to_arrow()
     assert time.monotonic() - started < 5
+
+
+def test_notebooks_see_progress_of_long_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython.display
+
+    from scorelake import _progress
+
+    shown: list[str] = []
+
+    class Handle:
+        def update(self, obj: object) -> None:
+            shown.append(obj.data)
+
+    def display(obj: object, display_id: bool = False) -> Handle:
+        shown.append(obj.data)
+        return Handle()
+
+    monkeypatch.setattr(_progress, "_in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", display)
+    started = time.monotonic()
+    sl.sql(LONG, p=sl.sample(customers=40_000, months=12)).to_arrow()
+    assert time.monotonic() - started > 1.5, "the call was too short to show progress"
+    assert "running the query: running for" in shown[0], shown
+    assert "done in" in shown[-1] and len(shown) >= 2
+    shown.clear()
+    sl.sample(customers=10, months=2).count()  # a short call shows nothing
+    assert shown == []
