@@ -1,8 +1,9 @@
 """Whatever a user passes as data, as a ScoreLake table.
 
 The engine follows the input: ScoreLake tables stay on their session; lake
-URLs are read by the session (streamed, never loaded whole); Arrow data from
-pyarrow, pandas, Polars, DuckDB or any producer of the Arrow PyCapsule
+URLs are read by the session (streamed, never loaded whole); a pyarrow
+RecordBatchReader is streamed as the plan runs, once; Arrow data from
+pyarrow, pandas, Polars, DuckDB or any other producer of the Arrow PyCapsule
 interface is held without copying and runs embedded. PySpark DataFrames are
 refused: ScoreLake has no Spark engine yet, and collecting a Spark
 DataFrame into this process is exactly what it must never do silently.
@@ -71,6 +72,7 @@ def to_table(data: Any, session: Session | None = None) -> Table:
                 "single-use): pass a pyarrow Table, or a new reader"
             )
         _read_streams.add(data)
+        return Table(s._native.arrow_stream(data))
     if hasattr(data, "__arrow_c_stream__"):
         return Table(s._native.arrow_table(data))
     if module == "pandas":

@@ -3,7 +3,7 @@
 //! copied, in both directions.
 
 use std::ffi::CStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow_array::ffi::FFI_ArrowSchema;
 use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
@@ -12,7 +12,10 @@ use arrow_schema::{ArrowError, SchemaRef};
 use futures::StreamExt;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use scorelake::datafusion::execution::SendableRecordBatchStream;
+use scorelake::datafusion::error::DataFusionError;
+use scorelake::datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use scorelake::datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use scorelake::datafusion::physical_plan::streaming::PartitionStream;
 
 use crate::errors::{OrPy, ScoreLakeError};
 
@@ -38,6 +41,69 @@ pub(crate) fn import(obj: &Bound<'_, PyAny>) -> PyResult<(SchemaRef, Vec<RecordB
         .collect::<Result<Vec<_>, ArrowError>>()
         .map_err(|e| ScoreLakeError::new_err(format!("reading the Arrow input failed: {e}")))?;
     Ok((schema, batches))
+}
+
+/// The stream of an object exporting `__arrow_c_stream__`, not read yet.
+pub(crate) fn stream_of(obj: &Bound<'_, PyAny>) -> PyResult<ArrowArrayStreamReader> {
+    let capsule = obj.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule
+        .cast::<PyCapsule>()
+        .map_err(|_| ScoreLakeError::new_err("__arrow_c_stream__ did not return a PyCapsule"))?;
+    let pointer = capsule.pointer_checked(Some(STREAM))?;
+    // SAFETY: the capsule is named `arrow_array_stream`, so by the PyCapsule
+    // interface it holds an `ArrowArrayStream`; `from_raw` moves it out and
+    // marks the capsule's copy released, as consumers must.
+    let stream = unsafe { FFI_ArrowArrayStream::from_raw(pointer.as_ptr().cast()) };
+    ArrowArrayStreamReader::try_new(stream).or_py()
+}
+
+/// A single-use Arrow stream as a table partition: read as the plan runs,
+/// batch by batch on a blocking thread (the producer may need the GIL,
+/// which waiting calls release), and refused by name if read again.
+#[derive(Debug)]
+pub(crate) struct OnceStream {
+    schema: SchemaRef,
+    reader: Mutex<Option<ArrowArrayStreamReader>>,
+}
+
+impl OnceStream {
+    /// A partition reading `reader`.
+    pub(crate) fn new(reader: ArrowArrayStreamReader) -> Self {
+        OnceStream {
+            schema: reader.schema(),
+            reader: Mutex::new(Some(reader)),
+        }
+    }
+}
+
+impl PartitionStream for OnceStream {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let taken = self.reader.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let mut builder = RecordBatchReceiverStreamBuilder::new(Arc::clone(&self.schema), 2);
+        let tx = builder.tx();
+        builder.spawn_blocking(move || {
+            let Some(reader) = taken else {
+                return Err(DataFusionError::Execution(
+                    "this Arrow stream (a RecordBatchReader) was read already: streams can be \
+                     read once; pass a pyarrow Table or a URL for work that reads its input \
+                     twice, such as fitting then transforming"
+                        .into(),
+                ));
+            };
+            for batch in reader {
+                let batch = batch.map_err(|e| DataFusionError::ArrowError(Box::new(e), None));
+                if tx.blocking_send(batch).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        builder.build()
+    }
 }
 
 /// `reader` as an `arrow_array_stream` capsule.

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use scorelake::config::{ConfigBuilder, Format};
+use scorelake::datafusion::catalog::streaming::StreamingTable;
 use scorelake::datafusion::datasource::MemTable;
+use scorelake::datafusion::physical_plan::streaming::PartitionStream;
 use scorelake::io::{self, ReadOptions, TableVersion};
 use scorelake::sample::{NaiveDate, SampleSpec};
 use scorelake::session::Session;
@@ -98,6 +100,16 @@ impl PySession {
             partitions[i % n].push(batch);
         }
         let table = MemTable::try_new(schema, partitions).or_py()?;
+        let df = self.session.ctx().read_table(Arc::new(table)).or_py()?;
+        Ok(Table::new(self.session.clone(), df))
+    }
+
+    /// A table over a single-use Arrow stream (a RecordBatchReader), read as
+    /// the plan runs: larger than memory is fine, a second read is refused.
+    fn arrow_stream(&self, data: &Bound<'_, PyAny>) -> PyResult<Table> {
+        let stream = arrow_io::OnceStream::new(arrow_io::stream_of(data)?);
+        let schema = Arc::clone(stream.schema());
+        let table = StreamingTable::try_new(schema, vec![Arc::new(stream)]).or_py()?;
         let df = self.session.ctx().read_table(Arc::new(table)).or_py()?;
         Ok(Table::new(self.session.clone(), df))
     }
