@@ -269,10 +269,13 @@ class Scorecard:
         return f"Scorecard({', '.join(names)})"
 
 def run_pipeline(
-    path: str | os.PathLike[str], *, session: Session | None = None
+    spec: str | os.PathLike[str] | Mapping[str, Any], *, session: Session | None = None
 ) -> dict[str, Any]:
-    """Runs a scorecard pipeline file (sample, features, encoders, binning,
-    selection, compression, logistic fit, points, evaluation); every
-    artifact goes to its output folder. Returns the run's report."""
+    """Runs a scorecard pipeline (``docs/scorecard.md``): sample, features,
+    encoders, binning, selection, compression, logistic fit, points and
+    evaluation; every artifact goes to its output folder. ``spec`` is a
+    pipeline file, or the same as a dict whose relative paths are taken
+    from the working folder. Returns the run's report (holdout and
+    out-of-time Gini/KS, selection trail, steps)."""
     s = session or default_session()
-    return json.loads(_scorelake.run_pipeline(s._native, os.fspath(path)))
+    return json.loads(_scorelake.run_pipeline(s._native, document(spec)))

@@ -118,6 +118,29 @@ def card_run(cli, repo: Path, tmp_path_factory: pytest.TempPathFactory):
     return folder, features, ours
 
 
+def test_pipeline_from_a_dict(card_run, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, features, _ = card_run
+    monkeypatch.chdir(folder)  # relative paths of a dict are the working folder's
+    spec = {
+        "input": features.name,
+        "output": "from_dict",
+        "features": "development-sample.yaml",
+        "target": "bad_12m",
+        "holdout": {"share": 0.3, "by": ["customer_id"], "seed": 7},
+        "binning": {
+            "defaults": {"method": "optimal", "prebins": 10, "max_n_bins": 4, "min_bin_size": 0.05, "monotonic": "auto"},
+            "variables": ["utilization", "balance", "days_past_due_worst_last_6_months", "num_inquiries", "product"],
+        },
+        "selection": {"min_iv": 0.0, "max_p_value": 1.0, "check_signs": False, "method": "none"},
+        "scaling": {"pdo": 20, "base_score": 600, "base_odds": 50, "round": False},
+    }
+    sl.run_pipeline(spec)
+    ours = json.loads((folder / "from_dict" / "scorecard.json").read_text())
+    assert ours == json.loads((folder / "py" / "scorecard.json").read_text())
+    with pytest.raises(sl.ScoreLakeError, match="selection.min_iv"):
+        sl.run_pipeline({**spec, "binning": {**spec["binning"], "min_iv": 0.1}})
+
+
 def test_pipeline_equals_the_command(card_run) -> None:
     folder, _, report = card_run
     ours = json.loads((folder / "py" / "scorecard.json").read_text())

@@ -363,14 +363,17 @@ impl Scorecard {
     }
 }
 
-/// Runs a scorecard pipeline file; returns its report as JSON.
+/// Runs a scorecard pipeline (a file, or a document whose relative paths
+/// are taken from the working folder); returns its report as JSON.
 #[pyfunction]
 pub(crate) fn run_pipeline(
     py: Python<'_>,
     session: PyRef<'_, PySession>,
-    path: PathBuf,
+    spec: (String, String),
 ) -> PyResult<String> {
-    let pipeline = ScorecardPipeline::from_path(&path).or_py()?;
+    let pipeline = document(spec, ScorecardPipeline::from_path, |text, ext| {
+        ScorecardPipeline::parse(text, ext, Path::new("."))
+    })?;
     let session = &session.session;
     let report = wait(
         py,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, invalid};
+use crate::error::{Error, Result, invalid};
 use crate::io::{self, WriteMode, WriteOptions};
 use crate::scorecard::{LogisticOptions, Scaling, SelectionOptions, Settings, VariableSpec};
 
@@ -234,23 +234,40 @@ impl ScorecardPipeline {
     /// tables) are taken from the file's folder.
     pub fn from_path(path: &Path) -> Result<ScorecardPipeline> {
         let value = crate::docfile::load(path)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_value(value, base).map_err(|e| match e {
+            Error::InvalidInput(m) => invalid!("{}: {m}", path.display()),
+            other => other,
+        })
+    }
+
+    /// Reads pipeline text in the format named by `ext` (`yaml`, `toml`,
+    /// `json`); relative paths in it are taken from `base`.
+    ///
+    /// ```
+    /// use scorelake::pipeline::ScorecardPipeline;
+    /// let text = "input: panel.parquet\noutput: out\ntarget: default_flag\nbinning: {variables: [balance]}\n";
+    /// let spec = ScorecardPipeline::parse(text, "yaml", std::path::Path::new("/work"))?;
+    /// assert_eq!(spec.output, std::path::Path::new("/work/out"));
+    /// # Ok::<(), scorelake::Error>(())
+    /// ```
+    pub fn parse(text: &str, ext: &str, base: &Path) -> Result<ScorecardPipeline> {
+        let value = crate::docfile::parse(text, ext).map_err(Error::InvalidInput)?;
+        Self::from_value(value, base)
+    }
+
+    fn from_value(value: serde_json::Value, base: &Path) -> Result<ScorecardPipeline> {
         let mut spec: ScorecardPipeline =
-            serde_json::from_value(value).map_err(|e| invalid!("{}: {e}", path.display()))?;
+            serde_json::from_value(value).map_err(|e| invalid!("{e}"))?;
         for (key, set) in [
             ("min_iv", spec.binning.min_iv.is_some()),
             ("max_variables", spec.binning.max_variables.is_some()),
         ] {
             if set {
-                return Err(invalid!(
-                    "{}: binning.{key} moved to selection.{key}",
-                    path.display()
-                ));
+                return Err(invalid!("binning.{key} moved to selection.{key}"));
             }
         }
-        spec.selection
-            .check()
-            .map_err(|e| invalid!("{}: {e}", path.display()))?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        spec.selection.check().map_err(|e| invalid!("{e}"))?;
         let rebase = |p: &Path| {
             if p.is_relative() {
                 lexical(&base.join(p))
