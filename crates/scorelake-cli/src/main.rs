@@ -96,7 +96,7 @@ fn message(e: &anyhow::Error) -> String {
             break;
         }
     }
-    parts.join(": ")
+    scorelake::error::without_xml_bodies(&parts.join(": "))
 }
 
 /// A write to a closed pipe or socket fails with an error instead of killing

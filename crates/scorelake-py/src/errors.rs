@@ -15,7 +15,7 @@ create_exception!(
 /// `error` as a `ScoreLakeError` carrying the library's message, with the
 /// credentials of `config` (when known) masked.
 pub(crate) fn to_py(error: impl std::fmt::Display, config: Option<&Config>) -> PyErr {
-    let text = error.to_string();
+    let text = scorelake::error::without_xml_bodies(&error.to_string());
     let text = match config {
         Some(c) => c.redact(&text),
         None => text,

@@ -196,6 +196,51 @@ const AUTHORITY_END: &[char] = &[
     '/', '?', '#', '`', '\'', '"', ')', ']', '>', ',', ';', ' ', '\t', '\n',
 ];
 
+/// `text` with each XML error body an S3-compatible store returned (which
+/// object stores quote whole) shortened to its code and message.
+///
+/// ```
+/// use scorelake::error::without_xml_bodies;
+/// let raw = "GET http://127.0.0.1:8333/lake?list-type=2 - 404 Not Found: <?xml version=\"1.0\" \
+///     encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code><Message>The specified bucket does \
+///     not exist</Message><Resource>/lake</Resource><RequestId>18ED6</RequestId></Error>";
+/// assert_eq!(
+///     without_xml_bodies(raw),
+///     "GET http://127.0.0.1:8333/lake?list-type=2 - 404 Not Found: NoSuchBucket (The specified bucket does not exist)"
+/// );
+/// assert_eq!(without_xml_bodies("no body here"), "no body here");
+/// ```
+pub fn without_xml_bodies(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<?xml").or_else(|| rest.find("<Error>")) {
+        let Some(len) = rest[start..].find("</Error>") else {
+            break;
+        };
+        let body = &rest[start..start + len];
+        let tag = |name: &str| {
+            let open = format!("<{name}>");
+            let from = body.find(&open)? + open.len();
+            let to = from + body[from..].find(&format!("</{name}>"))?;
+            Some(
+                body[from..to]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        };
+        out.push_str(&rest[..start]);
+        match (tag("Code"), tag("Message")) {
+            (Some(code), Some(message)) => out.push_str(&format!("{code} ({message})")),
+            (Some(code), None) => out.push_str(&code),
+            _ => out.push_str("(an XML error body)"),
+        }
+        rest = &rest[start + len + "</Error>".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `text` with the user information of every URL in it replaced by `****`
 /// (`http://u:secret@host/x` → `http://****@host/x`).
 ///
