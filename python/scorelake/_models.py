@@ -126,6 +126,9 @@ class Encoders:
         value learned without its fold (other data is refused)."""
         return Table(self._native.transform(to_table(data)._native, out_of_fold))
 
+    apply = transform
+    """Another name of :meth:`transform` (fit on one table, apply to another)."""
+
     def fit_transform(self, data: Any) -> tuple[Encoders, Table]:
         """Fits on ``data`` and encodes it out-of-fold: (fitted, encoded)."""
         table = to_table(data)

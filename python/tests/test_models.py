@@ -49,7 +49,7 @@ def test_encoders_fit_on_train_apply_to_test(panel_path: Path, tmp_path: Path) -
     mappings = encoders.mappings()
     assert set(encoders.transform(test).columns) >= {"product_freq", "region_te", "channel_grouped"}
     assert len(mappings["encoders"]) == 3
-    encoded = encoders.transform(test).to_arrow()
+    encoded = encoders.apply(test).to_arrow()
     assert encoded.num_rows == test.count()
     # Frequency encoding: each product's share of the training rows.
     shares = (

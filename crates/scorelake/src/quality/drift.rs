@@ -364,10 +364,9 @@ fn shared_columns(
         None => measures(
             b.fields()
                 .iter()
+                .map(|f| f.as_ref())
                 .filter(|f| f.data_type().is_numeric() || is_text(f.data_type()))
-                .map(|f| f.name().clone())
-                .filter(|n| Some(n) != options.weight.as_ref())
-                .collect(),
+                .filter(|f| Some(f.name()) != options.weight.as_ref()),
         ),
     };
     for n in &names {

@@ -20,6 +20,6 @@ pub use drift::{
     drift_between_periods, drift_by_period,
 };
 pub use report::{ColumnReport, Status, ValidationReport};
-pub use roles::{LeftOut, Role, role_of};
+pub use roles::{LeftOut, Role, role_of, role_of_field};
 pub use thresholds::{Metric, Rule, Thresholds};
 pub use validate::{ValidateOptions, validate};

@@ -98,9 +98,8 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
                 schema
                     .fields()
                     .iter()
-                    .map(|f| f.name().clone())
-                    .filter(|n| Some(n) != options.weight.as_ref())
-                    .collect(),
+                    .map(|f| f.as_ref())
+                    .filter(|f| Some(f.name()) != options.weight.as_ref()),
             );
             let (named, left_out): (Vec<LeftOut>, Vec<LeftOut>) = left_out
                 .into_iter()

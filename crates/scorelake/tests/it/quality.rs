@@ -376,3 +376,53 @@ fn approximately() -> ValidateOptions {
         ..Default::default()
     }
 }
+
+/// Roles declared in an NCF file's semantics decide what validation and
+/// drift leave out, before the name rules: `region` declared an identifier
+/// is left out, `account_id` declared numerical is kept.
+#[tokio::test]
+async fn declared_semantics_decide_roles() {
+    use scorelake::io::{self, ReadOptions, WriteOptions};
+    use scorelake::quality::{DriftOptions, LeftOut, Role, drift};
+
+    let session = session();
+    let dir = tempfile::tempdir().unwrap();
+    let semantics = dir.path().join("semantics.toml");
+    std::fs::write(
+        &semantics,
+        "[columns.region]\nkind = \"identifier\"\n[columns.account_id]\nkind = \"numerical\"\n",
+    )
+    .unwrap();
+    let path = dir.path().join("t.ncf");
+    let df = session
+        .ctx()
+        .sql("SELECT * FROM (VALUES ('north', 1.0, 10.0), ('south', 2.0, 20.0), ('north', 3.0, 15.0)) AS t(region, account_id, balance)")
+        .await
+        .unwrap();
+    let options = WriteOptions {
+        semantics: scorelake::formats::ncf::load_semantics(&semantics).unwrap(),
+        ..WriteOptions::default()
+    };
+    io::write(&session, df, path.to_str().unwrap(), &options)
+        .await
+        .unwrap();
+    let table = io::read(&session, path.to_str().unwrap(), &ReadOptions::default())
+        .await
+        .unwrap();
+
+    let report = validate(&table, &ValidateOptions::default()).await.unwrap();
+    let validated: Vec<&str> = report.columns.iter().map(|c| c.column.as_str()).collect();
+    assert_eq!(validated, ["account_id", "balance"]);
+    let region = LeftOut {
+        column: "region".into(),
+        role: Role::Identifier,
+    };
+    assert_eq!(report.left_out, std::slice::from_ref(&region));
+
+    let report = drift(&table, &table, None, &DriftOptions::default())
+        .await
+        .unwrap();
+    let compared: Vec<&str> = report.columns.iter().map(|c| c.column.as_str()).collect();
+    assert_eq!(compared, ["account_id", "balance"]);
+    assert_eq!(report.left_out, [region]);
+}
