@@ -210,7 +210,7 @@ def drift(
     period_column: str | None = None,
     baseline_periods: Iterable[Any] = (),
     current_periods: Iterable[Any] = (),
-    binning: str = "quantile",
+    binning: str | Sequence[str] = "quantile",
     bins: int = 10,
     floor: float = 1e-4,
     watch: float = 0.1,
@@ -224,10 +224,12 @@ def drift(
     Either two tables (``baseline``, ``current``), or one table split by
     ``period_column``: each other period against ``baseline_periods``, or
     ``current_periods`` as one set. Values at or above ``watch`` read
-    ``watch``, above ``shifted`` read ``shifted``.
+    ``watch``, above ``shifted`` read ``shifted``. Several binnings
+    (``binning=["quantile", "equal-width"]``) are computed in one run: each
+    numeric column then has one entry per binning, labelled ``binning``.
     """
     settings = {
-        "binning": binning,
+        "binning": [binning] if isinstance(binning, str) else list(binning),
         "bins": bins,
         "floor": floor,
         "watch": watch,

@@ -63,3 +63,19 @@ def test_drift_equals_the_command(cli, panel_path: Path, tmp_path: Path) -> None
     assert march == drift.value("balance", "2023-03-01") >= 0
     assert len(str(drift).splitlines()) < len(drift.to_markdown().splitlines())
     assert repr(drift).startswith("DriftReport(drift: ")
+
+
+def test_several_binnings_in_one_drift(cli, panel_path: Path, tmp_path: Path) -> None:
+    report = tmp_path / "drift.json"
+    cli(
+        "drift", "--baseline", str(panel_path), "--current", str(panel_path),
+        "--columns", "balance,product", "--binning", "quantile,equal-width",
+        "--report", str(report), "--fail-on", "never",
+    )
+    ours = sl.drift(
+        panel_path, panel_path, columns=["balance", "product"], binning=["quantile", "equal-width"]
+    )
+    assert ours.to_dict() == json.loads(report.read_text())
+    entries = sorted((c["column"], c.get("binning") or "") for c in ours.columns)
+    assert entries == [("balance", "equal_width"), ("balance", "quantile"), ("product", "")]
+    assert "psi (equal-width)" in str(ours)

@@ -88,7 +88,7 @@ pub(crate) enum Command {
     Validate(ValidateArgs),
     /// Population stability: PSI of numeric columns, CSI of categorical ones; two data sets or by period.
     #[command(
-        after_help = "Examples:\n  scorelake drift --baseline train.parquet --current oot.parquet --columns balance,utilization,payment\n  scorelake drift --input panel.parquet --period-col month --baseline-periods 2023-01-01,2023-02-01 --columns balance --report psi.json\n  scorelake drift --input panel.parquet --period-col month --baseline-periods 2023-01-01,2023-02-01 --current-periods 2024-01-01,2024-02-01\n  scorelake drift --baseline a.parquet --current b.parquet --binning equal-width --bins 20 --detail"
+        after_help = "Examples:\n  scorelake drift --baseline train.parquet --current oot.parquet --columns balance,utilization,payment\n  scorelake drift --input panel.parquet --period-col month --baseline-periods 2023-01-01,2023-02-01 --columns balance --report psi.json\n  scorelake drift --input panel.parquet --period-col month --baseline-periods 2023-01-01,2023-02-01 --current-periods 2024-01-01,2024-02-01\n  scorelake drift --baseline a.parquet --current b.parquet --binning equal-width --bins 20 --detail\n  scorelake drift --baseline a.parquet --current b.parquet --binning quantile,equal-width"
     )]
     Drift(DriftArgs),
     /// Run a scorecard pipeline file: features, encoders, validation, binning, compression, model, points, evaluation.
@@ -545,9 +545,10 @@ pub(crate) struct DriftArgs {
     /// Columns to compare (comma-separated; all numeric and text columns by default).
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     pub columns: Option<Vec<String>>,
-    /// How numeric bins are cut on the baseline.
-    #[arg(long, value_enum, default_value = "quantile")]
-    pub binning: BinningArg,
+    /// How numeric bins are cut on the baseline; a comma list computes
+    /// several binnings in one run (one entry per column and binning).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "quantile")]
+    pub binning: Vec<BinningArg>,
     /// Numeric bins.
     #[arg(long, default_value_t = 10)]
     pub bins: usize,

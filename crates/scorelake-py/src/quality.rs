@@ -43,7 +43,7 @@ pub(crate) fn validate(
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub(crate) struct DriftSettings {
-    binning: String,
+    binning: Vec<String>,
     bins: usize,
     floor: f64,
     watch: f64,
@@ -54,17 +54,19 @@ pub(crate) struct DriftSettings {
 
 impl DriftSettings {
     fn options(self) -> PyResult<DriftOptions> {
-        let binning = match self.binning.as_str() {
-            "quantile" => DriftBinning::Quantile,
-            "equal-width" | "equal_width" => DriftBinning::EqualWidth,
-            other => {
-                return Err(ScoreLakeError::new_err(format!(
+        let binnings = self
+            .binning
+            .iter()
+            .map(|b| match b.as_str() {
+                "quantile" => Ok(DriftBinning::Quantile),
+                "equal-width" | "equal_width" => Ok(DriftBinning::EqualWidth),
+                other => Err(ScoreLakeError::new_err(format!(
                     "binning: expected quantile or equal-width, got `{other}`"
-                )));
-            }
-        };
+                ))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
         Ok(DriftOptions {
-            binning,
+            binnings,
             bins: self.bins,
             floor: self.floor,
             watch: self.watch,

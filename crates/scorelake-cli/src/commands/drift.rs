@@ -49,10 +49,14 @@ pub(crate) async fn drift(
     };
     let mut job = DriftJob::new(inputs);
     job.columns = args.columns;
-    job.options.binning = match args.binning {
-        BinningArg::Quantile => DriftBinning::Quantile,
-        BinningArg::EqualWidth => DriftBinning::EqualWidth,
-    };
+    job.options.binnings = args
+        .binning
+        .iter()
+        .map(|b| match b {
+            BinningArg::Quantile => DriftBinning::Quantile,
+            BinningArg::EqualWidth => DriftBinning::EqualWidth,
+        })
+        .collect();
     job.options.bins = args.bins;
     job.options.floor = args.floor;
     job.options.weight = args.weight;

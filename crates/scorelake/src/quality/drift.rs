@@ -32,6 +32,15 @@ pub enum DriftBinning {
     EqualWidth,
 }
 
+impl fmt::Display for DriftBinning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DriftBinning::Quantile => "quantile",
+            DriftBinning::EqualWidth => "equal-width",
+        })
+    }
+}
+
 /// The most numeric bins a drift comparison cuts: far more than a PSI
 /// needs, and few enough that the per-bin sums stay small.
 pub const MAX_DRIFT_BINS: usize = 1000;
@@ -39,8 +48,11 @@ pub const MAX_DRIFT_BINS: usize = 1000;
 /// Drift settings.
 #[derive(Clone, Debug)]
 pub struct DriftOptions {
-    /// How numeric bins are cut.
-    pub binning: DriftBinning,
+    /// How numeric bins are cut: one binning, or several computed together
+    /// (edges from one pass over the baseline per kind, the counts of every
+    /// binning in one pass per side); with several, each numeric column has
+    /// one entry per binning, labelled with it.
+    pub binnings: Vec<DriftBinning>,
     /// Number of numeric bins (before equal quantile edges merge), 1 to
     /// [`MAX_DRIFT_BINS`].
     pub bins: usize,
@@ -60,7 +72,7 @@ pub struct DriftOptions {
 impl Default for DriftOptions {
     fn default() -> Self {
         DriftOptions {
-            binning: DriftBinning::Quantile,
+            binnings: vec![DriftBinning::Quantile],
             bins: 10,
             floor: 1e-4,
             watch: 0.1,
@@ -115,6 +127,9 @@ pub struct ColumnDrift {
     pub column: String,
     /// `psi` (numeric bins) or `csi` (categories).
     pub method: String,
+    /// The binning of a numeric column, when several were asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binning: Option<DriftBinning>,
     /// Period compared with the baseline (by-period reports).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<String>,
@@ -147,6 +162,8 @@ enum Bins {
 struct Plan {
     name: String,
     bins: Bins,
+    /// Set when several binnings are compared (it labels the entry).
+    binning: Option<DriftBinning>,
 }
 
 fn weight(options: &DriftOptions) -> Expr {
@@ -162,7 +179,7 @@ fn weight(options: &DriftOptions) -> Expr {
 /// let session = Session::new(Config::default())?;
 /// let base = session.ctx().sql("SELECT * FROM (VALUES (1.0), (2.0), (3.0), (4.0)) AS t(x)").await?;
 /// let now = session.ctx().sql("SELECT * FROM (VALUES (1.0), (4.0), (4.0), (4.0)) AS t(x)").await?;
-/// let options = DriftOptions { binning: DriftBinning::EqualWidth, bins: 2, ..DriftOptions::default() };
+/// let options = DriftOptions { binnings: vec![DriftBinning::EqualWidth], bins: 2, ..DriftOptions::default() };
 /// let report = drift(&base, &now, None, &options).await?;
 /// // bins (≤ 2.5] and (> 2.5]: baseline 50/50, current 25/75
 /// let psi = (0.25f64 - 0.5) * (0.25f64 / 0.5).ln() + (0.75f64 - 0.5) * (0.75f64 / 0.5).ln();
@@ -440,7 +457,23 @@ async fn plan_bins(
             .unwrap_or(false)
             && !options.categorical.iter().any(|c| c == n)
     };
-    let quantiles = options.binning == DriftBinning::Quantile;
+    let binnings = &options.binnings;
+    ensure!(!binnings.is_empty(), "drift needs at least one binning");
+    ensure!(
+        binnings
+            .iter()
+            .enumerate()
+            .all(|(i, b)| !binnings[..i].contains(b)),
+        "binning `{}` is given twice",
+        binnings
+            .iter()
+            .enumerate()
+            .find(|(i, b)| binnings[..*i].contains(b))
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default()
+    );
+    let quantiles = binnings.contains(&DriftBinning::Quantile);
+    let widths = binnings.contains(&DriftBinning::EqualWidth);
     let profiled: Vec<String> = names
         .iter()
         .filter(|n| quantiles && numeric(n))
@@ -460,14 +493,13 @@ async fn plan_bins(
     };
     let mut aggs = vec![count(lit(1)).alias("__rows")];
     for (i, n) in names.iter().enumerate() {
-        if profiled.contains(n) {
-            continue;
-        }
         let x = if numeric(n) { number(n) } else { column(n) };
-        // Weight of the rows with a value (rows of weight 0 are not there).
-        let present = when(x.clone().is_not_null(), weight(options)).otherwise(lit(0.0))?;
-        aggs.push(sum(present).alias(format!("__{i}_n")));
-        if numeric(n) {
+        if !profiled.contains(n) {
+            // Weight of the rows with a value (rows of weight 0 are not there).
+            let present = when(x.clone().is_not_null(), weight(options)).otherwise(lit(0.0))?;
+            aggs.push(sum(present).alias(format!("__{i}_n")));
+        }
+        if numeric(n) && widths {
             // Equal widths (quantile edges are profiled).
             let x = when(weight(options).gt(lit(0.0)), x.clone())
                 .otherwise(lit(ScalarValue::Float64(None)))?;
@@ -495,26 +527,34 @@ async fn plan_bins(
                 "column `{n}` has no values in the baseline: its PSI is undefined"
             );
         }
-        let bins = match profiled {
-            Some(p) => Bins::Numeric(ascending_edges(
-                p.quantiles.iter().flatten().copied().collect(),
-            )),
-            None if numeric(n) => {
-                let lo = first_number(&row, &format!("__{i}_lo")).unwrap_or(0.0);
-                let hi = first_number(&row, &format!("__{i}_hi")).unwrap_or(0.0);
-                let k = options.bins as f64;
-                Bins::Numeric(ascending_edges(
+        if !numeric(n) {
+            plans.push(Plan {
+                name: n.clone(),
+                bins: Bins::Categories,
+                binning: None,
+            });
+            continue;
+        }
+        for &binning in binnings {
+            let edges = match (binning, profiled) {
+                (DriftBinning::Quantile, Some(p)) => {
+                    p.quantiles.iter().flatten().copied().collect()
+                }
+                _ => {
+                    let lo = first_number(&row, &format!("__{i}_lo")).unwrap_or(0.0);
+                    let hi = first_number(&row, &format!("__{i}_hi")).unwrap_or(0.0);
+                    let k = options.bins as f64;
                     (1..options.bins)
                         .map(|j| lo + (hi - lo) * j as f64 / k)
-                        .collect(),
-                ))
-            }
-            None => Bins::Categories,
-        };
-        plans.push(Plan {
-            name: n.clone(),
-            bins,
-        });
+                        .collect()
+                }
+            };
+            plans.push(Plan {
+                name: n.clone(),
+                bins: Bins::Numeric(ascending_edges(edges)),
+                binning: (binnings.len() > 1).then_some(binning),
+            });
+        }
     }
     Ok(plans)
 }
@@ -671,6 +711,7 @@ fn compare(
     ColumnDrift {
         column: plan.name.clone(),
         method: if numeric { "psi" } else { "csi" }.into(),
+        binning: plan.binning,
         period,
         value,
         verdict,
@@ -697,6 +738,17 @@ fn text_at(b: &RecordBatch, name: &str, r: usize) -> Option<String> {
     }
 }
 
+impl ColumnDrift {
+    /// The method with its binning when several were compared:
+    /// `psi (equal-width)`.
+    fn method_label(&self) -> String {
+        match self.binning {
+            Some(b) => format!("{} ({b})", self.method),
+            None => self.method.clone(),
+        }
+    }
+}
+
 impl DriftReport {
     /// The report as pretty JSON.
     pub fn to_json(&self) -> String {
@@ -719,7 +771,10 @@ impl DriftReport {
             let _ = writeln!(
                 out,
                 "| {} | {} | {:.4} | {} |",
-                c.column, c.method, c.value, c.verdict
+                c.column,
+                c.method_label(),
+                c.value,
+                c.verdict
             );
         }
         out.push_str(&left_out_line(&self.left_out));
@@ -733,7 +788,10 @@ impl DriftReport {
                 let _ = write!(
                     out,
                     "\n{}{at}: {} {:.4} {}\n\n| bin | baseline | current | contribution |\n|---|---|---|---|\n",
-                    c.column, c.method, c.value, c.verdict
+                    c.column,
+                    c.method_label(),
+                    c.value,
+                    c.verdict
                 );
                 for b in &c.bins {
                     let _ = writeln!(

@@ -9,7 +9,7 @@ use scorelake::Error;
 use scorelake::datafusion::arrow::array::{Float64Array, RecordBatch, StringArray};
 use scorelake::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use scorelake::datafusion::prelude::DataFrame;
-use scorelake::datafusion::prelude::{col, lit};
+use scorelake::datafusion::prelude::{cast, col, lit};
 use scorelake::quality::{
     DriftBinning, DriftOptions, drift, drift_between_periods, drift_by_period,
 };
@@ -148,7 +148,7 @@ fn psi_and_csi_match_the_naive_reference_weighted_or_not() {
                 frame(&session, &xs, &cs, &ws)
             };
             let options = DriftOptions {
-                binning,
+                binnings: vec![binning],
                 bins: n,
                 weight: weighted.then(|| "w".to_string()),
                 ..DriftOptions::default()
@@ -463,4 +463,96 @@ async fn non_finite_weights_and_bad_floors_are_refused() {
             "{floor}: {e}"
         );
     }
+}
+
+/// Several binnings in one run give, entry for entry, what one run per
+/// binning gives (labelled with their binning), on random data, weighted
+/// and by period; a categorical column appears once.
+#[test]
+fn several_binnings_equal_one_run_each() {
+    let session = session();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let compared = std::sync::atomic::AtomicUsize::new(0);
+    let mut runner = TestRunner::new(PropConfig::with_cases(12));
+    let data = (
+        proptest::collection::vec(proptest::option::weighted(0.9, -50.0..50.0f64), 20..80),
+        proptest::collection::vec(0.1..3.0f64, 80),
+        1usize..8,
+    );
+    runner
+        .run(&data, |(xs, ws, bins)| {
+            let cats: Vec<Option<&str>> = (0..xs.len())
+                .map(|i| Some(["a", "b", "c"][i % 3]))
+                .collect();
+            let df = frame(&session, &xs, &cats, &ws[..xs.len()]);
+            let period = (col("x").is_null().or(col("w").gt(lit(1.5)))).alias("p");
+            let df = df.with_column("p", cast(period, DataType::Utf8)).unwrap();
+            let (base, now) = (
+                df.clone().filter(col("p").eq(lit("false"))).unwrap(),
+                df.clone(),
+            );
+            let cols = ["x".to_string(), "c".to_string()];
+            let run = |binnings: Vec<DriftBinning>, by_period: bool| {
+                let options = DriftOptions {
+                    binnings,
+                    bins,
+                    weight: Some("w".into()),
+                    ..DriftOptions::default()
+                };
+                let (base, now, df, cols) = (base.clone(), now.clone(), df.clone(), cols.clone());
+                rt.block_on(async move {
+                    if by_period {
+                        drift_by_period(&df, "p", &["false".to_string()], Some(&cols), &options)
+                            .await
+                    } else {
+                        drift(&base, &now, Some(&cols), &options).await
+                    }
+                })
+            };
+            for by_period in [false, true] {
+                let (Ok(both), Ok(q), Ok(e)) = (
+                    run(
+                        vec![DriftBinning::Quantile, DriftBinning::EqualWidth],
+                        by_period,
+                    ),
+                    run(vec![DriftBinning::Quantile], by_period),
+                    run(vec![DriftBinning::EqualWidth], by_period),
+                ) else {
+                    // An empty side is refused alike by every run.
+                    continue;
+                };
+                let key = |c: &scorelake::quality::ColumnDrift| {
+                    (
+                        c.period.clone(),
+                        c.column.clone(),
+                        c.binning.map(|b| b.to_string()),
+                    )
+                };
+                let mut expected: Vec<_> =
+                    q.columns
+                        .iter()
+                        .cloned()
+                        .map(|mut c| {
+                            if c.method == "psi" {
+                                c.binning = Some(DriftBinning::Quantile);
+                            }
+                            c
+                        })
+                        .chain(e.columns.iter().filter(|c| c.method == "psi").cloned().map(
+                            |mut c| {
+                                c.binning = Some(DriftBinning::EqualWidth);
+                                c
+                            },
+                        ))
+                        .collect();
+                let mut got = both.columns.clone();
+                expected.sort_by_key(key);
+                got.sort_by_key(key);
+                prop_assert_eq!(got, expected);
+                compared.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(compared.into_inner() >= 12, "too few cases compared");
 }
