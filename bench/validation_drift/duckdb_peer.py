@@ -1,7 +1,7 @@
 """W4 in DuckDB: `validate SRC OUT COLS` or `psi SRC OUT COLS BASE_END` (see run.py)."""
 import duckdb
 
-from shared import QUANTILES, args, psi_of, save
+from shared import BINNINGS, QUANTILES, args, psi_of, save, width_edges
 
 TASK, SRC, OUT, COLS, BASE_END = args()
 con = duckdb.connect()
@@ -29,23 +29,34 @@ def validate():
 
 
 def psi():
+    """Both binnings: one query for every column's deciles and range on the
+    baseline, one grouped count of both binnings' bins."""
     side = f"(month > DATE '{BASE_END}')"
-    qs = [f"quantile_cont({v(c)}, {QUANTILES}) FILTER (WHERE NOT {side})" for c in COLS]
-    edges = [sorted(set(e)) for e in con.execute(f"SELECT {', '.join(qs)} FROM t").fetchone()]
+    stats = []
+    for c in COLS:
+        stats += [f"quantile_cont({v(c)}, {QUANTILES}) FILTER (WHERE NOT {side})",
+                  f"min({v(c)}) FILTER (WHERE NOT {side})", f"max({v(c)}) FILTER (WHERE NOT {side})"]
+    row = con.execute(f"SELECT {', '.join(stats)} FROM t").fetchone()
+    edges = {}
+    for i, c in enumerate(COLS):
+        q, lo, hi = row[3 * i: 3 * i + 3]
+        edges[f"{c}|quantile"] = sorted(set(q))
+        edges[f"{c}|equal_width"] = width_edges(lo, hi)
     bins = []
-    for c, e in zip(COLS, edges):
-        x = v(c)
+    for i, (key, e) in enumerate(edges.items()):
+        x = v(key.split("|")[0])
         case = " ".join(f"WHEN {x} <= {b!r} THEN {j + 1}" for j, b in enumerate(e))
-        bins.append(f"CASE WHEN {x} IS NULL THEN 0 {case} ELSE {len(e) + 1} END AS b{len(bins)}")
+        bins.append(f"CASE WHEN {x} IS NULL THEN 0 {case} ELSE {len(e) + 1} END AS b{i}")
     counts = con.execute(
-        f"SELECT {side} AS cur, {', '.join(f'b{i}' for i in range(len(COLS)))}, count(*) "
+        f"SELECT {side} AS cur, {', '.join(f'b{i}' for i in range(len(edges)))}, count(*) "
         f"FROM (SELECT month, {', '.join(bins)} FROM t) GROUP BY ALL").fetchall()
     out = {}
-    for i, (c, e) in enumerate(zip(COLS, edges)):
+    for i, (key, e) in enumerate(edges.items()):
         tally = {False: {}, True: {}}
         for r in counts:
             tally[r[0]][r[1 + i]] = tally[r[0]].get(r[1 + i], 0) + r[-1]
-        out[c] = {"psi": psi_of(tally[False], tally[True], len(e) + 1)}
+        out[key] = {"psi": psi_of(tally[False], tally[True], len(e) + 1)}
+    assert {k.split("|")[1] for k in out} == set(BINNINGS)
     return out
 
 

@@ -3,7 +3,7 @@ import datetime
 
 import polars as pl
 
-from shared import QUANTILES, args, psi_of, save
+from shared import BINNINGS, QUANTILES, args, psi_of, save, width_edges
 
 TASK, SRC, OUT, COLS, BASE_END = args()
 t = pl.scan_parquet(SRC)
@@ -32,23 +32,32 @@ def validate():
 
 
 def psi():
+    """Both binnings: one pass over the baseline for every column's deciles
+    (one quantile call per column) and range, one grouped count of both
+    binnings' bins."""
     cur = pl.col("month") > datetime.date.fromisoformat(BASE_END)
-    base = t.filter(~cur)
-    row = base.select([v(c).quantile(q, "linear").alias(f"{c}|{q}") for c in COLS for q in QUANTILES]).collect().row(0, named=True)
-    edges = {c: sorted({row[f"{c}|{q}"] for q in QUANTILES}) for c in COLS}
+    stats = t.filter(~cur).select(
+        [e for c in COLS for e in (v(c).quantile(QUANTILES, "linear").alias(f"{c}|q"),
+                                   v(c).min().alias(f"{c}|lo"), v(c).max().alias(f"{c}|hi"))]
+    ).collect().row(0, named=True)
+    edges = {}
+    for c in COLS:
+        edges[f"{c}|quantile"] = sorted(set(stats[f"{c}|q"]))
+        edges[f"{c}|equal_width"] = width_edges(stats[f"{c}|lo"], stats[f"{c}|hi"])
     bins = []
-    for c in COLS:
-        x = v(c)
+    for key, e in edges.items():
+        x = v(key.split("|")[0])
         # 1 + number of edges below the value: right-closed bins; null → 0.
-        b = pl.sum_horizontal([(x > e).cast(pl.Int32) for e in edges[c]]) + 1
-        bins.append(pl.when(x.is_null()).then(0).otherwise(b).alias(c))
-    counts = t.select([cur.alias("cur"), *bins]).group_by(["cur", *COLS]).len().collect()
+        b = pl.sum_horizontal([(x > edge).cast(pl.Int32) for edge in e]) + 1
+        bins.append(pl.when(x.is_null()).then(0).otherwise(b).alias(key))
+    counts = t.select([cur.alias("cur"), *bins]).group_by(["cur", *edges]).len().collect()
     out = {}
-    for c in COLS:
+    for key, e in edges.items():
         tally = {False: {}, True: {}}
         for r in counts.iter_rows(named=True):
-            tally[r["cur"]][r[c]] = tally[r["cur"]].get(r[c], 0) + r["len"]
-        out[c] = {"psi": psi_of(tally[False], tally[True], len(edges[c]) + 1)}
+            tally[r["cur"]][r[key]] = tally[r["cur"]].get(r[key], 0) + r["len"]
+        out[key] = {"psi": psi_of(tally[False], tally[True], len(e) + 1)}
+    assert {k.split("|")[1] for k in out} == set(BINNINGS)
     return out
 
 

@@ -2,7 +2,7 @@
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from shared import QUANTILES, args, psi_of, save
+from shared import BINNINGS, QUANTILES, args, psi_of, save, width_edges
 
 TASK, SRC, OUT, COLS, BASE_END = args()
 spark = (SparkSession.builder.master("local[2]").config("spark.driver.memory", "14g")
@@ -36,24 +36,35 @@ def validate():
 
 
 def psi():
+    """Both binnings: one aggregate for every column's exact deciles and
+    range on the baseline, one grouped count of both binnings' bins."""
     cur = F.col("month") > F.lit(BASE_END).cast("date")
     base = t.filter(~cur)
-    row = base.agg(*[F.percentile(v(c), F.lit(q)).alias(f"{c}|{q}") for c in COLS for q in QUANTILES]).collect()[0].asDict()
-    edges = {c: sorted({row[f"{c}|{q}"] for q in QUANTILES}) for c in COLS}
+    aggs = []
+    for c in COLS:
+        aggs += [F.percentile(v(c), F.array(*[F.lit(q) for q in QUANTILES])).alias(f"{c}|q"),
+                 F.min(v(c)).alias(f"{c}|lo"), F.max(v(c)).alias(f"{c}|hi")]
+    row = base.agg(*aggs).collect()[0].asDict()
+    edges = {}
+    for c in COLS:
+        edges[f"{c}|quantile"] = sorted(set(row[f"{c}|q"]))
+        edges[f"{c}|equal_width"] = width_edges(row[f"{c}|lo"], row[f"{c}|hi"])
     bins = []
-    for c in COLS:
-        x = v(c)
+    for i, (key, e) in enumerate(edges.items()):
+        x = v(key.split("|")[0])
         b = F.when(x.isNull(), 0)
-        for j, e in enumerate(edges[c]):
-            b = b.when(x <= F.lit(e), j + 1)
-        bins.append(b.otherwise(len(edges[c]) + 1).alias(c))
-    counts = t.select(cur.alias("cur"), *bins).groupBy("cur", *COLS).count().collect()
+        for j, edge in enumerate(e):
+            b = b.when(x <= F.lit(edge), j + 1)
+        bins.append(b.otherwise(len(e) + 1).alias(f"b{i}"))
+    names = [f"b{i}" for i in range(len(edges))]
+    counts = t.select(cur.alias("cur"), *bins).groupBy("cur", *names).count().collect()
     out = {}
-    for c in COLS:
+    for i, (key, e) in enumerate(edges.items()):
         tally = {False: {}, True: {}}
         for r in counts:
-            tally[r["cur"]][r[c]] = tally[r["cur"]].get(r[c], 0) + r["count"]
-        out[c] = {"psi": psi_of(tally[False], tally[True], len(edges[c]) + 1)}
+            tally[r["cur"]][r[f"b{i}"]] = tally[r["cur"]].get(r[f"b{i}"], 0) + r["count"]
+        out[key] = {"psi": psi_of(tally[False], tally[True], len(e) + 1)}
+    assert {k.split("|")[1] for k in out} == set(BINNINGS)
     return out
 
 

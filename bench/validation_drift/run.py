@@ -53,7 +53,8 @@ def command(tool, task, src, dst, cols, months):
                     "--report", str(dst)]
         return [str(BIN), "--progress", "never", "drift", "--input", str(src), "--period-col", "month",
                 "--baseline-periods", ",".join(base), "--current-periods", ",".join(cur),
-                "--columns", ",".join(cols), "--report", str(dst)]
+                "--columns", ",".join(cols), "--binning", "quantile,equal-width", "--fail-on", "never",
+                "--report", str(dst)]
     return [PY, str(HERE / f"{tool}_peer.py"), task, str(src), str(dst), ",".join(cols), base[-1]]
 
 
@@ -61,7 +62,7 @@ def scorelake_result(task, path):
     report = json.loads(Path(path).read_text())
     if task == "validate":
         return {c["column"]: c["metrics"] for c in report["columns"]}
-    return {c["column"]: {"psi": c["value"]} for c in report["columns"]}
+    return {f'{c["column"]}|{c["binning"]}': {"psi": c["value"]} for c in report["columns"]}
 
 
 def compare(reference, other):
@@ -127,8 +128,10 @@ def table(task, cols, results, checks, failed):
     title = {
         "validate": f"**Validation** of all {len(cols)} numeric columns: missing rate, exact unique count, min, max, "
                     "mean, std, exact p01/p99 (numpy's linear definition), NaN read as missing.",
-        "psi": "**PSI** of " + ", ".join(cols) + ": 10 exact quantile bins from months 1–12 (right-closed, nulls "
-               "their own bin, empty shares floored at 1e-4), against months 13–24.",
+        "psi": "**PSI** of " + ", ".join(cols) + " with two binnings in one run: 10 exact quantile bins and 10 "
+               "equal-width bins over the range of months 1–12 (right-closed, nulls their own bin, empty shares "
+               "floored at 1e-4), against months 13–24. Each peer computes every column's deciles with one "
+               "quantile call and the counts of both binnings in one grouped pass.",
     }[task]
     lines = [title, "", *results_table(list(results), results, checks, failed)]
     return "\n".join(lines) + "\n"

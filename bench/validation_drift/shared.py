@@ -1,11 +1,19 @@
 """What the W4 peer scripts share: the PSI formula (ScoreLake's definition:
 bins 1..k always count, the null bin 0 only when either side has nulls,
-empty shares floored at 1e-4) and the command line."""
+empty shares floored at 1e-4), the two binnings (baseline deciles and ten
+equal widths over the baseline's range; results keyed `column|binning`)
+and the command line."""
 import json
 import math
 import sys
 
 QUANTILES = [k / 10 for k in range(1, 10)]
+BINNINGS = ["quantile", "equal_width"]
+
+
+def width_edges(lo, hi, k=10):
+    """Inner edges of `k` equal-width bins over [lo, hi], equal edges merged."""
+    return sorted({lo + (hi - lo) * j / k for j in range(1, k)})
 
 
 def psi_of(base, cur, k, floor=1e-4):
