@@ -49,6 +49,10 @@ pub(crate) struct GlobalArgs {
     /// Progress bars: auto (when stderr is a terminal), always, never.
     #[arg(long, global = true, value_name = "WHEN")]
     pub progress: Option<String>,
+    /// Write a run record here when the command ends: times, peak memory,
+    /// per-operator metrics of every plan, configuration (observability.metrics_file).
+    #[arg(long, global = true, value_name = "FILE.json")]
+    pub metrics: Option<String>,
     /// Where plans run: embedded, ballista (the cluster at ballista.url) or auto (engine.kind).
     #[arg(long, global = true, value_name = "KIND")]
     pub engine: Option<String>,
@@ -126,6 +130,27 @@ pub(crate) enum Command {
 }
 
 impl Command {
+    /// The command's name, as typed.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Command::Demo(_) => "demo",
+            Command::Sample(_) => "sample",
+            Command::Convert(_) => "convert",
+            Command::Features(_) => "features",
+            Command::Encode(_) => "encode",
+            Command::Validate(_) => "validate",
+            Command::Drift(_) => "drift",
+            Command::Run(_) => "run",
+            Command::Compress(_) => "compress",
+            Command::Score(_) => "score",
+            Command::Sql(_) => "sql",
+            Command::Ncf(_) => "ncf",
+            Command::Delta(_) => "delta",
+            Command::Cluster(_) => "cluster",
+            Command::Config(_) => "config",
+        }
+    }
+
     /// The tables the command reads, as given (for `engine.kind = auto`,
     /// which weighs their size).
     pub(crate) fn inputs(&self) -> Vec<String> {

@@ -55,7 +55,8 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         return commands::ncf::ncf(&session, cmd).await;
     }
     let session = &session;
-    match cli.command {
+    let (run, name) = (scorelake::observe::Run::start(), cli.command.name());
+    let outcome = match cli.command {
         Command::Demo(args) => commands::demo::demo(session, progress, args).await,
         Command::Sample(args) => commands::sample::sample(session, progress, args).await,
         Command::Convert(args) => commands::convert::convert(session, progress, args).await,
@@ -69,7 +70,16 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Compress(args) => commands::compress::compress(session, progress, args).await,
         Command::Delta(cmd) => commands::delta::delta(session, cmd).await,
         Command::Config(_) | Command::Ncf(_) | Command::Cluster(_) => unreachable!("handled above"),
+    };
+    let o = &session.config().observability;
+    if o.metrics_file.is_some() || o.metrics_dir.is_some() {
+        let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
+        let command = std::env::args().collect::<Vec<_>>().join(" ");
+        if let Err(e) = run.finish(session, name, &command, error).save(session) {
+            tracing::warn!("cannot write the run record: {e}");
+        }
     }
+    outcome
 }
 
 /// The configuration: defaults, file, environment, then the flags.
@@ -94,6 +104,7 @@ fn build_config(global: &GlobalArgs, write: Option<&WriteArgs>) -> Result<Config
             &global.log_format,
         ),
         ("observability.progress", "--progress", &global.progress),
+        ("observability.metrics_file", "--metrics", &global.metrics),
         ("engine.kind", "--engine", &global.engine),
     ];
     for (key, flag, value) in flags {

@@ -25,6 +25,7 @@ pub mod features;
 pub mod formats;
 pub mod functions;
 pub mod io;
+pub mod observe;
 pub mod pipeline;
 pub mod quality;
 mod results;

@@ -46,7 +46,7 @@ use crate::config::{Config, ConfigBuilder, EngineConfig, EngineKind, PoolKind, S
 use crate::engine_choice::{Engine, EngineChoice};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
-use crate::functions::{self, ScoreLakePlanner};
+use crate::functions::{self, PlanLog, ScoreLakePlanner};
 
 /// An engine session built from a [`Config`]. Cheap to clone.
 #[derive(Clone)]
@@ -54,6 +54,8 @@ pub struct Session {
     ctx: SessionContext,
     config: Arc<Config>,
     engine: Arc<EngineChoice>,
+    /// The plans made, when run records are on (`observability.metrics_*`).
+    plans: Option<Arc<PlanLog>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -95,8 +97,18 @@ impl Session {
 
     fn build(config: Config, engine: EngineChoice) -> Result<Self> {
         let runtime = runtime(&config)?;
-        let ctx = context(session_config(&config)?, runtime, &config);
-        Ok(Session::from_parts(ctx, config, engine))
+        let o = &config.observability;
+        let plans = (o.metrics_file.is_some() || o.metrics_dir.is_some())
+            .then(|| Arc::new(PlanLog::default()));
+        let ctx = context(session_config(&config)?, runtime, &config, plans.clone());
+        let mut session = Session::from_parts(ctx, config, engine);
+        session.plans = plans;
+        Ok(session)
+    }
+
+    /// The plans this session made, when run records are on.
+    pub(crate) fn plan_log(&self) -> Option<&PlanLog> {
+        self.plans.as_deref()
     }
 
     /// The same session, said to run on `engine` (an embedded choice's reason).
@@ -111,6 +123,7 @@ impl Session {
             ctx,
             config: Arc::new(config),
             engine: Arc::new(engine),
+            plans: None,
         }
     }
 
@@ -258,9 +271,19 @@ impl PartitionStream for ClusterResult {
     }
 }
 
-/// A context with our planner (custom operators), formats and functions.
-fn context(sc: SessionConfig, runtime: Arc<RuntimeEnv>, config: &Config) -> SessionContext {
-    let state = state_builder(sc, runtime).build();
+/// A context with our planner (custom operators; keeping its plans in `log`
+/// when given), formats and functions.
+fn context(
+    sc: SessionConfig,
+    runtime: Arc<RuntimeEnv>,
+    config: &Config,
+    log: Option<Arc<PlanLog>>,
+) -> SessionContext {
+    let mut builder = state_builder(sc, runtime);
+    if let Some(log) = log {
+        builder = builder.with_query_planner(Arc::new(ScoreLakePlanner::recording(log)));
+    }
+    let state = builder.build();
     let ctx = SessionContext::new_with_state(state);
     register_extensions(&ctx, config);
     ctx
@@ -272,7 +295,7 @@ pub(crate) fn state_builder(sc: SessionConfig, runtime: Arc<RuntimeEnv>) -> Sess
         .with_config(sc)
         .with_runtime_env(runtime)
         .with_default_features()
-        .with_query_planner(Arc::new(ScoreLakePlanner))
+        .with_query_planner(Arc::new(ScoreLakePlanner::default()))
 }
 
 /// Our file formats, found by extension (`'x.ncf'` in SQL, `STORED AS

@@ -5,6 +5,7 @@ mod cluster;
 mod delta;
 mod docs;
 mod faults;
+mod metrics;
 mod modelling;
 mod partitions;
 mod quality;

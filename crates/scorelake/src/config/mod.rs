@@ -276,8 +276,13 @@ config_sections! {
         log_level: LogLevel = LogLevel::Warn,
         /// Log line format.
         log_format: LogFormat = LogFormat::Text,
-        /// Collect and report execution metrics per operator.
+        /// Collect and report execution metrics per operator (`sql` prints them).
         metrics: bool = false,
+        /// Write a run record (JSON: times, memory, per-operator metrics of
+        /// every plan, configuration) here when a command ends.
+        metrics_file: Option<String> = None,
+        /// Keep a run record of every command in this folder (one JSON file each).
+        metrics_dir: Option<String> = None,
         /// When to show progress: auto (bars on a terminal), always (bars, or plain lines every few seconds when stderr is not a terminal), never.
         progress: ProgressMode = ProgressMode::Auto,
     }

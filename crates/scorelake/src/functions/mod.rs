@@ -27,7 +27,7 @@ pub mod sort_key;
 pub mod temporal;
 pub mod weighted_std;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, ListArray};
@@ -65,10 +65,35 @@ pub fn register(ctx: &SessionContext) {
     ));
 }
 
-/// The engine's planner with ScoreLake's operators and delta-rs's (the nodes
-/// its Delta writes and compactions add) known; sessions use it.
+/// The physical plans a session created, kept for their metrics.
 #[derive(Debug, Default)]
-pub struct ScoreLakePlanner;
+pub struct PlanLog(Mutex<Vec<Arc<dyn ExecutionPlan>>>);
+
+impl PlanLog {
+    /// Keeps `plan`.
+    pub(crate) fn push(&self, plan: Arc<dyn ExecutionPlan>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(plan);
+    }
+
+    pub(crate) fn plans(&self) -> Vec<Arc<dyn ExecutionPlan>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The engine's planner with ScoreLake's operators and delta-rs's (the nodes
+/// its Delta writes and compactions add) known; sessions use it. With a
+/// [`PlanLog`] it keeps every plan it makes, for run records.
+#[derive(Debug, Default)]
+pub struct ScoreLakePlanner {
+    log: Option<Arc<PlanLog>>,
+}
+
+impl ScoreLakePlanner {
+    /// A planner keeping every plan it makes in `log`.
+    pub fn recording(log: Arc<PlanLog>) -> Self {
+        ScoreLakePlanner { log: Some(log) }
+    }
+}
 
 #[async_trait]
 impl QueryPlanner for ScoreLakePlanner {
@@ -79,9 +104,13 @@ impl QueryPlanner for ScoreLakePlanner {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let mut planners = temporal::planners();
         planners.push(DeltaExtensionPlanner::new());
-        DefaultPhysicalPlanner::with_extension_planners(planners)
+        let physical = DefaultPhysicalPlanner::with_extension_planners(planners)
             .create_physical_plan(plan, session)
-            .await
+            .await?;
+        if let Some(log) = &self.log {
+            log.push(Arc::clone(&physical));
+        }
+        Ok(physical)
     }
 }
 

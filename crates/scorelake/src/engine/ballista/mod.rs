@@ -145,7 +145,7 @@ pub(crate) fn cluster_state(
         .with_config(sc)
         .with_runtime_env(runtime)
         .with_default_features()
-        .with_query_planner(Arc::new(ScoreLakePlanner))
+        .with_query_planner(Arc::new(ScoreLakePlanner::default()))
         .with_optimizer_rules(ballista_core::optimizer::ballista_default_optimizer_rules())
         .with_scalar_functions(ballista_scalar_functions())
         .with_aggregate_functions(ballista_aggregate_functions())

@@ -1,0 +1,89 @@
+//! Run records: `--metrics FILE` and `observability.metrics_dir` keep what a
+//! command did (times, memory, per-operator metrics, configuration),
+//! credentials masked, for failures too.
+
+use serde_json::Value;
+
+use crate::{p, run, sample_panel, scorelake, sql};
+
+fn operators(record: &Value) -> Vec<&Value> {
+    record["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|plan| plan.as_array().unwrap())
+        .collect()
+}
+
+#[test]
+fn run_records_carry_plan_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 300);
+    let rows: u64 = sql("SELECT count(*) AS n FROM t", &[("t", p(&panel))])
+        .lines()
+        .find_map(|l| l.trim_matches(|c| c == '|' || c == ' ').parse().ok())
+        .unwrap();
+    let recipes = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/temporal_features/recipes.yaml"
+    );
+    let (record, runs) = (dir.path().join("run.json"), dir.path().join("runs"));
+    let (code, _, err) = run(scorelake()
+        .args(["--metrics", p(&record), "--set"])
+        .arg(format!("observability.metrics_dir={}", runs.display()))
+        .args([
+            "--set",
+            "storage.s3.secret_access_key=SUPERSECRET-1234",
+            "features",
+            "--recipes",
+            recipes,
+        ])
+        .args(["--input", p(&panel), "--output"])
+        .arg(dir.path().join("f.parquet")));
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&record).unwrap();
+    assert!(
+        !text.contains("SUPERSECRET-1234"),
+        "a credential in the record"
+    );
+    let r: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(r["ok"], true);
+    assert!(r["engine"].as_str().unwrap().starts_with("embedded"));
+    assert!(r["wall_seconds"].as_f64().unwrap() > 0.0);
+    assert!(r["cpu_seconds"].as_f64().unwrap() > 0.0);
+    assert!(r["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
+    assert_eq!(r["config"]["engine.kind"], "embedded");
+    // The temporal operator saw every row once, and the scan read them all.
+    let ops = operators(&r);
+    let temporal = ops
+        .iter()
+        .find(|o| o["name"] == "TemporalExec")
+        .expect("the temporal operator");
+    assert_eq!(temporal["output_rows"].as_u64(), Some(rows));
+    assert!(temporal["elapsed_compute_seconds"].as_f64().unwrap() > 0.0);
+    assert!(
+        ops.iter()
+            .any(|o| o["name"] == "DataSourceExec" && o["output_rows"].as_u64() == Some(rows))
+    );
+    // The same record in the run history folder.
+    let kept: Vec<_> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].to_string_lossy().ends_with("-features.json"));
+    assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), text);
+
+    // A failed command is recorded with its error.
+    let failed = dir.path().join("failed.json");
+    let (code, _, _) = run(scorelake()
+        .args(["--metrics", p(&failed), "features", "--recipes", recipes])
+        .args(["--input", "missing.parquet", "--output", "x.parquet"]));
+    assert_eq!(code, 1);
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&failed).unwrap()).unwrap();
+    assert_eq!(r["ok"], false);
+    assert!(
+        r["error"].as_str().unwrap().contains("missing.parquet"),
+        "{r}"
+    );
+}

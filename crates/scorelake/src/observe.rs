@@ -1,0 +1,234 @@
+//! Run records: what a command did and what it cost. With
+//! `observability.metrics_file` or `metrics_dir` set, a session keeps every
+//! physical plan it runs ([`PlanLog`](crate::functions::PlanLog)); when the command ends, [`RunRecord`]
+//! reads each operator's metrics from them (rows, compute time, spills,
+//! rows per partition) beside the wall and CPU time, the peak memory of the
+//! process and the configuration, credentials masked. Plans run on a
+//! cluster are not seen here (the record names the engine).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::metrics::MetricValue;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::session::Session;
+
+/// One operator of an executed plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct OperatorRecord {
+    /// Depth in the plan (0: the root).
+    pub depth: usize,
+    /// The operator (`TemporalExec`, `AggregateExec`, …).
+    pub name: String,
+    /// Its output partitions.
+    pub partitions: usize,
+    /// Rows it produced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_rows: Option<u64>,
+    /// CPU time it spent computing, summed over partitions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_compute_seconds: Option<f64>,
+    /// Rows produced per partition (skew shows here), when more than one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows_per_partition: Vec<u64>,
+    /// Every other counter (spill counts and bytes, pruning, bytes scanned…),
+    /// summed over partitions.
+    pub counters: BTreeMap<String, u64>,
+}
+
+/// What a command did and what it cost.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRecord {
+    /// The command (`features`, `validate`, …).
+    pub name: String,
+    /// The command line, credentials masked.
+    pub command: String,
+    /// The engine and why it was chosen.
+    pub engine: String,
+    /// Start time (RFC 3339, UTC).
+    pub started: String,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// Its error, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Wall time.
+    pub wall_seconds: f64,
+    /// CPU time of the process (user + system), all threads.
+    pub cpu_seconds: f64,
+    /// Peak resident memory of the process.
+    pub peak_rss_bytes: u64,
+    /// Every configuration key and value, credentials masked.
+    pub config: BTreeMap<String, String>,
+    /// The plans run in this process, each as its operators, root first.
+    pub plans: Vec<Vec<OperatorRecord>>,
+}
+
+/// Measures one command from [`Run::start`] to [`Run::finish`].
+#[derive(Debug)]
+pub struct Run {
+    started: Instant,
+    at: String,
+    cpu: f64,
+}
+
+impl Run {
+    /// Starts measuring now.
+    pub fn start() -> Run {
+        Run {
+            started: Instant::now(),
+            at: chrono::Utc::now().to_rfc3339(),
+            cpu: usage().0,
+        }
+    }
+
+    /// The record of the command `name` (its command line `command`) that
+    /// ran on `session` (its plans' metrics) and ended with `error` (`None`:
+    /// it succeeded).
+    pub fn finish(
+        &self,
+        session: &Session,
+        name: &str,
+        command: &str,
+        error: Option<String>,
+    ) -> RunRecord {
+        let config = session.config();
+        let (cpu, peak) = usage();
+        let plans = session
+            .plan_log()
+            .map(|log| log.plans().iter().map(operators).collect())
+            .unwrap_or_default();
+        RunRecord {
+            name: name.to_string(),
+            command: config.redact(command),
+            engine: session.engine().to_string(),
+            started: self.at.clone(),
+            ok: error.is_none(),
+            error: error.map(|e| config.redact(&e)),
+            wall_seconds: self.started.elapsed().as_secs_f64(),
+            cpu_seconds: cpu - self.cpu,
+            peak_rss_bytes: peak,
+            config: config
+                .show()
+                .into_iter()
+                .map(|k| (k.key, k.value))
+                .collect(),
+            plans,
+        }
+    }
+}
+
+impl RunRecord {
+    /// Writes the record as JSON to `observability.metrics_file` and into
+    /// `observability.metrics_dir` (named by start time and command), as
+    /// configured for `session`.
+    pub fn save(&self, session: &Session) -> Result<()> {
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let o = &session.config().observability;
+        if let Some(file) = &o.metrics_file {
+            write(Path::new(file), &text)?;
+        }
+        if let Some(dir) = &o.metrics_dir {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            let stamp: String = self
+                .started
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect();
+            let name = format!("{stamp}-{}.json", self.name);
+            write(&Path::new(dir).join(name), &text)?;
+        }
+        Ok(())
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, format!("{text}\n")).map_err(|e| Error::io(path.display(), e))
+}
+
+/// `plan`'s operators, root first, with their metrics summed over partitions.
+fn operators(plan: &Arc<dyn ExecutionPlan>) -> Vec<OperatorRecord> {
+    let mut out = Vec::new();
+    let mut stack = vec![(0, Arc::clone(plan))];
+    while let Some((depth, p)) = stack.pop() {
+        let mut record = OperatorRecord {
+            depth,
+            name: p.name().to_string(),
+            partitions: p.properties().output_partitioning().partition_count(),
+            output_rows: None,
+            elapsed_compute_seconds: None,
+            rows_per_partition: Vec::new(),
+            counters: BTreeMap::new(),
+        };
+        if let Some(metrics) = p.metrics() {
+            let mut per_partition: BTreeMap<usize, u64> = BTreeMap::new();
+            for m in metrics.iter() {
+                match m.value() {
+                    MetricValue::OutputRows(c) => {
+                        *record.output_rows.get_or_insert(0) += c.value() as u64;
+                        if let Some(part) = m.partition() {
+                            *per_partition.entry(part).or_default() += c.value() as u64;
+                        }
+                    }
+                    MetricValue::ElapsedCompute(t) => {
+                        *record.elapsed_compute_seconds.get_or_insert(0.0) +=
+                            t.value() as f64 / 1e9;
+                    }
+                    MetricValue::Count { name, count } => {
+                        *record.counters.entry(name.to_string()).or_default() +=
+                            count.value() as u64;
+                    }
+                    MetricValue::SpillCount(c) => {
+                        *record.counters.entry("spill_count".into()).or_default() +=
+                            c.value() as u64;
+                    }
+                    MetricValue::SpilledBytes(c) => {
+                        *record.counters.entry("spilled_bytes".into()).or_default() +=
+                            c.value() as u64;
+                    }
+                    MetricValue::SpilledRows(c) => {
+                        *record.counters.entry("spilled_rows".into()).or_default() +=
+                            c.value() as u64;
+                    }
+                    _ => {}
+                }
+            }
+            if per_partition.len() > 1 {
+                record.rows_per_partition = per_partition.into_values().collect();
+            }
+        }
+        out.push(record);
+        for child in p.children().into_iter().rev() {
+            stack.push((depth + 1, Arc::clone(child)));
+        }
+    }
+    out
+}
+
+/// CPU seconds (user + system) and peak resident bytes of this process.
+#[cfg(unix)]
+fn usage() -> (f64, u64) {
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is valid.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return (0.0, 0);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    // ru_maxrss is in KiB on Linux.
+    (
+        secs(u.ru_utime) + secs(u.ru_stime),
+        u.ru_maxrss.max(0) as u64 * 1024,
+    )
+}
+
+/// CPU seconds and peak resident bytes: not measured on this platform.
+#[cfg(not(unix))]
+fn usage() -> (f64, u64) {
+    (0.0, 0)
+}
