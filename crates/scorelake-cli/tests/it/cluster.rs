@@ -585,12 +585,20 @@ fn an_unreachable_scheduler_is_named_before_any_work() {
     let url = format!("df://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.parquet");
+    let started = std::time::Instant::now();
     let (code, _, err) = run(scorelake()
         .args(["--engine", "ballista", "--set"])
         .arg(format!("ballista.url={url}"))
+        .args(["--set", "ballista.connect_timeout=1s"])
         .args(["sample", "--customers", "10", "--out", p(&out)]));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains(&url) && err.contains("cannot reach"), "{err}");
+    // A scheduler still starting is waited for, up to the timeout.
+    assert!(
+        err.contains("still after 1 s (ballista.connect_timeout)"),
+        "{err}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!out.exists());
 

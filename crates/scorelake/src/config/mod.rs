@@ -265,8 +265,8 @@ config_sections! {
     BallistaConfig as ballista at "ballista" {
         /// Scheduler URL, e.g. df://127.0.0.1:50050.
         url: Option<String> = None,
-        /// Time allowed to reach the scheduler before a command fails (an
-        /// executor waits this long for a scheduler still starting).
+        /// Time allowed to reach the scheduler (one still starting is waited
+        /// for) before a command or an executor fails.
         connect_timeout: Duration = Duration::from_secs(5),
     }
 

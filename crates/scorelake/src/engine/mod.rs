@@ -50,7 +50,7 @@ pub async fn start(
     let Engine::Ballista { url } = &choice.engine else {
         return Session::new_embedded(config).map(|s| s.with_engine(choice));
     };
-    ballista::reach(url, config.ballista.connect_timeout).await?;
+    ballista::reach_starting(url, config.ballista.connect_timeout).await?;
     let ctx = ballista::client_context(&config, url)?;
     Ok(Session::from_parts(ctx, config, choice))
 }

@@ -230,6 +230,12 @@ pub(crate) async fn reach_starting(url: &str, timeout: Duration) -> Result<()> {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         match reach(url, left.max(Duration::from_millis(100))).await {
             Ok(()) => return Ok(()),
+            Err(Error::Config(m)) if left.is_zero() && !m.contains("connect_timeout") => {
+                return Err(Error::Config(format!(
+                    "{m}, still after {} s (ballista.connect_timeout)",
+                    timeout.as_secs_f64()
+                )));
+            }
             Err(e) if left.is_zero() => return Err(e),
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
