@@ -26,16 +26,7 @@ const SCHEMA: &CStr = c"arrow_schema";
 /// pandas ≥ 2.2, Polars, DuckDB, nanoarrow, …). The batches hold the
 /// producer's buffers: nothing is copied.
 pub(crate) fn import(obj: &Bound<'_, PyAny>) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
-    let capsule = obj.call_method0("__arrow_c_stream__")?;
-    let capsule = capsule
-        .cast::<PyCapsule>()
-        .map_err(|_| ScoreLakeError::new_err("__arrow_c_stream__ did not return a PyCapsule"))?;
-    let pointer = capsule.pointer_checked(Some(STREAM))?;
-    // SAFETY: the capsule is named `arrow_array_stream`, so by the PyCapsule
-    // interface it holds an `ArrowArrayStream`; `from_raw` moves it out and
-    // marks the capsule's copy released, as consumers must.
-    let stream = unsafe { FFI_ArrowArrayStream::from_raw(pointer.as_ptr().cast()) };
-    let reader = ArrowArrayStreamReader::try_new(stream).or_py()?;
+    let reader = stream_of(obj)?;
     let schema = reader.schema();
     let batches = reader
         .collect::<Result<Vec<_>, ArrowError>>()
