@@ -127,6 +127,9 @@ pub(crate) enum Command {
     /// Run the processes of a Ballista cluster: one scheduler, any number of executors.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// The run records kept in observability.metrics_dir: list, show one, compare two.
+    #[command(subcommand)]
+    Runs(RunsCommand),
 }
 
 impl Command {
@@ -148,6 +151,7 @@ impl Command {
             Command::Delta(_) => "delta",
             Command::Cluster(_) => "cluster",
             Command::Config(_) => "config",
+            Command::Runs(_) => "runs",
         }
     }
 
@@ -177,7 +181,8 @@ impl Command {
             | Command::Run(_)
             | Command::Config(_)
             | Command::Ncf(_)
-            | Command::Cluster(_) => Vec::new(),
+            | Command::Cluster(_)
+            | Command::Runs(_) => Vec::new(),
         };
         inputs.dedup();
         inputs
@@ -215,6 +220,33 @@ pub(crate) enum ClusterCommand {
         /// Folder for shuffle files (default: a temporary folder).
         #[arg(long, value_name = "DIR")]
         work_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RunsCommand {
+    /// Every kept run, oldest first: id, command, outcome, wall and CPU time, peak memory.
+    #[command(
+        after_help = "Examples:\n  scorelake --set observability.metrics_dir=runs features --recipes r.yaml --input p.parquet --output f.parquet\n  scorelake --set observability.metrics_dir=runs runs list"
+    )]
+    List,
+    /// One run: its figures and every plan's operators (rows, time, partitions, skew, spills).
+    #[command(
+        after_help = "Examples:\n  scorelake --set observability.metrics_dir=runs runs show 20261202-1027"
+    )]
+    Show {
+        /// The run's id, or its start (from `runs list`).
+        id: String,
+    },
+    /// Two runs side by side: times and memory with their ratio, and the operators whose time changed.
+    #[command(
+        after_help = "Examples:\n  scorelake --set observability.metrics_dir=runs runs compare 20261202-1027 20261202-1031"
+    )]
+    Compare {
+        /// The first run (the reference).
+        first: String,
+        /// The second run.
+        second: String,
     },
 }
 

@@ -27,6 +27,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Ncf(_)
         | Command::Delta(_)
         | Command::Cluster(_)
+        | Command::Runs(_)
         | Command::Validate(_)
         | Command::Drift(_) => None,
     };
@@ -36,6 +37,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Config(cmd) => return commands::config::config(&config, cmd).await,
         Command::Cluster(cmd) => return commands::cluster::cluster(config, cmd).await,
+        Command::Runs(cmd) => return commands::runs::runs(&config, cmd),
         Command::Ncf(cmd) => {
             if let Some(code) = commands::ncf::ncf_local(cmd)? {
                 return Ok(code);
@@ -69,7 +71,9 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(args) => commands::score::score(session, progress, args).await,
         Command::Compress(args) => commands::compress::compress(session, progress, args).await,
         Command::Delta(cmd) => commands::delta::delta(session, cmd).await,
-        Command::Config(_) | Command::Ncf(_) | Command::Cluster(_) => unreachable!("handled above"),
+        Command::Config(_) | Command::Ncf(_) | Command::Cluster(_) | Command::Runs(_) => {
+            unreachable!("handled above")
+        }
     };
     let o = &session.config().observability;
     if o.metrics_file.is_some() || o.metrics_dir.is_some() {

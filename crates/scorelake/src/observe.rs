@@ -13,13 +13,13 @@ use std::time::Instant;
 
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::metrics::MetricValue;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::session::Session;
 
 /// One operator of an executed plan.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OperatorRecord {
     /// Depth in the plan (0: the root).
     pub depth: usize,
@@ -28,13 +28,13 @@ pub struct OperatorRecord {
     /// Its output partitions.
     pub partitions: usize,
     /// Rows it produced.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_rows: Option<u64>,
     /// CPU time it spent computing, summed over partitions.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed_compute_seconds: Option<f64>,
     /// Rows produced per partition (skew shows here), when more than one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows_per_partition: Vec<u64>,
     /// Every other counter (spill counts and bytes, pruning, bytes scanned…),
     /// summed over partitions.
@@ -42,7 +42,7 @@ pub struct OperatorRecord {
 }
 
 /// What a command did and what it cost.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
     /// The command (`features`, `validate`, …).
     pub name: String,
@@ -55,7 +55,7 @@ pub struct RunRecord {
     /// Whether it succeeded.
     pub ok: bool,
     /// Its error, when it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Wall time.
     pub wall_seconds: f64,
@@ -136,16 +136,60 @@ impl RunRecord {
         }
         if let Some(dir) = &o.metrics_dir {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            let stamp: String = self
-                .started
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect();
+            // 20261202-104323.935: the start to the millisecond, sortable.
+            let d: String = self.started.chars().filter(char::is_ascii_digit).collect();
+            let stamp = match (d.get(..8), d.get(8..14), d.get(14..17)) {
+                (Some(day), Some(time), Some(ms)) => format!("{day}-{time}.{ms}"),
+                _ => d,
+            };
             let name = format!("{stamp}-{}.json", self.name);
             write(&Path::new(dir).join(name), &text)?;
         }
         Ok(())
     }
+}
+
+/// The run records kept in `dir` (`observability.metrics_dir`), oldest
+/// first, each with its id (the file name without `.json`).
+pub fn history(dir: &Path) -> Result<Vec<(String, RunRecord)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir.display(), e))?;
+    let mut runs = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir.display(), e))?.path();
+        let Some(id) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if path.extension().is_some_and(|e| e == "json") {
+            runs.push((id.to_string(), load(&path)?));
+        }
+    }
+    runs.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(runs)
+}
+
+/// The run record in `dir` whose id is or starts with `id` (one only).
+pub fn find(dir: &Path, id: &str) -> Result<(String, RunRecord)> {
+    let mut matching: Vec<_> = history(dir)?
+        .into_iter()
+        .filter(|(run, _)| run.starts_with(id))
+        .collect();
+    match matching.len() {
+        1 => Ok(matching.remove(0)),
+        0 => Err(Error::NotFound(format!(
+            "no run `{id}` in {}",
+            dir.display()
+        ))),
+        n => Err(Error::InvalidInput(format!(
+            "{n} runs in {} start with `{id}`: give more of the id",
+            dir.display()
+        ))),
+    }
+}
+
+fn load(path: &Path) -> Result<RunRecord> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::InvalidInput(format!("{}: not a run record: {e}", path.display())))
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {

@@ -585,7 +585,7 @@ fn an_unreachable_scheduler_is_named_before_any_work() {
     let url = format!("df://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.parquet");
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let (code, _, err) = run(scorelake()
         .args(["--engine", "ballista", "--set"])
         .arg(format!("ballista.url={url}"))
@@ -598,7 +598,7 @@ fn an_unreachable_scheduler_is_named_before_any_work() {
         err.contains("still after 1 s (ballista.connect_timeout)"),
         "{err}"
     );
-    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!out.exists());
 

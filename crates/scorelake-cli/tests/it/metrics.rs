@@ -87,3 +87,64 @@ fn run_records_carry_plan_metrics() {
         "{r}"
     );
 }
+
+#[test]
+fn runs_are_listed_shown_and_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 200);
+    let runs = format!(
+        "observability.metrics_dir={}",
+        dir.path().join("runs").display()
+    );
+    let recipes = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/temporal_features/recipes.yaml"
+    );
+    for i in 0..2 {
+        let out = dir.path().join(format!("f{i}.parquet"));
+        let (code, _, err) = run(scorelake()
+            .args([
+                "--set",
+                &runs,
+                "features",
+                "--recipes",
+                recipes,
+                "--input",
+                p(&panel),
+                "--output",
+            ])
+            .arg(&out));
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, list, err) = run(scorelake().args(["--set", &runs, "runs", "list"]));
+    assert_eq!(code, 0, "{err}");
+    let ids: Vec<&str> = list
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split('|').nth(1).map(str::trim))
+        .collect();
+    assert_eq!(ids.len(), 2, "{list}");
+    assert!(list.contains("| features | yes |"), "{list}");
+
+    let (code, shown, err) = run(scorelake().args(["--set", &runs, "runs", "show", ids[0]]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        shown.contains("TemporalExec") && shown.contains("plan 1"),
+        "{shown}"
+    );
+
+    let (code, compared, err) =
+        run(scorelake().args(["--set", &runs, "runs", "compare", ids[0], ids[1]]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        compared.contains("| wall s |") && compared.contains("×"),
+        "{compared}"
+    );
+
+    let (code, _, err) = run(scorelake().args(["--set", &runs, "runs", "show", "nope"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("no run `nope`"), "{err}");
+    let (code, _, err) = run(scorelake().args(["runs", "list"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("observability.metrics_dir"), "{err}");
+}

@@ -1,0 +1,170 @@
+//! `scorelake runs`: the run records kept in `observability.metrics_dir`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use scorelake::config::Config;
+use scorelake::observe::{self, OperatorRecord, RunRecord};
+
+use crate::args::RunsCommand;
+use crate::error::Usage;
+use crate::output::{human_bytes, outln};
+
+/// Lists, shows or compares kept runs.
+pub(crate) fn runs(config: &Config, cmd: &RunsCommand) -> Result<ExitCode> {
+    let Some(dir) = config.observability.metrics_dir.as_deref() else {
+        bail!(Usage(
+            "no run history: set observability.metrics_dir (e.g. --set observability.metrics_dir=runs) \
+             for the commands to keep their records there"
+                .into()
+        ));
+    };
+    let dir = Path::new(dir);
+    match cmd {
+        RunsCommand::List => outln!("{}", list(&observe::history(dir)?))?,
+        RunsCommand::Show { id } => outln!("{}", show(&observe::find(dir, id)?))?,
+        RunsCommand::Compare { first, second } => {
+            let (a, b) = (observe::find(dir, first)?, observe::find(dir, second)?);
+            outln!("{}", compare(&a, &b))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(runs: &[(String, RunRecord)]) -> String {
+    let mut out = String::from(
+        "| id | command | ok | wall s | CPU s | peak memory |\n|---|---|---|---|---|---|\n",
+    );
+    for (id, r) in runs {
+        let _ = writeln!(
+            out,
+            "| {id} | {} | {} | {:.2} | {:.2} | {} |",
+            r.name,
+            if r.ok { "yes" } else { "no" },
+            r.wall_seconds,
+            r.cpu_seconds,
+            human_bytes(r.peak_rss_bytes)
+        );
+    }
+    out
+}
+
+/// Max ÷ median rows over the partitions (1: even).
+fn skew(o: &OperatorRecord) -> Option<f64> {
+    let mut rows = o.rows_per_partition.clone();
+    if rows.len() < 2 {
+        return None;
+    }
+    rows.sort_unstable();
+    let median = rows[rows.len() / 2].max(1) as f64;
+    Some(*rows.last()? as f64 / median)
+}
+
+fn show((id, r): &(String, RunRecord)) -> String {
+    let mut out = format!(
+        "{id}: {} ({}), {}\nwall {:.2} s, CPU {:.2} s, peak memory {}, engine {}\n",
+        r.name,
+        r.command,
+        if r.ok { "succeeded" } else { "failed" },
+        r.wall_seconds,
+        r.cpu_seconds,
+        human_bytes(r.peak_rss_bytes),
+        r.engine
+    );
+    if let Some(e) = &r.error {
+        let _ = writeln!(out, "error: {e}");
+    }
+    for (i, plan) in r.plans.iter().enumerate() {
+        let _ = write!(
+            out,
+            "\nplan {}\n\n| operator | rows | compute s | partitions | skew | spilled |\n|---|---|---|---|---|---|\n",
+            i + 1
+        );
+        for o in plan {
+            let _ = writeln!(
+                out,
+                "| {}{} | {} | {} | {} | {} | {} |",
+                "· ".repeat(o.depth),
+                o.name,
+                o.output_rows.map(|n| n.to_string()).unwrap_or_default(),
+                o.elapsed_compute_seconds
+                    .map(|s| format!("{s:.3}"))
+                    .unwrap_or_default(),
+                o.partitions,
+                skew(o).map(|s| format!("{s:.1}×")).unwrap_or_default(),
+                o.counters
+                    .get("spilled_bytes")
+                    .map(|b| human_bytes(*b))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    out
+}
+
+fn compare((ida, a): &(String, RunRecord), (idb, b): &(String, RunRecord)) -> String {
+    let ratio = |x: f64, y: f64| {
+        if x > 0.0 {
+            format!("{:.2}×", y / x)
+        } else {
+            "–".into()
+        }
+    };
+    let mut out = format!(
+        "| figure | {ida} | {idb} | second ÷ first |\n|---|---|---|---|\n\
+         | command | {} | {} | |\n\
+         | wall s | {:.2} | {:.2} | {} |\n\
+         | CPU s | {:.2} | {:.2} | {} |\n\
+         | peak memory | {} | {} | {} |\n",
+        a.name,
+        b.name,
+        a.wall_seconds,
+        b.wall_seconds,
+        ratio(a.wall_seconds, b.wall_seconds),
+        a.cpu_seconds,
+        b.cpu_seconds,
+        ratio(a.cpu_seconds, b.cpu_seconds),
+        human_bytes(a.peak_rss_bytes),
+        human_bytes(b.peak_rss_bytes),
+        ratio(a.peak_rss_bytes as f64, b.peak_rss_bytes as f64)
+    );
+    // Operators matched by plan and position when both runs ran the same
+    // plan shapes; those whose compute time moved by a fifth or more.
+    let mut changed = String::new();
+    for (pa, pb) in a.plans.iter().zip(&b.plans) {
+        for (oa, ob) in pa.iter().zip(pb) {
+            if oa.name != ob.name {
+                continue;
+            }
+            let (Some(ta), Some(tb)) = (oa.elapsed_compute_seconds, ob.elapsed_compute_seconds)
+            else {
+                continue;
+            };
+            if (tb - ta).abs() >= 0.2 * ta.max(tb) && ta.max(tb) >= 0.01 {
+                let _ = writeln!(
+                    changed,
+                    "| {} | {ta:.3} | {tb:.3} | {} |",
+                    oa.name,
+                    ratio(ta, tb)
+                );
+            }
+        }
+    }
+    if a.plans.len() != b.plans.len() {
+        let _ = writeln!(
+            out,
+            "\nthe runs made {} and {} plans",
+            a.plans.len(),
+            b.plans.len()
+        );
+    }
+    if !changed.is_empty() {
+        out.push_str(
+            "\n| operator | compute s (first) | compute s (second) | ratio |\n|---|---|---|---|\n",
+        );
+        out.push_str(&changed);
+    }
+    out
+}
