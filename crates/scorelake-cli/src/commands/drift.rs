@@ -20,13 +20,12 @@ pub(crate) async fn drift(
     progress: Progress,
     args: DriftArgs,
 ) -> Result<ExitCode> {
-    let json = match &args.report {
-        None => false,
+    let report_format = match &args.report {
+        None => None,
         Some(path) => match path.extension().and_then(|e| e.to_str()) {
-            Some("json") => true,
-            Some("md") => false,
+            Some(ext @ ("json" | "md" | "html")) => Some(ext.to_string()),
             _ => bail!(Usage(format!(
-                "--report {}: expected a .json or .md file",
+                "--report {}: expected a .json, .md or .html file",
                 path.display()
             ))),
         },
@@ -66,11 +65,11 @@ pub(crate) async fn drift(
         .during("drift", pipeline::run_drift(session, &job))
         .await?;
     outln!("{}", report.to_markdown(args.detail))?;
-    if let Some(path) = &args.report {
-        let text = if json {
-            report.to_json()
-        } else {
-            report.to_markdown(true)
+    if let (Some(path), Some(ext)) = (&args.report, report_format) {
+        let text = match ext.as_str() {
+            "json" => report.to_json(),
+            "html" => report.to_html(),
+            _ => report.to_markdown(true),
         };
         write_report(path, text)?;
     }

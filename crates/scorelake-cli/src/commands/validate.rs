@@ -27,9 +27,9 @@ pub(crate) async fn validate(
     let report_format = match &args.report {
         None => None,
         Some(path) => match path.extension().and_then(|e| e.to_str()) {
-            Some(ext @ ("json" | "csv" | "md")) => Some(ext.to_string()),
+            Some(ext @ ("json" | "csv" | "md" | "html")) => Some(ext.to_string()),
             _ => bail!(Usage(format!(
-                "--report {}: expected a .json, .csv or .md file",
+                "--report {}: expected a .json, .csv, .md or .html file",
                 path.display()
             ))),
         },
@@ -51,6 +51,7 @@ pub(crate) async fn validate(
         let text = match ext.as_str() {
             "json" => report.to_json(),
             "csv" => report.to_csv(),
+            "html" => report.to_html(),
             _ => report.to_markdown(),
         };
         write_report(path, text)?;

@@ -168,3 +168,57 @@ fn drift_by_period_and_between_tables() {
         .args(["--columns", "balance", "--fail-on", "never"]));
     assert_eq!(code, 0, "{err}");
 }
+
+/// `--report x.html`: one self-contained page (no scripts, links or remote
+/// assets) with the figures of the JSON report.
+#[test]
+fn html_reports_are_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 200);
+    let (html, json) = (dir.path().join("v.html"), dir.path().join("v.json"));
+    for report in [&html, &json] {
+        let (code, _, err) = run(scorelake()
+            .args(["validate", "--input", p(&panel), "--report"])
+            .arg(report));
+        assert!(code == 0 || code == 3, "{err}");
+    }
+    let page = std::fs::read_to_string(&html).unwrap();
+    let figures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    for c in figures["columns"].as_array().unwrap() {
+        let (name, status) = (c["column"].as_str().unwrap(), c["status"].as_str().unwrap());
+        assert!(page.contains(&format!("<tr><td>{name}</td>")), "{name}");
+        assert!(
+            page.contains(&format!("class=\"{status}\">{status}<")),
+            "{name}: {status}"
+        );
+    }
+    let drift = dir.path().join("d.html");
+    let (code, _, err) = run(scorelake()
+        .args(["drift", "--input", p(&panel), "--period-col", "month"])
+        .args([
+            "--baseline-periods",
+            "2023-01-01",
+            "--columns",
+            "balance,product",
+        ])
+        .args([
+            "--binning",
+            "quantile,equal-width",
+            "--fail-on",
+            "never",
+            "--report",
+        ])
+        .arg(&drift));
+    assert_eq!(code, 0, "{err}");
+    let page2 = std::fs::read_to_string(&drift).unwrap();
+    assert!(page2.contains("psi (equal-width)") && page2.contains("<svg"));
+    for p in [&page, &page2] {
+        assert!(!p.contains("<script") && !p.contains("http") && !p.contains("<link"));
+    }
+    let (code, _, err) =
+        run(scorelake().args(["validate", "--input", p(&panel), "--report", "x.pdf"]));
+    assert_eq!(code, 2);
+    assert!(err.contains(".html"), "{err}");
+}

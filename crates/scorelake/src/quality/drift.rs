@@ -741,7 +741,7 @@ fn text_at(b: &RecordBatch, name: &str, r: usize) -> Option<String> {
 impl ColumnDrift {
     /// The method with its binning when several were compared:
     /// `psi (equal-width)`.
-    fn method_label(&self) -> String {
+    pub(super) fn method_label(&self) -> String {
         match self.binning {
             Some(b) => format!("{} ({b})", self.method),
             None => self.method.clone(),

@@ -10,6 +10,7 @@
 //! Semantics: `docs/quality.md`.
 
 mod drift;
+mod html;
 mod report;
 mod roles;
 mod thresholds;

@@ -1,0 +1,205 @@
+//! Validation and drift reports as one self-contained HTML file each: inline
+//! styles and SVG, no scripts or links, readable offline and printable.
+
+use std::fmt::Write as _;
+
+use super::drift::{ColumnDrift, DriftReport};
+use super::report::{ValidationReport, short};
+
+/// `text` safe inside HTML.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>\n\
+         body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}\
+         table{{border-collapse:collapse;margin:1em 0}}th,td{{border:1px solid #ccc;padding:3px 8px;text-align:right}}\
+         th{{background:#f3f3f3}}td:first-child,th:first-child{{text-align:left}}\
+         .PASS,.stable{{background:#d9f2d9}}.WARN,.watch{{background:#fff2cc}}.FAIL,.shifted{{background:#f8d0d0}}\
+         .note{{color:#666}}svg{{display:block;margin:.5em 0 1.5em}}\n</style></head>\n<body>\n<h1>{t}</h1>\n{body}</body></html>\n",
+        t = esc(title)
+    )
+}
+
+impl ValidationReport {
+    /// The report as one self-contained HTML page: the verdict, then a
+    /// metrics table per column with its status coloured and findings.
+    ///
+    /// ```
+    /// use scorelake::quality::{validate, ValidateOptions};
+    /// use scorelake::{config::Config, session::Session};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let session = Session::new(Config::default())?;
+    /// let df = session.ctx().sql("SELECT * FROM (VALUES (1.0), (NULL), (3.0)) AS t(x)").await?;
+    /// let html = validate(&df, &ValidateOptions::default()).await?.to_html();
+    /// assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<td>x</td>"));
+    /// assert!(!html.contains("http"));
+    /// # Ok::<(), scorelake::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn to_html(&self) -> String {
+        let mut metrics = Vec::new();
+        for c in &self.columns {
+            for m in c.metrics.keys() {
+                if !metrics.contains(m) {
+                    metrics.push(*m);
+                }
+            }
+        }
+        let mut body = format!(
+            "<p>{} rows: <span class=\"{s}\">&nbsp;{s}&nbsp;</span>{}</p>\n<table><tr><th>column</th><th>type</th><th>status</th>",
+            self.rows,
+            if self.approximate {
+                " (approximate unique counts and quantiles)"
+            } else {
+                ""
+            },
+            s = self.status
+        );
+        for m in &metrics {
+            let _ = write!(body, "<th>{}</th>", m.name());
+        }
+        body.push_str("<th>findings</th></tr>\n");
+        for c in &self.columns {
+            let status = c.status;
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td class=\"{status}\">{status}</td>",
+                esc(&c.column),
+                esc(&c.data_type)
+            );
+            for m in &metrics {
+                let _ = write!(
+                    body,
+                    "<td>{}</td>",
+                    c.metrics
+                        .get(m)
+                        .copied()
+                        .flatten()
+                        .map(short)
+                        .unwrap_or_default()
+                );
+            }
+            let _ = writeln!(body, "<td>{}</td></tr>", esc(&c.findings.join("; ")));
+        }
+        body.push_str("</table>\n");
+        if !self.left_out.is_empty() {
+            let names: Vec<String> = self
+                .left_out
+                .iter()
+                .map(|l| format!("{} ({})", esc(&l.column), l.role))
+                .collect();
+            let _ = writeln!(
+                body,
+                "<p class=\"note\">Left out by role: {}</p>",
+                names.join(", ")
+            );
+        }
+        page("Validation report", &body)
+    }
+}
+
+/// Baseline and current shares of each bin as paired bars.
+fn bars(c: &ColumnDrift) -> String {
+    let (w, h, pad) = (28.0, 120.0, 20.0);
+    let top = c
+        .bins
+        .iter()
+        .map(|b| b.baseline.max(b.current))
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
+    let width = pad * 2.0 + w * c.bins.len() as f64;
+    let mut svg = format!(
+        "<svg width=\"{width}\" height=\"{}\" role=\"img\" aria-label=\"shares per bin\">",
+        h + 30.0
+    );
+    for (i, b) in c.bins.iter().enumerate() {
+        let x = pad + w * i as f64;
+        for (j, (share, colour)) in [(b.baseline, "#8da0cb"), (b.current, "#fc8d62")]
+            .iter()
+            .enumerate()
+        {
+            let bh = h * share / top;
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{colour}\"><title>{}: {} {:.2}%</title></rect>",
+                x + 2.0 + j as f64 * (w - 4.0) / 2.0,
+                h - bh,
+                (w - 4.0) / 2.0,
+                esc(&b.bin),
+                if j == 0 { "baseline" } else { "current" },
+                share * 100.0
+            );
+        }
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{pad}\" y=\"{}\" font-size=\"11\" fill=\"#8da0cb\">■ baseline</text><text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#fc8d62\">■ current</text></svg>",
+        h + 20.0,
+        pad + 80.0,
+        h + 20.0
+    );
+    svg
+}
+
+impl DriftReport {
+    /// The report as one self-contained HTML page: PSI/CSI per column (and
+    /// period) with the verdict coloured, then each comparison's bins as a
+    /// table and paired bars.
+    pub fn to_html(&self) -> String {
+        let periods = self.columns.iter().any(|c| c.period.is_some());
+        let mut body = String::from("<table><tr>");
+        if periods {
+            body.push_str("<th>period</th>");
+        }
+        body.push_str("<th>column</th><th>method</th><th>value</th><th>verdict</th></tr>\n");
+        for c in &self.columns {
+            body.push_str("<tr>");
+            if let Some(p) = &c.period {
+                let _ = write!(body, "<td>{}</td>", esc(p));
+            }
+            let method = c.method_label();
+            let verdict = c.verdict.to_string();
+            let _ = writeln!(
+                body,
+                "<td>{}</td><td>{}</td><td>{:.4}</td><td class=\"{verdict}\">{verdict}</td></tr>",
+                esc(&c.column),
+                esc(&method),
+                c.value
+            );
+        }
+        body.push_str("</table>\n");
+        for c in &self.columns {
+            let at = c
+                .period
+                .as_ref()
+                .map(|p| format!(", {}", esc(p)))
+                .unwrap_or_default();
+            let _ = write!(
+                body,
+                "<h2>{}{at}: {} {:.4}</h2>\n<table><tr><th>bin</th><th>baseline</th><th>current</th><th>contribution</th></tr>\n",
+                esc(&c.column),
+                esc(&c.method_label()),
+                c.value
+            );
+            for b in &c.bins {
+                let _ = writeln!(
+                    body,
+                    "<tr><td>{}</td><td>{:.2}%</td><td>{:.2}%</td><td>{:.5}</td></tr>",
+                    esc(&b.bin),
+                    b.baseline * 100.0,
+                    b.current * 100.0,
+                    b.contribution
+                );
+            }
+            body.push_str("</table>\n");
+            body.push_str(&bars(c));
+        }
+        page("Drift report", &body)
+    }
+}
