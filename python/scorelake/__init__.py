@@ -27,7 +27,7 @@ from ._inputs import ACCEPTED
 from ._inputs import to_table as _to_table
 from ._models import Binning, Encoders, FeatureEngineer, Scorecard, compress, run_pipeline
 from ._quality import DriftReport, ValidationReport, drift, validate
-from ._session import Session, config, session
+from ._session import Run, Session, config, session, track
 from ._table import Table
 
 __version__: str = _scorelake.__version__
@@ -42,6 +42,7 @@ __all__ = [
     "Scorecard",
     "Session",
     "Table",
+    "Run",
     "ValidationReport",
     "compress",
     "config",
@@ -53,6 +54,7 @@ __all__ = [
     "session",
     "sql",
     "table",
+    "track",
     "validate",
 ]
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from . import _scorelake
 
 if TYPE_CHECKING:
     from ._table import Table
 
-__all__ = ["Session", "config", "session"]
+__all__ = ["Run", "Session", "config", "session", "track"]
 
 
 class Session:
@@ -116,8 +118,41 @@ class Session:
 
         return json.loads(self._native.delta_history(os.fspath(url), limit))
 
+    @contextlib.contextmanager
+    def track(self, name: str) -> Iterator[Run]:
+        """Measures the work in the ``with`` block as a run named ``name``:
+        wall and CPU time, peak memory and, when the session keeps them
+        (``observability.metrics_file`` or ``metrics_dir`` set), the
+        per-operator metrics of every plan it ran. The record is saved there
+        and set on the yielded :class:`Run` when the block ends, errors
+        included (the error is recorded and raised again).
+
+        >>> import scorelake as sl, tempfile
+        >>> s = sl.Session({"observability.metrics_dir": tempfile.mkdtemp()})
+        >>> with s.track("count the panel") as run:
+        ...     n = s.sample(customers=20).count()
+        >>> run.record["ok"], len(run.record["plans"])
+        (True, 1)
+        """
+        run = Run()
+        tracker = self._native.track(name)
+        try:
+            yield run
+        except BaseException as e:
+            run.record = json.loads(tracker.finish(f"{type(e).__name__}: {e}"))
+            raise
+        run.record = json.loads(tracker.finish(None))
+
     def __repr__(self) -> str:
         return f"Session(engine={self.engine!r})"
+
+
+class Run:
+    """A run measured by :meth:`Session.track`; ``record`` is set when the
+    ``with`` block ends (the same fields as the command line's
+    ``--metrics`` file)."""
+
+    record: dict[str, Any] | None = None
 
 
 def _setting(value: Any) -> str:
@@ -159,3 +194,8 @@ def config(
     with _lock:
         _default = new
     return new
+
+
+def track(name: str) -> contextlib.AbstractContextManager[Run]:
+    """:meth:`Session.track` on the default session."""
+    return session().track(name)

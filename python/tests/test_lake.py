@@ -59,3 +59,21 @@ def test_sample_is_deterministic() -> None:
     b = sl.sample(customers=20, seed=3).to_arrow()
     assert a.equals(b)
     assert pa.table(sl.sample(customers=20, seed=4)).num_rows > 0
+
+
+def test_tracked_runs_are_recorded(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    s = sl.Session({"observability.metrics_dir": str(runs)})
+    panel = s.sample(customers=30, months=6)
+    assert panel.count() > 0  # before the run: not its plan
+    with s.track("monthly count") as run:
+        n = panel.filter("balance > 0").count()
+    assert run.record["ok"] and run.record["name"] == "monthly count"
+    assert len(run.record["plans"]) == 1, run.record["plans"]
+    counted = [op for op in run.record["plans"][0] if op["name"] == "AggregateExec" and op["depth"] == 0]
+    assert counted and run.record["cpu_seconds"] >= 0 and n > 0
+    with pytest.raises(ZeroDivisionError):
+        with s.track("broken") as failed:
+            1 / 0
+    assert failed.record["ok"] is False and "ZeroDivisionError" in failed.record["error"]
+    assert len(list(runs.glob("*.json"))) == 2

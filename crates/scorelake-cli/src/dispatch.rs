@@ -57,7 +57,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         return commands::ncf::ncf(&session, cmd).await;
     }
     let session = &session;
-    let (run, name) = (scorelake::observe::Run::start(), cli.command.name());
+    let (run, name) = (scorelake::observe::Run::start(session), cli.command.name());
     let outcome = match cli.command {
         Command::Demo(args) => commands::demo::demo(session, progress, args).await,
         Command::Sample(args) => commands::sample::sample(session, progress, args).await,

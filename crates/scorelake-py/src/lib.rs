@@ -27,6 +27,7 @@ fn _scorelake(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ScoreLakeError", py.get_type::<errors::ScoreLakeError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<session::PySession>()?;
+    m.add_class::<session::RunTracker>()?;
     m.add_class::<table::Table>()?;
     m.add_class::<arrow_io::Batches>()?;
     m.add_class::<models::Features>()?;

@@ -168,6 +168,15 @@ impl PySession {
         Ok(Table::new(session.clone(), df))
     }
 
+    /// Starts measuring a run named `name` (see `RunTracker`).
+    fn track(&self, name: String) -> RunTracker {
+        RunTracker {
+            run: scorelake::observe::Run::start(&self.session),
+            session: self.session.clone(),
+            name,
+        }
+    }
+
     /// A Delta table's commits, newest first, as JSON.
     #[pyo3(signature = (url, limit=None))]
     fn delta_history(&self, py: Python<'_>, url: String, limit: Option<usize>) -> PyResult<String> {
@@ -180,5 +189,27 @@ impl PySession {
             move || async move { io::delta::history(session, url, &options).await },
         )?;
         serde_json::to_string(&commits).or_py()
+    }
+}
+
+/// A run being measured: `finish` makes its record (times, memory, the
+/// metrics of every plan the session ran when it keeps them), saves it where
+/// `observability.metrics_file`/`metrics_dir` say, and returns it as JSON.
+#[pyclass(name = "RunTracker", module = "scorelake._scorelake", frozen)]
+pub(crate) struct RunTracker {
+    run: scorelake::observe::Run,
+    session: Session,
+    name: String,
+}
+
+#[pymethods]
+impl RunTracker {
+    #[pyo3(signature = (error=None))]
+    fn finish(&self, error: Option<String>) -> PyResult<String> {
+        let record = self
+            .run
+            .finish(&self.session, &self.name, &self.name, error);
+        record.save(&self.session).or_py()?;
+        serde_json::to_string(&record).or_py()
     }
 }

@@ -75,15 +75,19 @@ pub struct Run {
     started: Instant,
     at: String,
     cpu: f64,
+    /// Plans the session made before the run started (not the run's).
+    first_plan: usize,
 }
 
 impl Run {
-    /// Starts measuring now.
-    pub fn start() -> Run {
+    /// Starts measuring now, on `session`: only the plans it makes from
+    /// now on are the run's.
+    pub fn start(session: &Session) -> Run {
         Run {
             started: Instant::now(),
             at: chrono::Utc::now().to_rfc3339(),
             cpu: usage().0,
+            first_plan: session.plan_log().map_or(0, |log| log.plans().len()),
         }
     }
 
@@ -101,7 +105,15 @@ impl Run {
         let (cpu, peak) = usage();
         let plans = session
             .plan_log()
-            .map(|log| log.plans().iter().map(operators).collect())
+            .map(|log| {
+                let plans = log.plans();
+                plans
+                    .get(self.first_plan..)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(operators)
+                    .collect()
+            })
             .unwrap_or_default();
         RunRecord {
             name: name.to_string(),
