@@ -97,7 +97,7 @@ pub(crate) enum Command {
     Drift(DriftArgs),
     /// Run a scorecard pipeline file: features, encoders, validation, binning, compression, model, points, evaluation.
     #[command(
-        after_help = "Examples:\n  scorelake run examples/scorecard-pipeline.yaml\n  scorelake run pipeline.toml --output /tmp/run-2026-12\n\nArtifacts in the output folder: modelling.parquet, binning.json, binning_tables.md,\ncompressed.parquet, scorecard.json/.sql/.md, report.json/.md (and features_fitted.json,\nmappings.json, validation.md when those steps run)."
+        after_help = "Examples:\n  scorelake run examples/scorecard-pipeline.yaml\n  scorelake run pipeline.toml --output /tmp/run-2026-12\n\nArtifacts in the output folder: modelling.parquet, binning.json, binning_tables.md,\ncompressed.parquet, scorecard.json/.sql/.md, report.json/.md/.html (and features_fitted.json,\nmappings.json, validation.md when those steps run)."
     )]
     Run(RunArgs),
     /// Score a table with a scorecard (scorecard.json from `scorelake run`).

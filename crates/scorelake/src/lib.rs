@@ -24,6 +24,7 @@ mod expr;
 pub mod features;
 pub mod formats;
 pub mod functions;
+mod html;
 pub mod io;
 pub mod observe;
 pub mod pipeline;

@@ -47,6 +47,22 @@ fn demo_runs_on_the_embedded_engine() {
         md.contains("Variable selection") && md.contains("| VIF |"),
         "{md}"
     );
+    // The same run as one self-contained page: every term and the holdout Gini.
+    let html = std::fs::read_to_string(out.join("scorecard/report.html")).unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && !html.contains("<script") && !html.contains("http")
+    );
+    for c in terms {
+        assert!(
+            html.contains(&format!("<tr><td>{}</td>", c["name"].as_str().unwrap())),
+            "{c}"
+        );
+    }
+    let gini = report["holdout"]["gini"].as_f64().unwrap();
+    assert!(
+        html.contains(&format!("<td>{gini:.4}</td>")),
+        "holdout Gini {gini}"
+    );
     // Running it again replaces its outputs.
     let (code, _, err) = run(scorelake().args(["demo", "--customers", "1500", "--out", p(&out)]));
     assert_eq!(code, 0, "{err}");

@@ -143,12 +143,13 @@ pub async fn run_scorecard_pipeline(
     Ok(report)
 }
 
-/// `report.json` and `report.md` in the output folder.
+/// `report.json`, `report.md` and `report.html` in the output folder.
 fn write_report(report: &ScorecardPipelineReport) -> Result<()> {
     let json =
         serde_json::to_string_pretty(report).map_err(|e| Error::InvalidInput(e.to_string()))?;
     write_text(&report.output.join("report.json"), &(json + "\n"))?;
-    write_text(&report.output.join("report.md"), &report.to_string())
+    write_text(&report.output.join("report.md"), &report.to_string())?;
+    write_text(&report.output.join("report.html"), &report.to_html())
 }
 
 /// The modelling table, split into training, holdout and out-of-time rows.
