@@ -459,19 +459,13 @@ async fn plan_bins(
     };
     let binnings = &options.binnings;
     ensure!(!binnings.is_empty(), "drift needs at least one binning");
-    ensure!(
-        binnings
-            .iter()
-            .enumerate()
-            .all(|(i, b)| !binnings[..i].contains(b)),
-        "binning `{}` is given twice",
-        binnings
-            .iter()
-            .enumerate()
-            .find(|(i, b)| binnings[..*i].contains(b))
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default()
-    );
+    let repeated = binnings
+        .iter()
+        .enumerate()
+        .find(|(i, b)| binnings[..*i].contains(b));
+    if let Some((_, b)) = repeated {
+        return invalid_err!("binning `{b}` is given twice");
+    }
     let quantiles = binnings.contains(&DriftBinning::Quantile);
     let widths = binnings.contains(&DriftBinning::EqualWidth);
     let profiled: Vec<String> = names
