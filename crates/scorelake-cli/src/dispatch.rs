@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use scorelake::config::{Config, ConfigBuilder};
-use scorelake::console::{Progress, logging};
+use scorelake::console::logging;
 
 use crate::args::{Cli, Command, GlobalArgs, WriteArgs};
 use crate::commands;
@@ -45,7 +45,6 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         }
         _ => {}
     }
-    let progress = Progress::new(config.observability.progress);
     let inputs = cli.command.inputs();
     let sizes = config.clone();
     let input_bytes = async move { scorelake::io::input_bytes(&sizes, &inputs).await };
@@ -57,6 +56,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         return commands::ncf::ncf(&session, cmd).await;
     }
     let session = &session;
+    let progress = session.progress();
     let (run, name) = (scorelake::observe::Run::start(session), cli.command.name());
     let outcome = match cli.command {
         Command::Demo(args) => commands::demo::demo(session, progress, args).await,
@@ -70,7 +70,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => commands::run::run(session, progress, args).await,
         Command::Score(args) => commands::score::score(session, progress, args).await,
         Command::Compress(args) => commands::compress::compress(session, progress, args).await,
-        Command::Delta(cmd) => commands::delta::delta(session, cmd).await,
+        Command::Delta(cmd) => commands::delta::delta(session, progress, cmd).await,
         Command::Config(_) | Command::Ncf(_) | Command::Cluster(_) | Command::Runs(_) => {
             unreachable!("handled above")
         }

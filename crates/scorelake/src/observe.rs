@@ -76,7 +76,7 @@ pub struct Run {
     at: String,
     cpu: f64,
     /// Plans the session made before the run started (not the run's).
-    first_plan: usize,
+    first_plan: u64,
 }
 
 impl Run {
@@ -87,7 +87,7 @@ impl Run {
             started: Instant::now(),
             at: chrono::Utc::now().to_rfc3339(),
             cpu: usage().0,
-            first_plan: session.plan_log().map_or(0, |log| log.plans().len()),
+            first_plan: session.plan_log().map_or(0, |log| log.made()),
         }
     }
 
@@ -105,15 +105,7 @@ impl Run {
         let (cpu, peak) = usage();
         let plans = session
             .plan_log()
-            .map(|log| {
-                let plans = log.plans();
-                plans
-                    .get(self.first_plan..)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(operators)
-                    .collect()
-            })
+            .map(|log| log.since(self.first_plan).iter().map(operators).collect())
             .unwrap_or_default();
         RunRecord {
             name: name.to_string(),

@@ -43,6 +43,7 @@ use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use url::Url;
 
 use crate::config::{Config, ConfigBuilder, EngineConfig, EngineKind, PoolKind, S3Config};
+use crate::console::Progress;
 use crate::engine_choice::{Engine, EngineChoice};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
@@ -98,17 +99,37 @@ impl Session {
     fn build(config: Config, engine: EngineChoice) -> Result<Self> {
         let runtime = runtime(&config)?;
         let o = &config.observability;
-        let plans = (o.metrics_file.is_some() || o.metrics_dir.is_some())
-            .then(|| Arc::new(PlanLog::default()));
+        let plans = if o.metrics_file.is_some() || o.metrics_dir.is_some() {
+            Some(Arc::new(PlanLog::keeping_all()))
+        } else if Progress::new(o.progress).shown() {
+            Some(Arc::new(PlanLog::while_watched()))
+        } else {
+            None
+        };
         let ctx = context(session_config(&config)?, runtime, &config, plans.clone());
         let mut session = Session::from_parts(ctx, config, engine);
         session.plans = plans;
         Ok(session)
     }
 
-    /// The plans this session made, when run records are on.
+    /// The plans this session made, when run records or progress are on.
     pub(crate) fn plan_log(&self) -> Option<&PlanLog> {
         self.plans.as_deref()
+    }
+
+    /// Progress as `observability.progress` says, following the rows this
+    /// session's plans read where it can.
+    ///
+    /// ```
+    /// let session = scorelake::session::Session::new(Default::default()).unwrap();
+    /// let progress = session.progress();
+    /// ```
+    pub fn progress(&self) -> Progress {
+        let progress = Progress::new(self.config.observability.progress);
+        match &self.plans {
+            Some(log) => progress.following(Arc::clone(log)),
+            None => progress,
+        }
     }
 
     /// The same session, said to run on `engine` (an embedded choice's reason).

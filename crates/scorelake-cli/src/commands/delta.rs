@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use scorelake::config::{ByteSize, ConfigValue};
+use scorelake::console::Progress;
 use scorelake::io::{TableVersion, delta};
 use scorelake::session::Session;
 
@@ -12,7 +13,11 @@ use crate::error::Usage;
 use crate::output::{count, human_bytes, out, outln};
 
 /// Runs the Delta maintenance command `cmd` and prints its answer.
-pub(crate) async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCode> {
+pub(crate) async fn delta(
+    session: &Session,
+    progress: Progress,
+    cmd: DeltaCommand,
+) -> Result<ExitCode> {
     match cmd {
         DeltaCommand::History { table, limit, json } => {
             let commits = delta::history(
@@ -43,14 +48,15 @@ pub(crate) async fn delta(session: &Session, cmd: DeltaCommand) -> Result<ExitCo
                 },
                 None => None,
             };
-            let report = delta::optimize(
-                session,
-                &table,
-                &delta::OptimizeOptions::default()
-                    .with_z_order(z_order)
-                    .with_target_size(target),
-            )
-            .await?;
+            let options = delta::OptimizeOptions::default()
+                .with_z_order(z_order)
+                .with_target_size(target);
+            let report = progress
+                .during(
+                    &format!("optimizing {table}"),
+                    delta::optimize(session, &table, &options),
+                )
+                .await?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&report)?)?;
             } else {

@@ -248,7 +248,7 @@ fn progress_off_a_terminal_is_plain_lines_when_asked() {
     );
     // A counted stage gives its count out of the total.
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = run(scorelake()
+    let (code, out, err) = run(scorelake()
         .args([
             "--progress",
             "always",
@@ -261,4 +261,16 @@ fn progress_off_a_terminal_is_plain_lines_when_asked() {
         .args(["--out", p(&dir.path().join("s.parquet"))]));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("progress: 0/50 customers (0%)"), "{err}");
+    // A stage running queries gives the rows its scans read out of their
+    // inputs' rows (from the Parquet footers).
+    let (code, _, err) = run(scorelake()
+        .args(["--progress", "always", "convert"])
+        .arg(dir.path().join("s.parquet"))
+        .arg(dir.path().join("t.csv")));
+    assert_eq!(code, 0, "{err}");
+    let rows = out.split_whitespace().nth(1).unwrap();
+    assert!(
+        err.contains(&format!(", {rows}/{rows} rows read in 1 query)")),
+        "{out}{err}"
+    );
 }

@@ -3,6 +3,7 @@
 //! and logs with the configured credentials masked ([`logging`]).
 
 pub mod logging;
+mod meter;
 mod progress;
 
 pub use progress::Progress;

@@ -1,14 +1,18 @@
 //! Progress on stderr: bars when it is a terminal; with `--progress always`
 //! and stderr not a terminal (CI logs, `nohup`), plain lines instead: one
 //! when a stage starts, one every few seconds while it runs (with counts,
-//! rate and ETA where the total is known), one when it is done.
+//! rate and ETA where the total is known), one when it is done. A stage
+//! following a session's plans ([`Progress::following`]) shows the rows its
+//! queries read out of their inputs' rows, the rate and the time left.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::meter::{self, Meter};
 use crate::config::ProgressMode;
+use crate::functions::PlanLog;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Makes progress bars, or hidden ones when progress is off.
@@ -21,11 +25,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// assert_eq!(progress.during("counting", async { 1 + 1 }).await, 2);
 /// # });
 /// ```
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Progress {
     enabled: bool,
     /// stderr is a terminal: bars; else plain lines.
     terminal: bool,
+    /// The session's plans, whose scans [`Progress::during`] follows.
+    plans: Option<Arc<PlanLog>>,
 }
 
 /// Seconds between plain progress lines.
@@ -40,7 +46,23 @@ impl Progress {
             ProgressMode::Always => true,
             ProgressMode::Never => false,
         };
-        Progress { enabled, terminal }
+        Progress {
+            enabled,
+            terminal,
+            plans: None,
+        }
+    }
+
+    /// Whether anything is shown.
+    pub fn shown(&self) -> bool {
+        self.enabled
+    }
+
+    /// The same progress, with stages showing the rows read by the plans
+    /// made in `plans` while they run.
+    pub fn following(mut self, plans: Arc<PlanLog>) -> Self {
+        self.plans = Some(plans);
+        self
     }
 
     /// A spinner with a message and the elapsed time.
@@ -64,17 +86,42 @@ impl Progress {
         pb
     }
 
-    /// Awaits `work` with a spinner showing `message`, cleared when it ends.
+    /// Awaits `work` with a spinner showing `message` (and, when following
+    /// a session's plans, the rows they read), cleared when it ends.
     pub async fn during<F: Future>(&self, message: &str, work: F) -> F::Output {
         let started = std::time::Instant::now();
         let spinner = self.spinner(message);
+        let meter = self
+            .plans
+            .as_ref()
+            .filter(|_| self.enabled)
+            .map(|log| Arc::new(std::sync::Mutex::new(Meter::new(PlanLog::watch(log)))));
+        if let Some(meter) = &meter {
+            let (pb, meter, message) = (spinner.clone(), Arc::clone(meter), message.to_string());
+            std::thread::spawn(move || {
+                while !pb.is_finished() {
+                    let reading = meter.lock().unwrap_or_else(|e| e.into_inner()).read();
+                    if let Some(rows) = meter::describe(reading, started.elapsed().as_secs_f64()) {
+                        pb.set_message(format!("{message}: {rows}"));
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            });
+        }
         let out = work.await;
         spinner.finish_and_clear();
         if self.enabled && !self.terminal {
-            eprintln!(
-                "progress: {message}: done ({:.1} s)",
-                started.elapsed().as_secs_f64()
-            );
+            let secs = started.elapsed().as_secs_f64();
+            let rows = meter
+                .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()).read())
+                .filter(|r| r.rows > 0)
+                .map(|r| {
+                    let s = if r.queries == 1 { "y" } else { "ies" };
+                    let total = r.total.map(|t| format!("/{t}")).unwrap_or_default();
+                    format!(", {}{total} rows read in {} quer{s}", r.rows, r.queries)
+                })
+                .unwrap_or_default();
+            eprintln!("progress: {message}: done ({secs:.1} s{rows})");
         }
         out
     }

@@ -22,12 +22,15 @@ pub mod bin_weights;
 pub mod fold;
 pub mod logistic_moments;
 pub(crate) mod lookup;
+mod plan_log;
 pub mod quantile;
 pub mod sort_key;
 pub mod temporal;
 pub mod weighted_std;
 
-use std::sync::{Arc, Mutex};
+pub use plan_log::{PlanLog, PlanWatch};
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, ListArray};
@@ -63,21 +66,6 @@ pub fn register(ctx: &SessionContext) {
     ctx.register_udaf(AggregateUDF::from(
         logistic_moments::LogisticMoments::default(),
     ));
-}
-
-/// The physical plans a session created, kept for their metrics.
-#[derive(Debug, Default)]
-pub struct PlanLog(Mutex<Vec<Arc<dyn ExecutionPlan>>>);
-
-impl PlanLog {
-    /// Keeps `plan`.
-    pub(crate) fn push(&self, plan: Arc<dyn ExecutionPlan>) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(plan);
-    }
-
-    pub(crate) fn plans(&self) -> Vec<Arc<dyn ExecutionPlan>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
 }
 
 /// The engine's planner with ScoreLake's operators and delta-rs's (the nodes
