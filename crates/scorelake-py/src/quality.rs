@@ -2,6 +2,7 @@
 //! them into objects) with their Markdown rendering.
 
 use pyo3::prelude::*;
+use scorelake::config::Config;
 use scorelake::quality::{self, DriftBinning, DriftOptions, Thresholds, ValidateOptions};
 
 use crate::errors::ScoreLakeError;
@@ -24,6 +25,7 @@ pub(crate) fn validate(
         columns,
         approximate,
         weight,
+        roles: table.session.config().roles.clone(),
         ..ValidateOptions::default()
     };
     if let Some(source) = thresholds {
@@ -53,7 +55,8 @@ pub(crate) struct DriftSettings {
 }
 
 impl DriftSettings {
-    fn options(self) -> PyResult<DriftOptions> {
+    /// The options, with the column roles `config` names.
+    fn options(self, config: &Config) -> PyResult<DriftOptions> {
         let binnings = self
             .binning
             .iter()
@@ -73,6 +76,7 @@ impl DriftSettings {
             shifted: self.shifted,
             weight: self.weight,
             categorical: self.categorical,
+            roles: config.roles.clone(),
         })
     }
 }
@@ -88,7 +92,7 @@ pub(crate) fn drift(
     columns: Option<Vec<String>>,
     settings: DriftSettings,
 ) -> PyResult<(String, String, String)> {
-    let options = settings.options()?;
+    let options = settings.options(baseline.session.config())?;
     let (base, now) = (baseline.df.clone(), current.df.clone());
     let report = wait(
         py,
@@ -116,7 +120,7 @@ pub(crate) fn drift_by_period(
     columns: Option<Vec<String>>,
     settings: DriftSettings,
 ) -> PyResult<(String, String, String)> {
-    let options = settings.options()?;
+    let options = settings.options(table.session.config())?;
     let df = table.df.clone();
     let report = wait(
         py,

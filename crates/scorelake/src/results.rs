@@ -23,3 +23,18 @@ pub(crate) fn first_number(batches: &[RecordBatch], name: &str) -> Option<f64> {
     let b = batches.iter().find(|b| b.num_rows() > 0)?;
     number_at(b, name, 0)
 }
+
+/// Column `name` of the first row of `batches` as text (a date as
+/// `2024-01-31`; None for null or a missing column).
+pub(crate) fn first_text(batches: &[RecordBatch], name: &str) -> Option<String> {
+    let b = batches.iter().find(|b| b.num_rows() > 0)?;
+    let a = b.column_by_name(name)?;
+    match ScalarValue::try_from_array(a, 0)
+        .ok()?
+        .cast_to(&DataType::Utf8)
+        .ok()?
+    {
+        ScalarValue::Utf8(v) => v,
+        _ => None,
+    }
+}

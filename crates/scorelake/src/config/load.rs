@@ -7,7 +7,7 @@ use toml::de::{DeTable, DeValue};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-use super::{Config, DATAFUSION_PREFIX, keys};
+use super::{ColumnRole, Config, ConfigValue, DATAFUSION_PREFIX, ROLES_PREFIX, keys};
 use crate::error::{Error, Result};
 
 /// Environment variable naming the config file when `--config` is not given.
@@ -245,6 +245,15 @@ impl ConfigBuilder {
                     ))
                 })?;
                 config.datafusion.insert(key.clone(), value);
+            } else if let Some(column) = key.strip_prefix(ROLES_PREFIX) {
+                let role = ColumnRole::parse_value(&value).ok_or_else(|| {
+                    Error::Config(format!(
+                        "bad value `{value}` for `{key}` (from {source}): expected {}{}",
+                        ColumnRole::expected(),
+                        word_hint(&value, &ColumnRole::expected())
+                    ))
+                })?;
+                config.roles.insert(column.to_string(), role);
             } else {
                 match config.set_typed(&key, &value) {
                     Some(Ok(())) => {}

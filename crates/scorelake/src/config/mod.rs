@@ -28,8 +28,8 @@ use std::time::Duration;
 
 pub use load::{ConfigBuilder, Source, discovered_file};
 pub use value::{
-    ByteSize, Codec, ConfigValue, EngineKind, Format, LogFormat, LogLevel, PoolKind, ProgressMode,
-    S3Commit, Secret,
+    ByteSize, Codec, ColumnRole, ConfigValue, EngineKind, Format, LogFormat, LogLevel, PoolKind,
+    ProgressMode, S3Commit, Secret,
 };
 
 /// One configuration key: its dotted name, what it expects and what it does.
@@ -59,6 +59,9 @@ pub struct ShownKey {
 /// Prefix of the raw DataFusion options passed through unchanged.
 pub const DATAFUSION_PREFIX: &str = "datafusion.";
 
+/// Prefix of the column roles: `roles.<column> = <role>`.
+pub const ROLES_PREFIX: &str = "roles.";
+
 /// The whole configuration. Build it with [`ConfigBuilder`] or take the defaults.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Config {
@@ -76,6 +79,9 @@ pub struct Config {
     pub observability: ObservabilityConfig,
     /// Raw `datafusion.*` options, passed to the engine as they are.
     pub datafusion: BTreeMap<String, String>,
+    /// Column roles by name (`roles.<column>`), ahead of a column's declared
+    /// NCF semantics and of the name rules.
+    pub roles: BTreeMap<String, ColumnRole>,
     /// Where each key that is not a default came from.
     sources: BTreeMap<String, Source>,
     /// The config file read, if any.
@@ -325,6 +331,23 @@ impl Config {
             .then_some(Source::Default)
     }
 
+    /// The configured column roles, with `first`'s entries ahead of them.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use scorelake::config::{ColumnRole, ConfigBuilder};
+    /// let config = ConfigBuilder::new().set("roles.acct", "identifier", "--set")?.build()?;
+    /// let first = BTreeMap::from([("acct".to_string(), ColumnRole::Measure)]);
+    /// assert_eq!(config.roles_with(&first)["acct"], ColumnRole::Measure);
+    /// assert_eq!(config.roles_with(&BTreeMap::new())["acct"], ColumnRole::Identifier);
+    /// # Ok::<(), scorelake::Error>(())
+    /// ```
+    pub fn roles_with(&self, first: &BTreeMap<String, ColumnRole>) -> BTreeMap<String, ColumnRole> {
+        let mut roles = self.roles.clone();
+        roles.extend(first.iter().map(|(c, r)| (c.clone(), *r)));
+        roles
+    }
+
     /// Every key with its effective value and source, secrets (and the user
     /// information of URLs) redacted, sorted by key.
     pub fn show(&self) -> Vec<ShownKey> {
@@ -340,6 +363,14 @@ impl Config {
             key: k.clone(),
             value: v.clone(),
             source: self.sources.get(k).cloned().unwrap_or(Source::Default),
+        }));
+        out.extend(self.roles.iter().map(|(column, role)| {
+            let key = format!("{ROLES_PREFIX}{column}");
+            ShownKey {
+                source: self.sources.get(&key).cloned().unwrap_or(Source::Default),
+                key,
+                value: role.to_string(),
+            }
         }));
         out.sort_by(|a, b| a.key.cmp(&b.key));
         out

@@ -265,6 +265,24 @@ macro_rules! word_enum {
 }
 
 word_enum!(
+    /// What a column is (`roles.<column>`): commands leave identifiers,
+    /// targets and weights out of validation and drift, and times out of
+    /// drift, unless a column is named.
+    ColumnRole {
+        /// Names an entity or a row (`customer_id`).
+        Identifier = "identifier",
+        /// An outcome to predict (`default_flag`).
+        Target = "target",
+        /// A row weight.
+        Weight = "weight",
+        /// A date or period (`month`).
+        Time = "time",
+        /// A measure, whatever its name says.
+        Measure = "measure",
+    }
+);
+
+word_enum!(
     /// How the engine shares its memory limit between operators.
     PoolKind {
         /// Each spilling operator gets a fair share of the limit.

@@ -72,7 +72,9 @@ impl DriftJob {
 /// # }
 /// ```
 pub async fn run_drift(session: &Session, job: &DriftJob) -> Result<DriftReport> {
-    let (columns, options) = (job.columns.as_deref(), &job.options);
+    let mut options = job.options.clone();
+    options.roles = session.config().roles_with(&options.roles);
+    let (columns, options) = (job.columns.as_deref(), &options);
     match &job.inputs {
         DriftInputs::Tables { baseline, current } => {
             let base = io::read(session, baseline, &job.read).await?;

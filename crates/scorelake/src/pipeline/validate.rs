@@ -44,5 +44,7 @@ pub async fn run_validate(session: &Session, job: &ValidateJob) -> Result<Valida
         "`{}` has no columns (an empty file?): nothing to validate",
         job.input
     );
-    quality::validate(&df, &job.options).await
+    let mut options = job.options.clone();
+    options.roles = session.config().roles_with(&options.roles);
+    quality::validate(&df, &options).await
 }

@@ -13,8 +13,9 @@ use datafusion::scalar::ScalarValue;
 use serde::Serialize;
 
 use super::report::short;
-use super::roles::{LeftOut, left_out_line, measures};
+use super::roles::{LeftOut, Role, left_out_line, measures};
 use crate::checks::{WeightCheck, weight_or_one};
+use crate::config::ColumnRole;
 use crate::error::{Error, Result, ensure, invalid, invalid_err};
 use crate::expr::{column, is_text, number};
 use crate::functions::bin_weights::{ascending_edges, bin_weights};
@@ -67,6 +68,10 @@ pub struct DriftOptions {
     pub weight: Option<String>,
     /// Numeric columns to treat as categories (already-binned columns: CSI).
     pub categorical: Vec<String>,
+    /// Column roles by name (the configuration's `roles.*`), ahead of
+    /// declared semantics and name rules; without named columns,
+    /// identifiers, targets, weights and times are left out.
+    pub roles: BTreeMap<String, ColumnRole>,
 }
 
 impl Default for DriftOptions {
@@ -79,6 +84,7 @@ impl Default for DriftOptions {
             shifted: 0.25,
             weight: None,
             categorical: vec![],
+            roles: BTreeMap::new(),
         }
     }
 }
@@ -384,6 +390,8 @@ fn shared_columns(
                 .map(|f| f.as_ref())
                 .filter(|f| f.data_type().is_numeric() || is_text(f.data_type()))
                 .filter(|f| Some(f.name()) != options.weight.as_ref()),
+            &options.roles,
+            &[Role::Identifier, Role::Target, Role::Weight, Role::Time],
         ),
     };
     for n in &names {

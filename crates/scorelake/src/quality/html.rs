@@ -7,6 +7,7 @@ use crate::html::{esc, page};
 
 use super::drift::{ColumnDrift, DriftReport};
 use super::report::{ValidationReport, short};
+use super::thresholds::Metric;
 
 impl ValidationReport {
     /// The report as one self-contained HTML page: the verdict, then a
@@ -25,14 +26,14 @@ impl ValidationReport {
     /// # }).unwrap();
     /// ```
     pub fn to_html(&self) -> String {
-        let mut metrics = Vec::new();
-        for c in &self.columns {
-            for m in c.metrics.keys() {
-                if !metrics.contains(m) {
-                    metrics.push(*m);
-                }
-            }
-        }
+        let dates = self.columns.iter().any(|c| c.range.is_some());
+        let metrics: Vec<Metric> = Metric::ALL
+            .into_iter()
+            .filter(|m| {
+                let range = dates && matches!(m, Metric::Min | Metric::Max);
+                range || self.columns.iter().any(|c| c.metrics.contains_key(m))
+            })
+            .collect();
         let mut body = format!(
             "<p>{} rows: <span class=\"{s}\">&nbsp;{s}&nbsp;</span>{}</p>\n<table><tr><th>column</th><th>type</th><th>status</th>",
             self.rows,
@@ -56,16 +57,7 @@ impl ValidationReport {
                 esc(&c.data_type)
             );
             for m in &metrics {
-                let _ = write!(
-                    body,
-                    "<td>{}</td>",
-                    c.metrics
-                        .get(m)
-                        .copied()
-                        .flatten()
-                        .map(short)
-                        .unwrap_or_default()
-                );
+                let _ = write!(body, "<td>{}</td>", esc(&c.cell(*m, short)));
             }
             let _ = writeln!(body, "<td>{}</td></tr>", esc(&c.findings.join("; ")));
         }

@@ -20,7 +20,7 @@ pub use drift::{
     ColumnDrift, DriftBin, DriftBinning, DriftOptions, DriftReport, MAX_DRIFT_BINS, Verdict, drift,
     drift_between_periods, drift_by_period,
 };
-pub use report::{ColumnReport, Status, ValidationReport};
+pub use report::{ColumnReport, Range, Status, ValidationReport};
 pub use roles::{LeftOut, Role, role_of, role_of_field};
 pub use thresholds::{Metric, Rule, Thresholds};
 pub use validate::{ValidateOptions, validate};

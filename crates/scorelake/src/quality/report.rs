@@ -42,10 +42,24 @@ pub struct ColumnReport {
     pub data_type: String,
     /// Metrics that apply to the column (null where undefined, e.g. the mean of no values).
     pub metrics: BTreeMap<Metric, Option<f64>>,
+    /// The earliest and latest value of a date or timestamp column, as
+    /// ISO 8601 text (none when every value is null).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<Range>,
     /// Verdict.
     pub status: Status,
     /// Why the verdict is not PASS: `missing_rate 0.62 > fail 0.5`.
     pub findings: Vec<String>,
+}
+
+/// The smallest and largest value of a column whose values are not numbers
+/// (dates, timestamps), as text.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Range {
+    /// Smallest value.
+    pub min: String,
+    /// Largest value.
+    pub max: String,
 }
 
 /// A validation report: rows, one entry per column, overall verdict.
@@ -101,16 +115,25 @@ impl ColumnReport {
 }
 
 impl ColumnReport {
-    /// Every metric in report order, formatted; empty where it does not apply.
-    fn cells(&self, format: fn(f64) -> String) -> impl Iterator<Item = String> + '_ {
-        Metric::ALL.into_iter().map(move |m| {
-            self.metrics
-                .get(&m)
+    /// `metric`'s cell: its value formatted, a date column's earliest or
+    /// latest value for min and max, empty where it does not apply.
+    pub(super) fn cell(&self, metric: Metric, format: fn(f64) -> String) -> String {
+        match (&self.range, metric) {
+            (Some(r), Metric::Min) => r.min.clone(),
+            (Some(r), Metric::Max) => r.max.clone(),
+            _ => self
+                .metrics
+                .get(&metric)
                 .copied()
                 .flatten()
                 .map(format)
-                .unwrap_or_default()
-        })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Every metric in report order, formatted; empty where it does not apply.
+    fn cells(&self, format: fn(f64) -> String) -> impl Iterator<Item = String> + '_ {
+        Metric::ALL.into_iter().map(move |m| self.cell(m, format))
     }
 }
 

@@ -12,15 +12,16 @@ use datafusion::functions_aggregate::expr_fn::{
 use datafusion::logical_expr::{Expr, col, lit, when};
 use datafusion::prelude::DataFrame;
 
-use super::report::{ColumnReport, Status, ValidationReport};
-use super::roles::{LeftOut, measures};
+use super::report::{ColumnReport, Range, Status, ValidationReport};
+use super::roles::{LeftOut, Role, measures};
 use super::thresholds::{Metric, Thresholds};
 use crate::checks::{WeightCheck, weight_or_one};
+use crate::config::ColumnRole;
 use crate::error::{Result, ensure};
 use crate::expr::{column, find, number};
 use crate::functions::sort_key::sort_key;
 use crate::functions::weighted_std::weighted_stddev;
-use crate::results::first_number;
+use crate::results::{first_number, first_text};
 use crate::stats::{budget, profile};
 
 /// What to validate and how.
@@ -37,18 +38,27 @@ pub struct ValidateOptions {
     /// every metric is that of the rows expanded by their weights. Not
     /// validated itself unless listed in `columns`.
     pub weight: Option<String>,
+    /// Column roles by name (the configuration's `roles.*`), ahead of
+    /// declared semantics and name rules; without `columns`, identifiers,
+    /// targets and weights are left out.
+    pub roles: BTreeMap<String, ColumnRole>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Number,
     Text,
+    /// Dates and timestamps: their earliest and latest value.
+    Time,
     Other,
 }
 
 fn kind(ty: &DataType) -> Kind {
     match ty {
         t if t.is_numeric() => Kind::Number,
+        t if t.is_temporal() && !matches!(t, DataType::Time32(_) | DataType::Time64(_)) => {
+            Kind::Time
+        }
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Kind::Text,
         DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::LargeUtf8) => {
             Kind::Text
@@ -100,6 +110,8 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
                     .iter()
                     .map(|f| f.as_ref())
                     .filter(|f| Some(f.name()) != options.weight.as_ref()),
+                &options.roles,
+                &[Role::Identifier, Role::Target, Role::Weight],
             );
             let (named, left_out): (Vec<LeftOut>, Vec<LeftOut>) = left_out
                 .into_iter()
@@ -215,12 +227,23 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
                 let top = top_weight(df, n, &w).await?;
                 metrics.insert(Metric::TopShare, (total > 0.0).then(|| top / total));
             }
-            (Kind::Other, _) => {}
+            (Kind::Time | Kind::Other, _) => {}
         }
+        let range = match (k, &row) {
+            (Kind::Time, Some(row)) => Some((
+                first_text(row, &format!("__{i}_min")),
+                first_text(row, &format!("__{i}_max")),
+            )),
+            _ => None,
+        };
         let mut report = ColumnReport {
             column: n.clone(),
             data_type: types[i].to_string(),
             metrics,
+            range: match range {
+                Some((Some(min), Some(max))) => Some(Range { min, max }),
+                _ => None,
+            },
             status: Status::Pass,
             findings: vec![],
         };
@@ -276,6 +299,10 @@ async fn aggregate(
             (true, false) => approx_distinct(v.clone()),
         };
         aggs.push(distinct.alias(format!("__{i}_u")));
+        if k == Kind::Time {
+            aggs.push(min(v.clone()).alias(format!("__{i}_min")));
+            aggs.push(max(v.clone()).alias(format!("__{i}_max")));
+        }
         if k == Kind::Number {
             // Only sketches come here: exact numeric metrics are profiled.
             aggs.push(min(v.clone()).alias(format!("__{i}_min")));

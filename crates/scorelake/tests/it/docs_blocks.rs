@@ -73,7 +73,7 @@ fn blocks(page: &Path) -> Vec<Block> {
     out
 }
 
-const CONFIG_SECTIONS: [&str; 7] = [
+const CONFIG_SECTIONS: [&str; 8] = [
     "engine",
     "io",
     "storage",
@@ -81,6 +81,7 @@ const CONFIG_SECTIONS: [&str; 7] = [
     "remote",
     "observability",
     "datafusion",
+    "roles",
 ];
 
 /// Parses `block` as the document it is; the kind it was read as.

@@ -426,3 +426,142 @@ async fn declared_semantics_decide_roles() {
     assert_eq!(compared, ["account_id", "balance"]);
     assert_eq!(report.left_out, [region]);
 }
+
+#[tokio::test]
+async fn dates_and_timestamps_get_their_earliest_and_latest_values() {
+    let session = session();
+    let sql = "SELECT * FROM (VALUES \
+        (DATE '2024-03-31', TIMESTAMP '2024-01-02 03:04:05', 1.0), \
+        (NULL, NULL, 1.0), \
+        (DATE '2023-11-30', TIMESTAMP '2025-06-01 00:00:00', 1.0), \
+        (DATE '2021-01-01', TIMESTAMP '2020-01-01 00:00:00', 0.0)) AS t(d, ts, w)";
+    let df = session.ctx().sql(sql).await.unwrap();
+    let options = ValidateOptions {
+        columns: Some(vec!["d".into(), "ts".into()]),
+        ..ValidateOptions::default()
+    };
+    let report = validate(&df, &options).await.unwrap();
+    let range = |i: usize| {
+        let r = report.columns[i].range.as_ref().unwrap();
+        (r.min.as_str(), r.max.as_str())
+    };
+    assert_eq!(range(0), ("2021-01-01", "2024-03-31"));
+    assert_eq!(range(1), ("2020-01-01T00:00:00", "2025-06-01T00:00:00"));
+    assert_eq!(report.columns[0].metrics[&Metric::MissingRate], Some(0.25));
+    assert_eq!(report.columns[0].metrics[&Metric::UniqueCount], Some(3.0));
+    assert!(!report.columns[0].metrics.contains_key(&Metric::Min));
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["columns"][0]["range"]["max"], "2024-03-31");
+    let markdown = report.to_markdown();
+    assert!(
+        markdown.contains("| 2021-01-01 | 2024-03-31 |"),
+        "{markdown}"
+    );
+    assert!(report.to_csv().contains(",2021-01-01,2024-03-31,"));
+    assert!(report.to_html().contains("<td>2024-03-31</td>"));
+    // Weighted: a row of weight 0 is not there.
+    let weighted = validate(
+        &df,
+        &ValidateOptions {
+            weight: Some("w".into()),
+            ..options
+        },
+    )
+    .await
+    .unwrap();
+    let r = weighted.columns[0].range.as_ref().unwrap();
+    assert_eq!(
+        (r.min.as_str(), r.max.as_str()),
+        ("2023-11-30", "2024-03-31")
+    );
+    // All null: no range.
+    let df = session
+        .ctx()
+        .sql("SELECT CAST(NULL AS DATE) AS d")
+        .await
+        .unwrap();
+    let report = validate(&df, &ValidateOptions::default()).await.unwrap();
+    assert_eq!(report.columns[0].range, None);
+}
+
+/// The configuration's `roles.*` come before declared semantics and name
+/// rules; times are validated but not compared by drift.
+#[tokio::test]
+async fn configured_roles_come_first_and_times_skip_drift() {
+    use scorelake::config::ConfigBuilder;
+    use scorelake::pipeline::{DriftInputs, DriftJob, ValidateJob, run_drift, run_validate};
+    use scorelake::quality::Role;
+    use scorelake::session::Session;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.parquet");
+    let config = ConfigBuilder::new()
+        .toml_str(
+            "scorelake.toml",
+            "[roles]\nacct = \"identifier\"\ncustomer_id = \"measure\"\nperiod_no = \"time\"\n",
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    let session = Session::new(config).unwrap();
+    session
+        .ctx()
+        .sql(&format!(
+            "COPY (SELECT * FROM (VALUES \
+               ('a', 1, 1, DATE '2024-01-31', 10.0), ('b', 2, 1, DATE '2024-02-29', 20.0), \
+               ('c', 3, 2, DATE '2024-01-31', 30.0), ('d', 4, 2, DATE '2024-02-29', 40.0)) \
+             AS t(acct, customer_id, period_no, month, balance)) TO '{}'",
+            path.display()
+        ))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let input = path.to_str().unwrap();
+    let report = run_validate(&session, &ValidateJob::new(input))
+        .await
+        .unwrap();
+    let validated: Vec<&str> = report.columns.iter().map(|c| c.column.as_str()).collect();
+    assert_eq!(validated, ["customer_id", "period_no", "month", "balance"]);
+    let left: Vec<(&str, Role)> = report
+        .left_out
+        .iter()
+        .map(|l| (l.column.as_str(), l.role))
+        .collect();
+    assert_eq!(left, [("acct", Role::Identifier)]);
+    let month = report.columns.iter().find(|c| c.column == "month").unwrap();
+    let range = month.range.as_ref().unwrap();
+    assert_eq!(
+        (range.min.as_str(), range.max.as_str()),
+        ("2024-01-31", "2024-02-29")
+    );
+
+    let inputs = DriftInputs::Tables {
+        baseline: input.into(),
+        current: input.into(),
+    };
+    let report = run_drift(&session, &DriftJob::new(inputs)).await.unwrap();
+    let compared: Vec<&str> = report.columns.iter().map(|c| c.column.as_str()).collect();
+    assert_eq!(compared, ["customer_id", "balance"]);
+    let left: Vec<(&str, Role)> = report
+        .left_out
+        .iter()
+        .map(|l| (l.column.as_str(), l.role))
+        .collect();
+    assert_eq!(
+        left,
+        [("acct", Role::Identifier), ("period_no", Role::Time)]
+    );
+    // A role that is not one is named with what was expected.
+    let e = ConfigBuilder::new()
+        .set("roles.acct", "identifer", "--set")
+        .unwrap()
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`roles.acct`") && e.contains("did you mean `identifier`?"),
+        "{e}"
+    );
+}
