@@ -86,31 +86,32 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     outcome
 }
 
+/// The configuration keys that have a flag of their own, with the flag.
+pub(crate) const KEY_FLAGS: [(&str, &str); 8] = [
+    ("engine.memory_limit", "--memory-limit"),
+    ("engine.target_partitions", "--target-partitions"),
+    ("engine.spill_dir", "--spill-dir"),
+    ("observability.log_level", "--log-level"),
+    ("observability.log_format", "--log-format"),
+    ("observability.progress", "--progress"),
+    ("observability.metrics_file", "--metrics"),
+    ("engine.kind", "--engine"),
+];
+
 /// The configuration: defaults, file, environment, then the flags.
 fn build_config(global: &GlobalArgs, write: Option<&WriteArgs>) -> Result<Config> {
     let mut b = ConfigBuilder::standard(global.config.as_deref())?;
-    let flags = [
-        (
-            "engine.memory_limit",
-            "--memory-limit",
-            &global.memory_limit,
-        ),
-        (
-            "engine.target_partitions",
-            "--target-partitions",
-            &global.target_partitions,
-        ),
-        ("engine.spill_dir", "--spill-dir", &global.spill_dir),
-        ("observability.log_level", "--log-level", &global.log_level),
-        (
-            "observability.log_format",
-            "--log-format",
-            &global.log_format,
-        ),
-        ("observability.progress", "--progress", &global.progress),
-        ("observability.metrics_file", "--metrics", &global.metrics),
-        ("engine.kind", "--engine", &global.engine),
+    let values = [
+        &global.memory_limit,
+        &global.target_partitions,
+        &global.spill_dir,
+        &global.log_level,
+        &global.log_format,
+        &global.progress,
+        &global.metrics,
+        &global.engine,
     ];
+    let flags = KEY_FLAGS.iter().zip(values).map(|((k, f), v)| (*k, *f, v));
     for (key, flag, value) in flags {
         if let Some(v) = value {
             b = b.set(key, v, flag)?;

@@ -70,11 +70,9 @@ fn run(cli: Cli) -> ExitCode {
         // The reader of stdout has gone (`scorelake … | head`): nothing to say.
         Err(e) if e.downcast_ref::<error::StdoutClosed>().is_some() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "error: {}",
-                scorelake::console::logging::redact(&message(&e))
-            );
-            if let Some(hint) = remedy::hint(&e) {
+            let message = scorelake::console::logging::redact(&message(&e));
+            eprintln!("error: {message}");
+            if let Some(hint) = remedy::hint(&e, &message) {
                 eprintln!("  hint: {hint}");
             }
             if e.downcast_ref::<error::Usage>().is_some() {

@@ -4,13 +4,19 @@
 
 use scorelake::error::{Error, Remedy};
 
+use crate::dispatch::KEY_FLAGS;
+
 /// The flag that gets past `e`, as a hint line, when the library says one
-/// change would.
-pub(crate) fn hint(e: &anyhow::Error) -> Option<String> {
-    let remedy = e
-        .chain()
-        .find_map(|c| c.downcast_ref::<Error>())
-        .and_then(Error::remedy)?;
+/// change would; else the flags of the settings `message` (`e`'s) names.
+pub(crate) fn hint(e: &anyhow::Error, message: &str) -> Option<String> {
+    let ours = e.chain().find_map(|c| c.downcast_ref::<Error>());
+    let Some(remedy) = ours.and_then(Error::remedy) else {
+        // A configuration mistake already says where the value came from.
+        return match ours {
+            Some(Error::Config(_)) => None,
+            _ => flags_of_keys(message),
+        };
+    };
     Some(match remedy {
         Remedy::Option(option) => format!("set it with --{}", option.replace('_', "-")),
         Remedy::MergeSchema => "pass --merge-schema".into(),
@@ -22,6 +28,17 @@ pub(crate) fn hint(e: &anyhow::Error) -> Option<String> {
         Remedy::KeepPartitioning => "append without --partition-by".into(),
         _ => return None,
     })
+}
+
+/// "engine.memory_limit is --memory-limit" for each setting with a flag
+/// that `message` names without naming the flag.
+fn flags_of_keys(message: &str) -> Option<String> {
+    let named: Vec<String> = KEY_FLAGS
+        .iter()
+        .filter(|(key, flag)| message.contains(key) && !message.contains(flag))
+        .map(|(key, flag)| format!("{key} is {flag}"))
+        .collect();
+    (!named.is_empty()).then(|| format!("{} (or --set KEY=VALUE)", named.join(", ")))
 }
 
 #[cfg(test)]
@@ -37,7 +54,20 @@ mod tests {
             got: "0".into(),
         })
         .context("while sampling");
-        assert_eq!(hint(&e).as_deref(), Some("set it with --target-file-size"));
-        assert_eq!(hint(&anyhow::anyhow!("other")), None);
+        assert_eq!(
+            hint(&e, "").as_deref(),
+            Some("set it with --target-file-size")
+        );
+        assert_eq!(hint(&anyhow::anyhow!("other"), "other"), None);
+        let text = "out of memory: …; raise engine.memory_limit, or lower engine.target_partitions";
+        assert_eq!(
+            hint(&anyhow::anyhow!("x"), text).as_deref(),
+            Some(
+                "engine.memory_limit is --memory-limit, engine.target_partitions is \
+                 --target-partitions (or --set KEY=VALUE)"
+            )
+        );
+        let text = "bad value for `engine.memory_limit` (from flag --memory-limit)";
+        assert_eq!(hint(&anyhow::anyhow!("x"), text), None);
     }
 }

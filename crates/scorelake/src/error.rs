@@ -132,6 +132,11 @@ pub(crate) fn engine_message(e: &DataFusionError) -> String {
     {
         return ours.to_string();
     }
+    if let DataFusionError::ResourcesExhausted(text) = e.find_root()
+        && let Some(message) = out_of_memory(text)
+    {
+        return message;
+    }
     redact_urls(&without_data(&with_our_keys(&e.strip_backtrace())))
 }
 
@@ -140,9 +145,62 @@ fn with_our_keys(text: &str) -> String {
     text.replace(
         "Consider increasing the memory limit config: 'datafusion.runtime.memory_limit', \
          or decreasing the config: 'datafusion.execution.sort_spill_reservation_bytes'.",
-        "Raise the memory limit (--memory-limit, engine.memory_limit) or lower \
-         engine.sort_spill_reservation or engine.spill_merge_fan_in.",
+        "Raise engine.memory_limit or lower engine.sort_spill_reservation or \
+         engine.spill_merge_fan_in.",
     )
+}
+
+/// The engine's report of a failed allocation in one line: which operator
+/// wanted how much more, what was left of the limit, the largest users, and
+/// which settings to change. `None` when `text` is not such a report.
+///
+/// ```
+/// # use scorelake::error::out_of_memory;
+/// let text = "Additional allocation failed for ParquetSink(ArrowColumnWriter) with top memory consumers (across reservations) as:
+///   ExternalSorterMerge[1]#10(can spill: false) consumed 7.1 MB, peak 7.1 MB,
+///   ParquetSink(SerializedFileWriter)#15(can spill: false) consumed 645.3 KB, peak 1075.6 KB.
+/// Error: Failed to allocate additional 128.0 KB for ParquetSink(ArrowColumnWriter) with 128.4 KB already allocated for this reservation - 59.7 KB remain available for the total memory pool: fair(pool_size: 20.0 MB)";
+/// assert_eq!(
+///     out_of_memory(text).unwrap(),
+///     "out of memory: ParquetSink(ArrowColumnWriter) wanted 128.0 KB more with 59.7 KB \
+///      of engine.memory_limit (20.0 MB) left (largest users: ExternalSorterMerge[1] 7.1 MB, \
+///      ParquetSink(SerializedFileWriter) 645.3 KB); raise engine.memory_limit, or lower \
+///      engine.target_partitions to run fewer operators at once"
+/// );
+/// assert_eq!(out_of_memory("something else"), None);
+/// ```
+pub fn out_of_memory(text: &str) -> Option<String> {
+    let between = |text: &str, open: &str, close: &str| -> Option<String> {
+        let start = text.find(open)? + open.len();
+        let len = text[start..].find(close)?;
+        Some(text[start..start + len].trim().to_string())
+    };
+    let failed = &text[text.find("Failed to allocate additional ")?..];
+    let wanted = between(failed, "additional ", " for ")?;
+    let operator = between(failed, " for ", " with ")?;
+    let left = between(failed, "reservation - ", " remain available")?;
+    let limit = between(failed, "pool_size: ", ")")
+        .map(|size| format!(" ({size})"))
+        .unwrap_or_default();
+    let users: Vec<String> = text
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.trim().split_once('#')?;
+            let used = between(rest, "consumed ", ",")?;
+            Some(format!("{name} {used}"))
+        })
+        .take(3)
+        .collect();
+    let users = if users.is_empty() {
+        String::new()
+    } else {
+        format!(" (largest users: {})", users.join(", "))
+    };
+    Some(format!(
+        "out of memory: {operator} wanted {wanted} more with {left} of \
+         engine.memory_limit{limit} left{users}; raise engine.memory_limit, or lower \
+         engine.target_partitions to run fewer operators at once"
+    ))
 }
 
 /// `text` without the data values Arrow's CSV reader and casts quote:

@@ -157,8 +157,14 @@ fn features_finish_under_a_small_memory_limit() {
         &too_small,
     ));
     assert_ne!(code, 0);
+    // One line in the library's terms, then the flag as a hint.
+    let lines: Vec<&str> = err.trim().lines().collect();
     assert!(
-        err.contains("--memory-limit") && !err.contains("datafusion.runtime"),
+        lines.len() == 2
+            && lines[0].contains("engine.memory_limit")
+            && !lines[0].contains("--memory-limit")
+            && lines[1].contains("engine.memory_limit is --memory-limit")
+            && !err.contains("datafusion.runtime"),
         "{err}"
     );
 }
