@@ -6,7 +6,7 @@ use std::io::{ErrorKind, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use scorelake::datafusion::arrow::array::RecordBatch;
 use scorelake::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use scorelake::datafusion::arrow::util::pretty::pretty_format_batches;
@@ -15,7 +15,7 @@ use scorelake::datafusion::logical_expr::LogicalPlan;
 use scorelake::datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
 use scorelake::datafusion::prelude::{DataFrame, SessionContext};
 
-use crate::error::StdoutClosed;
+use crate::error::{StdoutClosed, Usage};
 
 /// `print!` that returns an error instead of panicking when stdout fails;
 /// [`StdoutClosed`] when its reader has gone.
@@ -197,7 +197,44 @@ pub(crate) fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Writes a report file a command was asked for (`--report FILE`).
+/// The format of the report a command was asked for (`--report FILE`): its
+/// extension, one of `allowed`. Checked before any work: a bad extension is
+/// a usage error, and a missing folder is named.
+pub(crate) fn report_format(report: Option<&Path>, allowed: &[&str]) -> Result<Option<String>> {
+    let Some(path) = report else {
+        return Ok(None);
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    if !allowed.contains(&ext) {
+        let names: Vec<String> = allowed.iter().map(|e| format!(".{e}")).collect();
+        let (last, first) = names
+            .split_last()
+            .map_or(("", &[][..]), |(l, f)| (l.as_str(), f));
+        let list = if first.is_empty() {
+            last.to_string()
+        } else {
+            format!("{} or {last}", first.join(", "))
+        };
+        anyhow::bail!(Usage(format!(
+            "--report {}: expected a {list} file",
+            path.display()
+        )));
+    }
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(folder) if !folder.is_dir() => anyhow::bail!(
+            "cannot write the report {}: folder {} does not exist",
+            path.display(),
+            folder.display()
+        ),
+        _ => Ok(Some(ext.to_string())),
+    }
+}
+
+/// Writes a report file a command was asked for (`--report FILE`), whole
+/// or not at all.
 pub(crate) fn write_report(path: &Path, text: String) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    Ok(scorelake::docfile::write_whole(path, &text)?)
 }

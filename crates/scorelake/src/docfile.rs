@@ -1,5 +1,7 @@
 //! Small documents users write by hand (recipes, column semantics): TOML,
-//! YAML or JSON, chosen by the file's extension, read into one JSON value.
+//! YAML or JSON, chosen by the file's extension, read into one JSON value;
+//! and the small documents commands write (fitted artifacts, reports),
+//! written whole or not at all ([`write_whole`]).
 
 use std::path::Path;
 
@@ -170,7 +172,43 @@ fn yaml_to_json(y: Yaml, key: &str) -> std::result::Result<serde_json::Value, St
 pub(crate) fn save_artifact<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let text =
         serde_json::to_string_pretty(value).map_err(|e| Error::InvalidInput(e.to_string()))?;
-    std::fs::write(path, text + "\n").map_err(|e| Error::io(path.display(), e))
+    write_whole(path, &(text + "\n"))
+}
+
+/// Writes `text` to the local file `path` whole or not at all: into a
+/// temporary file beside it, renamed over `path` once complete, so a reader
+/// never sees a partial file and a failed write leaves none. A missing
+/// folder is named.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("report.json");
+/// scorelake::docfile::write_whole(&path, "{}\n").unwrap();
+/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}\n");
+/// let e = scorelake::docfile::write_whole(&dir.path().join("no/r.json"), "{}").unwrap_err();
+/// assert!(e.to_string().ends_with("/no: folder does not exist"), "{e}");
+/// ```
+pub fn write_whole(path: &Path, text: &str) -> Result<()> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(Error::InvalidInput(format!(
+            "cannot write {}: {}: folder does not exist",
+            path.display(),
+            folder.display()
+        )));
+    }
+    let io = |e: std::io::Error| Error::io(path.display(), e);
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    // As a plain create would make it: read-write for all, less the umask.
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut file = builder.tempfile_in(folder).map_err(io)?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io)?;
+    file.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }
 
 /// Reads a fitted artifact whose `format` field must be `format` (`what`

@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 
 /// Everything that can go wrong in ScoreLake. Messages name the file, column
@@ -97,13 +98,30 @@ pub enum Error {
     #[error(transparent)]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
     /// An operating-system I/O error with the path it concerns.
-    #[error("{path}: {source}")]
+    #[error("{}", io_message(path, source))]
     Io {
         /// The path involved.
         path: String,
         /// The underlying error.
         source: std::io::Error,
     },
+}
+
+/// An I/O error on `path` in plain words: a missing file "does not exist",
+/// as the other errors say; others as the system says, without its number.
+fn io_message(path: &str, source: &std::io::Error) -> String {
+    match source.kind() {
+        std::io::ErrorKind::NotFound => format!("`{path}` does not exist"),
+        std::io::ErrorKind::PermissionDenied => format!("{path}: permission denied"),
+        _ => {
+            let text = source.to_string();
+            let plain = match text.find(" (os error ") {
+                Some(i) => &text[..i],
+                None => &text,
+            };
+            format!("{path}: {plain}")
+        }
+    }
 }
 
 /// The candidate closest to `name` when it is close enough to be a likely
@@ -132,12 +150,42 @@ pub(crate) fn engine_message(e: &DataFusionError) -> String {
     {
         return ours.to_string();
     }
-    if let DataFusionError::ResourcesExhausted(text) = e.find_root()
-        && let Some(message) = out_of_memory(text)
-    {
-        return message;
+    match e.find_root() {
+        DataFusionError::ResourcesExhausted(text) => {
+            if let Some(message) = out_of_memory(text) {
+                return message;
+            }
+        }
+        DataFusionError::SchemaError(schema, _) => {
+            if let SchemaError::FieldNotFound {
+                field,
+                valid_fields,
+            } = schema.as_ref()
+            {
+                return no_such_column(&field.name, valid_fields.iter().map(|c| c.name.as_str()));
+            }
+        }
+        _ => {}
     }
     redact_urls(&without_data(&with_our_keys(&e.strip_backtrace())))
+}
+
+/// "column `x` is not in the query's tables" in one line, with the closest
+/// name and the names there are (each once, without table qualifiers).
+fn no_such_column<'a>(name: &str, available: impl Iterator<Item = &'a str>) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for n in available {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    let hint = closest(name, names.iter().copied())
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default();
+    format!(
+        "column `{name}` is not in the query's tables{hint}; they have {}",
+        names.join(", ")
+    )
 }
 
 /// `text` with the engine's memory hint in ScoreLake's own settings.

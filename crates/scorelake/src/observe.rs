@@ -197,7 +197,7 @@ fn load(path: &Path) -> Result<RunRecord> {
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, format!("{text}\n")).map_err(|e| Error::io(path.display(), e))
+    crate::docfile::write_whole(path, &format!("{text}\n"))
 }
 
 /// `plan`'s operators, root first, with their metrics summed over partitions.

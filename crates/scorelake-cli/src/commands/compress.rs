@@ -10,7 +10,7 @@ use scorelake::session::Session;
 
 use crate::args::{CompressArgs, MethodArg};
 use crate::options::{read_options, write_options};
-use crate::output::{human_bytes, outln, write_report};
+use crate::output::{human_bytes, outln, report_format, write_report};
 use scorelake::console::Progress;
 
 /// Bins, compresses and writes `args.input`; prints the IV table and the sizes.
@@ -33,6 +33,7 @@ pub(crate) async fn compress(
             weight: args.weight,
         },
     };
+    report_format(args.report.as_deref(), &["json"])?;
     let mut job = CompressJob::new(args.input, args.output, binning);
     job.segments = args.segments;
     job.woe = args.woe;

@@ -2,15 +2,14 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use scorelake::pipeline::{self, DriftInputs, DriftJob};
 use scorelake::quality::{DriftBinning, Verdict};
 use scorelake::session::Session;
 
 use crate::args::{BinningArg, DriftArgs, FailOn};
-use crate::error::Usage;
 use crate::options::read_options;
-use crate::output::{outln, write_report};
+use crate::output::{outln, report_format, write_report};
 use scorelake::console::Progress;
 
 /// Compares the tables or periods `args` names; prints (and saves) the
@@ -20,16 +19,7 @@ pub(crate) async fn drift(
     progress: Progress,
     args: DriftArgs,
 ) -> Result<ExitCode> {
-    let report_format = match &args.report {
-        None => None,
-        Some(path) => match path.extension().and_then(|e| e.to_str()) {
-            Some(ext @ ("json" | "md" | "html")) => Some(ext.to_string()),
-            _ => bail!(Usage(format!(
-                "--report {}: expected a .json, .md or .html file",
-                path.display()
-            ))),
-        },
-    };
+    let report_format = report_format(args.report.as_deref(), &["json", "md", "html"])?;
     let inputs = match (args.baseline, args.current, args.input, args.period_col) {
         (Some(baseline), Some(current), _, _) => DriftInputs::Tables { baseline, current },
         (_, _, Some(input), Some(period_column)) => DriftInputs::Periods {

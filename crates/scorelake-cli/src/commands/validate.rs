@@ -3,15 +3,14 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use scorelake::pipeline::{self, ValidateJob};
 use scorelake::quality::{Status, Thresholds};
 use scorelake::session::Session;
 
 use crate::args::ValidateArgs;
-use crate::error::Usage;
 use crate::options::read_options;
-use crate::output::{outln, write_report};
+use crate::output::{outln, report_format, write_report};
 use scorelake::console::Progress;
 
 /// Validates `args.input`; prints (and saves) the report; exit 3 on FAIL.
@@ -24,16 +23,7 @@ pub(crate) async fn validate(
         Some(path) => Thresholds::load(path)?,
         None => Thresholds::default(),
     };
-    let report_format = match &args.report {
-        None => None,
-        Some(path) => match path.extension().and_then(|e| e.to_str()) {
-            Some(ext @ ("json" | "csv" | "md" | "html")) => Some(ext.to_string()),
-            _ => bail!(Usage(format!(
-                "--report {}: expected a .json, .csv, .md or .html file",
-                path.display()
-            ))),
-        },
-    };
+    let report_format = report_format(args.report.as_deref(), &["json", "csv", "md", "html"])?;
     let mut job = ValidateJob::new(args.input);
     job.options.columns = args.columns;
     job.options.thresholds = thresholds;

@@ -274,3 +274,62 @@ fn progress_off_a_terminal_is_plain_lines_when_asked() {
         "{out}{err}"
     );
 }
+
+/// Errors are one line each, in plain words, naming the file, column or
+/// folder: no repeated causes, no engine listings, no partial report.
+#[test]
+fn errors_are_one_plain_line_naming_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let (code, _, err) = run(scorelake()
+        .args(["sample", "--customers", "20", "--out"])
+        .arg(&panel));
+    assert_eq!(code, 0, "{err}");
+    let missing = dir.path().join("recipes.yaml");
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            vec![
+                "features".into(),
+                "--input".into(),
+                p(&panel).into(),
+                "--recipes".into(),
+                p(&missing).into(),
+                "--output".into(),
+                p(&dir.path().join("f.parquet")).into(),
+            ],
+            format!("error: `{}` does not exist", p(&missing)),
+        ),
+        (
+            vec![
+                "sql".into(),
+                format!("SELECT balanse FROM '{}'", p(&panel)),
+            ],
+            "error: column `balanse` is not in the query's tables (did you mean `balance`?); they have customer_id, month,".into(),
+        ),
+        (
+            vec![
+                "validate".into(),
+                "--input".into(),
+                p(&panel).into(),
+                "--report".into(),
+                p(&dir.path().join("no/report.html")).into(),
+            ],
+            format!(
+                "error: cannot write the report {}: folder {} does not exist",
+                p(&dir.path().join("no/report.html")),
+                p(&dir.path().join("no"))
+            ),
+        ),
+    ];
+    for (args, start) in cases {
+        let (code, out, err) = run(scorelake().args(&args));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with(&start) && err.trim().lines().count() == 1,
+            "{args:?}: {err}"
+        );
+        // Nothing was computed before the report's folder was checked.
+        assert!(out.is_empty(), "{args:?}: {out}");
+    }
+    assert!(!dir.path().join("no").exists());
+}

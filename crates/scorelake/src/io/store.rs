@@ -114,6 +114,9 @@ pub(crate) fn with_unreachable(reason: String) -> String {
     }
 }
 
+/// The address of a cloud machine's instance metadata service (credentials).
+const INSTANCE_METADATA: &str = "169.254.169.254";
+
 /// Turns an object-store error into ours, naming `location`. Messages never
 /// carry the user information of the endpoint URL.
 pub(crate) fn store_error(location: &str, err: &object_store::Error, writing: bool) -> Error {
@@ -126,6 +129,13 @@ pub(crate) fn store_error(location: &str, err: &object_store::Error, writing: bo
     };
     let reason = match &err {
         E::NotFound { .. } if !writing => return Error::NotFound(location.to_string()),
+        // With no keys configured, the client asks the instance metadata
+        // service of a cloud machine, which is not there.
+        _ if err.to_string().contains(INSTANCE_METADATA) => "no S3 credentials: none are \
+            configured (storage.s3.access_key_id and storage.s3.secret_access_key, or \
+            AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and no instance metadata service \
+            answered"
+            .to_string(),
         _ if denied => format!(
             "access denied; check storage.s3.access_key_id and storage.s3.secret_access_key ({err})"
         ),
@@ -137,5 +147,27 @@ pub(crate) fn store_error(location: &str, err: &object_store::Error, writing: bo
         Error::Write { location, reason }
     } else {
         Error::Read { location, reason }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_credentials_are_said_so() {
+        let err = object_store::Error::Generic {
+            store: "S3",
+            source: "Error performing PUT http://169.254.169.254/latest/api/token in 1ms - \
+                     Server returned non-2xx status code: 403 Forbidden"
+                .into(),
+        };
+        let e = store_error("s3://lake/x.parquet", &err, false).to_string();
+        assert!(
+            e.starts_with(
+                "cannot read `s3://lake/x.parquet`: no S3 credentials: none are configured"
+            ) && !e.contains("169.254"),
+            "{e}"
+        );
     }
 }

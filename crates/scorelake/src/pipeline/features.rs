@@ -94,7 +94,7 @@ pub async fn run_features(session: &Session, job: &FeaturesJob) -> Result<Featur
     if let Some(path) = &job.lineage {
         let text = serde_json::to_string_pretty(&engineer.lineage())
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        std::fs::write(path, text + "\n").map_err(|e| Error::io(path.display(), e))?;
+        crate::docfile::write_whole(path, &(text + "\n"))?;
     }
     let input = io::read(session, &job.input, &job.read).await?;
     // Counted first: an observation date without rows stops the run here.

@@ -1,6 +1,6 @@
 //! A scorecard pipeline run, one method per step.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use datafusion::arrow::datatypes::DataType;
@@ -10,6 +10,7 @@ use datafusion::prelude::DataFrame;
 use super::report::{Published, Sample, ScorecardPipelineReport};
 use super::spec::{ScorecardPipeline, Validation};
 use super::stability::bin_stability;
+use crate::docfile::write_whole;
 use crate::encoding::{self, EncoderSpec};
 use crate::error::{Error, Result, ensure, invalid, invalid_err};
 use crate::expr::column;
@@ -147,9 +148,9 @@ pub async fn run_scorecard_pipeline(
 fn write_report(report: &ScorecardPipelineReport) -> Result<()> {
     let json =
         serde_json::to_string_pretty(report).map_err(|e| Error::InvalidInput(e.to_string()))?;
-    write_text(&report.output.join("report.json"), &(json + "\n"))?;
-    write_text(&report.output.join("report.md"), &report.to_string())?;
-    write_text(&report.output.join("report.html"), &report.to_html())
+    write_whole(&report.output.join("report.json"), &(json + "\n"))?;
+    write_whole(&report.output.join("report.md"), &report.to_string())?;
+    write_whole(&report.output.join("report.html"), &report.to_html())
 }
 
 /// The modelling table, split into training, holdout and out-of-time rows.
@@ -395,7 +396,7 @@ impl<'a> Run<'a> {
         };
         let report = quality::validate(train, &options).await?;
         let path = self.out("validation.md");
-        write_text(&path, &report.to_markdown())?;
+        write_whole(&path, &report.to_markdown())?;
         if report.status == Status::Fail {
             return invalid_err!(
                 "validation failed (see {}); the pipeline stops",
@@ -417,7 +418,7 @@ impl<'a> Run<'a> {
         };
         let binning = scorecard::fit_binning(train, &spec).await?;
         binning.save(&self.out("binning.json"))?;
-        write_text(&self.out("binning_tables.md"), &binning.tables())?;
+        write_whole(&self.out("binning_tables.md"), &binning.tables())?;
         Ok(binning)
     }
 
@@ -505,10 +506,10 @@ impl<'a> Run<'a> {
     fn scaling(&self, binning: &Binning, model: &LogisticModel) -> Result<Scorecard> {
         let card = Scorecard::new(binning, model, &self.pipeline.scaling)?;
         card.save(&self.out("scorecard.json"))?;
-        write_text(&self.out("scorecard.sql"), &(card.to_sql() + "\n"))?;
+        write_whole(&self.out("scorecard.sql"), &(card.to_sql() + "\n"))?;
         let query = card.to_sql_query("input", self.pipeline.reasons)?;
-        write_text(&self.out("scorecard_query.sql"), &(query + "\n"))?;
-        write_text(&self.out("scorecard.md"), &card.to_markdown())?;
+        write_whole(&self.out("scorecard_query.sql"), &(query + "\n"))?;
+        write_whole(&self.out("scorecard.md"), &card.to_markdown())?;
         Ok(card)
     }
 
@@ -586,8 +587,4 @@ fn overwrite() -> WriteOptions {
         mode: WriteMode::Overwrite,
         ..WriteOptions::default()
     }
-}
-
-fn write_text(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::io(path.display(), e))
 }
