@@ -305,13 +305,13 @@ pub(crate) enum DeltaCommand {
     },
     /// Version, files, rows, bytes, partitions and per-column nulls/min/max from the table's log.
     #[command(
-        after_help = "Examples:\n  scorelake delta stats lake/accounts\n  scorelake delta stats s3://lake/accounts --version 3 --json"
+        after_help = "Examples:\n  scorelake delta stats lake/accounts\n  scorelake delta stats s3://lake/accounts --version-as-of 3 --json"
     )]
     Stats {
         /// The table.
         table: String,
         /// Describe this version (default: the newest).
-        #[arg(long, value_name = "N", conflicts_with = "as_of")]
+        #[arg(long = "version-as-of", value_name = "N", conflicts_with = "as_of")]
         version: Option<u64>,
         /// Describe the newest version committed at or before this time.
         #[arg(long, value_name = "TIME")]
@@ -680,8 +680,9 @@ pub(crate) struct ReadArgs {
     /// output when appending.
     #[arg(long)]
     pub merge_schema: bool,
-    /// Delta input: read this version (0 is the first commit).
-    #[arg(long, value_name = "N", conflicts_with = "as_of")]
+    /// Delta input: read this version (0 is the first commit). Named as
+    /// Spark's `versionAsOf`, apart from the program's own `--version`.
+    #[arg(long = "version-as-of", value_name = "N", conflicts_with = "as_of")]
     pub version: Option<u64>,
     /// Delta input: read the newest version committed at or before this time
     /// (RFC 3339, e.g. 2026-01-31T00:00:00Z, or a date).

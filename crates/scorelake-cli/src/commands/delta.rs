@@ -74,7 +74,13 @@ pub(crate) async fn delta(
                             format!(", z-ordered by {}", report.z_order.join(", "))
                         }
                     )?,
-                    None => outln!("{table}: nothing to compact; no new version")?,
+                    None => match report.already_at {
+                        Some(v) => outln!(
+                            "{table}: already z-ordered by {} at version {v}, no data changed since; no new version",
+                            report.z_order.join(", ")
+                        )?,
+                        None => outln!("{table}: nothing to compact; no new version")?,
+                    },
                 }
             }
         }

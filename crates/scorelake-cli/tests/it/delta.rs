@@ -51,7 +51,7 @@ fn delta_tables_from_the_command_line() {
         count_of(&out)
     };
     assert_eq!(count(&[]), 2 * rows);
-    assert_eq!(count(&["--version", "0"]), rows);
+    assert_eq!(count(&["--version-as-of", "0"]), rows);
 
     let (code, out, err) = run(scorelake().args(["delta", "history", t, "--json"]));
     assert_eq!(code, 0, "{err}");
@@ -125,7 +125,7 @@ fn delta_tables_from_the_command_line() {
         "SELECT 1 FROM t",
         "--table",
         &format!("t={t}"),
-        "--version",
+        "--version-as-of",
         "9",
     ]));
     assert_eq!(code, 1);

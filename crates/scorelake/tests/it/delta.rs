@@ -476,10 +476,26 @@ async fn maintenance_compacts_vacuums_and_reports_stats() {
     .await
     .unwrap();
     assert_eq!(zordered.z_order, vec!["customer_id".to_string()]);
+    assert_eq!((zordered.version, zordered.already_at), (Some(6), None));
     assert_rows(
         &read_rows(&session, &table, &ReadOptions::default()).await,
         &before,
     );
+    // The same z-order again, with no data changed since: nothing rewritten;
+    // the columns are in the history.
+    let again = delta::optimize(
+        &session,
+        &table,
+        &OptimizeOptions::default().with_z_order(["customer_id"]),
+    )
+    .await
+    .unwrap();
+    assert_eq!((again.version, again.already_at), (None, Some(6)));
+    let newest = &delta::history(&session, &table, &HistoryOptions::default().with_limit(1))
+        .await
+        .unwrap()[0];
+    assert_eq!(newest.version, 6);
+    assert_eq!(newest.parameters["zOrderBy"], r#"["customer_id"]"#);
     let e = failed(delta::optimize(
         &session,
         &table,

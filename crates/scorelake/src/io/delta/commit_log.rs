@@ -224,7 +224,7 @@ pub(super) fn commit(file: &LogFile, entry: &Entry) -> Commit {
         .get("inCommitTimestamp")
         .and_then(Value::as_i64)
         .and_then(DateTime::from_timestamp_millis);
-    let parameters = match entry.info.get("operationParameters") {
+    let mut parameters = match entry.info.get("operationParameters") {
         Some(Value::Object(p)) => p
             .iter()
             .map(|(k, v)| {
@@ -234,6 +234,10 @@ pub(super) fn commit(file: &LogFile, entry: &Entry) -> Commit {
             .collect(),
         _ => BTreeMap::new(),
     };
+    // The z-order columns ScoreLake records beside delta-rs's parameters.
+    if let Some(Value::String(columns)) = entry.info.get(super::maintain::Z_ORDER_KEY) {
+        parameters.insert(super::maintain::Z_ORDER_KEY.to_string(), columns.clone());
+    }
     Commit {
         version: file.version,
         timestamp: in_commit.unwrap_or(file.modified),

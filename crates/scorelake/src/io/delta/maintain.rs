@@ -10,10 +10,12 @@ use deltalake_core::operations::optimize::OptimizeType;
 use serde_json::Value;
 
 use super::TableVersion;
+use super::history::{HistoryOptions, history};
 use super::open::{check_commits_are_safe, delta_error, load};
 use super::write::writer_properties;
+use crate::config::ByteSize;
 use crate::error::{Error, Remedy, Result, invalid, invalid_err};
-use crate::io::location::IntoLocation;
+use crate::io::location::{IntoLocation, Location};
 use crate::session::Session;
 
 /// How [`optimize`] compacts a table.
@@ -121,13 +123,28 @@ pub struct OptimizeReport {
     pub partitions_optimized: u64,
     /// Columns the data was z-ordered by (empty: plain compaction).
     pub z_order: Vec<String>,
+    /// The version that already z-ordered the table by these columns, with
+    /// no data changed since: nothing was rewritten.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already_at: Option<u64>,
 }
+
+/// Memory a z-order may use when `engine.memory_limit` is not set: its
+/// sorts (one per partition at a time) spill beyond it.
+pub const Z_ORDER_MEMORY: u64 = 2 << 30;
+
+/// The commitInfo key recording the z-order columns (as Spark's
+/// `zOrderBy`: a JSON list), read back by [`history`](super::history).
+pub(super) const Z_ORDER_KEY: &str = "zOrderBy";
 
 /// Compacts small files into files of `delta.target_file_size` (or
 /// [`OptimizeOptions::target_size`]); with [`OptimizeOptions::z_order`]
 /// columns, rewrites each partition's data in Z-order of those columns so
-/// range filters on them skip more files. Readers of older versions are
-/// unaffected; the old files stay until a vacuum.
+/// range filters on them skip more files, unless the last change of the
+/// table's data was a z-order by the same columns. Without
+/// `engine.memory_limit`, a z-order uses at most [`Z_ORDER_MEMORY`] and
+/// spills beyond it. Readers of older versions are unaffected; the old
+/// files stay until a vacuum.
 pub async fn optimize(
     session: &Session,
     table: impl IntoLocation,
@@ -157,7 +174,31 @@ pub async fn optimize(
             );
         }
     }
+    if !z_order.is_empty()
+        && let Some(at) = z_ordered_at(session, &loc, z_order).await?
+    {
+        return Ok(OptimizeReport {
+            version: None,
+            files_removed: 0,
+            files_added: 0,
+            bytes_removed: 0,
+            bytes_added: 0,
+            partitions_optimized: 0,
+            z_order: z_order.clone(),
+            already_at: Some(at),
+        });
+    }
     check_commits_are_safe(session, &loc).await?;
+    let here = session.here()?;
+    let bounded;
+    let here = if !z_order.is_empty() && here.config().engine.memory_limit.is_none() {
+        let mut config = here.config().clone();
+        config.engine.memory_limit = Some(ByteSize(Z_ORDER_MEMORY));
+        bounded = Session::new_embedded(config)?;
+        &bounded
+    } else {
+        &here
+    };
     let config = session.config();
     let target = target_size.unwrap_or(config.delta.target_file_size.0);
     let kind = if z_order.is_empty() {
@@ -170,9 +211,16 @@ pub async fn optimize(
         .with_type(kind)
         .with_writer_properties(writer_properties(config))
         // delta-rs plans its own scans: in this process.
-        .with_session_state(Arc::new(session.here()?.ctx().state()))
+        .with_session_state(Arc::new(here.ctx().state()))
         .with_commit_properties(
-            CommitProperties::default().with_max_retries(config.delta.commit_retries),
+            CommitProperties::default()
+                .with_max_retries(config.delta.commit_retries)
+                .with_metadata((!z_order.is_empty()).then(|| {
+                    (
+                        Z_ORDER_KEY.to_string(),
+                        serde_json::json!(z_order_text(z_order)),
+                    )
+                })),
         );
     if let Some(t) = NonZeroU64::new(target) {
         builder = builder.with_target_size(t);
@@ -189,7 +237,32 @@ pub async fn optimize(
         bytes_added: metrics.files_added.total_size.max(0) as u64,
         partitions_optimized: metrics.partitions_optimized,
         z_order: z_order.clone(),
+        already_at: None,
     })
+}
+
+/// `columns` as the commit records them: a JSON list.
+fn z_order_text(columns: &[String]) -> String {
+    serde_json::to_string(columns).unwrap_or_default()
+}
+
+/// The version that z-ordered `loc` by `columns`, when no commit since
+/// changed its data (added or removed files).
+async fn z_ordered_at(
+    session: &Session,
+    loc: &Location,
+    columns: &[String],
+) -> Result<Option<u64>> {
+    let commits = history(session, loc.clone(), &HistoryOptions::default()).await?;
+    let last_change = commits
+        .iter()
+        .find(|c| c.files_added > 0 || c.files_removed > 0);
+    Ok(last_change
+        .filter(|c| {
+            c.operation == "OPTIMIZE"
+                && c.parameters.get(Z_ORDER_KEY) == Some(&z_order_text(columns))
+        })
+        .map(|c| c.version))
 }
 
 /// What `vacuum` found or removed.

@@ -46,7 +46,7 @@ pub use commit_log::Commit;
 pub use history::{HistoryOptions, history, history_markdown};
 pub use maintain::{
     ColumnStats, OptimizeOptions, OptimizeReport, TableStats, VacuumOptions, VacuumReport,
-    optimize, stats, vacuum,
+    Z_ORDER_MEMORY, optimize, stats, vacuum,
 };
 pub use open::is_table;
 
