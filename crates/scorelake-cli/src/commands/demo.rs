@@ -26,10 +26,10 @@ pub(crate) async fn demo(
         },
         out_dir: args.out,
     };
-    let spinner = progress.spinner("demo");
-    let on_step = |step: &str| spinner.set_message(step.to_string());
+    let stage = progress.stage("demo");
+    let on_step = |step: &str| stage.step(step);
     let report = pipeline::demo(session, &options, &on_step).await;
-    spinner.finish_and_clear();
+    stage.finish();
     outln!("{}", report.context("demo failed")?)?;
     Ok(ExitCode::SUCCESS)
 }

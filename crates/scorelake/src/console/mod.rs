@@ -6,4 +6,4 @@ pub mod logging;
 mod meter;
 mod progress;
 
-pub use progress::Progress;
+pub use progress::{Progress, Stage};

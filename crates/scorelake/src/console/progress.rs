@@ -6,9 +6,9 @@
 //! queries read out of their inputs' rows, the rate and the time left.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::meter::{self, Meter};
 use crate::config::ProgressMode;
@@ -66,7 +66,7 @@ impl Progress {
     }
 
     /// A spinner with a message and the elapsed time.
-    pub fn spinner(&self, message: &str) -> ProgressBar {
+    fn spinner(&self, message: &str) -> ProgressBar {
         if !self.enabled {
             return ProgressBar::hidden();
         }
@@ -86,43 +86,55 @@ impl Progress {
         pb
     }
 
-    /// Awaits `work` with a spinner showing `message` (and, when following
-    /// a session's plans, the rows they read), cleared when it ends.
-    pub async fn during<F: Future>(&self, message: &str, work: F) -> F::Output {
-        let started = std::time::Instant::now();
-        let spinner = self.spinner(message);
+    /// Shows the stage `name` until [`Stage::finish`]: a spinner with its
+    /// current step and, when following a session's plans, the rows its
+    /// queries read so far out of their inputs' rows, the rate and ETA.
+    ///
+    /// ```
+    /// use scorelake::config::ProgressMode;
+    /// use scorelake::console::Progress;
+    /// let stage = Progress::new(ProgressMode::Never).stage("demo");
+    /// stage.step("sampling");
+    /// stage.finish();
+    /// ```
+    pub fn stage(&self, name: &str) -> Stage {
+        let started = Instant::now();
+        let pb = self.spinner(name);
+        let step = Arc::new(Mutex::new(name.to_string()));
         let meter = self
             .plans
             .as_ref()
             .filter(|_| self.enabled)
-            .map(|log| Arc::new(std::sync::Mutex::new(Meter::new(PlanLog::watch(log)))));
+            .map(|log| Arc::new(Mutex::new(Meter::new(PlanLog::watch(log)))));
         if let Some(meter) = &meter {
-            let (pb, meter, message) = (spinner.clone(), Arc::clone(meter), message.to_string());
+            let (pb, meter, step) = (pb.clone(), Arc::clone(meter), Arc::clone(&step));
             std::thread::spawn(move || {
                 while !pb.is_finished() {
-                    let reading = meter.lock().unwrap_or_else(|e| e.into_inner()).read();
-                    if let Some(rows) = meter::describe(reading, started.elapsed().as_secs_f64()) {
-                        pb.set_message(format!("{message}: {rows}"));
+                    let reading = locked(&meter).read();
+                    let step = locked(&step).clone();
+                    match meter::describe(reading, started.elapsed().as_secs_f64()) {
+                        Some(rows) => pb.set_message(format!("{step}: {rows}")),
+                        None => pb.set_message(step),
                     }
                     std::thread::sleep(Duration::from_millis(200));
                 }
             });
         }
-        let out = work.await;
-        spinner.finish_and_clear();
-        if self.enabled && !self.terminal {
-            let secs = started.elapsed().as_secs_f64();
-            let rows = meter
-                .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()).read())
-                .filter(|r| r.rows > 0)
-                .map(|r| {
-                    let s = if r.queries == 1 { "y" } else { "ies" };
-                    let total = r.total.map(|t| format!("/{t}")).unwrap_or_default();
-                    format!(", {}{total} rows read in {} quer{s}", r.rows, r.queries)
-                })
-                .unwrap_or_default();
-            eprintln!("progress: {message}: done ({secs:.1} s{rows})");
+        Stage {
+            pb,
+            name: name.to_string(),
+            step,
+            meter,
+            started,
+            plain: self.enabled && !self.terminal,
         }
+    }
+
+    /// Awaits `work` as the stage `message` ([`Progress::stage`]).
+    pub async fn during<F: Future>(&self, message: &str, work: F) -> F::Output {
+        let stage = self.stage(message);
+        let out = work.await;
+        stage.finish();
         out
     }
 
@@ -161,7 +173,7 @@ impl Progress {
 /// [`LINE_EVERY`] while it runs ([`Progress::during`] adds the last); a
 /// counter (`unit`) gives its count out of the total, rate and ETA.
 fn lines(pb: ProgressBar, unit: Option<String>) {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let line = move |pb: &ProgressBar, what: &str| {
         let secs = started.elapsed().as_secs_f64();
         let detail = match &unit {
@@ -184,13 +196,59 @@ fn lines(pb: ProgressBar, unit: Option<String>) {
     };
     line(&pb, "started");
     std::thread::spawn(move || {
-        let mut last = std::time::Instant::now();
+        let mut last = Instant::now();
         while !pb.is_finished() {
             std::thread::sleep(Duration::from_millis(100));
             if last.elapsed() >= LINE_EVERY && !pb.is_finished() {
                 line(&pb, "running");
-                last = std::time::Instant::now();
+                last = Instant::now();
             }
         }
     });
+}
+
+/// A stage of a command shown on stderr ([`Progress::stage`]).
+pub struct Stage {
+    pb: ProgressBar,
+    name: String,
+    /// The text shown before the rows read: the stage's name or its step.
+    step: Arc<Mutex<String>>,
+    meter: Option<Arc<Mutex<Meter>>>,
+    started: Instant,
+    /// Plain lines (stderr is not a terminal): a last line when done.
+    plain: bool,
+}
+
+impl Stage {
+    /// Shows `text` as the step the stage is at.
+    pub fn step(&self, text: &str) {
+        *locked(&self.step) = text.to_string();
+        self.pb.set_message(text.to_string());
+    }
+
+    /// Ends the stage: the spinner is cleared; in plain lines, a last one
+    /// with the time taken and the rows read.
+    pub fn finish(self) {
+        self.pb.finish_and_clear();
+        if !self.plain {
+            return;
+        }
+        let secs = self.started.elapsed().as_secs_f64();
+        let rows = self
+            .meter
+            .map(|m| locked(&m).read())
+            .filter(|r| r.rows > 0)
+            .map(|r| {
+                let s = if r.queries == 1 { "y" } else { "ies" };
+                let total = r.total.map(|t| format!("/{t}")).unwrap_or_default();
+                format!(", {}{total} rows read in {} quer{s}", r.rows, r.queries)
+            })
+            .unwrap_or_default();
+        eprintln!("progress: {}: done ({secs:.1} s{rows})", self.name);
+    }
+}
+
+/// `mutex`'s value, whether or not a holder panicked.
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
