@@ -232,9 +232,3 @@ pub(crate) fn report_format(report: Option<&Path>, allowed: &[&str]) -> Result<O
         _ => Ok(Some(ext.to_string())),
     }
 }
-
-/// Writes a report file a command was asked for (`--report FILE`), whole
-/// or not at all.
-pub(crate) fn write_report(path: &Path, text: String) -> Result<()> {
-    Ok(scorelake::docfile::write_whole(path, &text)?)
-}

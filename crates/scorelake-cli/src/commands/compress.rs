@@ -4,13 +4,14 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
+use scorelake::docfile::write_whole;
 use scorelake::pipeline::{self, BinningSource, CompressJob};
 use scorelake::scorecard::BinMethod;
 use scorelake::session::Session;
 
 use crate::args::{CompressArgs, MethodArg};
 use crate::options::{read_options, write_options};
-use crate::output::{human_bytes, outln, report_format, write_report};
+use crate::output::{human_bytes, outln, report_format};
 use scorelake::console::Progress;
 
 /// Bins, compresses and writes `args.input`; prints the IV table and the sizes.
@@ -48,7 +49,7 @@ pub(crate) async fn compress(
         .await?;
     let c = &report.compression;
     if let Some(path) = &args.report {
-        write_report(path, serde_json::to_string_pretty(c)? + "\n")?;
+        write_whole(path, &(serde_json::to_string_pretty(c)? + "\n"))?;
     }
     outln!("{}", report.binning.iv_table())?;
     outln!(

@@ -3,13 +3,14 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
+use scorelake::docfile::write_whole;
 use scorelake::pipeline::{self, DriftInputs, DriftJob};
 use scorelake::quality::{DriftBinning, Verdict};
 use scorelake::session::Session;
 
 use crate::args::{BinningArg, DriftArgs, FailOn};
 use crate::options::read_options;
-use crate::output::{outln, report_format, write_report};
+use crate::output::{outln, report_format};
 use scorelake::console::Progress;
 
 /// Compares the tables or periods `args` names; prints (and saves) the
@@ -61,7 +62,7 @@ pub(crate) async fn drift(
             "html" => report.to_html(),
             _ => report.to_markdown(true),
         };
-        write_report(path, text)?;
+        write_whole(path, &text)?;
     }
     let failing: Vec<String> = report
         .columns

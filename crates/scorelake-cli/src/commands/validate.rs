@@ -4,13 +4,14 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
+use scorelake::docfile::write_whole;
 use scorelake::pipeline::{self, ValidateJob};
 use scorelake::quality::{Status, Thresholds};
 use scorelake::session::Session;
 
 use crate::args::ValidateArgs;
 use crate::options::read_options;
-use crate::output::{outln, report_format, write_report};
+use crate::output::{outln, report_format};
 use scorelake::console::Progress;
 
 /// Validates `args.input`; prints (and saves) the report; exit 3 on FAIL.
@@ -44,7 +45,7 @@ pub(crate) async fn validate(
             "html" => report.to_html(),
             _ => report.to_markdown(),
         };
-        write_report(path, text)?;
+        write_whole(path, &text)?;
     }
     Ok(if report.status == Status::Fail {
         ExitCode::from(3)

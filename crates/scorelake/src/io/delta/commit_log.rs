@@ -217,6 +217,10 @@ pub(super) fn check_inside(path: &str) -> std::result::Result<(), String> {
     }
 }
 
+/// The commitInfo key recording the columns an optimize z-ordered by (as
+/// Spark's `zOrderBy`: a JSON list), shown with the commit's parameters.
+pub(super) const Z_ORDER_KEY: &str = "zOrderBy";
+
 /// The commit `entry` read from `file` says (no table totals).
 pub(super) fn commit(file: &LogFile, entry: &Entry) -> Commit {
     let in_commit = entry
@@ -235,8 +239,8 @@ pub(super) fn commit(file: &LogFile, entry: &Entry) -> Commit {
         _ => BTreeMap::new(),
     };
     // The z-order columns ScoreLake records beside delta-rs's parameters.
-    if let Some(Value::String(columns)) = entry.info.get(super::maintain::Z_ORDER_KEY) {
-        parameters.insert(super::maintain::Z_ORDER_KEY.to_string(), columns.clone());
+    if let Some(Value::String(columns)) = entry.info.get(Z_ORDER_KEY) {
+        parameters.insert(Z_ORDER_KEY.to_string(), columns.clone());
     }
     Commit {
         version: file.version,

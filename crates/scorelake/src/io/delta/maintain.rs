@@ -10,6 +10,7 @@ use deltalake_core::operations::optimize::OptimizeType;
 use serde_json::Value;
 
 use super::TableVersion;
+use super::commit_log::Z_ORDER_KEY;
 use super::history::{HistoryOptions, history};
 use super::open::{check_commits_are_safe, delta_error, load};
 use super::write::writer_properties;
@@ -132,10 +133,6 @@ pub struct OptimizeReport {
 /// Memory a z-order may use when `engine.memory_limit` is not set: its
 /// sorts (one per partition at a time) spill beyond it.
 pub const Z_ORDER_MEMORY: u64 = 2 << 30;
-
-/// The commitInfo key recording the z-order columns (as Spark's
-/// `zOrderBy`: a JSON list), read back by [`history`](super::history).
-pub(super) const Z_ORDER_KEY: &str = "zOrderBy";
 
 /// Compacts small files into files of `delta.target_file_size` (or
 /// [`OptimizeOptions::target_size`]); with [`OptimizeOptions::z_order`]
