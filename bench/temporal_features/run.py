@@ -4,8 +4,10 @@ Run from the repository root (see bench/README.md):
     bash bench/setup.sh && bench/.venv/bin/python bench/temporal_features/run.py
 
 Environment: BENCH_CUSTOMERS (default 200000), BENCH_RUNS (default 3),
-BENCH_TOOLS (default scorelake,scorelake-512m,duckdb,polars,pyspark), BENCH_SPILL_CUSTOMERS
-(default 500000; 0 skips the memory-limited run).
+BENCH_TOOLS (default scorelake,scorelake-512m,limit,duckdb,polars,pyspark), BENCH_SPILL_CUSTOMERS
+(default 500000; 0 skips the memory-limited run), BENCH_LIMIT (the hand-written W1
+kernel of ../shared/limit, built as its README says; default
+../limit-build/target/release/limit; the `limit` tool is left out when it is missing).
 Each run's wall time and peak RSS (the whole process tree, sampled every
 20 ms) are recorded; outputs are compared column by column with ScoreLake's
 before any figure is reported.
@@ -25,7 +27,11 @@ HERE = ROOT / "bench" / "temporal_features"
 PY = sys.executable
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-TOOLS = os.environ.get("BENCH_TOOLS", "scorelake,scorelake-512m,duckdb,polars,pyspark").split(",")
+LIMIT = Path(os.environ.get("BENCH_LIMIT", ROOT.parent / "limit-build" / "target" / "release" / "limit"))
+TOOLS = os.environ.get("BENCH_TOOLS", "scorelake,scorelake-512m,limit,duckdb,polars,pyspark").split(",")
+if "limit" in TOOLS and not LIMIT.exists():
+    print(f"no limit kernel at {LIMIT}: build ../shared/limit as its README says to compare with it")
+    TOOLS.remove("limit")
 # ScoreLake with a memory limit and smaller row groups: the sort spills and
 # the Parquet writer holds less, for a fraction of the memory.
 LIMITED = ["--memory-limit", "512m", "--set", "io.row_group_size=262144"]
@@ -42,6 +48,8 @@ def command(tool, src, dst):
         flags = LIMITED if tool == "scorelake-512m" else []
         return [str(BIN), "--progress", "never", *flags, "features", "--recipes", str(HERE / "recipes.yaml"),
                 "--input", str(src), "--output", str(dst), "--overwrite", "--compression", "zstd:1"]
+    if tool == "limit":
+        return [str(LIMIT), "--input", str(src), "--output", str(dst), "--zstd-level", "1"]
     return [PY, str(HERE / f"{tool}_peer.py"), str(src), str(dst)]
 
 
@@ -117,6 +125,8 @@ def report(rows, results, checks, spill):
         ratio = f"{med[t] / base:.2f}×" if base else "–"
         same = "reference" if t == "scorelake" else ("same" if not checks.get(t) else "; ".join(checks[t]))
         lines.append(f"| {t} | {med[t]:.2f} | {runs} | {peak[t] / 2**20:.0f} | {ratio} | {same} |")
+    if base and "limit" in med:
+        lines += ["", f"ScoreLake ÷ the hand-written limit kernel: {base / med['limit']:.2f}× (target ≤ 1.25×)."]
     if spill:
         r, w, p = spill
         lines += ["", f"ScoreLake at {SPILL_CUSTOMERS:,} customers ({r:,} rows) with `--memory-limit 1g`: "

@@ -86,6 +86,7 @@ pub(crate) fn write_options(args: &WriteArgs, read: Option<&ReadArgs>) -> Result
         partition_by: args.partition_by.clone(),
         semantics,
         merge_schema: read.is_some_and(|r| r.merge_schema),
+        sorted_by: Vec::new(),
     })
 }
 

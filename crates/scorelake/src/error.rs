@@ -156,6 +156,11 @@ pub(crate) fn engine_message(e: &DataFusionError) -> String {
                 return message;
             }
         }
+        // The engine's own operators (ours among them) explain themselves;
+        // the kind of error is noise.
+        DataFusionError::Execution(text) => {
+            return redact_urls(&without_data(text));
+        }
         DataFusionError::SchemaError(schema, _) => {
             if let SchemaError::FieldNotFound {
                 field,

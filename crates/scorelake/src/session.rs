@@ -398,6 +398,7 @@ pub(crate) fn session_config(config: &Config) -> Result<SessionConfig> {
         .with_information_schema(true);
     let options = sc.options_mut();
     options.execution.parquet.pushdown_filters = e.parquet_pushdown_filters;
+    options.optimizer.prefer_existing_sort = e.use_input_order;
     options.execution.sort_spill_reservation_bytes = sort_spill_reservation(e);
     options.optimizer.hash_join_single_partition_threshold = e.broadcast_join_threshold.0 as usize;
     options.execution.parquet.compression = Some(config.parquet_compression());

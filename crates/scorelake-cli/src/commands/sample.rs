@@ -33,7 +33,11 @@ pub(crate) async fn sample(
     let counter = Arc::new(AtomicU64::new(0));
     let bar = progress.counter(spec.customers, Arc::clone(&counter), "customers");
     let df = sample::dataframe(session, &spec, Some(counter))?;
-    let result = io::write(session, df, &args.out, &write_options(&args.write, None)?).await;
+    let mut options = write_options(&args.write, None)?;
+    if options.partition_by.is_empty() {
+        options.sorted_by = sample::ORDER.map(String::from).to_vec();
+    }
+    let result = io::write(session, df, &args.out, &options).await;
     bar.finish_and_clear();
     let summary = result?;
     let secs = started.elapsed().as_secs_f64();

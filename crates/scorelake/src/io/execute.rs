@@ -102,7 +102,14 @@ pub(super) async fn execute(
     };
     let write_options = DataFrameWriteOptions::new()
         .with_single_file_output(single_file)
-        .with_partition_by(options.partition_by.clone());
+        .with_partition_by(options.partition_by.clone())
+        .with_sort_by(
+            options
+                .sorted_by
+                .iter()
+                .map(|c| crate::expr::column(c).sort(true, false))
+                .collect(),
+        );
     let batches = match format {
         Format::Parquet => match cast_columns(df, parquet_type) {
             Ok(df) => {

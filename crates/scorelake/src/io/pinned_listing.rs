@@ -21,6 +21,8 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::datasource::physical_plan::{FileScanConfig, FileScanConfigBuilder};
+use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::cache::TableScopedPath;
 use datafusion::execution::cache::cache_manager::{
@@ -186,8 +188,10 @@ impl TableProvider for PinnedListing {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        let trust = state.config_options().optimizer.prefer_existing_sort;
         let state = self.pinned_state(state)?;
-        self.inner.scan(&state, projection, filters, limit).await
+        let plan = self.inner.scan(&state, projection, filters, limit).await?;
+        Ok(declared_order(plan, trust))
     }
 
     async fn scan_with_args<'a>(
@@ -195,7 +199,31 @@ impl TableProvider for PinnedListing {
         state: &dyn Session,
         args: ScanArgs<'a>,
     ) -> Result<ScanResult> {
+        let trust = state.config_options().optimizer.prefer_existing_sort;
         let state = self.pinned_state(state)?;
-        self.inner.scan_with_args(&state, args).await
+        let result = self.inner.scan_with_args(&state, args).await?;
+        Ok(ScanResult::new(declared_order(result.into_inner(), trust)))
     }
+}
+
+/// `scan` as it is when the files' declared order is trusted
+/// (`engine.use_input_order`, the engine's `prefer_existing_sort`); else
+/// the same scan declaring no order, so that plans needing one sort.
+fn declared_order(scan: Arc<dyn ExecutionPlan>, trust: bool) -> Arc<dyn ExecutionPlan> {
+    if trust {
+        return scan;
+    }
+    let Some(config) = scan
+        .downcast_ref::<DataSourceExec>()
+        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+    else {
+        return scan;
+    };
+    if config.output_ordering.is_empty() {
+        return scan;
+    }
+    let unordered = FileScanConfigBuilder::from(config.clone())
+        .with_output_ordering(vec![])
+        .build();
+    DataSourceExec::from_data_source(unordered)
 }

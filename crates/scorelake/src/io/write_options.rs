@@ -35,6 +35,11 @@ pub struct WriteOptions {
     /// Delta appends: add the data's new columns to the table (as nullable
     /// columns) instead of refusing them.
     pub merge_schema: bool,
+    /// Parquet and CSV outputs: write the rows in this order of these
+    /// columns (ascending, nulls last); Parquet files record it
+    /// (`sorting_columns`), so readers need not sort them again. Rows that
+    /// already come in this order are not sorted again.
+    pub sorted_by: Vec<String>,
 }
 
 /// What a write produced.

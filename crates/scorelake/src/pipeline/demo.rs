@@ -158,7 +158,11 @@ pub async fn demo(
     let t = Instant::now();
     let panel_url = format!("{out}/panel.parquet");
     let panel = sample::dataframe(session, &options.sample, None)?;
-    let written = io::write(session, panel, &panel_url, &overwrite).await?;
+    let in_order = WriteOptions {
+        sorted_by: sample::ORDER.map(String::from).to_vec(),
+        ..overwrite.clone()
+    };
+    let written = io::write(session, panel, &panel_url, &in_order).await?;
     step(
         "sample panel → Parquet",
         format!(

@@ -45,7 +45,13 @@ use crate::error::Result;
 use crate::session::Session;
 use scan::PanelTable;
 
-/// The panel as a lazy, streaming [`DataFrame`] (generated as it is consumed).
+/// The order of the panel's rows: by customer, then month. [`dataframe`]
+/// declares it to the engine; writers record it with
+/// [`WriteOptions::sorted_by`](crate::io::WriteOptions::sorted_by).
+pub const ORDER: [&str; 2] = ["customer_id", "month"];
+
+/// The panel as a lazy, streaming [`DataFrame`] (generated as it is consumed),
+/// in [`ORDER`].
 ///
 /// `progress`, when given, is advanced by the number of customers generated.
 pub fn dataframe(

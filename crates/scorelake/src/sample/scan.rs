@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use async_trait::async_trait;
+use datafusion::arrow::compute::SortOptions;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session as EngineSession, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -15,7 +16,8 @@ use datafusion::common::{Result, internal_err};
 use datafusion::datasource::TableType;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, PhysicalSortExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::streaming::PartitionStream;
@@ -93,7 +95,7 @@ impl PanelExec {
     /// The scan of `spec`'s panel.
     pub(crate) fn new(spec: SampleSpec, progress: Option<Arc<AtomicU64>>) -> Self {
         let properties = PlanProperties::new(
-            EquivalenceProperties::new(schema()),
+            EquivalenceProperties::new_with_orderings(schema(), [panel_order()]),
             Partitioning::UnknownPartitioning(1),
             EmissionType::Incremental,
             Boundedness::Bounded,
@@ -109,6 +111,23 @@ impl PanelExec {
     pub(crate) fn spec(&self) -> &SampleSpec {
         &self.spec
     }
+}
+
+/// The panel's rows come by customer, then month: the order the temporal
+/// features need, declared so that the engine does not sort them again and
+/// the writer records it.
+fn panel_order() -> Vec<PhysicalSortExpr> {
+    let schema = schema();
+    super::ORDER
+        .into_iter()
+        .filter_map(|name| {
+            let index = schema.index_of(name).ok()?;
+            Some(PhysicalSortExpr::new(
+                Arc::new(Column::new(name, index)),
+                SortOptions::new(false, false),
+            ))
+        })
+        .collect()
 }
 
 impl DisplayAs for PanelExec {

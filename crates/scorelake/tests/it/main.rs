@@ -12,6 +12,7 @@ mod faults;
 mod features;
 mod features_reference;
 mod hive_partitions;
+mod input_order;
 mod io_local;
 mod ncf_engine;
 mod parquet_corruption;

@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::make_comparator;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::{SortOptions, cast, concat_batches, partition};
@@ -478,10 +479,23 @@ impl Histories {
     }
 
     /// Adds a batch; returns the features of every history it completes.
+    ///
+    /// The rows must come by entity: each entity's rows together, entities
+    /// ascending. The engine sorts them so, unless the input declares that
+    /// order (a Parquet file's `sorting_columns`) and it is trusted
+    /// (`engine.use_input_order`); a false declaration is caught here, as an
+    /// entity key lower than the one before it, instead of splitting an
+    /// entity's history.
     fn push(&mut self, batch: RecordBatch) -> Result<Option<RecordBatch>> {
         if batch.num_rows() == 0 {
             return Ok(None);
         }
+        let runs = if self.entity.is_empty() {
+            vec![0..batch.num_rows()]
+        } else {
+            partition(&self.keys(&batch))?.ranges()
+        };
+        self.check_entity_order(&batch, &runs)?;
         if let Some(last) = self.pending.last()
             && !self.same_entity(last, &batch)?
         {
@@ -489,7 +503,7 @@ impl Histories {
             self.pending.push(batch);
             return self.compute(&done).map(Some);
         }
-        let last_start = self.last_run_start(&batch)?;
+        let last_start = runs.last().map_or(0, |r| r.start);
         if last_start == 0 {
             self.pending.push(batch);
             return Ok(None);
@@ -527,14 +541,44 @@ impl Histories {
         Ok(partition(&self.keys(&pair))?.len() == 1)
     }
 
-    fn last_run_start(&self, batch: &RecordBatch) -> Result<usize> {
+    /// Fails unless the entities of `batch` (its `runs`) ascend, from the
+    /// last row seen before it.
+    fn check_entity_order(&self, batch: &RecordBatch, runs: &[Range<usize>]) -> Result<()> {
         if self.entity.is_empty() {
-            return Ok(0);
+            return Ok(());
         }
-        Ok(partition(&self.keys(batch))?
-            .ranges()
+        let within = runs.windows(2).map(|w| (batch, w[0].end - 1, w[1].start));
+        let before = self
+            .pending
             .last()
-            .map_or(0, |r| r.start))
+            .map(|last| (last, last.num_rows() - 1, 0))
+            .into_iter();
+        for (left, i, j) in before.chain(within) {
+            let mut order = Ordering::Equal;
+            for &k in &self.entity {
+                let compare = make_comparator(left.column(k), batch.column(k), ASCENDING)?;
+                order = compare(i, j);
+                if order != Ordering::Equal {
+                    break;
+                }
+            }
+            if order == Ordering::Greater {
+                return Err(self.out_of_order());
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for rows that do not come by entity and time.
+    fn out_of_order(&self) -> DataFusionError {
+        let mut order = self.spec.entity.clone();
+        order.push(self.spec.time.clone());
+        DataFusionError::Execution(format!(
+            "temporal features: the rows are not in ({}) order, although the input declares it \
+             (a Parquet file's sorting_columns); rewrite the input sorted, or set \
+             engine.use_input_order = false to have it sorted",
+            order.join(", ")
+        ))
     }
 
     /// The input rows of complete histories with their features appended.
@@ -563,16 +607,14 @@ impl Histories {
             partition(&self.keys(&batch))?.ranges()
         };
         let times = micros(batch.column(self.time), &self.spec.time)?;
-        // The engine sorts the input; a history out of time order would give
-        // wrong windows, so it is an error rather than an assumption.
+        // The engine sorts the input (or trusts its declared order); a
+        // history out of time order would give wrong windows, so it is an
+        // error rather than an assumption.
         if runs
             .iter()
             .any(|r| times[r.clone()].windows(2).any(|w| w[0] > w[1]))
         {
-            return Err(DataFusionError::Execution(format!(
-                "temporal features: rows of one entity are not in `{}` order",
-                self.spec.time
-            )));
+            return Err(self.out_of_order());
         }
         let mut values: HashMap<usize, Vec<f64>> = HashMap::new();
         for &s in &self.sources {
