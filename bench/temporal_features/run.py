@@ -4,7 +4,7 @@ Run from the repository root (see bench/README.md):
     bash bench/setup.sh && bench/.venv/bin/python bench/temporal_features/run.py
 
 Environment: BENCH_CUSTOMERS (default 200000), BENCH_RUNS (default 3),
-BENCH_TOOLS (default scorelake,scorelake-512m,limit,duckdb,polars,pyspark), BENCH_SPILL_CUSTOMERS
+BENCH_TOOLS (default scorelake,scorelake-sort,scorelake-512m,limit,duckdb,polars,pyspark), BENCH_SPILL_CUSTOMERS
 (default 500000; 0 skips the memory-limited run), BENCH_LIMIT (the hand-written W1
 kernel of ../shared/limit, built as its README says; default
 ../limit-build/target/release/limit; the `limit` tool is left out when it is missing).
@@ -28,24 +28,26 @@ PY = sys.executable
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 LIMIT = Path(os.environ.get("BENCH_LIMIT", ROOT.parent / "limit-build" / "target" / "release" / "limit"))
-TOOLS = os.environ.get("BENCH_TOOLS", "scorelake,scorelake-512m,limit,duckdb,polars,pyspark").split(",")
+TOOLS = os.environ.get("BENCH_TOOLS", "scorelake,scorelake-sort,scorelake-512m,limit,duckdb,polars,pyspark").split(",")
 if "limit" in TOOLS and not LIMIT.exists():
     print(f"no limit kernel at {LIMIT}: build ../shared/limit as its README says to compare with it")
     TOOLS.remove("limit")
 # ScoreLake with a memory limit and smaller row groups: the sort spills and
 # the Parquet writer holds less, for a fraction of the memory.
 LIMITED = ["--memory-limit", "512m", "--set", "io.row_group_size=262144"]
+# ScoreLake ignoring the panel's declared (customer_id, month) order: it sorts.
+SORT = ["--set", "engine.use_input_order=false"]
 SPILL_CUSTOMERS = int(os.environ.get("BENCH_SPILL_CUSTOMERS", "500000"))
 FEATURES = [
     f"{c}_{m}"
     for c in ["balance", "utilization", "payment"]
-    for m in ["delta", "pct_change", "momentum_3", "volatility_6", "trend_slope_6", "rolling_rank_6", "minmax_range_6"]
+    for m in ["delta", "pct_change", "momentum", "volatility", "trend_slope", "rolling_rank", "minmax_range"]
 ]
 
 
 def command(tool, src, dst):
     if tool.startswith("scorelake"):
-        flags = LIMITED if tool == "scorelake-512m" else []
+        flags = {"scorelake-512m": LIMITED, "scorelake-sort": SORT}.get(tool, [])
         return [str(BIN), "--progress", "never", *flags, "features", "--recipes", str(HERE / "recipes.yaml"),
                 "--input", str(src), "--output", str(dst), "--overwrite", "--compression", "zstd:1"]
     if tool == "limit":

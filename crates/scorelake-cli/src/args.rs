@@ -130,6 +130,9 @@ pub(crate) enum Command {
     /// The run records kept in observability.metrics_dir: list, show one, compare two.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Layout and skew: file and row-group sizes, partition columns, a key's spread over hash partitions, and what to change.
+    #[command(subcommand)]
+    Partitions(PartitionsCommand),
 }
 
 impl Command {
@@ -152,6 +155,7 @@ impl Command {
             Command::Cluster(_) => "cluster",
             Command::Config(_) => "config",
             Command::Runs(_) => "runs",
+            Command::Partitions(_) => "partitions",
         }
     }
 
@@ -170,6 +174,7 @@ impl Command {
                 .collect(),
             Command::Score(a) => vec![a.input.clone()],
             Command::Compress(a) => vec![a.input.clone()],
+            Command::Partitions(PartitionsCommand::Advise { table, .. }) => vec![table.clone()],
             Command::Sql(a) => a
                 .tables
                 .iter()
@@ -247,6 +252,30 @@ pub(crate) enum RunsCommand {
         first: String,
         /// The second run.
         second: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PartitionsCommand {
+    /// Measure a table's layout (and a key's skew) and say what to change.
+    #[command(
+        after_help = "Examples:\n  scorelake partitions advise lake/accounts\n  scorelake partitions advise s3://lake/panel/ --key customer_id --json\n\nReads footers, the partition columns and the key only. Skew is measured with the\nengine's own hash partitioning, over engine.target_partitions partitions."
+    )]
+    Advise {
+        /// The table (a file, a folder of files, a Delta table).
+        table: String,
+        /// A key to measure skew on (a join, grouping or entity column).
+        #[arg(long, value_name = "COL")]
+        key: Option<String>,
+        /// File size to aim for (default delta.target_file_size), e.g. 256m.
+        #[arg(long, value_name = "SIZE")]
+        target_size: Option<String>,
+        /// Hash partitions to spread the key over (default engine.target_partitions).
+        #[arg(long, value_name = "N")]
+        partitions: Option<usize>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

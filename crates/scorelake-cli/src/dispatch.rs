@@ -28,6 +28,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Delta(_)
         | Command::Cluster(_)
         | Command::Runs(_)
+        | Command::Partitions(_)
         | Command::Validate(_)
         | Command::Drift(_) => None,
     };
@@ -71,6 +72,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(args) => commands::score::score(session, progress, args).await,
         Command::Compress(args) => commands::compress::compress(session, progress, args).await,
         Command::Delta(cmd) => commands::delta::delta(session, progress, cmd).await,
+        Command::Partitions(cmd) => commands::partitions::partitions(session, progress, cmd).await,
         Command::Config(_) | Command::Ncf(_) | Command::Cluster(_) | Command::Runs(_) => {
             unreachable!("handled above")
         }

@@ -2,7 +2,7 @@
 //! formats.
 
 use anyhow::{Result, bail};
-use scorelake::config::Format;
+use scorelake::config::{ByteSize, ConfigValue, Format};
 use scorelake::datafusion::arrow::datatypes::{DataType, TimeUnit};
 use scorelake::io::{CsvReadOptions, ReadOptions, TableVersion, WriteMode, WriteOptions};
 
@@ -97,5 +97,19 @@ fn format(f: FormatArg) -> Format {
         FormatArg::Csv => Format::Csv,
         FormatArg::Ncf => Format::Ncf,
         FormatArg::Delta => Format::Delta,
+    }
+}
+
+/// The size a flag such as `--target-size` gives (`256m`, `1g`, bytes).
+pub(crate) fn size_flag(flag: &str, text: Option<&str>) -> Result<Option<u64>> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    match ByteSize::parse_value(text) {
+        Some(size) => Ok(Some(size.0)),
+        None => bail!(Usage(format!(
+            "{flag}: `{text}` is not {}",
+            ByteSize::expected()
+        ))),
     }
 }

@@ -3,13 +3,14 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use scorelake::config::{ByteSize, ConfigValue};
+use scorelake::config::ConfigValue;
 use scorelake::console::Progress;
 use scorelake::io::{TableVersion, delta};
 use scorelake::session::Session;
 
 use crate::args::DeltaCommand;
 use crate::error::Usage;
+use crate::options::size_flag;
 use crate::output::{count, human_bytes, out, outln};
 
 /// Runs the Delta maintenance command `cmd` and prints its answer.
@@ -38,16 +39,7 @@ pub(crate) async fn delta(
             target_size,
             json,
         } => {
-            let target = match target_size {
-                Some(text) => match ByteSize::parse_value(&text) {
-                    Some(size) => Some(size.0),
-                    None => bail!(Usage(format!(
-                        "--target-size: `{text}` is not {}",
-                        ByteSize::expected()
-                    ))),
-                },
-                None => None,
-            };
+            let target = size_flag("--target-size", target_size.as_deref())?;
             let options = delta::OptimizeOptions::default()
                 .with_z_order(z_order)
                 .with_target_size(target);

@@ -11,6 +11,7 @@ pub(crate) mod drift;
 pub(crate) mod encode;
 pub(crate) mod features;
 pub(crate) mod ncf;
+pub(crate) mod partitions;
 pub(crate) mod run;
 pub(crate) mod runs;
 pub(crate) mod sample;

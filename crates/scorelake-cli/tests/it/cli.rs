@@ -333,3 +333,31 @@ fn errors_are_one_plain_line_naming_what_is_wrong() {
     }
     assert!(!dir.path().join("no").exists());
 }
+
+#[test]
+fn partitions_advise_reports_layout_and_skew() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = dir.path().join("panel.parquet");
+    let (code, out, err) = run(scorelake()
+        .args(["sample", "--customers", "200", "--out"])
+        .arg(&panel));
+    assert_eq!(code, 0, "{err}");
+    let rows: u64 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let (code, out, err) = run(scorelake()
+        .args(["partitions", "advise"])
+        .arg(&panel)
+        .args(["--key", "customer_id", "--partitions", "3", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["rows"], rows);
+    assert_eq!(json["key"]["distinct"], 200);
+    let parts = json["key"]["hash_partitions"].as_array().unwrap();
+    assert_eq!(parts.len(), 3);
+    assert_eq!(parts.iter().map(|p| p.as_u64().unwrap()).sum::<u64>(), rows);
+    let (code, out, err) = run(scorelake()
+        .args(["partitions", "advise"])
+        .arg(&panel)
+        .args(["--target-size", "lots"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--target-size: `lots`"), "{err}");
+}

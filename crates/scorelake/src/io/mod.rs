@@ -22,12 +22,14 @@
 //! # }).unwrap();
 //! ```
 
+pub mod advise;
 mod atomic;
 mod column_types;
 pub mod delta;
 mod dir_commit;
 mod execute;
 mod file_columns;
+mod footer;
 mod hive;
 mod listing;
 mod location;

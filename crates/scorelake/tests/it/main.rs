@@ -1,5 +1,6 @@
 //! Integration tests of the library: real files, a real S3 server.
 
+mod advise;
 mod cluster_codecs;
 mod cluster_s3;
 mod delta;

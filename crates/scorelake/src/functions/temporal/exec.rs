@@ -491,7 +491,7 @@ impl Histories {
             return Ok(None);
         }
         let runs = if self.entity.is_empty() {
-            vec![0..batch.num_rows()]
+            std::iter::once(0..batch.num_rows()).collect()
         } else {
             partition(&self.keys(&batch))?.ranges()
         };

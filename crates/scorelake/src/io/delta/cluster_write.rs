@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use datafusion::parquet::file::metadata::ParquetMetaDataReader;
 use datafusion::prelude::DataFrame;
 use deltalake_core::DeltaTable;
 use deltalake_core::kernel::engine::arrow_conversion::TryIntoKernel;
@@ -27,6 +26,7 @@ use crate::config::Format;
 use crate::error::{Error, Result};
 use crate::io::dir_commit::{delete, objects, one_write};
 use crate::io::execute::execute;
+use crate::io::footer::parquet_footer;
 use crate::io::hive::{decode, folder_value, with_folder_values};
 use crate::io::location::Location;
 use crate::io::write_options::WriteOptions;
@@ -156,27 +156,10 @@ async fn row_count(
     file: &ObjectPath,
     size: u64,
 ) -> std::result::Result<i64, String> {
-    let bad = |e: &dyn std::fmt::Display| format!("cannot read its Parquet footer: {e}");
-    if size < 12 {
-        return Err(bad(&"the file is too short"));
-    }
-    let tail = store
-        .get_range(file, size - 8..size)
-        .await
-        .map_err(|e| bad(&e))?;
-    if &tail[4..8] != b"PAR1" {
-        return Err(bad(&"no Parquet magic at its end"));
-    }
-    let length = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
-    if length + 8 > size {
-        return Err(bad(&"its footer length runs past the file"));
-    }
-    let footer = store
-        .get_range(file, size - 8 - length..size - 8)
-        .await
-        .map_err(|e| bad(&e))?;
-    let metadata = ParquetMetaDataReader::decode_metadata(&footer).map_err(|e| bad(&e))?;
-    Ok(metadata.file_metadata().num_rows())
+    Ok(parquet_footer(store, file, size)
+        .await?
+        .file_metadata()
+        .num_rows())
 }
 
 /// Commits `adds` (and, for an overwrite, the removal of every file of
