@@ -133,6 +133,11 @@ pub(crate) enum Command {
     /// Layout and skew: file and row-group sizes, partition columns, a key's spread over hash partitions, and what to change.
     #[command(subcommand)]
     Partitions(PartitionsCommand),
+    /// Run a command several times and show where its time went: queries, operators, and the bottlenecks with what to change.
+    #[command(
+        after_help = "Examples:\n  scorelake profile -- features --recipes r.yaml --input panel.parquet --output f.parquet --overwrite\n  scorelake profile --runs 5 --json -- --memory-limit 1g validate --input features.parquet\n\nThe command runs as a separate process each time, with --metrics; give commands that\nwrite an output --overwrite so that every run can write it."
+    )]
+    Profile(ProfileArgs),
 }
 
 impl Command {
@@ -156,6 +161,7 @@ impl Command {
             Command::Config(_) => "config",
             Command::Runs(_) => "runs",
             Command::Partitions(_) => "partitions",
+            Command::Profile(_) => "profile",
         }
     }
 
@@ -187,7 +193,8 @@ impl Command {
             | Command::Config(_)
             | Command::Ncf(_)
             | Command::Cluster(_)
-            | Command::Runs(_) => Vec::new(),
+            | Command::Runs(_)
+            | Command::Profile(_) => Vec::new(),
         };
         inputs.dedup();
         inputs
@@ -368,6 +375,24 @@ pub(crate) enum NcfCommand {
         #[arg(long)]
         row_groups: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProfileArgs {
+    /// Times to run the command.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub runs: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The command to profile, after `--`, as it would be typed after `scorelake`.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

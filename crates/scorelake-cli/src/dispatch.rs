@@ -29,6 +29,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Cluster(_)
         | Command::Runs(_)
         | Command::Partitions(_)
+        | Command::Profile(_)
         | Command::Validate(_)
         | Command::Drift(_) => None,
     };
@@ -39,6 +40,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(cmd) => return commands::config::config(&config, cmd).await,
         Command::Cluster(cmd) => return commands::cluster::cluster(config, cmd).await,
         Command::Runs(cmd) => return commands::runs::runs(&config, cmd),
+        Command::Profile(args) => return commands::profile::profile(args),
         Command::Ncf(cmd) => {
             if let Some(code) = commands::ncf::ncf_local(cmd)? {
                 return Ok(code);
@@ -73,7 +75,11 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Compress(args) => commands::compress::compress(session, progress, args).await,
         Command::Delta(cmd) => commands::delta::delta(session, progress, cmd).await,
         Command::Partitions(cmd) => commands::partitions::partitions(session, progress, cmd).await,
-        Command::Config(_) | Command::Ncf(_) | Command::Cluster(_) | Command::Runs(_) => {
+        Command::Config(_)
+        | Command::Ncf(_)
+        | Command::Cluster(_)
+        | Command::Runs(_)
+        | Command::Profile(_) => {
             unreachable!("handled above")
         }
     };

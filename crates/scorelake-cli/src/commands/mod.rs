@@ -12,6 +12,7 @@ pub(crate) mod encode;
 pub(crate) mod features;
 pub(crate) mod ncf;
 pub(crate) mod partitions;
+pub(crate) mod profile;
 pub(crate) mod run;
 pub(crate) mod runs;
 pub(crate) mod sample;

@@ -148,3 +148,75 @@ fn runs_are_listed_shown_and_compared() {
     assert_eq!(code, 2);
     assert!(err.contains("observability.metrics_dir"), "{err}");
 }
+
+#[test]
+fn profile_runs_a_command_and_folds_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 300);
+    let recipes = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/temporal_features/recipes.yaml"
+    );
+    let out = dir.path().join("f.parquet");
+    let command = |extra: &[&str]| {
+        let mut c = scorelake();
+        c.arg("profile").args(extra).args([
+            "--",
+            "features",
+            "--recipes",
+            recipes,
+            "--input",
+            p(&panel),
+            "--output",
+            p(&out),
+        ]);
+        c
+    };
+    let (code, json, err) = run(command(&["--runs", "2", "--json"]).arg("--overwrite"));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("run 2 of 2"), "{err}");
+    let profile: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(profile["wall_seconds"].as_array().unwrap().len(), 2);
+    assert!(
+        profile["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("scorelake features --recipes"),
+        "{profile}"
+    );
+    let operators = profile["operators"].as_array().unwrap();
+    let temporal = operators
+        .iter()
+        .find(|o| o["name"] == "TemporalExec")
+        .expect("the temporal operator");
+    let panel_rows: u64 = sql("SELECT count(*) AS n FROM t", &[("t", p(&panel))])
+        .lines()
+        .find_map(|l| l.trim_matches(|c| c == '|' || c == ' ').parse().ok())
+        .unwrap();
+    assert_eq!(temporal["output_rows"].as_u64(), Some(panel_rows));
+    let shares: f64 = operators.iter().map(|o| o["share"].as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9, "shares add up to {shares}");
+    // Operators come most compute time first.
+    let times: Vec<f64> = operators
+        .iter()
+        .map(|o| o["compute_seconds"].as_f64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+
+    let (code, text, err) = run(command(&["--runs", "1"]).arg("--overwrite"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("over 1 run:") && text.contains("| operator | query |"),
+        "{text}"
+    );
+
+    // Without --overwrite the second run cannot write: said once, with the fix.
+    let (code, _, err) = run(&mut command(&["--runs", "1"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("run 1 failed") && err.contains("give the command --overwrite"),
+        "{err}"
+    );
+    let (code, _, err) = run(&mut command(&["--runs", "0"]));
+    assert_eq!(code, 2, "{err}");
+}

@@ -138,13 +138,36 @@ fn features_finish_under_a_small_memory_limit() {
     std::fs::create_dir(&spill).unwrap();
     let out = dir.path().join("features.parquet");
     let spill_dir = format!("engine.spill_dir={}", p(&spill));
-    let limited = ["--memory-limit", "32m", "--set", &spill_dir];
+    // The panel declares its order; ignoring it makes the engine sort.
+    let record = dir.path().join("run.json");
+    let limited = [
+        "--memory-limit",
+        "32m",
+        "--set",
+        &spill_dir,
+        "--set",
+        "engine.use_input_order=false",
+        "--metrics",
+        p(&record),
+    ];
     let (code, stdout, err) = run(&mut features(&limited, &recipes, &panel, &out));
     assert_eq!(code, 0, "{err}");
     assert!(
         stdout.contains("wrote 459376 rows with 21 features"),
         "{stdout}"
     );
+    // The run record says the sort spilled.
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    let spilled: u64 = record["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|plan| plan.as_array().unwrap())
+        .filter(|op| op["name"] == "SortExec")
+        .filter_map(|op| op["counters"]["spilled_bytes"].as_u64())
+        .sum();
+    assert!(spilled > 0, "{record}");
     let left: Vec<_> = std::fs::read_dir(&spill).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 

@@ -187,8 +187,8 @@ config_sections! {
         /// Evaluate filters while decoding Parquet (late materialisation).
         parquet_pushdown_filters: bool = false,
         /// Use the sort order inputs declare (Parquet `sorting_columns`, as
-        /// `sample` and the features writer record) instead of sorting them
-        /// again; the temporal operator checks the order as it reads.
+        /// `sample` records) instead of sorting them again; the temporal
+        /// operator checks the order as it reads.
         use_input_order: bool = true,
         /// Largest build side (bytes) that is broadcast to every partition instead of shuffled.
         broadcast_join_threshold: ByteSize = ByteSize(1 << 20),

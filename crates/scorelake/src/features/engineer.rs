@@ -106,34 +106,6 @@ impl FeatureEngineer {
         &self.resolved.file
     }
 
-    /// The order of the rows [`transform`](Self::transform) gives, when it
-    /// has one: by entity and time when there are trailing features (their
-    /// operator reads and emits rows in that order).
-    ///
-    /// ```
-    /// use scorelake::features::{FeatureEngineer, RecipeFile};
-    /// let file = RecipeFile::parse(
-    ///     "entity = \"customer_id\"\ntime = \"month\"\n\
-    ///      [[recipes]]\nname = \"b_delta\"\noperation = \"delta\"\nsource = \"balance\"\nwindow = 1\n",
-    ///     "toml",
-    /// )?;
-    /// let engineer = FeatureEngineer::new(file)?;
-    /// assert_eq!(engineer.output_order().unwrap(), ["customer_id", "month"]);
-    /// # Ok::<(), scorelake::Error>(())
-    /// ```
-    pub fn output_order(&self) -> Option<Vec<String>> {
-        let temporal = stages(&self.resolved)
-            .ok()?
-            .iter()
-            .any(|s| matches!(s, Stage::Temporal(_)));
-        let file = &self.resolved.file;
-        (temporal && self.resolved.snapshot.is_none()).then(|| {
-            let mut order = file.entity.clone();
-            order.push(file.time.clone());
-            order
-        })
-    }
-
     /// Output column names, in recipe order.
     pub fn outputs(&self) -> Vec<&str> {
         self.final_outputs()

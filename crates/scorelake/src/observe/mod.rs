@@ -18,6 +18,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::session::Session;
 
+mod profile;
+
+pub use profile::{Finding, OperatorProfile, Profile};
+
 /// One operator of an executed plan.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OperatorRecord {
@@ -164,7 +168,7 @@ pub fn history(dir: &Path) -> Result<Vec<(String, RunRecord)>> {
             continue;
         };
         if path.extension().is_some_and(|e| e == "json") {
-            runs.push((id.to_string(), load(&path)?));
+            runs.push((id.to_string(), RunRecord::load(&path)?));
         }
     }
     runs.sort_by(|a, b| a.0.cmp(&b.0));
@@ -190,10 +194,13 @@ pub fn find(dir: &Path, id: &str) -> Result<(String, RunRecord)> {
     }
 }
 
-fn load(path: &Path) -> Result<RunRecord> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::InvalidInput(format!("{}: not a run record: {e}", path.display())))
+impl RunRecord {
+    /// Reads the run record saved at `path`.
+    pub fn load(path: &Path) -> Result<RunRecord> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::InvalidInput(format!("{}: not a run record: {e}", path.display())))
+    }
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {

@@ -110,14 +110,7 @@ pub async fn run_features(session: &Session, job: &FeaturesJob) -> Result<Featur
         }
         None => (engineer.transform(input)?, false),
     };
-    let mut write = job.write.clone();
-    if write.sorted_by.is_empty()
-        && write.partition_by.is_empty()
-        && let Some(order) = engineer.output_order()
-    {
-        write.sorted_by = order;
-    }
-    let written = io::write(session, plan, &job.output, &write).await?;
+    let written = io::write(session, plan, &job.output, &job.write).await?;
     Ok(FeaturesReport {
         written,
         features: engineer.outputs().into_iter().map(String::from).collect(),

@@ -1,0 +1,60 @@
+//! `scorelake profile -- COMMAND`: the command run several times, each as
+//! its own process with a run record, folded into a profile with the
+//! bottlenecks and what to change.
+
+use std::process::{Command, ExitCode, Stdio};
+
+use anyhow::{Context, Result, bail};
+use scorelake::observe::{Profile, RunRecord};
+
+use crate::args::ProfileArgs;
+use crate::error::Usage;
+use crate::output::outln;
+
+/// Runs `args.command` `args.runs` times and prints the profile.
+pub(crate) fn profile(args: &ProfileArgs) -> Result<ExitCode> {
+    if args.runs == 0 {
+        bail!(Usage("--runs: expected at least 1".into()));
+    }
+    let program = std::env::current_exe().context("cannot find the scorelake program to run")?;
+    let dir = tempfile::tempdir().context("cannot make a folder for the run records")?;
+    let mut records = Vec::new();
+    for run in 1..=args.runs {
+        let record = dir.path().join(format!("run-{run}.json"));
+        eprintln!("profile: run {run} of {}", args.runs);
+        let done = Command::new(&program)
+            .args(["--progress", "never", "--metrics"])
+            .arg(&record)
+            .args(&args.command)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .with_context(|| format!("cannot run {}", program.display()))?;
+        if !done.status.success() {
+            let err = String::from_utf8_lossy(&done.stderr);
+            let last = err
+                .lines()
+                .find(|l| l.starts_with("error: "))
+                .or_else(|| err.lines().rev().find(|l| !l.trim().is_empty()))
+                .unwrap_or("");
+            let hint = if err.contains("exists already") {
+                " (give the command --overwrite so that every run can write its output)"
+            } else {
+                ""
+            };
+            bail!(
+                "run {run} failed: {}{hint}",
+                last.trim_start_matches("error: ")
+            );
+        }
+        records.push(RunRecord::load(&record)?);
+    }
+    let mut profile = Profile::of(&records)?;
+    profile.command = format!("scorelake {}", args.command.join(" "));
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&profile)?)?;
+    } else {
+        outln!("{}", profile.to_markdown().trim_end())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
