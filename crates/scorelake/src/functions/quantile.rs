@@ -197,7 +197,7 @@ pub fn linear_quantile(values: &mut [f64], p: f64) -> Option<f64> {
     let (_, low, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
     let low = *low;
     let high = above.iter().copied().min_by(f64::total_cmp).unwrap_or(low);
-    Some(low + (h - lo as f64) * (high - low))
+    Some(between(low, high, h - lo as f64))
 }
 
 /// The linear quantile where row i counts `weights[i]` times: position
@@ -249,7 +249,7 @@ pub(crate) fn quantile_by_position(
         let h = (n - 1) as f64 * p;
         let lo = (h.floor() as usize).min(n - 1);
         let (low, high) = (value(lo), value((lo + 1).min(n - 1)));
-        return Some(low + (h - lo as f64) * (high - low));
+        return Some(between(low, high, h - lo as f64));
     };
     let total: f64 = weights.iter().sum();
     let h = ((total - 1.0) * p).max(0.0);
@@ -266,5 +266,15 @@ pub(crate) fn quantile_by_position(
     };
     let lo = h.floor();
     let (low, high) = (at(lo), at(lo + 1.0));
-    Some(low + (h - lo) * (high - low))
+    Some(between(low, high, h - lo))
+}
+
+/// `low + fraction · (high − low)`, exactly `low` where the two are equal
+/// or the fraction is 0 (so an infinite end gives itself, not NaN).
+pub(crate) fn between(low: f64, high: f64, fraction: f64) -> f64 {
+    if fraction == 0.0 || low == high {
+        low
+    } else {
+        low + fraction * (high - low)
+    }
 }

@@ -21,7 +21,7 @@ use crate::expr::{column, is_text, number};
 use crate::functions::bin_weights::{ascending_edges, bin_weights};
 use crate::functions::float_list_at;
 use crate::results::{first_number, number_at};
-use crate::stats::{budget, profile};
+use crate::stats::{Wanted, budget, profile};
 
 /// How numeric bins are cut on the baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -491,7 +491,17 @@ async fn plan_bins(
         let ps: Vec<f64> = (1..options.bins)
             .map(|k| k as f64 / options.bins as f64)
             .collect();
-        Some(profile(baseline, &profiled, check.as_ref(), &ps, budget(baseline)).await?)
+        Some(
+            profile(
+                baseline,
+                &profiled,
+                check.as_ref(),
+                &ps,
+                budget(baseline),
+                Wanted::Quantiles,
+            )
+            .await?,
+        )
     };
     let mut aggs = vec![count(lit(1)).alias("__rows")];
     for (i, n) in names.iter().enumerate() {

@@ -22,7 +22,7 @@ use crate::expr::{column, find, number};
 use crate::functions::sort_key::sort_key;
 use crate::functions::weighted_std::weighted_stddev;
 use crate::results::{first_number, first_text};
-use crate::stats::{budget, profile};
+use crate::stats::{Wanted, budget, profile};
 
 /// What to validate and how.
 #[derive(Clone, Debug, Default)]
@@ -151,7 +151,17 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
         None
     } else {
         let cols: Vec<String> = profiled.iter().map(|i| names[*i].clone()).collect();
-        Some(profile(df, &cols, check.as_ref(), &[0.01, 0.99], budget(df)).await?)
+        Some(
+            profile(
+                df,
+                &cols,
+                check.as_ref(),
+                &[0.01, 0.99],
+                budget(df),
+                Wanted::All,
+            )
+            .await?,
+        )
     };
     let row = if aggregated.is_empty() && profiles.is_some() {
         None
@@ -179,7 +189,8 @@ pub async fn validate(df: &DataFrame, options: &ValidateOptions) -> Result<Valid
             .position(|j| *j == i)
             .and_then(|j| profiles.as_ref().map(|p| &p.columns[j]));
         let (present, unique) = match by_profile {
-            Some(p) => (p.present, p.unique),
+            // Profiled with every metric: the distinct count is there.
+            Some(p) => (p.present, p.unique.unwrap_or_default()),
             None => (
                 get(&format!("__{i}_n")).unwrap_or(0.0),
                 get(&format!("__{i}_u")).unwrap_or(0.0),

@@ -22,7 +22,7 @@ use crate::expr::{column, find, is_text, number};
 use crate::functions::bin_weights::{ascending_edges, bin_weights};
 use crate::functions::float_list_at;
 use crate::results::{first_number, number_at};
-use crate::stats::{budget, profile};
+use crate::stats::{Wanted, budget, profile};
 
 struct Variable {
     column: String,
@@ -154,7 +154,15 @@ pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> 
             None => None,
         };
         let ps: Vec<f64> = (1..*n).map(|k| k as f64 / *n as f64).collect();
-        let profiles = profile(&projected, &cols, check.as_ref(), &ps, budget(df)).await?;
+        let profiles = profile(
+            &projected,
+            &cols,
+            check.as_ref(),
+            &ps,
+            budget(df),
+            Wanted::Quantiles,
+        )
+        .await?;
         for (i, p) in members.iter().zip(profiles.columns) {
             edges.insert(
                 *i,

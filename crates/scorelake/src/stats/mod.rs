@@ -7,7 +7,7 @@ mod profile;
 mod profile_by_queries;
 mod sort_keys;
 
-pub(crate) use profile::budget;
+pub(crate) use profile::{Wanted, budget};
 
 use datafusion::prelude::DataFrame;
 
@@ -16,7 +16,8 @@ use crate::error::Result;
 use profile::Profiles;
 
 /// Exact profiles of numeric `columns` of `df` (count, distinct count, min,
-/// max, mean, std, the quantiles `ps`), weighted by `weight` when given: by
+/// max, mean, std, the quantiles `ps`; only some of them when `wanted` says
+/// so), weighted by `weight` when given: by
 /// sorting the values in this process, or, when `df` runs on a cluster, by
 /// aggregate queries there (nothing data-sized comes to this process).
 pub(crate) async fn profile(
@@ -25,10 +26,11 @@ pub(crate) async fn profile(
     weight: Option<&WeightCheck>,
     ps: &[f64],
     budget: usize,
+    wanted: Wanted,
 ) -> Result<Profiles> {
     if crate::session::runs_elsewhere(df) {
-        profile_by_queries::profile_by_queries(df, columns, weight, ps).await
+        profile_by_queries::profile_by_queries(df, columns, weight, ps, wanted).await
     } else {
-        profile::sorted_profile(df, columns, weight, ps, budget).await
+        profile::sorted_profile(df, columns, weight, ps, budget, wanted).await
     }
 }

@@ -3,7 +3,9 @@
 //! sorted, and read off: count, distinct count, min, max, mean, standard
 //! deviation and any quantiles. Columns are taken in groups sized to a
 //! memory budget, each group one scan reading only its columns; the columns
-//! of a group are sorted in parallel while the next group is read.
+//! of a group are sorted in parallel while the next group is read. When
+//! only quantiles are wanted (bin edges), unweighted columns are not
+//! sorted: selection moves the values each quantile reads into place.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -26,15 +28,29 @@ use crate::functions::quantile::quantile_by_position;
 pub(crate) struct Profile {
     /// Weight (rows) with a value.
     pub present: f64,
-    /// Distinct values (−0.0 and 0.0 are one value).
-    pub unique: f64,
+    /// Distinct values (−0.0 and 0.0 are one value); `None` unless
+    /// [`Wanted::All`].
+    pub unique: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// `None` unless [`Wanted::All`].
     pub mean: Option<f64>,
-    /// Sample standard deviation (ddof 1 on the weight).
+    /// Sample standard deviation (ddof 1 on the weight); `None` unless
+    /// [`Wanted::All`].
     pub std: Option<f64>,
     /// One per requested quantile.
     pub quantiles: Vec<Option<f64>>,
+}
+
+/// The metrics a profile computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wanted {
+    /// Every metric of [`Profile`].
+    All,
+    /// Present weight, min, max and the quantiles (bin edges): no distinct
+    /// count, mean or standard deviation, which lets unweighted columns go
+    /// unsorted and a cluster skip two queries.
+    Quantiles,
 }
 
 /// Profiles of every column, with the input's rows and total weight.
@@ -91,7 +107,7 @@ impl Gathered {
 }
 
 /// Profiles `columns` of `df` (numeric; NaN read as missing), weighted by
-/// `weight` when given, with the quantiles `ps`. Two groups of columns at a
+/// `weight` when given, with the quantiles `ps` and the `wanted` metrics. Two groups of columns at a
 /// time hold their values (8 bytes a value, 16 weighted) within `budget`
 /// bytes where they can (a group is one column at least).
 pub(crate) async fn sorted_profile(
@@ -100,6 +116,7 @@ pub(crate) async fn sorted_profile(
     weight: Option<&WeightCheck>,
     ps: &[f64],
     budget: usize,
+    wanted: Wanted,
 ) -> Result<Profiles> {
     let rows = df.clone().count().await?;
     let per_column = rows.max(1) * if weight.is_some() { 16 } else { 8 };
@@ -130,7 +147,7 @@ pub(crate) async fn sorted_profile(
         let weighted = weight.is_some();
         let ps = ps.to_vec();
         sorting = Some(tokio::task::spawn_blocking(move || {
-            summarise(gathered, weighted, &ps)
+            summarise(gathered, weighted, &ps, wanted)
         }));
     }
     if let Some(last) = sorting {
@@ -234,7 +251,7 @@ fn stopped(e: tokio::task::JoinError) -> Error {
 type Column = (Vec<u64>, Option<Vec<f64>>);
 
 /// Sorts and reads off every column of a group, the columns spread over the cores.
-fn summarise(g: Gathered, weighted: bool, ps: &[f64]) -> Vec<Profile> {
+fn summarise(g: Gathered, weighted: bool, ps: &[f64], wanted: Wanted) -> Vec<Profile> {
     let k = g.keys.len();
     let mut weights = g.weights.into_iter();
     let work: Vec<std::sync::Mutex<Option<Column>>> = g
@@ -263,7 +280,7 @@ fn summarise(g: Gathered, weighted: bool, ps: &[f64]) -> Vec<Profile> {
                     }
                     let taken = work[i].lock().ok().and_then(|mut slot| slot.take());
                     if let Some((keys, w)) = taken {
-                        let p = column_profile(keys, w, ps, &mut scratch);
+                        let p = column_profile(keys, w, ps, wanted, &mut scratch);
                         if let Ok(mut slot) = results[i].lock() {
                             *slot = p;
                         }
@@ -290,8 +307,12 @@ fn column_profile(
     mut keys: Vec<u64>,
     weights: Option<Vec<f64>>,
     ps: &[f64],
+    wanted: Wanted,
     scratch: &mut Scratch,
 ) -> Profile {
+    if wanted == Wanted::Quantiles && weights.is_none() {
+        return selected(keys, ps);
+    }
     let weights = match weights {
         None => {
             radix_sort(&mut keys, &mut scratch.keys, |k| *k);
@@ -304,7 +325,67 @@ fn column_profile(
             Some(pairs.into_iter().map(|p| p.1).collect::<Vec<f64>>())
         }
     };
-    read_off(&keys, weights.as_deref(), ps)
+    let all = read_off(&keys, weights.as_deref(), ps);
+    match wanted {
+        Wanted::All => all,
+        Wanted::Quantiles => Profile {
+            unique: None,
+            mean: None,
+            std: None,
+            ..all
+        },
+    }
+}
+
+/// Present count, extremes and quantiles of unsorted keys: the positions
+/// the quantiles read are selected into place, not sorted.
+fn selected(mut keys: Vec<u64>, ps: &[f64]) -> Profile {
+    let n = keys.len();
+    // The positions each quantile reads, as it reads them from sorted keys.
+    let read = std::cell::RefCell::new(Vec::new());
+    for p in ps {
+        let note = |i| {
+            read.borrow_mut().push(i);
+            0.0
+        };
+        quantile_by_position(n, note, None, *p);
+    }
+    let mut positions = read.into_inner();
+    positions.sort_unstable();
+    positions.dedup();
+    select_positions(&mut keys, &positions);
+    let (lo, hi) = keys
+        .iter()
+        .fold((u64::MAX, u64::MIN), |(lo, hi), k| (lo.min(*k), hi.max(*k)));
+    Profile {
+        present: n as f64,
+        unique: None,
+        min: (n > 0).then(|| value(lo)),
+        max: (n > 0).then(|| value(hi)),
+        mean: None,
+        std: None,
+        quantiles: ps
+            .iter()
+            .map(|p| quantile_by_position(n, |i| value(keys[i]), None, *p))
+            .collect(),
+    }
+}
+
+/// Reorders `keys` so that each of the ascending `positions` holds the key
+/// it would hold sorted: the middle position is selected first, then each
+/// side's positions within that side.
+fn select_positions(keys: &mut [u64], positions: &[usize]) {
+    let Some(&at) = positions.get(positions.len() / 2) else {
+        return;
+    };
+    if at >= keys.len() {
+        return;
+    }
+    let (below, _, above) = keys.select_nth_unstable(at);
+    let mid = positions.len() / 2;
+    select_positions(below, &positions[..mid]);
+    let shifted: Vec<usize> = positions[mid + 1..].iter().map(|p| p - at - 1).collect();
+    select_positions(above, &shifted);
 }
 
 /// The metrics of sorted keys (each counting its weight).
@@ -337,7 +418,7 @@ fn read_off(keys: &[u64], weights: Option<&[f64]>, ps: &[f64]) -> Profile {
     });
     Profile {
         present,
-        unique,
+        unique: Some(unique),
         min: (n > 0).then(|| x(0)),
         max: (n > 0).then(|| x(n - 1)),
         mean,
@@ -369,10 +450,11 @@ mod tests {
         let cols: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
         let check = WeightCheck::new(&df, "w", "input").unwrap();
         for weight in [None, Some(&check)] {
-            let one_group = sorted_profile(&df, &cols, weight, &[0.0, 0.37, 1.0], usize::MAX)
+            let ps = [0.0, 0.37, 1.0];
+            let one_group = sorted_profile(&df, &cols, weight, &ps, usize::MAX, Wanted::All)
                 .await
                 .unwrap();
-            let per_column = sorted_profile(&df, &cols, weight, &[0.0, 0.37, 1.0], 1)
+            let per_column = sorted_profile(&df, &cols, weight, &ps, 1, Wanted::All)
                 .await
                 .unwrap();
             assert_eq!(one_group.rows, 3000);
@@ -381,8 +463,47 @@ mod tests {
             let expected_present = if weight.is_some() { 3600.0 } else { 2400.0 };
             assert_eq!(b.present, expected_present);
             assert_eq!((b.min, b.max), (Some(0.5), Some(1499.5)));
-            assert_eq!(b.unique, 2400.0);
-            assert_eq!(one_group.columns[0].unique, 7.0);
+            assert_eq!(b.unique, Some(2400.0));
+            assert_eq!(one_group.columns[0].unique, Some(7.0));
+        }
+    }
+
+    /// Quantiles by selection equal those read off the sorted keys, on
+    /// random columns with ties, ±0.0, infinities and every size from empty.
+    #[test]
+    fn selected_quantiles_equal_sorted_ones() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let ps = [0.0, 0.01, 0.1, 0.25, 0.5, 0.5, 0.75, 0.9, 0.99, 1.0];
+        for n in [0usize, 1, 2, 3, 10, 999, 5000, 20_000] {
+            for distinct in [1u64, 3, 1000, u64::MAX] {
+                let values: Vec<f64> = (0..n)
+                    .map(|_| match next() % distinct.min(1 << 40) {
+                        0 => -0.0,
+                        1 => 0.0,
+                        2 if distinct > 100 => f64::INFINITY,
+                        v => (v as f64 - 500.0) * 0.37,
+                    })
+                    .collect();
+                let keys: Vec<u64> = values.iter().map(|v| key(*v)).collect();
+                let want = column_profile(
+                    keys.clone(),
+                    None,
+                    &ps,
+                    Wanted::All,
+                    &mut Scratch::default(),
+                );
+                let got = selected(keys, &ps);
+                assert_eq!(got.quantiles, want.quantiles, "n {n}, distinct {distinct}");
+                assert_eq!((got.min, got.max), (want.min, want.max));
+                assert_eq!(got.present, want.present);
+                assert_eq!((got.unique, got.mean, got.std), (None, None, None));
+            }
         }
     }
 }

@@ -25,11 +25,12 @@ use datafusion::logical_expr::{Expr, col, lit, when};
 use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 
-use super::profile::{Profile, Profiles};
+use super::profile::{Profile, Profiles, Wanted};
 use super::sort_keys::value;
 use crate::checks::{WeightCheck, weight_or_one};
 use crate::error::Result;
 use crate::expr::number;
+use crate::functions::quantile::between;
 use crate::functions::sort_key::sort_key;
 use crate::results::first_number;
 
@@ -43,6 +44,7 @@ pub(crate) async fn profile_by_queries(
     columns: &[String],
     weight: Option<&WeightCheck>,
     ps: &[f64],
+    wanted: Wanted,
 ) -> Result<Profiles> {
     let w = weight_or_one(weight.map(WeightCheck::column));
     // Each column's values where they count: present, not NaN, and with a
@@ -95,9 +97,11 @@ pub(crate) async fn profile_by_queries(
             let present = get(format!("__n{i}")).unwrap_or(0.0);
             Profile {
                 present,
+                // Columns without values have no row in the distinct counts.
+                unique: (wanted == Wanted::All).then_some(0.0),
                 min: get(format!("__min{i}")),
                 max: get(format!("__max{i}")),
-                mean: (present > 0.0)
+                mean: (wanted == Wanted::All && present > 0.0)
                     .then(|| get(format!("__s{i}")).map(|s| s / present))
                     .flatten(),
                 ..Profile::default()
@@ -115,7 +119,7 @@ pub(crate) async fn profile_by_queries(
             sum(col("__w") * d.clone() * d).alias(format!("__q{i}"))
         })
         .collect();
-    if !squares.is_empty() {
+    if wanted == Wanted::All && !squares.is_empty() {
         let second = base.clone().aggregate(vec![], squares)?.collect().await?;
         for (i, p) in out.iter_mut().enumerate() {
             p.std = p
@@ -128,7 +132,12 @@ pub(crate) async fn profile_by_queries(
 
     // Distinct values: each column's keys grouped, then counted (one query).
     let mut counts: Option<DataFrame> = None;
-    for i in 0..columns.len() {
+    let distinct = if wanted == Wanted::All {
+        0..columns.len()
+    } else {
+        0..0
+    };
+    for i in distinct {
         let one = base
             .clone()
             .filter(col(x_name(i)).is_not_null())?
@@ -150,7 +159,7 @@ pub(crate) async fn profile_by_queries(
             );
             for r in 0..batch.num_rows() {
                 if let Some(p) = out.get_mut(c.value(r) as usize) {
-                    p.unique = n.value(r) as f64;
+                    p.unique = Some(n.value(r) as f64);
                 }
             }
         }
@@ -179,7 +188,7 @@ pub(crate) async fn profile_by_queries(
             .map(|q| {
                 let (lo, h) = low_position(p.present, weighted, *q)?;
                 let (low, high) = (at(lo)?, at(lo + 1.0)?);
-                Some(low + (h - lo) * (high - low))
+                Some(between(low, high, h - lo))
             })
             .collect();
     }
@@ -419,11 +428,18 @@ mod tests {
         let cols: Vec<String> = ["a", "b", "empty"].map(String::from).to_vec();
         let ps = [0.0, 0.01, 0.1, 0.25, 0.5, 0.77, 0.99, 1.0];
         let check = WeightCheck::new(&df, "w", "input").unwrap();
-        for weight in [None, Some(&check)] {
-            let sorted = sorted_profile(&df, &cols, weight, &ps, usize::MAX)
+        for (weight, wanted) in [
+            (None, Wanted::All),
+            (Some(&check), Wanted::All),
+            (None, Wanted::Quantiles),
+            (Some(&check), Wanted::Quantiles),
+        ] {
+            let sorted = sorted_profile(&df, &cols, weight, &ps, usize::MAX, wanted)
                 .await
                 .unwrap();
-            let queried = profile_by_queries(&df, &cols, weight, &ps).await.unwrap();
+            let queried = profile_by_queries(&df, &cols, weight, &ps, wanted)
+                .await
+                .unwrap();
             assert_eq!((queried.rows, queried.weight), (sorted.rows, sorted.weight));
             for (q, s) in queried.columns.iter().zip(&sorted.columns) {
                 assert_eq!(
