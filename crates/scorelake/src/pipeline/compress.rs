@@ -145,13 +145,11 @@ pub async fn run_compress(session: &Session, job: &CompressJob) -> Result<Compre
     let started = Instant::now();
     let spec = job.binning.spec()?;
     let df = io::read(session, &job.input, &job.read).await?;
-    let binning = scorecard::fit_binning(&df, &spec).await?;
+    let (binning, compressed, compression) =
+        scorecard::fit_and_compress(&df, &spec, &job.segments, job.woe).await?;
     if let Some(path) = &job.binning_out {
         binning.save(path)?;
     }
-    let (compressed, compression) = binning
-        .compress_fitted(df, None, &job.segments, job.woe)
-        .await?;
     let written = io::write(session, compressed, &job.output, &job.write).await?;
     Ok(CompressReport {
         binning,

@@ -121,7 +121,13 @@ impl VariableBins {
 
     /// A Float64 expression giving each row `value(bin)` of its bin.
     pub fn by_bin(&self, value: impl Fn(&Bin) -> f64) -> Result<Expr> {
-        let mut cases = case(self.bin_expr()?);
+        self.by_bin_number(self.bin_expr()?, value)
+    }
+
+    /// A Float64 expression giving `value(bin)` of the bin number `bin`
+    /// (an expression such as the bin column).
+    pub(crate) fn by_bin_number(&self, bin: Expr, value: impl Fn(&Bin) -> f64) -> Result<Expr> {
+        let mut cases = case(bin);
         for b in &self.bins {
             cases = cases.when(lit(b.bin), lit(value(b)));
         }

@@ -13,7 +13,9 @@ use datafusion::logical_expr::{Expr, cast, col, lit};
 use datafusion::prelude::{DataFrame, SessionContext};
 use serde::Serialize;
 
-use super::binning::{Binning, bin_column, woe_column};
+use super::binning::{Binning, FORMAT, bin_column, woe_column};
+use super::fit::Fitting;
+use super::spec::BinningSpec;
 use super::totals::{Totals, weight_sum};
 use crate::checks::weight_or_one;
 use crate::error::{Error, Result, invalid_err};
@@ -111,11 +113,7 @@ pub async fn compress_with(
     totals: Totals,
 ) -> Result<(DataFrame, CompressionReport)> {
     check_keys(df, by, target, weight)?;
-    let Totals {
-        rows: input_rows,
-        weight: input_weight,
-        events: input_events,
-    } = totals;
+    let (input_weight, input_events) = (totals.weight, totals.events);
     let plan = grouping(df, by, target, weight)?;
     let schema = std::sync::Arc::new(plan.schema().as_arrow().clone());
     let batches = plan.collect().await?;
@@ -145,6 +143,23 @@ pub async fn compress_with(
             "compression lost data: the compressed rows hold weight {got_weight} and events {got_events}, the input {input_weight} and {input_events}"
         );
     }
+    let report = report(&batches, totals);
+    Ok((in_memory(df, schema, batches)?, report))
+}
+
+/// The rows `batches` as a table of `df`'s session.
+fn in_memory(
+    df: &DataFrame,
+    schema: datafusion::arrow::datatypes::SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<DataFrame> {
+    let table = MemTable::try_new(schema, vec![batches])?;
+    let (state, _) = df.clone().into_parts();
+    Ok(SessionContext::new_with_state(state).read_table(std::sync::Arc::new(table))?)
+}
+
+/// What compressing rows with `totals` into `batches` did.
+fn report(batches: &[RecordBatch], totals: Totals) -> CompressionReport {
     let output_rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     let output_bytes: u64 = batches.iter().map(memory).sum();
     let per_row = if output_rows > 0 {
@@ -152,27 +167,22 @@ pub async fn compress_with(
     } else {
         0.0
     };
-    let input_bytes_estimate = (per_row * input_rows as f64) as u64;
-    let report = CompressionReport {
-        input_rows,
-        input_weight,
-        input_events,
+    let input_bytes_estimate = (per_row * totals.rows as f64) as u64;
+    CompressionReport {
+        input_rows: totals.rows,
+        input_weight: totals.weight,
+        input_events: totals.events,
         output_rows,
         ratio: if output_rows > 0 {
-            input_rows as f64 / output_rows as f64
+            totals.rows as f64 / output_rows as f64
         } else {
             0.0
         },
-        rows_eliminated: input_rows.saturating_sub(output_rows),
+        rows_eliminated: totals.rows.saturating_sub(output_rows),
         output_bytes,
         input_bytes_estimate,
         bytes_saved: input_bytes_estimate.saturating_sub(output_bytes),
-    };
-    let table = MemTable::try_new(schema, vec![batches])?;
-    let (state, _) = df.clone().into_parts();
-    let compressed =
-        SessionContext::new_with_state(state).read_table(std::sync::Arc::new(table))?;
-    Ok((compressed, report))
+    }
 }
 
 /// The compressed rows of `df` as a plan (nothing checked or gathered):
@@ -206,8 +216,106 @@ pub(crate) fn grouping(
     Ok(grouped.select(out)?)
 }
 
+/// Fits `spec` on `df` and compresses `df` by every variable's bin column
+/// (and WoE column, `with_woe`) and `segments`, as
+/// [`fit_binning`](super::fit_binning) then
+/// [`Binning::compress_fitted`] do. Where every bin is known before it is
+/// counted (numeric variables cut at quantiles, equal widths or given
+/// splits), the bins' counts are read from the compressed rows: one pass
+/// over `df` fewer.
+///
+/// ```
+/// use scorelake::scorecard::{BinningSpec, fit_and_compress};
+/// use scorelake::{config::Config, session::Session};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = Session::new(Config::default())?;
+/// let df = session.ctx().sql(
+///     "SELECT CAST(v AS DOUBLE) AS x, CAST(v > 60 AS INT) AS y FROM generate_series(1, 100) AS t(v)").await?;
+/// let spec = BinningSpec::parse("target: y\ndefaults: {method: equal_width, bins: 2}\nvariables: [x]\n", "yaml")?;
+/// let (binning, _, report) = fit_and_compress(&df, &spec, &[], false).await?;
+/// assert_eq!(binning.variables[0].bin(2).unwrap().counts.events, 40.0);
+/// assert_eq!((report.input_rows, report.output_rows), (100, 2));
+/// # Ok::<(), scorelake::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn fit_and_compress(
+    df: &DataFrame,
+    spec: &BinningSpec,
+    segments: &[String],
+    with_woe: bool,
+) -> Result<(Binning, DataFrame, CompressionReport)> {
+    let fitting = Fitting::prepare(df, spec).await?;
+    if !fitting.bins_are_final() {
+        let counts = fitting.pre_bin_counts(df).await?;
+        let binning = fitting.finish(df, counts).await?;
+        let (compressed, report) = binning
+            .compress_fitted(df.clone(), None, segments, with_woe)
+            .await?;
+        return Ok((binning, compressed, report));
+    }
+    let uncounted = Binning {
+        format: FORMAT.into(),
+        target: spec.target.clone(),
+        weight: spec.weight.clone(),
+        total_rows: 0,
+        total_weight: 0.0,
+        total_events: 0.0,
+        variables: fitting.uncounted()?,
+    };
+    let mut by: Vec<String> = uncounted
+        .variables
+        .iter()
+        .map(|v| bin_column(&v.column))
+        .collect();
+    by.extend(segments.iter().cloned());
+    let binned = uncounted.transform(df.clone(), None)?;
+    let weight = spec.weight.as_deref();
+    let fitting_totals = fitting.totals();
+    let (grouped, report) =
+        compress_with(&binned, &by, &spec.target, weight, fitting_totals).await?;
+    let rows = grouped.clone().collect().await?;
+    let counts = fitting.counts_of_groups(&rows, bin_column, SAMPLE_WEIGHT, EVENT_WEIGHT)?;
+    let binning = fitting.finish(df, counts).await?;
+    if !with_woe {
+        return Ok((binning, grouped, report));
+    }
+    // Each bin column followed by its WoE, as compress_fitted groups them.
+    let mut columns = Vec::new();
+    for v in &binning.variables {
+        let bin = col(bin_column(&v.column).as_str());
+        columns.push(bin.clone());
+        columns.push(
+            v.by_bin_number(bin, |b| b.woe)?
+                .alias(woe_column(&v.column)),
+        );
+    }
+    columns.extend(
+        segments
+            .iter()
+            .chain(
+                [SAMPLE_WEIGHT, EVENT_WEIGHT, EVENT_RATE]
+                    .map(String::from)
+                    .iter(),
+            )
+            .map(|c| col(c.as_str())),
+    );
+    let with_woe = grouped.select(columns)?;
+    let schema = std::sync::Arc::new(with_woe.schema().as_arrow().clone());
+    let batches = with_woe.collect().await?;
+    let report = self::report(&batches, fitting_totals);
+    Ok((binning, in_memory(df, schema, batches)?, report))
+}
+
+/// Bytes of a batch's values (not of the buffers' spare capacity).
 fn memory(b: &RecordBatch) -> u64 {
-    b.get_array_memory_size() as u64
+    b.columns()
+        .iter()
+        .map(|a| {
+            a.to_data()
+                .get_slice_memory_size()
+                .unwrap_or_else(|_| a.get_array_memory_size()) as u64
+        })
+        .sum()
 }
 
 impl Binning {

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type};
 use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
 use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::DataFrame;
@@ -14,6 +15,7 @@ use datafusion::scalar::ScalarValue;
 use super::binning::{Bin, Binning, FORMAT, VariableBins, VariableKind, edge_label};
 use super::optimal::{Constraints, Monotonic, merge_optimal};
 use super::spec::{BinMethod, BinningSpec, ResolvedSettings};
+use super::totals::Totals;
 use super::woe::{Counts, evidence};
 use crate::checks::TargetCheck;
 use crate::checks::{WeightCheck, weight_or_one};
@@ -52,197 +54,375 @@ type Tally = Vec<(i32, String, Counts)>;
 /// # }).unwrap();
 /// ```
 pub async fn fit_binning(df: &DataFrame, spec: &BinningSpec) -> Result<Binning> {
-    let target = TargetCheck::new(df, &spec.target)?;
-    let weight_check = match &spec.weight {
-        Some(w) => Some(WeightCheck::new(df, w, "fitting")?),
-        None => None,
-    };
-    let mut variables = Vec::new();
-    for (column, constraints, settings) in spec.resolved()? {
-        let ty = find(df.schema(), &column, "binned column")?;
-        if settings.splits.is_some() && is_text(&ty) {
-            return invalid_err!(
-                "binned column `{column}` is {ty}: splits cut numbers; give groups for categories"
-            );
+    let fitting = Fitting::prepare(df, spec).await?;
+    let counts = fitting.pre_bin_counts(df).await?;
+    fitting.finish(df, counts).await
+}
+
+/// The weight and events of a numeric variable's missing, special and
+/// regular (pre-)bins.
+#[derive(Clone, Debug, Default)]
+pub(super) struct BinCounts {
+    pub(super) missing: Counts,
+    /// One per special value, in the spec's order (bins −1, −2, …).
+    pub(super) special: Vec<Counts>,
+    /// One per regular (pre-)bin, bin 1 first.
+    pub(super) regular: Vec<Counts>,
+}
+
+impl BinCounts {
+    /// Room for the bins of a variable with `specials` special values and
+    /// `edges` inner edges.
+    pub(super) fn empty(specials: usize, edges: usize) -> BinCounts {
+        BinCounts {
+            missing: Counts::default(),
+            special: vec![Counts::default(); specials],
+            regular: vec![Counts::default(); edges + 1],
         }
-        let as_categories = settings.categorical == Some(true) || settings.groups.is_some();
-        let kind = if is_text(&ty) || (ty.is_numeric() && as_categories) {
-            VariableKind::Categorical
-        } else if ty.is_numeric() {
-            VariableKind::Numeric
-        } else {
-            return invalid_err!(
-                "binned column `{column}` is {ty}; expected numbers or categories"
-            );
+    }
+
+    /// Adds `weight` and `events` to bin number `bin` (0 missing, −1, −2, …
+    /// special, 1, 2, … regular); `false` for a number it has no bin for.
+    pub(super) fn add(&mut self, bin: i32, weight: f64, events: f64) -> bool {
+        let slot = match bin {
+            0 => Some(&mut self.missing),
+            b if b < 0 => self.special.get_mut((-b - 1) as usize),
+            b => self.regular.get_mut(b as usize - 1),
         };
-        variables.push(Variable {
-            column,
-            kind,
-            constraints,
-            settings,
-        });
-    }
-    let w = weight_or_one(spec.weight.as_deref());
-    let y = target.value();
-
-    // Pass 1: totals, checks, equal-width ranges.
-    let mut aggs = vec![
-        count(lit(1)).alias("__rows"),
-        sum(w.clone()).alias("__weight"),
-    ];
-    aggs.extend(target.aggregates(&w)?);
-    aggs.extend(weight_check.iter().flat_map(WeightCheck::aggregates));
-    for (i, v) in variables.iter().enumerate() {
-        if v.kind == VariableKind::Numeric && v.settings.method == BinMethod::EqualWidth {
-            let x = when(w.clone().gt(lit(0.0)), regular(v)?)
-                .otherwise(lit(ScalarValue::Float64(None)))?;
-            aggs.push(min(x.clone()).alias(format!("__{i}_lo")));
-            aggs.push(max(x).alias(format!("__{i}_hi")));
-        }
-    }
-    let row = df.clone().aggregate(vec![], aggs)?.collect().await?;
-    if let Some(check) = &weight_check {
-        check.verify(&row)?;
-    }
-    let total_events = target.verify(&row)?;
-    let total = first_number(&row, "__weight").unwrap_or(0.0);
-    if total <= 0.0 {
-        return Err(Error::InvalidInput(
-            "nothing to bin: no rows (or zero total weight)".into(),
-        ));
-    }
-
-    // Quantile edges: one profile per distinct set of quantiles.
-    let mut edges: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-    let mut by_count: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, v) in variables.iter().enumerate() {
-        if v.kind != VariableKind::Numeric {
-            continue;
-        }
-        match v.settings.method {
-            BinMethod::Manual => {
-                edges.insert(i, v.settings.splits.clone().unwrap_or_default());
+        match slot {
+            Some(c) => {
+                *c = c.plus(side(weight, events));
+                true
             }
-            BinMethod::Optimal => by_count.entry(v.settings.prebins).or_default().push(i),
-            BinMethod::Quantile => by_count.entry(v.settings.bins).or_default().push(i),
-            BinMethod::EqualWidth => {
-                let lo = first_number(&row, &format!("__{i}_lo"));
-                let hi = first_number(&row, &format!("__{i}_hi"));
-                let n = v.settings.bins;
-                let e = match (lo, hi) {
-                    (Some(lo), Some(hi)) => (1..n)
-                        .map(|j| lo + (hi - lo) * j as f64 / n as f64)
-                        .collect(),
-                    _ => vec![],
-                };
-                edges.insert(i, ascending_edges(e));
-            }
+            None => false,
         }
     }
-    for (n, members) in &by_count {
-        let cols: Vec<String> = members.iter().map(|i| format!("__{i}")).collect();
-        let mut exprs: Vec<Expr> = Vec::new();
-        for i in members {
-            exprs.push(regular(&variables[*i])?.alias(format!("__{i}")));
-        }
-        if let Some(wc) = &spec.weight {
-            exprs.push(column(wc));
-        }
-        let projected = df.clone().select(exprs)?;
-        let check = match &spec.weight {
-            Some(wc) => Some(WeightCheck::new(&projected, wc, "fitting")?),
+}
+
+/// A binning being fitted: the variables, the input's totals (target and
+/// weights checked) and the numeric variables' (pre-)bin edges; what is
+/// left is counting the rows per bin.
+pub(super) struct Fitting {
+    target: String,
+    weight: Option<String>,
+    variables: Vec<Variable>,
+    /// Edges of each numeric variable, by its place in `variables`.
+    edges: BTreeMap<usize, Vec<f64>>,
+    rows: u64,
+    total: f64,
+    total_events: f64,
+    w: Expr,
+    y: Expr,
+}
+
+impl Fitting {
+    /// Checks the spec against `df`, then one pass for totals and checks
+    /// and the profiles of quantile edges.
+    pub(super) async fn prepare(df: &DataFrame, spec: &BinningSpec) -> Result<Fitting> {
+        let target = TargetCheck::new(df, &spec.target)?;
+        let weight_check = match &spec.weight {
+            Some(w) => Some(WeightCheck::new(df, w, "fitting")?),
             None => None,
         };
-        let ps: Vec<f64> = (1..*n).map(|k| k as f64 / *n as f64).collect();
-        let profiles = profile(
-            &projected,
-            &cols,
-            check.as_ref(),
-            &ps,
-            budget(df),
-            Wanted::Quantiles,
-        )
-        .await?;
-        for (i, p) in members.iter().zip(profiles.columns) {
-            edges.insert(
-                *i,
-                ascending_edges(p.quantiles.into_iter().flatten().collect()),
-            );
-        }
-    }
-
-    // Pass 2: weight and events per pre-bin, missing and special values.
-    let mut aggs = vec![count(lit(1)).alias("__rows")];
-    for (i, v) in variables.iter().enumerate() {
-        if v.kind != VariableKind::Numeric {
-            continue;
-        }
-        let e = &edges[&i];
-        let x = number(&v.column);
-        aggs.push(bin_weights(regular(v)?, w.clone(), e).alias(format!("__{i}_w")));
-        aggs.push(bin_weights(regular(v)?, w.clone() * y.clone(), e).alias(format!("__{i}_e")));
-        let mut sides = vec![("m".to_string(), x.clone().is_null())];
-        for (s, value) in v.settings.special_values.iter().enumerate() {
-            sides.push((format!("s{s}"), x.clone().eq(lit(*value))));
-        }
-        for (name, cond) in sides {
-            let weight = when(cond.clone(), w.clone()).otherwise(lit(0.0))?;
-            let events = when(cond, w.clone() * y.clone()).otherwise(lit(0.0))?;
-            aggs.push(sum(weight).alias(format!("__{i}_{name}_w")));
-            aggs.push(sum(events).alias(format!("__{i}_{name}_e")));
-        }
-    }
-    let counts = if aggs.len() > 1 {
-        df.clone().aggregate(vec![], aggs)?.collect().await?
-    } else {
-        vec![]
-    };
-    let batch = counts.iter().find(|b| b.num_rows() > 0);
-
-    let mut out = Vec::new();
-    for (i, v) in variables.iter().enumerate() {
-        let fitted = match v.kind {
-            VariableKind::Numeric => {
-                let list = |suffix: &str| {
-                    batch
-                        .and_then(|b| b.column_by_name(&format!("__{i}_{suffix}")).cloned())
-                        .and_then(|c| float_list_at(&c, 0))
-                        .unwrap_or_default()
-                };
-                let get = |name: String| first_number(&counts, &name).unwrap_or(0.0);
-                let (tw, te) = (list("w"), list("e"));
-                let mut head: Tally = vec![(
-                    0,
-                    "missing".into(),
-                    side(get(format!("__{i}_m_w")), get(format!("__{i}_m_e"))),
-                )];
-                for (s, value) in v.settings.special_values.iter().enumerate() {
-                    let c = side(get(format!("__{i}_s{s}_w")), get(format!("__{i}_s{s}_e")));
-                    head.push((-(s as i32) - 1, format!("= {value}"), c));
-                }
-                let pre: Vec<Counts> = (1..tw.len()).map(|j| side(tw[j], te[j])).collect();
-                numeric(v, head, &edges[&i], pre)?
+        let mut variables = Vec::new();
+        for (column, constraints, settings) in spec.resolved()? {
+            let ty = find(df.schema(), &column, "binned column")?;
+            if settings.splits.is_some() && is_text(&ty) {
+                return invalid_err!(
+                    "binned column `{column}` is {ty}: splits cut numbers; give groups for categories"
+                );
             }
-            VariableKind::Categorical => categorical(df, v, &w, &y).await?,
+            let as_categories = settings.categorical == Some(true) || settings.groups.is_some();
+            let kind = if is_text(&ty) || (ty.is_numeric() && as_categories) {
+                VariableKind::Categorical
+            } else if ty.is_numeric() {
+                VariableKind::Numeric
+            } else {
+                return invalid_err!(
+                    "binned column `{column}` is {ty}; expected numbers or categories"
+                );
+            };
+            variables.push(Variable {
+                column,
+                kind,
+                constraints,
+                settings,
+            });
+        }
+        let w = weight_or_one(spec.weight.as_deref());
+        let y = target.value();
+
+        // Pass 1: totals, checks, equal-width ranges.
+        let mut aggs = vec![
+            count(lit(1)).alias("__rows"),
+            sum(w.clone()).alias("__weight"),
+        ];
+        aggs.extend(target.aggregates(&w)?);
+        aggs.extend(weight_check.iter().flat_map(WeightCheck::aggregates));
+        for (i, v) in variables.iter().enumerate() {
+            if v.kind == VariableKind::Numeric && v.settings.method == BinMethod::EqualWidth {
+                let x = when(w.clone().gt(lit(0.0)), regular(v)?)
+                    .otherwise(lit(ScalarValue::Float64(None)))?;
+                aggs.push(min(x.clone()).alias(format!("__{i}_lo")));
+                aggs.push(max(x).alias(format!("__{i}_hi")));
+            }
+        }
+        let row = df.clone().aggregate(vec![], aggs)?.collect().await?;
+        if let Some(check) = &weight_check {
+            check.verify(&row)?;
+        }
+        let total_events = target.verify(&row)?;
+        let total = first_number(&row, "__weight").unwrap_or(0.0);
+        if total <= 0.0 {
+            return Err(Error::InvalidInput(
+                "nothing to bin: no rows (or zero total weight)".into(),
+            ));
+        }
+
+        // Quantile edges: one profile per distinct set of quantiles.
+        let mut edges: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+        let mut by_count: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, v) in variables.iter().enumerate() {
+            if v.kind != VariableKind::Numeric {
+                continue;
+            }
+            match v.settings.method {
+                BinMethod::Manual => {
+                    edges.insert(i, v.settings.splits.clone().unwrap_or_default());
+                }
+                BinMethod::Optimal => by_count.entry(v.settings.prebins).or_default().push(i),
+                BinMethod::Quantile => by_count.entry(v.settings.bins).or_default().push(i),
+                BinMethod::EqualWidth => {
+                    let lo = first_number(&row, &format!("__{i}_lo"));
+                    let hi = first_number(&row, &format!("__{i}_hi"));
+                    let n = v.settings.bins;
+                    let e = match (lo, hi) {
+                        (Some(lo), Some(hi)) => (1..n)
+                            .map(|j| lo + (hi - lo) * j as f64 / n as f64)
+                            .collect(),
+                        _ => vec![],
+                    };
+                    edges.insert(i, ascending_edges(e));
+                }
+            }
+        }
+        for (n, members) in &by_count {
+            let cols: Vec<String> = members.iter().map(|i| format!("__{i}")).collect();
+            let mut exprs: Vec<Expr> = Vec::new();
+            for i in members {
+                exprs.push(regular(&variables[*i])?.alias(format!("__{i}")));
+            }
+            if let Some(wc) = &spec.weight {
+                exprs.push(column(wc));
+            }
+            let projected = df.clone().select(exprs)?;
+            let check = match &spec.weight {
+                Some(wc) => Some(WeightCheck::new(&projected, wc, "fitting")?),
+                None => None,
+            };
+            let ps: Vec<f64> = (1..*n).map(|k| k as f64 / *n as f64).collect();
+            let profiles = profile(
+                &projected,
+                &cols,
+                check.as_ref(),
+                &ps,
+                budget(df),
+                Wanted::Quantiles,
+            )
+            .await?;
+            for (i, p) in members.iter().zip(profiles.columns) {
+                edges.insert(
+                    *i,
+                    ascending_edges(p.quantiles.into_iter().flatten().collect()),
+                );
+            }
+        }
+
+        Ok(Fitting {
+            target: spec.target.clone(),
+            weight: spec.weight.clone(),
+            variables,
+            edges,
+            rows: first_number(&row, "__rows").unwrap_or(0.0) as u64,
+            total,
+            total_events,
+            w,
+            y,
+        })
+    }
+
+    /// The input's rows, weight and events.
+    pub(super) fn totals(&self) -> Totals {
+        Totals {
+            rows: self.rows,
+            weight: self.total,
+            events: self.total_events,
+        }
+    }
+
+    /// Whether every variable's bins are known before counting (numeric,
+    /// not merged from pre-bins), so counts can come from rows grouped by
+    /// the bins themselves.
+    pub(super) fn bins_are_final(&self) -> bool {
+        self.variables
+            .iter()
+            .all(|v| v.kind == VariableKind::Numeric && v.settings.method != BinMethod::Optimal)
+    }
+
+    /// The numeric variables as bins without counts: what rows are binned
+    /// by before they are counted.
+    pub(super) fn uncounted(&self) -> Result<Vec<VariableBins>> {
+        let mut out = Vec::new();
+        for (i, v) in self.variables.iter().enumerate() {
+            if let Some(edges) = self.edges.get(&i) {
+                let empty = BinCounts::empty(v.settings.special_values.len(), edges.len());
+                out.push(numeric(v, edges, empty)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The numeric variables' counts from rows grouped by (at least) their
+    /// bin columns, `bin_column(variable)`, with the rows' `weight` and
+    /// `events` columns.
+    pub(super) fn counts_of_groups(
+        &self,
+        rows: &[RecordBatch],
+        bin_column: impl Fn(&str) -> String,
+        weight: &str,
+        events: &str,
+    ) -> Result<BTreeMap<usize, BinCounts>> {
+        let mut out = BTreeMap::new();
+        for (i, edges) in &self.edges {
+            let v = &self.variables[*i];
+            let mut counts = BinCounts::empty(v.settings.special_values.len(), edges.len());
+            let name = bin_column(&v.column);
+            for batch in rows {
+                let (Some(bins), Some(w), Some(e)) = (
+                    batch.column_by_name(&name),
+                    batch.column_by_name(weight),
+                    batch.column_by_name(events),
+                ) else {
+                    return invalid_err!("grouped rows without `{name}`, `{weight}` or `{events}`");
+                };
+                let bins = bins.as_primitive::<Int32Type>();
+                let (w, e) = (
+                    w.as_primitive::<Float64Type>(),
+                    e.as_primitive::<Float64Type>(),
+                );
+                for r in 0..batch.num_rows() {
+                    if !counts.add(bins.value(r), w.value(r), e.value(r)) {
+                        return invalid_err!(
+                            "`{name}` holds bin {}, which variable `{}` does not have",
+                            bins.value(r),
+                            v.column
+                        );
+                    }
+                }
+            }
+            out.insert(*i, counts);
+        }
+        Ok(out)
+    }
+
+    /// One pass: the weight and events of every (pre-)bin of every numeric
+    /// variable, missing and special values.
+    pub(super) async fn pre_bin_counts(
+        &self,
+        df: &DataFrame,
+    ) -> Result<BTreeMap<usize, BinCounts>> {
+        let (w, y) = (&self.w, &self.y);
+        // Pass 2: weight and events per pre-bin, missing and special values.
+        let mut aggs = vec![count(lit(1)).alias("__rows")];
+        for (i, v) in self.variables.iter().enumerate() {
+            if v.kind != VariableKind::Numeric {
+                continue;
+            }
+            let e = &self.edges[&i];
+            let x = number(&v.column);
+            aggs.push(bin_weights(regular(v)?, w.clone(), e).alias(format!("__{i}_w")));
+            aggs.push(bin_weights(regular(v)?, w.clone() * y.clone(), e).alias(format!("__{i}_e")));
+            let mut sides = vec![("m".to_string(), x.clone().is_null())];
+            for (s, value) in v.settings.special_values.iter().enumerate() {
+                sides.push((format!("s{s}"), x.clone().eq(lit(*value))));
+            }
+            for (name, cond) in sides {
+                let weight = when(cond.clone(), w.clone()).otherwise(lit(0.0))?;
+                let events = when(cond, w.clone() * y.clone()).otherwise(lit(0.0))?;
+                aggs.push(sum(weight).alias(format!("__{i}_{name}_w")));
+                aggs.push(sum(events).alias(format!("__{i}_{name}_e")));
+            }
+        }
+        let counts = if aggs.len() > 1 {
+            df.clone().aggregate(vec![], aggs)?.collect().await?
+        } else {
+            vec![]
         };
-        let sum: f64 = fitted.bins.iter().map(|b| b.count).sum();
-        if (sum - total).abs() > 1e-9 * total.max(1.0) {
-            return invalid_err!(
-                "variable `{}`: its bins hold weight {sum}, the data {total}",
-                v.column
+        let batch = counts.iter().find(|b| b.num_rows() > 0);
+
+        let mut out = BTreeMap::new();
+        for (i, v) in self.variables.iter().enumerate() {
+            if v.kind != VariableKind::Numeric {
+                continue;
+            }
+            let list = |suffix: &str| {
+                batch
+                    .and_then(|b| b.column_by_name(&format!("__{i}_{suffix}")).cloned())
+                    .and_then(|c| float_list_at(&c, 0))
+                    .unwrap_or_default()
+            };
+            let get = |name: String| first_number(&counts, &name).unwrap_or(0.0);
+            let (tw, te) = (list("w"), list("e"));
+            out.insert(
+                i,
+                BinCounts {
+                    missing: side(get(format!("__{i}_m_w")), get(format!("__{i}_m_e"))),
+                    special: (0..v.settings.special_values.len())
+                        .map(|s| side(get(format!("__{i}_s{s}_w")), get(format!("__{i}_s{s}_e"))))
+                        .collect(),
+                    regular: (1..tw.len()).map(|j| side(tw[j], te[j])).collect(),
+                },
             );
         }
-        out.push(fitted);
+        Ok(out)
     }
-    Ok(Binning {
-        format: FORMAT.into(),
-        target: spec.target.clone(),
-        weight: spec.weight.clone(),
-        total_rows: first_number(&row, "__rows").unwrap_or(0.0) as u64,
-        total_weight: total,
-        total_events,
-        variables: out,
-    })
+
+    /// The binning from the numeric variables' `counts` (by place); a
+    /// grouped pass over `df` per categorical variable.
+    pub(super) async fn finish(
+        self,
+        df: &DataFrame,
+        mut counts: BTreeMap<usize, BinCounts>,
+    ) -> Result<Binning> {
+        let mut out = Vec::new();
+        for (i, v) in self.variables.iter().enumerate() {
+            let fitted = match v.kind {
+                VariableKind::Numeric => {
+                    let c = counts.remove(&i).unwrap_or_default();
+                    numeric(v, &self.edges[&i], c)?
+                }
+                VariableKind::Categorical => categorical(df, v, &self.w, &self.y).await?,
+            };
+            let sum: f64 = fitted.bins.iter().map(|b| b.count).sum();
+            if (sum - self.total).abs() > 1e-9 * self.total.max(1.0) {
+                return invalid_err!(
+                    "variable `{}`: its bins hold weight {sum}, the data {}",
+                    v.column,
+                    self.total
+                );
+            }
+            out.push(fitted);
+        }
+        Ok(Binning {
+            format: FORMAT.into(),
+            target: self.target,
+            weight: self.weight,
+            total_rows: self.rows,
+            total_weight: self.total,
+            total_events: self.total_events,
+            variables: out,
+        })
+    }
 }
 
 /// Counts from a weight and an event weight.
@@ -269,7 +449,18 @@ fn regular(v: &Variable) -> Result<Expr> {
 
 /// A numeric variable's bins from its missing/special bins (`head`), the
 /// pre-bin edges and the pre-bins' counts.
-fn numeric(v: &Variable, head: Tally, pre_edges: &[f64], pre: Vec<Counts>) -> Result<VariableBins> {
+fn numeric(v: &Variable, pre_edges: &[f64], counts: BinCounts) -> Result<VariableBins> {
+    let mut head: Tally = vec![(0, "missing".into(), counts.missing)];
+    for (s, (value, c)) in v
+        .settings
+        .special_values
+        .iter()
+        .zip(counts.special)
+        .enumerate()
+    {
+        head.push((-(s as i32) - 1, format!("= {value}"), c));
+    }
+    let pre = counts.regular;
     let (edges, monotonic, regular): (Vec<f64>, Option<Monotonic>, Vec<Counts>) =
         if v.settings.method == BinMethod::Optimal && pre.iter().any(|c| c.total() > 0.0) {
             let merged = merge_optimal(&pre, &v.constraints)
@@ -384,7 +575,7 @@ async fn categorical(df: &DataFrame, v: &Variable, w: &Expr, y: &Expr) -> Result
     let mut categories: Vec<(String, Counts)> = Vec::new();
     for b in &batches {
         let names = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-        let names = datafusion::arrow::array::AsArray::as_string::<i32>(&names);
+        let names = names.as_string::<i32>();
         for r in 0..b.num_rows() {
             let c = side(
                 number_at(b, "__w", r).unwrap_or(0.0),

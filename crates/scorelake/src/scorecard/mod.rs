@@ -38,6 +38,7 @@ pub use binning::{
 pub(crate) use compress::grouping;
 pub use compress::{
     CompressionReport, EVENT_RATE, EVENT_WEIGHT, SAMPLE_WEIGHT, compress, compress_with,
+    fit_and_compress,
 };
 pub use evaluate::{Band, Evaluation, evaluate};
 pub use fit::fit_binning;

@@ -107,8 +107,8 @@ impl Gathered {
 }
 
 /// Profiles `columns` of `df` (numeric; NaN read as missing), weighted by
-/// `weight` when given, with the quantiles `ps` and the `wanted` metrics. Two groups of columns at a
-/// time hold their values (8 bytes a value, 16 weighted) within `budget`
+/// `weight` when given, with the quantiles `ps` and the `wanted` metrics.
+/// The values held (8 bytes a value, 16 weighted) stay within `budget`
 /// bytes where they can (a group is one column at least).
 pub(crate) async fn sorted_profile(
     df: &DataFrame,
@@ -120,7 +120,21 @@ pub(crate) async fn sorted_profile(
 ) -> Result<Profiles> {
     let rows = df.clone().count().await?;
     let per_column = rows.max(1) * if weight.is_some() { 16 } else { 8 };
-    let group = (budget / 2 / per_column).clamp(1, columns.len().max(1));
+    // Every column in one scan when they fit (with the sort's second buffer
+    // per thread where columns are sorted); else groups of which two are in
+    // memory at a time, one read while the other is summarised.
+    let sorted = wanted == Wanted::All || weight.is_some();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let buffers = if sorted {
+        threads.min(columns.len())
+    } else {
+        0
+    };
+    let group = if (columns.len() + buffers).saturating_mul(per_column) <= budget {
+        columns.len().max(1)
+    } else {
+        (budget / 2 / per_column).clamp(1, columns.len().max(1))
+    };
     let mut out = Profiles {
         rows: 0,
         weight: 0.0,

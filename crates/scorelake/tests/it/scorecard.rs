@@ -14,7 +14,7 @@ use scorelake::datafusion::arrow::datatypes::{DataType, Field, Float64Type, Sche
 use scorelake::datafusion::prelude::{DataFrame, col};
 use scorelake::scorecard::{
     BinningSpec, Counts, LogisticOptions, Monotonic, Scaling, ScoreColumns, Scorecard, compress,
-    evaluate, evidence, fit_binning, fit_logistic, points_column, woe_column,
+    evaluate, evidence, fit_and_compress, fit_binning, fit_logistic, points_column, woe_column,
 };
 use scorelake::session::Session;
 
@@ -1391,5 +1391,68 @@ fn user_splits_and_groups_give_the_hand_computed_table() {
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(e.contains(expected), "{variables}: {e}");
+    }
+}
+
+/// The compressed rows as sorted text lines, to compare row for row.
+fn sorted_rows(df: DataFrame) -> Vec<String> {
+    let batches = run(df.collect()).unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string();
+    let mut lines: Vec<String> = text.lines().skip(3).map(String::from).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn fitting_and_compressing_at_once_equals_fitting_then_compressing() {
+    let s = session();
+    let df = run(s.ctx().sql(
+        "SELECT CASE WHEN v % 13 = 0 THEN NULL WHEN v % 11 = 0 THEN -999.0 \
+                ELSE CAST((v * 7919) % 1000 AS DOUBLE) / 10 END AS x1, \
+                CAST((v * 31) % 97 AS DOUBLE) AS x2, \
+                CASE v % 3 WHEN 0 THEN 'a' WHEN 1 THEN 'b' ELSE 'c' END AS seg, \
+                CAST((v * 104729) % 100 < 20 + (v % 50) / 2 AS INT) AS y, \
+                CAST(v % 4 AS DOUBLE) AS w \
+         FROM generate_series(1, 5000) AS t(v)",
+    ))
+    .unwrap()
+    .repartition(datafusion::logical_expr::Partitioning::RoundRobinBatch(3))
+    .unwrap();
+    // Bins known before counting (the rows' groups give the counts), then
+    // bins merged from pre-bins and categories (counted by a pass first).
+    let bodies = [
+        "defaults: {method: quantile, bins: 5, special_values: [-999]}\nvariables: [x1, x2]",
+        "defaults: {method: equal_width, bins: 4}\nvariables: [x1, x2]",
+        "variables: [{column: x1, splits: [10, 50.5], special_values: [-999]}, {column: x2, method: quantile, bins: 3}]",
+        "defaults: {method: optimal, min_bin_size: 0.05}\nvariables: [x1, x2]",
+        "defaults: {method: quantile, bins: 4}\nvariables: [x1, seg]",
+    ];
+    for body in bodies {
+        for weight in ["", "weight: w\n"] {
+            for woe in [false, true] {
+                let sp = spec(&format!("target: y\n{weight}{body}\n"));
+                let segments: Vec<String> = if body.contains("seg]") {
+                    vec![]
+                } else {
+                    vec!["seg".into()]
+                };
+                let (at_once, rows, report) =
+                    run(fit_and_compress(&df, &sp, &segments, woe)).unwrap();
+                let fitted = run(fit_binning(&df, &sp)).unwrap();
+                let (then, then_report) =
+                    run(fitted.compress_fitted(df.clone(), None, &segments, woe)).unwrap();
+                let case = format!("{body} {weight} woe {woe}");
+                assert_eq!(at_once, fitted, "{case}");
+                assert_eq!(report, then_report, "{case}");
+                assert_eq!(
+                    rows.schema().field_names(),
+                    then.schema().field_names(),
+                    "{case}"
+                );
+                assert_eq!(sorted_rows(rows), sorted_rows(then), "{case}");
+            }
+        }
     }
 }
