@@ -135,7 +135,7 @@ pub(crate) enum Command {
     Partitions(PartitionsCommand),
     /// Run a command several times and show where its time went: queries, operators, and the bottlenecks with what to change.
     #[command(
-        after_help = "Examples:\n  scorelake profile -- features --recipes r.yaml --input panel.parquet --output f.parquet --overwrite\n  scorelake profile --runs 5 --json -- --memory-limit 1g validate --input features.parquet\n\nThe command runs as a separate process each time, with --metrics; give commands that\nwrite an output --overwrite so that every run can write it."
+        after_help = "Examples:\n  scorelake profile -- features --recipes r.yaml --input panel.parquet --output f.parquet --overwrite\n  scorelake profile --runs 5 --json -- --memory-limit 1g validate --input features.parquet\n  scorelake profile --report profile.html -- drift --input panel.parquet --period-col month --baseline-periods 2024-01-01 --fail-on never\n\nThe command runs as a separate process each time, with --metrics; give commands that\nwrite an output --overwrite so that every run can write it."
     )]
     Profile(ProfileArgs),
 }
@@ -385,6 +385,9 @@ pub(crate) struct ProfileArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write the profile to FILE: .html (a self-contained page), .json or .md.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// The command to profile, after `--`, as it would be typed after `scorelake`.
     #[arg(
         required = true,

@@ -9,20 +9,22 @@ use scorelake::observe::{Profile, RunRecord};
 
 use crate::args::ProfileArgs;
 use crate::error::Usage;
-use crate::output::outln;
+use crate::output::{outln, report_format};
+use scorelake::docfile::write_whole;
 
 /// Runs `args.command` `args.runs` times and prints the profile.
 pub(crate) fn profile(args: &ProfileArgs) -> Result<ExitCode> {
     if args.runs == 0 {
         bail!(Usage("--runs: expected at least 1".into()));
     }
+    let format = report_format(args.report.as_deref(), &["html", "json", "md"])?;
     let program = std::env::current_exe().context("cannot find the scorelake program to run")?;
     let dir = tempfile::tempdir().context("cannot make a folder for the run records")?;
     let mut records = Vec::new();
     for run in 1..=args.runs {
         let record = dir.path().join(format!("run-{run}.json"));
         eprintln!("profile: run {run} of {}", args.runs);
-        let done = Command::new(&program)
+        let child = Command::new(&program)
             .args(["--progress", "never", "--metrics"])
             .arg(&record)
             .args(&args.command)
@@ -30,8 +32,10 @@ pub(crate) fn profile(args: &ProfileArgs) -> Result<ExitCode> {
             .stderr(Stdio::piped())
             .output()
             .with_context(|| format!("cannot run {}", program.display()))?;
-        if !done.status.success() {
-            let err = String::from_utf8_lossy(&done.stderr);
+        // A gate's exit code (validate's FAIL, drift's shift) ends a run
+        // that completed: its record says so.
+        let Some(completed) = RunRecord::load(&record).ok().filter(|r| r.ok) else {
+            let err = String::from_utf8_lossy(&child.stderr);
             let last = err
                 .lines()
                 .find(|l| l.starts_with("error: "))
@@ -46,13 +50,22 @@ pub(crate) fn profile(args: &ProfileArgs) -> Result<ExitCode> {
                 "run {run} failed: {}{hint}",
                 last.trim_start_matches("error: ")
             );
-        }
-        records.push(RunRecord::load(&record)?);
+        };
+        records.push(completed);
     }
     let mut profile = Profile::of(&records)?;
     profile.command = format!("scorelake {}", args.command.join(" "));
+    let json = serde_json::to_string_pretty(&profile)? + "\n";
+    if let (Some(path), Some(format)) = (&args.report, format) {
+        let text = match format.as_str() {
+            "html" => profile.to_html(),
+            "json" => json.clone(),
+            _ => profile.to_markdown(),
+        };
+        write_whole(path, &text)?;
+    }
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(&profile)?)?;
+        outln!("{}", json.trim_end())?;
     } else {
         outln!("{}", profile.to_markdown().trim_end())?;
     }

@@ -126,6 +126,7 @@ fn readme_tour_runs_top_to_bottom() {
         "scored.parquet",
         "compressed.parquet",
         "features_cluster.parquet",
+        "profile.html",
     ] {
         assert!(tour_dir.join(made).exists(), "the tour made no {made}");
     }

@@ -172,7 +172,9 @@ fn profile_runs_a_command_and_folds_its_records() {
         ]);
         c
     };
-    let (code, json, err) = run(command(&["--runs", "2", "--json"]).arg("--overwrite"));
+    let page = dir.path().join("profile.html");
+    let (code, json, err) =
+        run(command(&["--runs", "2", "--json", "--report", p(&page)]).arg("--overwrite"));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("run 2 of 2"), "{err}");
     let profile: Value = serde_json::from_str(&json).unwrap();
@@ -202,6 +204,18 @@ fn profile_runs_a_command_and_folds_its_records() {
         .map(|o| o["compute_seconds"].as_f64().unwrap())
         .collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    // The same profile as a self-contained page.
+    let html = std::fs::read_to_string(&page).unwrap();
+    let median = profile["median_wall_seconds"].as_f64().unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>")
+            && !html.contains("http")
+            && !html.contains("<script")
+            && html.contains("<svg")
+            && html.contains("TemporalExec")
+            && html.contains(&format!("wall {median:.2} s median")),
+        "{html}"
+    );
 
     let (code, text, err) = run(command(&["--runs", "1"]).arg("--overwrite"));
     assert_eq!(code, 0, "{err}");

@@ -267,6 +267,120 @@ impl Profile {
         }
         out
     }
+
+    /// The profile as one self-contained HTML page (inline SVG, no scripts
+    /// or remote assets): the figures, compute time by operator as bars,
+    /// the queries, then the findings.
+    pub fn to_html(&self) -> String {
+        use crate::html::{esc, page};
+        let mut body = format!(
+            "<p>{} run{}: wall {:.2} s median ({} s), CPU {:.2} s, peak {} MB, parallel \
+             efficiency {:.0}% of {} partitions.</p>\n",
+            self.wall_seconds.len(),
+            if self.wall_seconds.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            self.median_wall_seconds,
+            self.wall_seconds
+                .iter()
+                .map(|w| format!("{w:.2}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.median_cpu_seconds,
+            self.peak_rss_bytes / 1_000_000,
+            100.0 * self.parallel_efficiency,
+            self.partitions
+        );
+        body.push_str("<h2>Findings</h2>\n");
+        if self.findings.is_empty() {
+            body.push_str("<p>No bottleneck found.</p>\n");
+        } else {
+            body.push_str("<table><tr><th>finding</th><th>figure</th><th>change</th></tr>\n");
+            for f in &self.findings {
+                let _ = writeln!(
+                    body,
+                    "<tr class=\"WARN\"><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&f.finding),
+                    esc(&f.figure),
+                    esc(&f.change)
+                );
+            }
+            body.push_str("</table>\n");
+        }
+        let shown: Vec<&OperatorProfile> = self
+            .operators
+            .iter()
+            .filter(|o| o.share >= 0.01)
+            .take(15)
+            .collect();
+        body.push_str("<h2>Compute time by operator</h2>\n");
+        body.push_str(&operator_bars(&shown));
+        body.push_str(
+            "<table><tr><th>operator</th><th>query</th><th>compute s</th><th>share</th>\
+             <th>rows</th><th>skew (max / median rows)</th><th>spilled bytes</th></tr>\n",
+        );
+        for o in &shown {
+            let _ = writeln!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.1}%</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&o.name),
+                o.query,
+                o.compute_seconds,
+                100.0 * o.share,
+                o.output_rows.map(|r| r.to_string()).unwrap_or_default(),
+                o.skew.map(|s| format!("{s:.2}")).unwrap_or_default(),
+                if o.spilled_bytes > 0 {
+                    o.spilled_bytes.to_string()
+                } else {
+                    String::new()
+                }
+            );
+        }
+        body.push_str(
+            "</table>\n<h2>Queries</h2>\n<table><tr><th>query</th><th>compute s</th></tr>\n",
+        );
+        for (q, t) in self.queries.iter().enumerate() {
+            let _ = writeln!(body, "<tr><td>{}</td><td>{t:.3}</td></tr>", q + 1);
+        }
+        body.push_str("</table>\n");
+        page(&format!("Profile: {}", self.command), &body)
+    }
+}
+
+/// Compute time per operator as horizontal bars.
+fn operator_bars(operators: &[&OperatorProfile]) -> String {
+    let (label, width, row) = (220.0, 420.0, 18.0);
+    let top = operators
+        .iter()
+        .map(|o| o.compute_seconds)
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
+    let mut svg = format!(
+        "<svg width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"compute time by operator\">",
+        label + width + 70.0,
+        row * operators.len() as f64 + 4.0
+    );
+    for (i, o) in operators.iter().enumerate() {
+        let y = row * i as f64;
+        let w = width * o.compute_seconds / top;
+        let _ = write!(
+            svg,
+            "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{} (query {})</text>\
+             <rect x=\"{label}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"#1b9e77\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{:.2} s</text>",
+            y + 13.0,
+            crate::html::esc(&o.name),
+            o.query,
+            y + 2.0,
+            row - 4.0,
+            label + w + 4.0,
+            y + 13.0,
+            o.compute_seconds
+        );
+    }
+    svg + "</svg>"
 }
 
 /// What to change about an operator that takes most of the time.
