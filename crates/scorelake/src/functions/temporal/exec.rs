@@ -818,6 +818,6 @@ mod tests {
         let b = batch(&[1, 1], &[2, 1], &[1.0, 2.0]);
         let mut h = histories(&b);
         let err = h.push(b).and_then(|_| h.finish()).unwrap_err().to_string();
-        assert!(err.contains("not in `t` order"), "{err}");
+        assert!(err.contains("not in (id, t) order"), "{err}");
     }
 }
