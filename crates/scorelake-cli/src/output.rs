@@ -181,21 +181,7 @@ pub(crate) fn count(n: impl Into<u64>, noun: &str) -> String {
     }
 }
 
-/// `1.5 GB`-style sizes (decimal units).
-pub(crate) fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+pub(crate) use scorelake::console::human_bytes;
 
 /// The format of the report a command was asked for (`--report FILE`): its
 /// extension, one of `allowed`. Checked before any work: a bad extension is

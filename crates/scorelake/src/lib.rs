@@ -12,6 +12,7 @@
 //! by URL, atomically), [`sample`] (the synthetic credit panel) and
 //! [`pipeline`] (the end-to-end jobs: demo, features).
 
+pub mod advice;
 mod checks;
 pub mod config;
 pub mod console;

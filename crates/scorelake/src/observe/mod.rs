@@ -20,7 +20,7 @@ use crate::session::Session;
 
 mod profile;
 
-pub use profile::{Finding, OperatorProfile, Profile};
+pub use profile::{OperatorProfile, Profile};
 
 /// One operator of an executed plan.
 #[derive(Clone, Debug, Serialize, Deserialize)]

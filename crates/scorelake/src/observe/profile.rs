@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::RunRecord;
+use crate::advice::{Advice, markdown_list};
 use crate::error::{Error, Result};
 
 /// An operator's share of compute time from which it is the bottleneck.
@@ -40,17 +41,6 @@ pub struct OperatorProfile {
     pub spilled_bytes: u64,
 }
 
-/// A bottleneck: what it is, the figure that shows it, what to change.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Finding {
-    /// What is slow or wasteful.
-    pub finding: String,
-    /// The measured figure.
-    pub figure: String,
-    /// What to change.
-    pub change: String,
-}
-
 /// Several runs of one command, folded.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -74,7 +64,7 @@ pub struct Profile {
     /// Operators, most compute time first.
     pub operators: Vec<OperatorProfile>,
     /// Bottlenecks, most important first; empty when none was found.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Advice>,
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -255,16 +245,7 @@ impl Profile {
             );
         }
         out.push('\n');
-        if self.findings.is_empty() {
-            out.push_str("No bottleneck found.\n");
-        }
-        for f in &self.findings {
-            let _ = writeln!(
-                out,
-                "- {}: {}.\n  Change: {}.",
-                f.finding, f.figure, f.change
-            );
-        }
+        out.push_str(&markdown_list(&self.findings, "No bottleneck found."));
         out
     }
 
@@ -416,12 +397,12 @@ fn remedy(operator: &str) -> &'static str {
 }
 
 /// The bottleneck rules.
-fn findings(p: &Profile, first: &RunRecord) -> Vec<Finding> {
+fn findings(p: &Profile, first: &RunRecord) -> Vec<Advice> {
     let mut out = Vec::new();
     if let Some(top) = p.operators.first()
         && top.share >= DOMINANT_SHARE
     {
-        out.push(Finding {
+        out.push(Advice {
             finding: format!(
                 "{} (query {}) takes most of the compute time",
                 top.name, top.query
@@ -453,7 +434,7 @@ fn findings(p: &Profile, first: &RunRecord) -> Vec<Finding> {
             .get("engine.memory_limit")
             .filter(|v| !v.is_empty())
             .map_or("unset".to_string(), |v| v.clone());
-        out.push(Finding {
+        out.push(Advice {
             finding: "operators spilled to disk".into(),
             figure: by.join(", "),
             change: format!(
@@ -483,7 +464,7 @@ fn findings(p: &Profile, first: &RunRecord) -> Vec<Finding> {
         queries.dedup();
         let list: Vec<String> = queries.iter().map(usize::to_string).collect();
         let scan = name == "DataSourceExec";
-        out.push(Finding {
+        out.push(Advice {
             finding: format!(
                 "{} in query {}",
                 if scan {
@@ -508,7 +489,7 @@ fn findings(p: &Profile, first: &RunRecord) -> Vec<Finding> {
     }
     if p.partitions > 1 && p.median_wall_seconds >= 1.0 && p.parallel_efficiency < POOR_PARALLELISM
     {
-        out.push(Finding {
+        out.push(Advice {
             finding: "low parallel efficiency: cores wait".into(),
             figure: format!(
                 "CPU time is {:.0}% of wall time × {} partitions",

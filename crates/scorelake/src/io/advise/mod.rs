@@ -61,16 +61,7 @@ pub struct PartitionColumn {
     pub rows_max: u64,
 }
 
-/// A problem found, the figure that shows it, and the change that fixes it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Advice {
-    /// What is wrong.
-    pub finding: String,
-    /// The measured figure behind it.
-    pub figure: String,
-    /// What to do.
-    pub change: String,
-}
+pub use crate::advice::Advice;
 
 /// A table's layout, its key's skew and what to change.
 #[derive(Clone, Debug, PartialEq, Serialize)]

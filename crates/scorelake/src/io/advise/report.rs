@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 
 use super::{Advice, LayoutAdvice};
+use crate::advice::markdown_list;
+use crate::console::human_bytes;
 
 /// Files below this share of the target are small.
 const SMALL_FILE_SHARE: u64 = 4;
@@ -18,22 +20,6 @@ const UNEVEN: f64 = 4.0;
 /// A largest hash partition this many times the median is skew.
 const SKEWED_HASH: f64 = 1.5;
 
-/// `n` bytes in kB/MB/GB.
-pub(crate) fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 /// What to change about `a`, by the rules above.
 pub(super) fn rules(a: &LayoutAdvice) -> Vec<Advice> {
     let mut out = Vec::new();
@@ -45,8 +31,8 @@ pub(super) fn rules(a: &LayoutAdvice) -> Vec<Advice> {
             figure: format!(
                 "{} files, {} on average against a {} target",
                 f.count,
-                bytes(f.mean),
-                bytes(a.target_file_size)
+                human_bytes(f.mean),
+                human_bytes(a.target_file_size)
             ),
             change: if a.delta {
                 format!("compact them: `scorelake delta optimize {loc}`")
@@ -70,7 +56,7 @@ pub(super) fn rules(a: &LayoutAdvice) -> Vec<Advice> {
         if rg.median_bytes > LARGE_ROW_GROUP_BYTES {
             out.push(Advice {
                 finding: "large row groups: readers and writers hold a whole group in memory".into(),
-                figure: format!("{} per row group (median)", bytes(rg.median_bytes)),
+                figure: format!("{} per row group (median)", human_bytes(rg.median_bytes)),
                 change: format!(
                     "rewrite with smaller row groups: `scorelake --set io.row_group_size=262144 convert {loc} NEW`"
                 ),
@@ -147,11 +133,11 @@ impl LayoutAdvice {
             self.rows,
             f.count,
             if f.count == 1 { "" } else { "s" },
-            bytes(f.bytes),
-            bytes(f.smallest),
-            bytes(f.mean),
-            bytes(f.largest),
-            bytes(self.target_file_size)
+            human_bytes(f.bytes),
+            human_bytes(f.smallest),
+            human_bytes(f.mean),
+            human_bytes(f.largest),
+            human_bytes(self.target_file_size)
         );
         if let Some(rg) = &self.row_groups {
             let _ = writeln!(
@@ -159,7 +145,7 @@ impl LayoutAdvice {
                 "row groups: {} (median {} rows, {})",
                 rg.count,
                 rg.median_rows,
-                bytes(rg.median_bytes)
+                human_bytes(rg.median_bytes)
             );
         }
         if !self.partition_columns.is_empty() {
@@ -191,16 +177,7 @@ impl LayoutAdvice {
             let _ = writeln!(out, "most frequent: {}", top.join(", "));
         }
         out.push('\n');
-        if self.advice.is_empty() {
-            out.push_str("Nothing to change.\n");
-        }
-        for a in &self.advice {
-            let _ = writeln!(
-                out,
-                "- {}: {}.\n  Change: {}.",
-                a.finding, a.figure, a.change
-            );
-        }
+        out.push_str(&markdown_list(&self.advice, "Nothing to change."));
         out
     }
 }
