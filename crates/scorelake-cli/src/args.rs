@@ -250,14 +250,14 @@ pub(crate) enum RunsCommand {
         /// The run's id, or its start (from `runs list`).
         id: String,
     },
-    /// Two runs side by side: times and memory with their ratio, and the operators whose time changed.
+    /// Two runs (or two sets of repeated runs, by their medians) side by side: times and memory with their ratio, and the operators whose time changed.
     #[command(
-        after_help = "Examples:\n  scorelake --set observability.metrics_dir=runs runs compare 20261202-1027 20261202-1031"
+        after_help = "Examples:\n  scorelake --set observability.metrics_dir=runs runs compare 20261202-1027 20261202-1031\n  scorelake --set observability.metrics_dir=runs runs compare 20261202-1027,20261202-1028,20261202-1029 20261202-1031,20261202-1032,20261202-1033"
     )]
     Compare {
-        /// The first run (the reference).
+        /// The first run (the reference), or several runs of one command separated by commas.
         first: String,
-        /// The second run.
+        /// The second run, or several separated by commas.
         second: String,
     },
 }

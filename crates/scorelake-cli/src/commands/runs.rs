@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use scorelake::config::Config;
-use scorelake::observe::{self, OperatorRecord, RunRecord};
+use scorelake::observe::{self, OperatorRecord, Profile, RunRecord};
 
 use crate::args::RunsCommand;
 use crate::error::Usage;
@@ -26,7 +26,7 @@ pub(crate) fn runs(config: &Config, cmd: &RunsCommand) -> Result<ExitCode> {
         RunsCommand::List => outln!("{}", list(&observe::history(dir)?))?,
         RunsCommand::Show { id } => outln!("{}", show(&observe::find(dir, id)?))?,
         RunsCommand::Compare { first, second } => {
-            let (a, b) = (observe::find(dir, first)?, observe::find(dir, second)?);
+            let (a, b) = (side(dir, first)?, side(dir, second)?);
             outln!("{}", compare(&a, &b))?;
         }
     }
@@ -104,7 +104,27 @@ fn show((id, r): &(String, RunRecord)) -> String {
     out
 }
 
-fn compare((ida, a): &(String, RunRecord), (idb, b): &(String, RunRecord)) -> String {
+/// The runs `ids` (separated by commas) folded into their medians, with a
+/// label: the run's id, or the first id and how many runs.
+fn side(dir: &Path, ids: &str) -> Result<(String, Profile)> {
+    let mut records = Vec::new();
+    let mut first = None;
+    for id in ids.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (found, record) = observe::find(dir, id)?;
+        first.get_or_insert(found);
+        records.push(record);
+    }
+    let Some(first) = first else {
+        bail!(Usage(format!("runs compare: no run id in `{ids}`")));
+    };
+    let label = match records.len() {
+        1 => first,
+        n => format!("{first} +{} (median of {n})", n - 1),
+    };
+    Ok((label, Profile::of(&records)?))
+}
+
+fn compare((ida, a): &(String, Profile), (idb, b): &(String, Profile)) -> String {
     let ratio = |x: f64, y: f64| {
         if x > 0.0 {
             format!("{:.2}×", y / x)
@@ -120,44 +140,44 @@ fn compare((ida, a): &(String, RunRecord), (idb, b): &(String, RunRecord)) -> St
          | peak memory | {} | {} | {} |\n",
         a.name,
         b.name,
-        a.wall_seconds,
-        b.wall_seconds,
-        ratio(a.wall_seconds, b.wall_seconds),
-        a.cpu_seconds,
-        b.cpu_seconds,
-        ratio(a.cpu_seconds, b.cpu_seconds),
+        a.median_wall_seconds,
+        b.median_wall_seconds,
+        ratio(a.median_wall_seconds, b.median_wall_seconds),
+        a.median_cpu_seconds,
+        b.median_cpu_seconds,
+        ratio(a.median_cpu_seconds, b.median_cpu_seconds),
         human_bytes(a.peak_rss_bytes),
         human_bytes(b.peak_rss_bytes),
         ratio(a.peak_rss_bytes as f64, b.peak_rss_bytes as f64)
     );
-    // Operators matched by plan and position when both runs ran the same
-    // plan shapes; those whose compute time moved by a fifth or more.
+    // Operators matched by query and place in its plan (the same plan
+    // shapes); those whose median compute time moved by a fifth or more.
     let mut changed = String::new();
-    for (pa, pb) in a.plans.iter().zip(&b.plans) {
-        for (oa, ob) in pa.iter().zip(pb) {
-            if oa.name != ob.name {
-                continue;
-            }
-            let (Some(ta), Some(tb)) = (oa.elapsed_compute_seconds, ob.elapsed_compute_seconds)
-            else {
-                continue;
-            };
-            if (tb - ta).abs() >= 0.2 * ta.max(tb) && ta.max(tb) >= 0.01 {
-                let _ = writeln!(
-                    changed,
-                    "| {} | {ta:.3} | {tb:.3} | {} |",
-                    oa.name,
-                    ratio(ta, tb)
-                );
-            }
+    for oa in &a.operators {
+        let Some(ob) = b
+            .operators
+            .iter()
+            .find(|o| (o.query, o.place, &o.name) == (oa.query, oa.place, &oa.name))
+        else {
+            continue;
+        };
+        let (ta, tb) = (oa.compute_seconds, ob.compute_seconds);
+        if (tb - ta).abs() >= 0.2 * ta.max(tb) && ta.max(tb) >= 0.01 {
+            let _ = writeln!(
+                changed,
+                "| {} (query {}) | {ta:.3} | {tb:.3} | {} |",
+                oa.name,
+                oa.query,
+                ratio(ta, tb)
+            );
         }
     }
-    if a.plans.len() != b.plans.len() {
+    if a.queries.len() != b.queries.len() {
         let _ = writeln!(
             out,
             "\nthe runs made {} and {} plans",
-            a.plans.len(),
-            b.plans.len()
+            a.queries.len(),
+            b.queries.len()
         );
     }
     if !changed.is_empty() {

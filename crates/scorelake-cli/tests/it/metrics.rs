@@ -141,6 +141,16 @@ fn runs_are_listed_shown_and_compared() {
         "{compared}"
     );
 
+    // Repeated runs compare by their medians.
+    let several = format!("{},{}", ids[0], ids[1]);
+    let (code, medians, err) =
+        run(scorelake().args(["--set", &runs, "runs", "compare", &several, ids[1]]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        medians.contains(&format!("| {} +1 (median of 2) | {} |", ids[0], ids[1])),
+        "{medians}"
+    );
+
     let (code, _, err) = run(scorelake().args(["--set", &runs, "runs", "show", "nope"]));
     assert_eq!(code, 1);
     assert!(err.contains("no run `nope`"), "{err}");

@@ -25,6 +25,8 @@ const POOR_PARALLELISM: f64 = 0.5;
 pub struct OperatorProfile {
     /// The query (plan) it belongs to, from 1, in the order they ran.
     pub query: usize,
+    /// Its place in the query's plan, root first (0), depth first.
+    pub place: usize,
     /// Depth in the plan (0: the root).
     pub depth: usize,
     /// The operator.
@@ -45,6 +47,8 @@ pub struct OperatorProfile {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Profile {
+    /// The command's name (`features`, `validate`…).
+    pub name: String,
     /// The command line.
     pub command: String,
     /// Wall time of each run.
@@ -111,7 +115,7 @@ impl Profile {
         };
         if let Some(failed) = runs.iter().find(|r| !r.ok) {
             return Err(Error::InvalidInput(format!(
-                "a run failed, so there is nothing to profile: {}",
+                "a run failed, so its figures are not the command's: {}",
                 failed.error.as_deref().unwrap_or("no error recorded")
             )));
         }
@@ -155,6 +159,7 @@ impl Profile {
                 query_time.push(compute);
                 operators.push(OperatorProfile {
                     query: q + 1,
+                    place: i,
                     depth: op.depth,
                     name: op.name.clone(),
                     compute_seconds: compute,
@@ -184,6 +189,7 @@ impl Profile {
                 .collect(),
         );
         let mut profile = Profile {
+            name: first.name.clone(),
             command: first.command.clone(),
             wall_seconds: wall,
             median_wall_seconds: median_wall,
