@@ -58,6 +58,36 @@ pub(crate) struct GlobalArgs {
     pub engine: Option<String>,
 }
 
+impl GlobalArgs {
+    /// The flags as given, for a child process running another command,
+    /// but `--progress` and `--metrics` (the parent chooses those).
+    pub(crate) fn forwarded(&self) -> Vec<std::ffi::OsString> {
+        let mut out: Vec<std::ffi::OsString> = Vec::new();
+        if let Some(config) = &self.config {
+            out.push("--config".into());
+            out.push(config.into());
+        }
+        for set in &self.set {
+            out.push("--set".into());
+            out.push(set.into());
+        }
+        for (flag, value) in [
+            ("--memory-limit", &self.memory_limit),
+            ("--target-partitions", &self.target_partitions),
+            ("--spill-dir", &self.spill_dir),
+            ("--log-level", &self.log_level),
+            ("--log-format", &self.log_format),
+            ("--engine", &self.engine),
+        ] {
+            if let Some(value) = value {
+                out.push(flag.into());
+                out.push(value.into());
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run the main job on the embedded engine: sample panel, Parquet, partitioned copy, CSV, Delta table, features, scorecard, SQL profile.

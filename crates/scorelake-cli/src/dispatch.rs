@@ -40,7 +40,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(cmd) => return commands::config::config(&config, cmd).await,
         Command::Cluster(cmd) => return commands::cluster::cluster(config, cmd).await,
         Command::Runs(cmd) => return commands::runs::runs(&config, cmd),
-        Command::Profile(args) => return commands::profile::profile(args),
+        Command::Profile(args) => return commands::profile::profile(args, &cli.global),
         Command::Ncf(cmd) => {
             if let Some(code) = commands::ncf::ncf_local(cmd)? {
                 return Ok(code);

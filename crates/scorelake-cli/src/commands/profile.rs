@@ -7,15 +7,24 @@ use std::process::{Command, ExitCode, Stdio};
 use anyhow::{Context, Result, bail};
 use scorelake::observe::{Profile, RunRecord};
 
-use crate::args::ProfileArgs;
+use crate::args::{GlobalArgs, ProfileArgs};
 use crate::error::Usage;
 use crate::output::{outln, report_format};
 use scorelake::docfile::write_whole;
 
 /// Runs `args.command` `args.runs` times and prints the profile.
-pub(crate) fn profile(args: &ProfileArgs) -> Result<ExitCode> {
+///
+/// Global flags given before `profile` go to every run, but `--metrics`
+/// (each run has its own record) and `--progress` (runs show none).
+pub(crate) fn profile(args: &ProfileArgs, global: &GlobalArgs) -> Result<ExitCode> {
     if args.runs == 0 {
         bail!(Usage("--runs: expected at least 1".into()));
+    }
+    if global.metrics.is_some() {
+        bail!(Usage(
+            "--metrics: profile keeps a record of each run itself; give --report FILE for the profile"
+                .into()
+        ));
     }
     let format = report_format(args.report.as_deref(), &["html", "json", "md"])?;
     let program = std::env::current_exe().context("cannot find the scorelake program to run")?;
@@ -25,6 +34,7 @@ pub(crate) fn profile(args: &ProfileArgs) -> Result<ExitCode> {
         let record = dir.path().join(format!("run-{run}.json"));
         eprintln!("profile: run {run} of {}", args.runs);
         let child = Command::new(&program)
+            .args(global.forwarded())
             .args(["--progress", "never", "--metrics"])
             .arg(&record)
             .args(&args.command)

@@ -170,16 +170,19 @@ fn profile_runs_a_command_and_folds_its_records() {
     let out = dir.path().join("f.parquet");
     let command = |extra: &[&str]| {
         let mut c = scorelake();
-        c.arg("profile").args(extra).args([
-            "--",
-            "features",
-            "--recipes",
-            recipes,
-            "--input",
-            p(&panel),
-            "--output",
-            p(&out),
-        ]);
+        // A global flag before `profile` applies to every run.
+        c.args(["--set", "engine.target_partitions=3", "profile"])
+            .args(extra)
+            .args([
+                "--",
+                "features",
+                "--recipes",
+                recipes,
+                "--input",
+                p(&panel),
+                "--output",
+                p(&out),
+            ]);
         c
     };
     let page = dir.path().join("profile.html");
@@ -189,6 +192,7 @@ fn profile_runs_a_command_and_folds_its_records() {
     assert!(err.contains("run 2 of 2"), "{err}");
     let profile: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(profile["wall_seconds"].as_array().unwrap().len(), 2);
+    assert_eq!(profile["partitions"], 3);
     assert!(
         profile["command"]
             .as_str()
