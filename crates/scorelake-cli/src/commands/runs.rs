@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use scorelake::config::Config;
-use scorelake::observe::{self, OperatorRecord, Profile, RunRecord};
+use scorelake::observe::{self, Profile, RunRecord};
 
 use crate::args::RunsCommand;
 use crate::error::Usage;
@@ -51,17 +51,6 @@ fn list(runs: &[(String, RunRecord)]) -> String {
     out
 }
 
-/// Max ÷ median rows over the partitions (1: even).
-fn skew(o: &OperatorRecord) -> Option<f64> {
-    let mut rows = o.rows_per_partition.clone();
-    if rows.len() < 2 {
-        return None;
-    }
-    rows.sort_unstable();
-    let median = rows[rows.len() / 2].max(1) as f64;
-    Some(*rows.last()? as f64 / median)
-}
-
 fn show((id, r): &(String, RunRecord)) -> String {
     let mut out = format!(
         "{id}: {} ({}), {}\nwall {:.2} s, CPU {:.2} s, peak memory {}, engine {}\n",
@@ -93,7 +82,7 @@ fn show((id, r): &(String, RunRecord)) -> String {
                     .map(|s| format!("{s:.3}"))
                     .unwrap_or_default(),
                 o.partitions,
-                skew(o).map(|s| format!("{s:.1}×")).unwrap_or_default(),
+                o.skew().map(|s| format!("{s:.1}×")).unwrap_or_default(),
                 o.counters
                     .get("spilled_bytes")
                     .map(|b| human_bytes(*b))

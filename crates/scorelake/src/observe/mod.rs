@@ -45,6 +45,28 @@ pub struct OperatorRecord {
     pub counters: BTreeMap<String, u64>,
 }
 
+impl OperatorRecord {
+    /// Rows of its largest partition over its median one's (the lower
+    /// median of an even count), when it has more than one partition.
+    ///
+    /// ```
+    /// let op: scorelake::observe::OperatorRecord = serde_json::from_value(serde_json::json!({
+    ///     "depth": 0, "name": "RepartitionExec", "partitions": 2,
+    ///     "rows_per_partition": [300, 100], "counters": {}
+    /// })).unwrap();
+    /// assert_eq!(op.skew(), Some(3.0));
+    /// ```
+    pub fn skew(&self) -> Option<f64> {
+        let mut rows = self.rows_per_partition.clone();
+        if rows.len() < 2 {
+            return None;
+        }
+        rows.sort_unstable();
+        let median = rows[(rows.len() - 1) / 2].max(1);
+        Some(rows[rows.len() - 1] as f64 / median as f64)
+    }
+}
+
 /// What a command did and what it cost.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {

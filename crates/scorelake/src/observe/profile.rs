@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::RunRecord;
 use crate::advice::{Advice, markdown_list};
+use crate::console::human_bytes;
 use crate::error::{Error, Result};
 
 /// An operator's share of compute time from which it is the bottleneck.
@@ -150,12 +151,6 @@ impl Profile {
                     .filter_map(|o| o.counters.get("spilled_bytes").copied())
                     .max()
                     .unwrap_or(0);
-                let skew = (op.rows_per_partition.len() > 1).then(|| {
-                    let mut rows = op.rows_per_partition.clone();
-                    rows.sort_unstable();
-                    let median = rows[(rows.len() - 1) / 2].max(1);
-                    rows[rows.len() - 1] as f64 / median as f64
-                });
                 query_time.push(compute);
                 operators.push(OperatorProfile {
                     query: q + 1,
@@ -165,7 +160,7 @@ impl Profile {
                     compute_seconds: compute,
                     share: 0.0,
                     output_rows: op.output_rows,
-                    skew,
+                    skew: op.skew(),
                     spilled_bytes: spilled,
                 });
             }
@@ -208,47 +203,16 @@ impl Profile {
     /// The profile as Markdown: the figures, the queries and the operators
     /// that took time, then the findings.
     pub fn to_markdown(&self) -> String {
-        let runs: Vec<String> = self
-            .wall_seconds
-            .iter()
-            .map(|w| format!("{w:.2}"))
-            .collect();
-        let mut out = format!(
-            "`{}` over {} run{}: wall {:.2} s median ({} s), CPU {:.2} s, peak {} MB, \
-             parallel efficiency {:.0}% of {} partitions\n",
-            self.command,
-            runs.len(),
-            if runs.len() == 1 { "" } else { "s" },
-            self.median_wall_seconds,
-            runs.join(", "),
-            self.median_cpu_seconds,
-            self.peak_rss_bytes / 1_000_000,
-            100.0 * self.parallel_efficiency,
-            self.partitions
-        );
+        let mut out = format!("`{}` over {}\n", self.command, self.headline());
         out.push_str("\n| query | compute s |\n|---|---|\n");
         for (q, t) in self.queries.iter().enumerate() {
             let _ = writeln!(out, "| {} | {t:.3} |", q + 1);
         }
-        out.push_str(
-            "\n| operator | query | compute s | share | rows | skew | spilled |\n|---|---|---|---|---|---|---|\n",
-        );
-        for o in self.operators.iter().filter(|o| o.share >= 0.01).take(15) {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {:.3} | {:.0}% | {} | {} | {} |",
-                o.name,
-                o.query,
-                o.compute_seconds,
-                100.0 * o.share,
-                o.output_rows.map(|r| r.to_string()).unwrap_or_default(),
-                o.skew.map(|s| format!("{s:.2}")).unwrap_or_default(),
-                if o.spilled_bytes > 0 {
-                    o.spilled_bytes.to_string()
-                } else {
-                    String::new()
-                }
-            );
+        out.push_str("\n| ");
+        out.push_str(&OPERATOR_COLUMNS.join(" | "));
+        out.push_str(" |\n|---|---|---|---|---|---|---|\n");
+        for o in self.shown() {
+            let _ = writeln!(out, "| {} |", cells(o).join(" | "));
         }
         out.push('\n');
         out.push_str(&markdown_list(&self.findings, "No bottleneck found."));
@@ -260,26 +224,7 @@ impl Profile {
     /// the queries, then the findings.
     pub fn to_html(&self) -> String {
         use crate::html::{esc, page};
-        let mut body = format!(
-            "<p>{} run{}: wall {:.2} s median ({} s), CPU {:.2} s, peak {} MB, parallel \
-             efficiency {:.0}% of {} partitions.</p>\n",
-            self.wall_seconds.len(),
-            if self.wall_seconds.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            self.median_wall_seconds,
-            self.wall_seconds
-                .iter()
-                .map(|w| format!("{w:.2}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            self.median_cpu_seconds,
-            self.peak_rss_bytes / 1_000_000,
-            100.0 * self.parallel_efficiency,
-            self.partitions
-        );
+        let mut body = format!("<p>{}.</p>\n", esc(&self.headline()));
         body.push_str("<h2>Findings</h2>\n");
         if self.findings.is_empty() {
             body.push_str("<p>No bottleneck found.</p>\n");
@@ -296,34 +241,20 @@ impl Profile {
             }
             body.push_str("</table>\n");
         }
-        let shown: Vec<&OperatorProfile> = self
-            .operators
-            .iter()
-            .filter(|o| o.share >= 0.01)
-            .take(15)
-            .collect();
+        let shown = self.shown();
         body.push_str("<h2>Compute time by operator</h2>\n");
         body.push_str(&operator_bars(&shown));
-        body.push_str(
-            "<table><tr><th>operator</th><th>query</th><th>compute s</th><th>share</th>\
-             <th>rows</th><th>skew (max / median rows)</th><th>spilled bytes</th></tr>\n",
-        );
+        body.push_str("<table><tr>");
+        for c in OPERATOR_COLUMNS {
+            let _ = write!(body, "<th>{c}</th>");
+        }
+        body.push_str("</tr>\n");
         for o in &shown {
-            let _ = writeln!(
-                body,
-                "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.1}%</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&o.name),
-                o.query,
-                o.compute_seconds,
-                100.0 * o.share,
-                o.output_rows.map(|r| r.to_string()).unwrap_or_default(),
-                o.skew.map(|s| format!("{s:.2}")).unwrap_or_default(),
-                if o.spilled_bytes > 0 {
-                    o.spilled_bytes.to_string()
-                } else {
-                    String::new()
-                }
-            );
+            body.push_str("<tr>");
+            for c in cells(o) {
+                let _ = write!(body, "<td>{}</td>", esc(&c));
+            }
+            body.push_str("</tr>\n");
         }
         body.push_str(
             "</table>\n<h2>Queries</h2>\n<table><tr><th>query</th><th>compute s</th></tr>\n",
@@ -334,6 +265,69 @@ impl Profile {
         body.push_str("</table>\n");
         page(&format!("Profile: {}", self.command), &body)
     }
+
+    /// The run figures in words: runs, wall and CPU time, peak memory,
+    /// parallel efficiency.
+    fn headline(&self) -> String {
+        let n = self.wall_seconds.len();
+        let runs: Vec<String> = self
+            .wall_seconds
+            .iter()
+            .map(|w| format!("{w:.2}"))
+            .collect();
+        format!(
+            "{n} run{}: wall {:.2} s median ({} s), CPU {:.2} s, peak {}, \
+             parallel efficiency {:.0}% of {} partitions",
+            if n == 1 { "" } else { "s" },
+            self.median_wall_seconds,
+            runs.join(", "),
+            self.median_cpu_seconds,
+            human_bytes(self.peak_rss_bytes),
+            100.0 * self.parallel_efficiency,
+            self.partitions
+        )
+    }
+
+    /// The operators worth showing: the most compute time first, down to a
+    /// share of 1%, at most [`SHOWN_OPERATORS`].
+    fn shown(&self) -> Vec<&OperatorProfile> {
+        self.operators
+            .iter()
+            .filter(|o| o.share >= 0.01)
+            .take(SHOWN_OPERATORS)
+            .collect()
+    }
+}
+
+/// Operators a report lists.
+const SHOWN_OPERATORS: usize = 15;
+
+/// The columns of the operator table, as [`cells`] fills them.
+const OPERATOR_COLUMNS: [&str; 7] = [
+    "operator",
+    "query",
+    "compute s",
+    "share",
+    "rows",
+    "skew (max / median rows)",
+    "spilled bytes",
+];
+
+/// An operator's row of the operator table.
+fn cells(o: &OperatorProfile) -> [String; 7] {
+    [
+        o.name.clone(),
+        o.query.to_string(),
+        format!("{:.3}", o.compute_seconds),
+        format!("{:.1}%", 100.0 * o.share),
+        o.output_rows.map(|r| r.to_string()).unwrap_or_default(),
+        o.skew.map(|s| format!("{s:.2}")).unwrap_or_default(),
+        if o.spilled_bytes > 0 {
+            o.spilled_bytes.to_string()
+        } else {
+            String::new()
+        },
+    ]
 }
 
 /// Compute time per operator as horizontal bars.
