@@ -6,7 +6,7 @@
 //! rows are gathered, and their totals are checked against the input's.
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::logical_expr::{Expr, cast, col, lit};
@@ -112,6 +112,20 @@ pub async fn compress_with(
     weight: Option<&str>,
     totals: Totals,
 ) -> Result<(DataFrame, CompressionReport)> {
+    let (schema, batches) = gathered(df, by, target, weight, totals).await?;
+    let report = report(&batches, totals);
+    Ok((in_memory(df, schema, batches)?, report))
+}
+
+/// The compressed rows of `df` gathered, their totals checked against the
+/// input's `totals`.
+async fn gathered(
+    df: &DataFrame,
+    by: &[String],
+    target: &str,
+    weight: Option<&str>,
+    totals: Totals,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     check_keys(df, by, target, weight)?;
     let (input_weight, input_events) = (totals.weight, totals.events);
     let plan = grouping(df, by, target, weight)?;
@@ -143,16 +157,11 @@ pub async fn compress_with(
             "compression lost data: the compressed rows hold weight {got_weight} and events {got_events}, the input {input_weight} and {input_events}"
         );
     }
-    let report = report(&batches, totals);
-    Ok((in_memory(df, schema, batches)?, report))
+    Ok((schema, batches))
 }
 
 /// The rows `batches` as a table of `df`'s session.
-fn in_memory(
-    df: &DataFrame,
-    schema: datafusion::arrow::datatypes::SchemaRef,
-    batches: Vec<RecordBatch>,
-) -> Result<DataFrame> {
+fn in_memory(df: &DataFrame, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<DataFrame> {
     let table = MemTable::try_new(schema, vec![batches])?;
     let (state, _) = df.clone().into_parts();
     Ok(SessionContext::new_with_state(state).read_table(std::sync::Arc::new(table))?)
@@ -270,14 +279,13 @@ pub async fn fit_and_compress(
     by.extend(segments.iter().cloned());
     let binned = uncounted.transform(df.clone(), None)?;
     let weight = spec.weight.as_deref();
-    let fitting_totals = fitting.totals();
-    let (grouped, report) =
-        compress_with(&binned, &by, &spec.target, weight, fitting_totals).await?;
-    let rows = grouped.clone().collect().await?;
+    let totals = fitting.totals();
+    let (schema, rows) = gathered(&binned, &by, &spec.target, weight, totals).await?;
     let counts = fitting.counts_of_groups(&rows, bin_column, SAMPLE_WEIGHT, EVENT_WEIGHT)?;
     let binning = fitting.finish(df, counts).await?;
     if !with_woe {
-        return Ok((binning, grouped, report));
+        let report = report(&rows, totals);
+        return Ok((binning, in_memory(df, schema, rows)?, report));
     }
     // Each bin column followed by its WoE, as compress_fitted groups them.
     let mut columns = Vec::new();
@@ -299,10 +307,10 @@ pub async fn fit_and_compress(
             )
             .map(|c| col(c.as_str())),
     );
-    let with_woe = grouped.select(columns)?;
+    let with_woe = in_memory(df, schema, rows)?.select(columns)?;
     let schema = std::sync::Arc::new(with_woe.schema().as_arrow().clone());
     let batches = with_woe.collect().await?;
-    let report = self::report(&batches, fitting_totals);
+    let report = report(&batches, totals);
     Ok((binning, in_memory(df, schema, batches)?, report))
 }
 
