@@ -57,13 +57,11 @@ impl OperatorRecord {
     /// assert_eq!(op.skew(), Some(3.0));
     /// ```
     pub fn skew(&self) -> Option<f64> {
-        let mut rows = self.rows_per_partition.clone();
-        if rows.len() < 2 {
+        if self.rows_per_partition.len() < 2 {
             return None;
         }
-        rows.sort_unstable();
-        let median = rows[(rows.len() - 1) / 2].max(1);
-        Some(rows[rows.len() - 1] as f64 / median as f64)
+        let (max, median) = crate::stats::max_and_lower_median(&self.rows_per_partition)?;
+        Some(max as f64 / median.max(1) as f64)
     }
 }
 

@@ -34,3 +34,11 @@ pub(crate) async fn profile(
         profile::sorted_profile(df, columns, weight, ps, budget, wanted).await
     }
 }
+
+/// The largest of `values` and their lower median (of two, the smaller),
+/// the figures a skew is read from; `None` for no values.
+pub(crate) fn max_and_lower_median(values: &[u64]) -> Option<(u64, u64)> {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    Some((*sorted.last()?, sorted[(sorted.len() - 1) / 2]))
+}

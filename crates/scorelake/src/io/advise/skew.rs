@@ -20,6 +20,7 @@ use serde::Serialize;
 use super::PartitionColumn;
 use crate::error::Result;
 use crate::expr::{column, find};
+use crate::stats::max_and_lower_median;
 
 /// One of a key's most frequent values.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -125,14 +126,7 @@ pub(super) async fn key_skew(df: &DataFrame, key: &str, partitions: usize) -> Re
             });
         }
     }
-    let mut sorted = hash_partitions.clone();
-    sorted.sort_unstable();
-    // The lower median: of two partitions, the smaller.
-    let median = sorted
-        .get(sorted.len().saturating_sub(1) / 2)
-        .copied()
-        .unwrap_or(0);
-    let max = sorted.last().copied().unwrap_or(0);
+    let (max, median) = max_and_lower_median(&hash_partitions).unwrap_or((0, 0));
     Ok(KeySkew {
         column: key.to_string(),
         rows,
