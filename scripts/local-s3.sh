@@ -49,7 +49,14 @@ start)
     ;;
 stop)
     if [ -f "$dir/pid" ]; then
-        kill "$(cat "$dir/pid")" 2>/dev/null || true
+        pid="$(cat "$dir/pid")"
+        kill "$pid" 2>/dev/null || true
+        # SeaweedFS can hang while it shuts down: 5 s, then it is killed.
+        for _ in $(seq 1 25); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -9 "$pid" 2>/dev/null || true
         rm -f "$dir/pid"
     fi
     ;;
