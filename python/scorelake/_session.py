@@ -110,6 +110,16 @@ class Session:
 
         return Table(self._native.sql(query, named))
 
+    def unpersist(self, name: str) -> bool:
+        """Drops what :meth:`Table.persist` keeps under ``name`` (memory back
+        to the engine's pool, files deleted); False when nothing was."""
+        return self._native.unpersist(name)
+
+    def cache_stats(self) -> dict[str, Any]:
+        """What the session's cache did: ``hits``, ``misses`` and
+        ``entries`` (name, level, rows, bytes in memory and on disk, uses)."""
+        return json.loads(self._native.cache_stats())
+
     def delta_history(
         self, url: str | os.PathLike[str], *, limit: int | None = None
     ) -> list[dict[str, Any]]:

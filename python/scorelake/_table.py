@@ -67,6 +67,27 @@ class Table:
         """The rows where the SQL ``predicate`` holds (``"balance > 1000"``)."""
         return Table(self._native.filter(predicate))
 
+    def persist(self, name: str, level: str = "memory-and-disk") -> Table:
+        """The result computed now and kept by the session under ``name``:
+        in memory (reserved in the engine's pool, at most
+        ``engine.cache_memory``) and, with ``"memory-and-disk"``, in Arrow
+        IPC files in the spill folder for what does not fit; ``"memory"``
+        keeps it only if it fits, ``"disk"`` writes it all. Reads of the
+        returned table (and of tables made from it) come from the cache
+        until :meth:`Session.unpersist`.
+
+        >>> import scorelake as sl
+        >>> s = sl.Session()
+        >>> panel = s.sample(customers=200, months=6).persist("panel")
+        >>> panel.filter("days_past_due > 30").count() <= panel.count()
+        True
+        >>> [(e["name"], e["rows"] == panel.count()) for e in s.cache_stats()["entries"]]
+        [('panel', True)]
+        >>> s.unpersist("panel")
+        True
+        """
+        return Table(self._native.persist(name, level))
+
     def plan(self) -> str:
         """The logical plan, as text."""
         return self._native.plan()

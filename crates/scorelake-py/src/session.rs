@@ -50,6 +50,16 @@ impl PySession {
         self.session.engine().to_string()
     }
 
+    /// Drops what is cached under `name`; false when nothing was.
+    fn unpersist(&self, name: &str) -> bool {
+        self.session.unpersist(name)
+    }
+
+    /// The cache's hits, misses and entries, as JSON.
+    fn cache_stats(&self) -> PyResult<String> {
+        serde_json::to_string(&self.session.cache_stats()).or_py()
+    }
+
     /// Every configuration key as (key, value, source), secrets redacted.
     fn config_show(&self) -> Vec<(String, String, String)> {
         self.session

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrow_schema::SchemaRef;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
-use scorelake::config::{ConfigValue, Format};
+use scorelake::config::{CacheLevel, ConfigValue, Format};
 use scorelake::datafusion::prelude::DataFrame;
 use scorelake::io::{self, WriteMode, WriteOptions};
 use scorelake::session::Session;
@@ -113,6 +113,19 @@ impl Table {
     fn filter(&self, predicate: &str) -> PyResult<Table> {
         let expr = self.df.parse_sql_expr(predicate).or_py()?;
         Ok(self.with(self.df.clone().filter(expr).or_py()?))
+    }
+
+    /// The result computed now and kept by the session at `level` under
+    /// `name` (until `Session.unpersist(name)`); later reads of the
+    /// returned table come from the cache.
+    #[pyo3(signature = (name, level="memory-and-disk"))]
+    fn persist(&self, py: Python<'_>, name: String, level: &str) -> PyResult<Table> {
+        let level = word::<CacheLevel>("level", level)?;
+        let (session, df) = (&self.session, self.df.clone());
+        let cached = wait(py, session.config(), "caching", move || async move {
+            session.persist(df, &name, level).await
+        })?;
+        Ok(self.with(cached))
     }
 
     /// The logical plan, as text.

@@ -13,6 +13,7 @@
 //! [`pipeline`] (the end-to-end jobs: demo, features).
 
 pub mod advice;
+pub mod cache;
 mod checks;
 pub mod config;
 pub mod console;

@@ -42,7 +42,10 @@ use object_store::aws::AmazonS3Builder;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use url::Url;
 
-use crate::config::{Config, ConfigBuilder, EngineConfig, EngineKind, PoolKind, S3Config};
+use crate::cache::{Cache, CacheStats, Policy};
+use crate::config::{
+    CacheLevel, Config, ConfigBuilder, EngineConfig, EngineKind, PoolKind, S3Config,
+};
 use crate::console::Progress;
 use crate::engine_choice::{Engine, EngineChoice};
 use crate::error::{Error, Result};
@@ -57,6 +60,8 @@ pub struct Session {
     engine: Arc<EngineChoice>,
     /// The plans made, when run records are on (`observability.metrics_*`).
     plans: Option<Arc<PlanLog>>,
+    /// Intermediate results cached by [`Session::cache_if_reused`].
+    cache: Arc<Cache>,
 }
 
 impl std::fmt::Debug for Session {
@@ -145,7 +150,67 @@ impl Session {
             config: Arc::new(config),
             engine: Arc::new(engine),
             plans: None,
+            cache: Arc::default(),
         }
+    }
+
+    /// `df`, or its result cached as `engine.cache` says: each call counts a
+    /// use of `df`'s plan; at the `min_reuses`-th use the plan is computed
+    /// and kept (in memory, reserved in the engine's pool, and in Arrow IPC
+    /// files in the spill folder for what does not fit), and later uses read
+    /// it. The result is the same either way. On a cluster nothing is
+    /// cached here (the executors cannot read this process's memory): `df`
+    /// comes back as it is. See [`cache`](crate::cache) for an example.
+    pub async fn cache_if_reused(
+        &self,
+        df: DataFrame,
+        name: &str,
+        min_reuses: usize,
+    ) -> Result<DataFrame> {
+        self.cache_as(df, name, self.config.engine.cache, min_reuses)
+            .await
+    }
+
+    /// `df`'s result computed now and kept at `level` until
+    /// [`Session::unpersist`] (off: `df` as it is).
+    pub async fn persist(&self, df: DataFrame, name: &str, level: CacheLevel) -> Result<DataFrame> {
+        self.cache_as(df, name, level, 1).await
+    }
+
+    /// [`Session::cache_if_reused`] with `engine.cache_min_reuses`: how jobs
+    /// cache the tables they read several times.
+    pub(crate) async fn reuse(&self, df: DataFrame, name: &str) -> Result<DataFrame> {
+        let e = &self.config.engine;
+        self.cache_as(df, name, e.cache, e.cache_min_reuses).await
+    }
+
+    async fn cache_as(
+        &self,
+        df: DataFrame,
+        name: &str,
+        level: CacheLevel,
+        min_reuses: usize,
+    ) -> Result<DataFrame> {
+        if self.engine.engine != Engine::Embedded || runs_elsewhere(&df) {
+            return Ok(df);
+        }
+        let policy = Policy {
+            level,
+            min_reuses: min_reuses.max(1) as u64,
+            memory: self.config.engine.cache_memory(),
+        };
+        self.cache.use_plan(&self.ctx, df, name, policy).await
+    }
+
+    /// Drops what is cached under `name` (memory back to the pool, files
+    /// deleted); false when nothing was.
+    pub fn unpersist(&self, name: &str) -> bool {
+        self.cache.unpersist(name)
+    }
+
+    /// The cache's hits, misses and entries so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
     }
 
     /// The engine this session's plans run on, and why.

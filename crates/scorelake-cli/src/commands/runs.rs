@@ -65,6 +65,27 @@ fn show((id, r): &(String, RunRecord)) -> String {
     if let Some(e) = &r.error {
         let _ = writeln!(out, "error: {e}");
     }
+    let c = &r.cache;
+    if !c.entries.is_empty() {
+        let _ = writeln!(out, "cache: {} hits, {} misses", c.hits, c.misses);
+        for e in &c.entries {
+            let _ = writeln!(
+                out,
+                "  {}: {}, {} rows, {} in memory, {} on disk, used {} times ({} from the cache){}",
+                e.name,
+                e.level,
+                e.rows,
+                human_bytes(e.memory_bytes),
+                human_bytes(e.disk_bytes),
+                e.uses,
+                e.hits,
+                e.note
+                    .as_ref()
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
     for (i, plan) in r.plans.iter().enumerate() {
         let _ = write!(
             out,

@@ -486,3 +486,88 @@ fn compress_run_and_score_from_the_command_line() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("expected `scorelake.scorecard.v1`"), "{err}");
 }
+
+/// The pipeline reads its modelling table at every step: cached (in memory,
+/// or partly on disk under a small `engine.cache_memory`) or not, the card
+/// and every figure of the report are the same, and the run record says
+/// what the cache did.
+#[test]
+fn the_pipeline_caches_its_modelling_table_with_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_panel(dir.path(), 1500);
+    let mut outcomes = Vec::new();
+    for (i, flags) in [
+        vec!["--set", "engine.cache=off"],
+        vec![],
+        vec!["--set", "engine.cache_memory=1m"],
+        vec!["--set", "engine.cache=disk"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let file = dir.path().join(format!("pipeline{i}.toml"));
+        std::fs::write(
+            &file,
+            format!(
+                "input = \"panel.parquet\"\noutput = \"run{i}\"\ntarget = \"default_flag\"\n\
+                 [holdout]\nshare = 0.25\nby = [\"customer_id\"]\n\
+                 [binning]\nvariables = [\"utilization\", \"days_past_due\", \"payment\", \"region\"]\n"
+            ),
+        )
+        .unwrap();
+        let metrics = dir.path().join(format!("metrics{i}.json"));
+        let (code, _, err) = run(scorelake()
+            .args(["--metrics", p(&metrics)])
+            .args(&flags)
+            .args(["run", p(&file)]));
+        assert_eq!(code, 0, "{flags:?}: {err}");
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+        let cache = &record["cache"];
+        let entry = &cache["entries"][0];
+        assert_eq!(entry["name"], "modelling table", "{cache}");
+        match i {
+            0 => assert_eq!(
+                (cache["hits"].as_u64(), entry["level"].as_str()),
+                (Some(0), Some("off"))
+            ),
+            _ => {
+                assert!(cache["hits"].as_u64().unwrap() >= 5, "{flags:?}: {cache}");
+                assert!(entry["rows"].as_u64().unwrap() > 10_000, "{cache}");
+            }
+        }
+        let level = ["off", "memory", "memory-and-disk", "disk"][i];
+        assert_eq!(entry["level"], level, "{flags:?}: {cache}");
+        if i >= 2 {
+            assert!(entry["disk_bytes"].as_u64().unwrap() > 0, "{cache}");
+        }
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("run{i}/report.json"))).unwrap(),
+        )
+        .unwrap();
+        let card =
+            std::fs::read_to_string(dir.path().join(format!("run{i}/scorecard.json"))).unwrap();
+        let figures: Vec<String> = [
+            "selected",
+            "model",
+            "train",
+            "holdout",
+            "samples",
+            "iv",
+            "stability",
+        ]
+        .iter()
+        .map(|k| report[k].to_string())
+        .collect();
+        outcomes.push((card, figures));
+    }
+    for (i, o) in outcomes.iter().enumerate().skip(1) {
+        assert!(
+            o.0 == outcomes[0].0,
+            "scorecard {i} differs from the uncached one"
+        );
+        for (a, b) in o.1.iter().zip(&outcomes[0].1) {
+            assert_eq!(a, b, "run {i}");
+        }
+    }
+}

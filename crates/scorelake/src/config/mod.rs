@@ -28,8 +28,8 @@ use std::time::Duration;
 
 pub use load::{ConfigBuilder, Source, discovered_file};
 pub use value::{
-    ByteSize, Codec, ColumnRole, ConfigValue, EngineKind, Format, LogFormat, LogLevel, PoolKind,
-    ProgressMode, S3Commit, Secret,
+    ByteSize, CacheLevel, Codec, ColumnRole, ConfigValue, EngineKind, Format, LogFormat, LogLevel,
+    PoolKind, ProgressMode, S3Commit, Secret,
 };
 
 /// One configuration key: its dotted name, what it expects and what it does.
@@ -198,6 +198,16 @@ config_sections! {
         kind: EngineKind = EngineKind::Embedded,
         /// Input size from which `engine.kind = auto` runs on the cluster.
         auto_threshold: ByteSize = ByteSize(10 << 30),
+        /// Where intermediate results that jobs reuse are cached: off,
+        /// memory, memory-and-disk (Arrow IPC files in the spill folder for
+        /// what does not fit) or disk. Embedded engine only.
+        cache: CacheLevel = CacheLevel::MemoryAndDisk,
+        /// The use of a result at which it is cached (2: when it is used a
+        /// second time).
+        cache_min_reuses: usize = 2,
+        /// Most memory cached results hold, reserved in the engine's pool;
+        /// empty = a quarter of `memory_limit`, or 2 GiB without one.
+        cache_memory: Option<ByteSize> = None,
     }
 
     /// `io.*`: reading and writing data.
@@ -314,6 +324,16 @@ impl EngineConfig {
     pub fn pool_size(&self) -> Option<usize> {
         self.memory_limit
             .map(|limit| (limit.0 as f64 * self.memory_fraction) as usize)
+    }
+
+    /// Most bytes cached results may hold in memory: `cache_memory`, else a
+    /// quarter of the pool, else 2 GiB.
+    pub fn cache_memory(&self) -> usize {
+        match (self.cache_memory, self.pool_size()) {
+            (Some(m), _) => m.0 as usize,
+            (None, Some(pool)) => pool / 4,
+            (None, None) => 2 << 30,
+        }
     }
 }
 

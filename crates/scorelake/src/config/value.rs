@@ -295,6 +295,20 @@ word_enum!(
 );
 
 word_enum!(
+    /// Where cached intermediate results are kept (`engine.cache`).
+    CacheLevel {
+        /// Nothing is cached.
+        Off = "off",
+        /// In memory only; a result that does not fit is not cached.
+        Memory = "memory",
+        /// In memory while it fits, the rest in Arrow IPC files in the spill folder.
+        MemoryAndDisk = "memory-and-disk",
+        /// In Arrow IPC files in the spill folder.
+        Disk = "disk",
+    }
+);
+
+word_enum!(
     /// A table format.
     Format {
         /// Apache Parquet.

@@ -15,6 +15,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::metrics::MetricValue;
 use serde::{Deserialize, Serialize};
 
+use crate::cache::CacheStats;
 use crate::error::{Error, Result};
 use crate::session::Session;
 
@@ -91,6 +92,9 @@ pub struct RunRecord {
     pub config: BTreeMap<String, String>,
     /// The plans run in this process, each as its operators, root first.
     pub plans: Vec<Vec<OperatorRecord>>,
+    /// What the session's cache of intermediate results did (`engine.cache`).
+    #[serde(default)]
+    pub cache: CacheStats,
 }
 
 /// Measures one command from [`Run::start`] to [`Run::finish`].
@@ -147,6 +151,7 @@ impl Run {
                 .map(|k| (k.key, k.value))
                 .collect(),
             plans,
+            cache: session.cache_stats(),
         }
     }
 }

@@ -538,6 +538,7 @@ mod tests {
                 ("engine.memory_limit".to_string(), "64m".to_string()),
             ]),
             plans: vec![plan],
+            cache: Default::default(),
         }
     }
 

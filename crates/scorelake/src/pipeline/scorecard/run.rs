@@ -35,26 +35,26 @@ pub async fn run_scorecard_pipeline(
     let holdout = run.holdout(&input)?;
     let table = run.features(input, &holdout).await?;
     let table = run.encoders(table, &holdout).await?;
-    let modelling = run.modelling_table(table, &holdout).await?;
+    let modelling = run.modelling_table(table, holdout).await?;
     run.timed("modelling table", t);
 
     let t = Instant::now();
-    if run.validation(&modelling.train).await? {
+    if run.validation(&modelling.train().await?).await? {
         run.timed("validation", t);
     }
 
     let t = Instant::now();
-    let binning = run.binning(&modelling.train).await?;
+    let binning = run.binning(&modelling.train().await?).await?;
     run.timed("binning", t);
 
     let t = Instant::now();
-    let selection = run.selection(&binning, &modelling.train).await?;
+    let selection = run.selection(&binning, &modelling.train().await?).await?;
     let selected = selection.selected.clone();
     run.timed("selection", t);
 
     let t = Instant::now();
     let (compressed, compression) = run
-        .compression(&binning, &selected, &modelling.train)
+        .compression(&binning, &selected, &modelling.train().await?)
         .await?;
     run.timed("compression", t);
 
@@ -64,18 +64,18 @@ pub async fn run_scorecard_pipeline(
     run.timed("model and scorecard", t);
 
     let t = Instant::now();
-    let train = run.evaluation(&card, modelling.train.clone()).await?;
+    let train = run.evaluation(&card, modelling.train().await?).await?;
     let mut samples = vec![Sample::of("training", modelling.train_rows, &train, None)];
     let mut evaluated = Vec::new();
     for (name, rows) in [
-        ("holdout", &modelling.held),
-        ("out of time", &modelling.oot),
+        ("holdout", modelling.held().await?),
+        ("out of time", modelling.oot().await?),
     ] {
         let Some(rows) = rows else {
             evaluated.push(None);
             continue;
         };
-        let totals = Totals::of(rows, &pipeline.target, pipeline.weight.as_deref()).await?;
+        let totals = Totals::of(&rows, &pipeline.target, pipeline.weight.as_deref()).await?;
         if totals.events <= 0.0 || totals.events >= totals.weight {
             // Nothing to rank (a small sample): counted, not evaluated.
             samples.push(Sample::one_sided(
@@ -88,7 +88,9 @@ pub async fn run_scorecard_pipeline(
             continue;
         }
         let e = run.evaluation(&card, rows.clone()).await?;
-        let psi = run.score_psi(&card, &modelling.train, rows).await?;
+        let psi = run
+            .score_psi(&card, &modelling.train().await?, &rows)
+            .await?;
         samples.push(Sample::of(name, totals.rows, &e, Some(psi)));
         evaluated.push(Some(e));
     }
@@ -102,7 +104,7 @@ pub async fn run_scorecard_pipeline(
             bin_stability(
                 &binning,
                 &selected,
-                &modelling.all,
+                &modelling.all().await?,
                 &period,
                 &pipeline.target,
                 pipeline.weight.as_deref(),
@@ -154,15 +156,37 @@ fn write_report(report: &ScorecardPipelineReport) -> Result<()> {
 }
 
 /// The modelling table, split into training, holdout and out-of-time rows.
-struct Modelling {
+/// Every step reads it again: the session caches it from its
+/// `engine.cache_min_reuses`-th use (`engine.cache`).
+struct Modelling<'s> {
+    session: &'s Session,
     /// Rows of the whole table.
     rows: u64,
-    /// The whole table.
-    all: DataFrame,
-    train: DataFrame,
+    /// The whole table as written and read back.
+    table: DataFrame,
+    split: Split,
     train_rows: u64,
-    held: Option<DataFrame>,
-    oot: Option<DataFrame>,
+}
+
+impl Modelling<'_> {
+    /// The whole table (from the cache once it is there).
+    async fn all(&self) -> Result<DataFrame> {
+        self.session
+            .reuse(self.table.clone(), "modelling table")
+            .await
+    }
+
+    async fn train(&self) -> Result<DataFrame> {
+        self.split.train(&self.all().await?)
+    }
+
+    async fn held(&self) -> Result<Option<DataFrame>> {
+        self.split.held(&self.all().await?)
+    }
+
+    async fn oot(&self) -> Result<Option<DataFrame>> {
+        self.split.oot(&self.all().await?)
+    }
 }
 
 /// Which rows are held out for evaluation.
@@ -350,15 +374,21 @@ impl<'a> Run<'a> {
 
     /// Writes the modelling table once (`modelling.parquet`) and reads it
     /// back, so later steps do not recompute features; publishes it.
-    async fn modelling_table(&mut self, table: DataFrame, holdout: &Split) -> Result<Modelling> {
+    async fn modelling_table(&mut self, table: DataFrame, split: Split) -> Result<Modelling<'a>> {
         let url = self.out("modelling.parquet").display().to_string();
         let written = io::write(self.session, table, &url, &overwrite()).await?;
         let table = io::read(self.session, &url, &ReadOptions::default()).await?;
         self.publish("modelling", &table).await?;
-        let train = holdout.train(&table)?;
-        let train_rows = train.clone().count().await? as u64;
-        let oot = holdout.oot(&table)?;
-        if let (Some(o), Some(h)) = (&oot, &self.pipeline.holdout) {
+        let mut modelling = Modelling {
+            session: self.session,
+            rows: written.rows,
+            table,
+            split,
+            train_rows: 0,
+        };
+        modelling.train_rows = modelling.train().await?.count().await? as u64;
+        let train_rows = modelling.train_rows;
+        if let (Some(o), Some(h)) = (modelling.oot().await?, &self.pipeline.holdout) {
             let from = h.oot_from.as_deref().unwrap_or_default();
             ensure!(
                 o.clone().limit(0, Some(1))?.count().await? > 0,
@@ -370,14 +400,7 @@ impl<'a> Run<'a> {
                 "no training rows: every row is on or after holdout.oot_from {from} or held out"
             );
         }
-        Ok(Modelling {
-            rows: written.rows,
-            all: table.clone(),
-            train,
-            train_rows,
-            held: holdout.held(&table)?,
-            oot,
-        })
+        Ok(modelling)
     }
 
     /// Validates the candidate variables on the training rows
