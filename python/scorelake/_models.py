@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any, Mapping, Sequence
 
 from . import _scorelake
@@ -279,6 +280,14 @@ def run_pipeline(
     evaluation; every artifact goes to its output folder. ``spec`` is a
     pipeline file, or the same as a dict whose relative paths are taken
     from the working folder. Returns the run's report (holdout and
-    out-of-time Gini/KS, selection trail, steps)."""
+    out-of-time Gini/KS, selection trail, steps). With
+    ``observability.mlflow_url`` set, the run is also logged to MLflow:
+    ``report["tracking"]`` holds ``{"logged": {"run_id": …, "page": …}}``,
+    or ``{"failed": message}`` (also said once as a warning; the pipeline's
+    result stands)."""
     s = session or default_session()
-    return json.loads(_scorelake.run_pipeline(s._native, document(spec)))
+    report = json.loads(_scorelake.run_pipeline(s._native, document(spec)))
+    failed = (report.get("tracking") or {}).get("failed")
+    if failed:
+        warnings.warn(f"not logged to MLflow: {failed}", stacklevel=2)
+    return report

@@ -141,6 +141,22 @@ def test_pipeline_from_a_dict(card_run, repo: Path, tmp_path: Path, monkeypatch:
         sl.run_pipeline({**spec, "binning": {**spec["binning"], "min_iv": 0.1}})
 
 
+def test_an_unreachable_mlflow_server_is_a_warning(card_run, repo: Path, tmp_path: Path) -> None:
+    import socket
+
+    folder, features, _ = card_run
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    s = sl.Session({"observability.mlflow_url": f"http://127.0.0.1:{port}"})
+    with pytest.warns(UserWarning, match="not logged to MLflow") as caught:
+        report = sl.run_pipeline(pipeline_file(repo, features, folder, tmp_path / "card"), session=s)
+    assert len(caught) == 1
+    assert "cannot connect" in report["tracking"]["failed"]
+    assert (tmp_path / "card" / "scorecard.json").is_file()
+    assert "tracking" not in sl.run_pipeline(pipeline_file(repo, features, folder, tmp_path / "plain"))
+
+
 def test_pipeline_equals_the_command(card_run) -> None:
     folder, _, report = card_run
     ours = json.loads((folder / "py" / "scorecard.json").read_text())

@@ -50,6 +50,14 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// An MLflow tracking server that cannot be reached or refuses a request.
+    #[error("MLflow tracking server {server}: {reason}")]
+    Tracking {
+        /// The server's URL, credentials left out.
+        server: String,
+        /// What failed.
+        reason: String,
+    },
     /// A column the input does not have, with the closest name and the ones it has.
     #[error(
         "{role} `{name}` is not in the input{}; it has {}",

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use scorelake::pipeline::{self, ScorecardPipeline};
+use scorelake::pipeline::{self, ScorecardPipeline, Tracking};
 use scorelake::session::Session;
 
 use crate::args::RunArgs;
@@ -25,5 +25,16 @@ pub(crate) async fn run(session: &Session, progress: Progress, args: RunArgs) ->
         .with_context(|| format!("pipeline {} failed", args.pipeline.display()))?;
     outln!("{report}")?;
     outln!("artifacts in {}", report.output.display())?;
+    match &report.tracking {
+        Some(Tracking::Logged(l)) => outln!(
+            "logged to MLflow: run {} ({} artifacts), {}",
+            l.run_id,
+            l.artifacts,
+            l.page
+        )?,
+        // Said once; the pipeline's result stands.
+        Some(Tracking::Failed(e)) => eprintln!("warning: not logged to MLflow: {e}"),
+        None => {}
+    }
     Ok(ExitCode::SUCCESS)
 }

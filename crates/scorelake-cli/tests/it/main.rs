@@ -6,6 +6,7 @@ mod delta;
 mod docs;
 mod faults;
 mod metrics;
+mod mlflow;
 mod modelling;
 mod partitions;
 mod quality;

@@ -305,6 +305,13 @@ config_sections! {
         metrics_dir: Option<String> = None,
         /// When to show progress: auto (bars on a terminal), always (bars, or plain lines every few seconds when stderr is not a terminal), never.
         progress: ProgressMode = ProgressMode::Auto,
+        /// An MLflow tracking server (`http://host:5000`) that `run` logs
+        /// each pipeline to: parameters, metrics, artifacts. Credentials
+        /// come from `MLFLOW_TRACKING_TOKEN` or `MLFLOW_TRACKING_USERNAME`
+        /// and `MLFLOW_TRACKING_PASSWORD`.
+        mlflow_url: Option<String> = None,
+        /// The MLflow experiment runs are logged to (created when missing).
+        mlflow_experiment: String = "scorelake".to_string(),
     }
 }
 

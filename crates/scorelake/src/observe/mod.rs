@@ -19,6 +19,7 @@ use crate::cache::CacheStats;
 use crate::error::{Error, Result};
 use crate::session::Session;
 
+pub mod mlflow;
 mod profile;
 
 pub use profile::{OperatorProfile, Profile};

@@ -19,6 +19,6 @@ pub use features::{FeaturesJob, FeaturesReport, run_features};
 pub use score::{ScoreJob, ScoreReport, run_score};
 pub use scorecard::{
     BinStability, BinningSection, Holdout, Publish, Published, Sample, ScorecardPipeline,
-    ScorecardPipelineReport, Validation, run_scorecard_pipeline,
+    ScorecardPipelineReport, Tracking, Validation, run_scorecard_pipeline,
 };
 pub use validate::{ValidateJob, run_validate};

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::stability::{BinStability, to_markdown};
+use super::tracking::Tracking;
 use crate::html::{esc, page};
 use crate::scorecard::{CompressionReport, Evaluation, LogisticModel, Selection};
 
@@ -41,6 +42,9 @@ pub struct ScorecardPipelineReport {
     pub steps: Vec<(String, f64)>,
     /// Tables written by `publish` (with their Delta versions).
     pub published: Vec<Published>,
+    /// The MLflow run it was logged to (`observability.mlflow_url`), or why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<Tracking>,
 }
 
 /// One sample's figures, beside the others in the report.

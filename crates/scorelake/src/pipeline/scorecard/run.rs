@@ -10,6 +10,7 @@ use datafusion::prelude::DataFrame;
 use super::report::{Published, Sample, ScorecardPipelineReport};
 use super::spec::{ScorecardPipeline, Validation};
 use super::stability::bin_stability;
+use super::tracking::track;
 use crate::docfile::write_whole;
 use crate::encoding::{self, EncoderSpec};
 use crate::error::{Error, Result, ensure, invalid, invalid_err};
@@ -30,6 +31,7 @@ pub async fn run_scorecard_pipeline(
     pipeline: &ScorecardPipeline,
 ) -> Result<ScorecardPipelineReport> {
     let mut run = Run::start(session, pipeline)?;
+    let started = Instant::now();
     let t = Instant::now();
     let input = run.load().await?;
     let holdout = run.holdout(&input)?;
@@ -115,7 +117,7 @@ pub async fn run_scorecard_pipeline(
     };
     run.timed("bin stability", t);
 
-    let report = ScorecardPipelineReport {
+    let mut report = ScorecardPipelineReport {
         output: pipeline.output.clone(),
         rows: (
             modelling.rows,
@@ -141,8 +143,10 @@ pub async fn run_scorecard_pipeline(
         stability,
         steps: run.steps,
         published: run.published,
+        tracking: None,
     };
     write_report(&report)?;
+    report.tracking = track(session, pipeline, &report, started.elapsed().as_secs_f64()).await;
     Ok(report)
 }
 
