@@ -1,5 +1,6 @@
 //! The `scorelake` binary end to end: flags, exit codes, outputs, errors.
 
+mod browser;
 mod cli;
 mod cluster;
 mod delta;

@@ -1,5 +1,6 @@
 //! Column checks and population stability: validate, drift.
 
+use super::browser::render;
 use super::{p, run, sample_panel, sample_panel_with, scorelake};
 
 #[test]
@@ -186,34 +187,61 @@ fn html_reports_are_self_contained() {
     let figures: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
+    // As Chromium renders it offline: every column with its status, and
+    // the row count.
+    let shown = render(&html);
     for c in figures["columns"].as_array().unwrap() {
         let (name, status) = (c["column"].as_str().unwrap(), c["status"].as_str().unwrap());
-        assert!(page.contains(&format!("<tr><td>{name}</td>")), "{name}");
+        assert!(shown.contains(&format!("<tr><td>{name}</td>")), "{name}");
         assert!(
-            page.contains(&format!("class=\"{status}\">{status}<")),
+            shown.contains(&format!("class=\"{status}\">{status}<")),
             "{name}: {status}"
         );
     }
-    let drift = dir.path().join("d.html");
-    let (code, _, err) = run(scorelake()
-        .args(["drift", "--input", p(&panel), "--period-col", "month"])
-        .args([
-            "--baseline-periods",
-            "2023-01-01",
-            "--columns",
-            "balance,product",
-        ])
-        .args([
-            "--binning",
-            "quantile,equal-width",
-            "--fail-on",
-            "never",
-            "--report",
-        ])
-        .arg(&drift));
-    assert_eq!(code, 0, "{err}");
+    assert!(
+        shown.contains(&format!("{} rows", figures["rows"])),
+        "rows {}",
+        figures["rows"]
+    );
+    let (drift, drift_json) = (dir.path().join("d.html"), dir.path().join("d.json"));
+    for report in [&drift_json, &drift] {
+        let (code, _, err) = run(scorelake()
+            .args(["drift", "--input", p(&panel), "--period-col", "month"])
+            .args([
+                "--baseline-periods",
+                "2023-01-01",
+                "--columns",
+                "balance,product",
+            ])
+            .args([
+                "--binning",
+                "quantile,equal-width",
+                "--fail-on",
+                "never",
+                "--report",
+            ])
+            .arg(report));
+        assert_eq!(code, 0, "{err}");
+    }
     let page2 = std::fs::read_to_string(&drift).unwrap();
-    assert!(page2.contains("psi (equal-width)") && page2.contains("<svg"));
+    let shown = render(&drift);
+    assert!(shown.contains("psi (equal-width)") && shown.contains("<svg"));
+    // Every period, column and binning with its value, as the JSON has it.
+    let figures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&drift_json).unwrap()).unwrap();
+    for c in figures["columns"].as_array().unwrap() {
+        let method = match c["method"].as_str().unwrap() {
+            "psi" => format!("psi ({})", c["binning"].as_str().unwrap().replace('_', "-")),
+            other => other.to_string(),
+        };
+        let row = format!(
+            "<td>{}</td><td>{}</td><td>{method}</td><td>{:.4}</td>",
+            c["period"].as_str().unwrap(),
+            c["column"].as_str().unwrap(),
+            c["value"].as_f64().unwrap()
+        );
+        assert!(shown.contains(&row), "{row}");
+    }
     for p in [&page, &page2] {
         assert!(!p.contains("<script") && !p.contains("http") && !p.contains("<link"));
     }
