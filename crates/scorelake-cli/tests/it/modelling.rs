@@ -62,6 +62,32 @@ fn demo_runs_on_the_embedded_engine() {
             "{c}"
         );
     }
+    // The WoE of every bin of the model's variables, as binning.json has it.
+    let binning: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("scorecard/binning.json")).unwrap())
+            .unwrap();
+    assert!(shown.contains("Cumulative capture of events") && shown.contains("WoE per bin"));
+    for v in report["selected"].as_array().unwrap() {
+        let bins = binning["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["column"] == *v)
+            .unwrap()["bins"]
+            .as_array()
+            .unwrap();
+        assert!(
+            shown.contains(&format!("<h3>{}</h3>", v.as_str().unwrap())),
+            "{v}"
+        );
+        for b in bins {
+            let woe = b["woe"].as_f64().unwrap();
+            assert!(
+                shown.contains(&format!("<td>{woe:.4}</td>")),
+                "{v}: WoE {woe}"
+            );
+        }
+    }
     for s in report["samples"].as_array().unwrap() {
         for figure in ["gini", "ks"] {
             let v = s[figure].as_f64().unwrap();

@@ -5,6 +5,7 @@
 //! artifact written to one output folder.
 
 mod report;
+mod report_html;
 mod run;
 mod spec;
 mod stability;

@@ -7,8 +7,7 @@ use serde::Serialize;
 
 use super::stability::{BinStability, to_markdown};
 use super::tracking::Tracking;
-use crate::html::{esc, page};
-use crate::scorecard::{CompressionReport, Evaluation, LogisticModel, Selection};
+use crate::scorecard::{CompressionReport, Evaluation, LogisticModel, Selection, VariableBins};
 
 /// What a scorecard pipeline run produced.
 #[derive(Clone, Debug, Serialize)]
@@ -42,6 +41,9 @@ pub struct ScorecardPipelineReport {
     pub steps: Vec<(String, f64)>,
     /// Tables written by `publish` (with their Delta versions).
     pub published: Vec<Published>,
+    /// The model's variables' bins (WoE, shares, event rates), for the page.
+    #[serde(skip)]
+    pub bins: Vec<VariableBins>,
     /// The MLflow run it was logged to (`observability.mlflow_url`), or why not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking: Option<Tracking>,
@@ -196,91 +198,5 @@ impl fmt::Display for ScorecardPipelineReport {
             writeln!(f, "  {name:<24} {s:>7.2}s")?;
         }
         Ok(())
-    }
-}
-
-/// Event rate per score band as bars (one chart per sample).
-fn band_bars(e: &Evaluation) -> String {
-    let (w, h, pad) = (26.0, 110.0, 20.0);
-    let top = e
-        .bands
-        .iter()
-        .map(|b| b.event_rate)
-        .fold(0.0f64, f64::max)
-        .max(1e-9);
-    let mut svg = format!(
-        "<svg width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"event rate by score band\">",
-        pad * 2.0 + w * e.bands.len() as f64,
-        h + 10.0
-    );
-    for (i, b) in e.bands.iter().enumerate() {
-        let bh = h * b.event_rate / top;
-        let _ = write!(
-            svg,
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#66a61e\"><title>band {}: scores {:.0} to {:.0}, event rate {:.2}%</title></rect>",
-            pad + w * i as f64 + 2.0,
-            h - bh,
-            w - 4.0,
-            b.band,
-            b.from,
-            b.to,
-            b.event_rate * 100.0
-        );
-    }
-    svg + "</svg>"
-}
-
-impl ScorecardPipelineReport {
-    /// The run as one self-contained HTML page (`report.html` in the output
-    /// folder): Gini/KS of every sample, the IV table (selected variables
-    /// marked), the model, and event rates by score band.
-    pub fn to_html(&self) -> String {
-        let mut body = String::from(
-            "<h2>Performance</h2>\n<table><tr><th>sample</th><th>weight</th><th>events</th><th>AUC</th><th>Gini</th><th>KS</th></tr>\n",
-        );
-        let samples = [
-            ("training", Some(&self.train)),
-            ("holdout", self.holdout.as_ref()),
-            ("out of time", self.oot.as_ref()),
-        ];
-        for (name, e) in samples {
-            if let Some(e) = e {
-                let _ = writeln!(
-                    body,
-                    "<tr><td>{name}</td><td>{:.0}</td><td>{:.0}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>",
-                    e.weight, e.events, e.auc, e.gini, e.ks
-                );
-            }
-        }
-        body.push_str("</table>\n<h2>Information value</h2>\n<table><tr><th>variable</th><th>IV</th><th>in the model</th></tr>\n");
-        for (v, iv) in &self.iv {
-            let chosen = self.selected.contains(v);
-            let _ = writeln!(
-                body,
-                "<tr><td>{}</td><td>{iv:.4}</td><td{}>{}</td></tr>",
-                esc(v),
-                if chosen { " class=\"PASS\"" } else { "" },
-                if chosen { "yes" } else { "no" }
-            );
-        }
-        body.push_str("</table>\n<h2>Model</h2>\n<table><tr><th>term</th><th>estimate</th><th>std error</th><th>z</th><th>p-value</th></tr>\n");
-        for c in &self.model.coefficients {
-            let _ = writeln!(
-                body,
-                "<tr><td>{}</td><td>{:.6}</td><td>{:.6}</td><td>{:.3}</td><td>{:.4}</td></tr>",
-                esc(&c.name),
-                c.estimate,
-                c.std_error,
-                c.z,
-                c.p_value
-            );
-        }
-        body.push_str("</table>\n<h2>Event rate by score band</h2>\n");
-        for (name, e) in samples {
-            if let Some(e) = e.filter(|e| !e.bands.is_empty()) {
-                let _ = writeln!(body, "<h3>{name}</h3>{}", band_bars(e));
-            }
-        }
-        page("Scorecard report", &body)
     }
 }

@@ -117,6 +117,12 @@ pub async fn run_scorecard_pipeline(
     };
     run.timed("bin stability", t);
 
+    let bins = binning
+        .variables
+        .iter()
+        .filter(|v| selected.contains(&v.column))
+        .cloned()
+        .collect();
     let mut report = ScorecardPipelineReport {
         output: pipeline.output.clone(),
         rows: (
@@ -143,6 +149,7 @@ pub async fn run_scorecard_pipeline(
         stability,
         steps: run.steps,
         published: run.published,
+        bins,
         tracking: None,
     };
     write_report(&report)?;
