@@ -30,11 +30,33 @@ pub(crate) struct Line<'a> {
     pub(crate) points: Vec<(f64, f64)>,
 }
 
-/// Lines on a unit square (both axes 0 to 1) as an inline SVG chart with
-/// its axis names, a dashed diagonal when `diagonal`, and a legend.
-pub(crate) fn line_chart(lines: &[Line<'_>], x_axis: &str, y_axis: &str, diagonal: bool) -> String {
+/// An axis: its name and the labels of its start, middle and end.
+pub(crate) struct Axis<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) ticks: [String; 3],
+}
+
+impl<'a> Axis<'a> {
+    /// An axis of shares from 0 to 1.
+    pub(crate) fn unit(name: &'a str) -> Axis<'a> {
+        Axis {
+            name,
+            ticks: ["0".into(), "0.5".into(), "1".into()],
+        }
+    }
+}
+
+/// Lines on a unit square (points' x and y from 0 to 1, labelled by the
+/// axes' ticks) as an inline SVG chart with its axis names, a dashed
+/// diagonal when `diagonal`, and a legend.
+pub(crate) fn line_chart(
+    lines: &[Line<'_>],
+    x_axis: &Axis<'_>,
+    y_axis: &Axis<'_>,
+    diagonal: bool,
+) -> String {
     use std::fmt::Write as _;
-    let (size, left, top): (f64, f64, f64) = (260.0, 46.0, 10.0);
+    let (size, left, top): (f64, f64, f64) = (260.0, 62.0, 10.0);
     let legend = 22.0 * lines.len() as f64;
     let (w, h) = (left + size + 190.0, (top + size + 40.0).max(top + legend));
     let x = |v: f64| left + size * v.clamp(0.0, 1.0);
@@ -42,17 +64,19 @@ pub(crate) fn line_chart(lines: &[Line<'_>], x_axis: &str, y_axis: &str, diagona
     let mut svg = format!(
         "<svg width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\" aria-label=\"{}\">\
          <rect x=\"{left}\" y=\"{top}\" width=\"{size}\" height=\"{size}\" fill=\"none\" stroke=\"#999\"/>",
-        esc(&format!("{y_axis} by {x_axis}"))
+        esc(&format!("{} by {}", y_axis.name, x_axis.name))
     );
-    for t in [0.0, 0.5, 1.0] {
+    for (i, t) in [0.0, 0.5, 1.0].into_iter().enumerate() {
         let _ = write!(
             svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{t}</text>\
-             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{t}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
             x(t),
             top + size + 14.0,
+            esc(&x_axis.ticks[i]),
             left - 4.0,
-            y(t) + 4.0
+            y(t) + 4.0,
+            esc(&y_axis.ticks[i])
         );
     }
     let _ = write!(
@@ -61,10 +85,10 @@ pub(crate) fn line_chart(lines: &[Line<'_>], x_axis: &str, y_axis: &str, diagona
          <text x=\"12\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 12 {:.1})\">{}</text>",
         left + size / 2.0,
         top + size + 32.0,
-        esc(x_axis),
+        esc(x_axis.name),
         top + size / 2.0,
         top + size / 2.0,
-        esc(y_axis)
+        esc(y_axis.name)
     );
     if diagonal {
         let _ = write!(

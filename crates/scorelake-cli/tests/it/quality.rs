@@ -197,6 +197,13 @@ fn html_reports_are_self_contained() {
             shown.contains(&format!("class=\"{status}\">{status}<")),
             "{name}: {status}"
         );
+        // Numbers and text get a distribution strip; dates do not.
+        let drawn = c["metrics"]["max"].is_number() || c["metrics"]["top_share"].is_number();
+        assert_eq!(
+            shown.contains(&format!("aria-label=\"distribution of {name}\"")),
+            drawn,
+            "{name}"
+        );
     }
     assert!(
         shown.contains(&format!("{} rows", figures["rows"])),
@@ -226,6 +233,7 @@ fn html_reports_are_self_contained() {
     let page2 = std::fs::read_to_string(&drift).unwrap();
     let shown = render(&drift);
     assert!(shown.contains("psi (equal-width)") && shown.contains("<svg"));
+    assert!(shown.contains("aria-label=\"value by period\""), "the PSI over time");
     // Every period, column and binning with its value, as the JSON has it.
     let figures: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&drift_json).unwrap()).unwrap();

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::html::{esc, page};
+use crate::html::{Axis, Line, esc, line_chart, page};
 
 use super::drift::{ColumnDrift, DriftReport};
 use super::report::{ValidationReport, short};
@@ -35,7 +35,7 @@ impl ValidationReport {
             })
             .collect();
         let mut body = format!(
-            "<p>{} rows: <span class=\"{s}\">&nbsp;{s}&nbsp;</span>{}</p>\n<table><tr><th>column</th><th>type</th><th>status</th>",
+            "<p>{} rows: <span class=\"{s}\">&nbsp;{s}&nbsp;</span>{}</p>\n<table><tr><th>column</th><th>type</th><th>status</th><th>distribution</th>",
             self.rows,
             if self.approximate {
                 " (approximate unique counts and quantiles)"
@@ -52,9 +52,10 @@ impl ValidationReport {
             let status = c.status;
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td class=\"{status}\">{status}</td>",
+                "<tr><td>{}</td><td>{}</td><td class=\"{status}\">{status}</td><td>{}</td>",
                 esc(&c.column),
-                esc(&c.data_type)
+                esc(&c.data_type),
+                spread(c)
             );
             for m in &metrics {
                 let _ = write!(body, "<td>{}</td>", esc(&c.cell(*m, short)));
@@ -76,6 +77,121 @@ impl ValidationReport {
         }
         page("Validation report", &body)
     }
+}
+
+/// A column's spread on its own scale: min to max as a line, p01 to p99 as
+/// a bar, the mean as a tick (numbers); the most frequent value's share as
+/// a bar (text). Empty when the column has neither.
+fn spread(c: &super::report::ColumnReport) -> String {
+    let m = |k| c.metrics.get(&k).copied().flatten();
+    let (w, h) = (160.0, 14.0);
+    if let (Some(min), Some(max)) = (m(Metric::Min), m(Metric::Max)) {
+        let span = max - min;
+        let x = |v: f64| {
+            if span > 0.0 && span.is_finite() {
+                4.0 + (w - 8.0) * ((v - min) / span).clamp(0.0, 1.0)
+            } else {
+                w / 2.0
+            }
+        };
+        let mut svg = format!(
+            "<svg width=\"{w}\" height=\"{h}\" style=\"margin:0\" role=\"img\" aria-label=\"distribution of {}\"><title>min {}, p01 {}, mean {}, p99 {}, max {}</title><line x1=\"{:.1}\" y1=\"7\" x2=\"{:.1}\" y2=\"7\" stroke=\"#999\"/>",
+            esc(&c.column),
+            short(min),
+            m(Metric::P01).map_or("–".into(), short),
+            m(Metric::Mean).map_or("–".into(), short),
+            m(Metric::P99).map_or("–".into(), short),
+            short(max),
+            x(min),
+            x(max)
+        );
+        if let (Some(lo), Some(hi)) = (m(Metric::P01), m(Metric::P99)) {
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"3\" width=\"{:.1}\" height=\"8\" fill=\"#8da0cb\"/>",
+                x(lo),
+                (x(hi) - x(lo)).max(1.0)
+            );
+        }
+        if let Some(mean) = m(Metric::Mean) {
+            let _ = write!(
+                svg,
+                "<line x1=\"{0:.1}\" y1=\"0\" x2=\"{0:.1}\" y2=\"14\" stroke=\"#222\" stroke-width=\"2\"/>",
+                x(mean)
+            );
+        }
+        return svg + "</svg>";
+    }
+    match m(Metric::TopShare) {
+        Some(top) => format!(
+            "<svg width=\"{w}\" height=\"{h}\" style=\"margin:0\" role=\"img\" aria-label=\"distribution of {}\"><title>most frequent value: {:.1}% of rows</title><rect x=\"0\" y=\"3\" width=\"{:.1}\" height=\"8\" fill=\"#fc8d62\"/></svg>",
+            esc(&c.column),
+            top * 100.0,
+            w * top.clamp(0.0, 1.0)
+        ),
+        None => String::new(),
+    }
+}
+
+/// Each column's PSI/CSI over the periods, one line per column and method,
+/// periods in order on the x axis, the values on a scale up to the largest.
+fn over_time(columns: &[ColumnDrift]) -> String {
+    const COLOURS: [&str; 8] = [
+        "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+    ];
+    let mut periods: Vec<&str> = columns.iter().filter_map(|c| c.period.as_deref()).collect();
+    periods.sort_unstable();
+    periods.dedup();
+    let mut names: Vec<String> = Vec::new();
+    for c in columns {
+        let name = format!("{} {}", c.column, c.method_label());
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let top = columns
+        .iter()
+        .map(|c| c.value)
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
+    let step = (periods.len().max(2) - 1) as f64;
+    let lines: Vec<Line> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Line {
+            name,
+            colour: COLOURS[i % COLOURS.len()],
+            points: columns
+                .iter()
+                .filter(|c| format!("{} {}", c.column, c.method_label()) == *name)
+                .filter_map(|c| {
+                    let at = periods
+                        .iter()
+                        .position(|p| Some(*p) == c.period.as_deref())?;
+                    Some((at as f64 / step, c.value / top))
+                })
+                .collect(),
+        })
+        .collect();
+    format!(
+        "<h2>Over time</h2>\n{}",
+        line_chart(
+            &lines,
+            &Axis {
+                name: "period",
+                ticks: [
+                    periods.first().copied().unwrap_or_default().into(),
+                    String::new(),
+                    periods.last().copied().unwrap_or_default().into()
+                ],
+            },
+            &Axis {
+                name: "value",
+                ticks: ["0".into(), format!("{:.4}", top / 2.0), format!("{top:.4}")],
+            },
+            false
+        )
+    )
 }
 
 /// Baseline and current shares of each bin as paired bars.
@@ -123,8 +239,9 @@ fn bars(c: &ColumnDrift) -> String {
 
 impl DriftReport {
     /// The report as one self-contained HTML page: PSI/CSI per column (and
-    /// period) with the verdict coloured, then each comparison's bins as a
-    /// table and paired bars.
+    /// period) with the verdict coloured, each column's value over the
+    /// periods as lines, then each comparison's bins as a table and paired
+    /// bars.
     pub fn to_html(&self) -> String {
         let periods = self.columns.iter().any(|c| c.period.is_some());
         let mut body = String::from("<table><tr>");
@@ -148,6 +265,9 @@ impl DriftReport {
             );
         }
         body.push_str("</table>\n");
+        if periods {
+            body.push_str(&over_time(&self.columns));
+        }
         for c in &self.columns {
             let at = c
                 .period

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::report::ScorecardPipelineReport;
-use crate::html::{Line, esc, line_chart, page};
+use crate::html::{Axis, Line, esc, line_chart, page};
 use crate::scorecard::{Evaluation, VariableBins};
 
 /// Event rate per score band as bars (one chart per sample).
@@ -111,8 +111,18 @@ fn curves(samples: &[(&str, &Evaluation)]) -> String {
         "<h3>Score distribution</h3>{}",
         line_chart(
             &scaled,
-            &format!("score band (1 to {bands})"),
-            &format!("share of weight (top = {:.1}%)", top * 100.0),
+            &Axis {
+                name: "score band",
+                ticks: ["1".into(), String::new(), bands.to_string()],
+            },
+            &Axis {
+                name: "share of weight",
+                ticks: [
+                    "0".into(),
+                    format!("{:.1}%", top * 50.0),
+                    format!("{:.1}%", top * 100.0)
+                ],
+            },
             false
         )
     );
@@ -131,7 +141,12 @@ fn curves(samples: &[(&str, &Evaluation)]) -> String {
     let _ = write!(
         out,
         "<h3>Cumulative capture of events (Gini)</h3>{}",
-        line_chart(&capture, "share of population", "share of events", true)
+        line_chart(
+            &capture,
+            &Axis::unit("share of population"),
+            &Axis::unit("share of events"),
+            true
+        )
     );
     for ((name, e), _) in samples.iter().zip(COLOURS) {
         let c = cumulative(e);
@@ -153,7 +168,12 @@ fn curves(samples: &[(&str, &Evaluation)]) -> String {
             esc(name),
             e.ks,
             e.ks_score,
-            line_chart(&lines, "share of population", "cumulative share", false)
+            line_chart(
+                &lines,
+                &Axis::unit("share of population"),
+                &Axis::unit("cumulative share"),
+                false
+            )
         );
     }
     out
@@ -282,7 +302,11 @@ mod tests {
             bands: vec![band(1, 40.0, 10.0), band(2, 60.0, 5.0)],
         };
         let c = cumulative(&e);
-        let expected = [(0.0, 0.0, 0.0), (0.4, 10.0 / 15.0, 30.0 / 85.0), (1.0, 1.0, 1.0)];
+        let expected = [
+            (0.0, 0.0, 0.0),
+            (0.4, 10.0 / 15.0, 30.0 / 85.0),
+            (1.0, 1.0, 1.0),
+        ];
         assert_eq!(c.len(), expected.len());
         for (got, want) in c.iter().zip(expected) {
             assert!((got.0 - want.0).abs() < 1e-12, "{got:?} {want:?}");
