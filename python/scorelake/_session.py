@@ -132,7 +132,7 @@ class Session:
     def track(self, name: str) -> Iterator[Run]:
         """Measures the work in the ``with`` block as a run named ``name``:
         wall and CPU time, peak memory and, when the session keeps them
-        (``observability.metrics_file`` or ``metrics_dir`` set), the
+        (``observability.metrics_file``, ``metrics_dir`` or ``history`` set), the
         per-operator metrics of every plan it ran. The record is saved there
         and set on the yielded :class:`Run` when the block ends, errors
         included (the error is recorded and raised again).

@@ -39,7 +39,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Config(cmd) => return commands::config::config(&config, cmd).await,
         Command::Cluster(cmd) => return commands::cluster::cluster(config, cmd).await,
-        Command::Runs(cmd) => return commands::runs::runs(&config, cmd),
+        Command::Runs(cmd) => return commands::runs::runs(config, cmd).await,
         Command::Profile(args) => return commands::profile::profile(args, &cli.global),
         Command::Ncf(cmd) => {
             if let Some(code) = commands::ncf::ncf_local(cmd)? {
@@ -84,11 +84,15 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         }
     };
     let o = &session.config().observability;
-    if o.metrics_file.is_some() || o.metrics_dir.is_some() {
+    if o.metrics_file.is_some() || o.metrics_dir.is_some() || o.history.is_some() {
         let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
         let command = std::env::args().collect::<Vec<_>>().join(" ");
-        if let Err(e) = run.finish(session, name, &command, error).save(session) {
+        let record = run.finish(session, name, &command, error);
+        if let Err(e) = record.save(session) {
             tracing::warn!("cannot write the run record: {e}");
+        }
+        if let Err(e) = scorelake::pipeline::history::append(session, &record).await {
+            tracing::warn!("cannot append the run record to the history table: {e}");
         }
     }
     outcome

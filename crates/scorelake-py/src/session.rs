@@ -215,11 +215,18 @@ pub(crate) struct RunTracker {
 #[pymethods]
 impl RunTracker {
     #[pyo3(signature = (error=None))]
-    fn finish(&self, error: Option<String>) -> PyResult<String> {
+    fn finish(&self, py: Python<'_>, error: Option<String>) -> PyResult<String> {
         let record = self
             .run
             .finish(&self.session, &self.name, &self.name, error);
         record.save(&self.session).or_py()?;
+        let (session, kept) = (&self.session, &record);
+        wait(
+            py,
+            session.config(),
+            "keeping the run record",
+            move || async move { scorelake::pipeline::history::append(session, kept).await },
+        )?;
         serde_json::to_string(&record).or_py()
     }
 }

@@ -104,7 +104,7 @@ impl Session {
     fn build(config: Config, engine: EngineChoice) -> Result<Self> {
         let runtime = runtime(&config)?;
         let o = &config.observability;
-        let plans = if o.metrics_file.is_some() || o.metrics_dir.is_some() {
+        let plans = if o.metrics_file.is_some() || o.metrics_dir.is_some() || o.history.is_some() {
             Some(Arc::new(PlanLog::keeping_all()))
         } else if Progress::new(o.progress).shown() {
             Some(Arc::new(PlanLog::while_watched()))

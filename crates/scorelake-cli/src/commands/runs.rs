@@ -1,32 +1,38 @@
-//! `scorelake runs`: the run records kept in `observability.metrics_dir`.
+//! `scorelake runs`: the run records kept in `observability.history` (a
+//! Delta table) or `observability.metrics_dir` (a folder).
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use scorelake::config::Config;
+use scorelake::config::{Config, EngineKind};
 use scorelake::observe::{self, Profile, RunRecord};
+use scorelake::pipeline::history::RunHistory;
+use scorelake::session::Session;
 
 use crate::args::RunsCommand;
 use crate::error::Usage;
 use crate::output::{human_bytes, outln};
 
 /// Lists, shows or compares kept runs.
-pub(crate) fn runs(config: &Config, cmd: &RunsCommand) -> Result<ExitCode> {
-    let Some(dir) = config.observability.metrics_dir.as_deref() else {
+pub(crate) async fn runs(mut config: Config, cmd: &RunsCommand) -> Result<ExitCode> {
+    let Some(history) = RunHistory::of(&config) else {
         bail!(Usage(
             "no run history: set observability.metrics_dir (e.g. --set observability.metrics_dir=runs) \
-             for the commands to keep their records there"
+             or observability.history (a Delta table) for the commands to keep their records there"
                 .into()
         ));
     };
-    let dir = Path::new(dir);
+    // Reading the history runs here, whatever engine the commands use.
+    config.engine.kind = EngineKind::Embedded;
+    let session = Session::new(config)?;
     match cmd {
-        RunsCommand::List => outln!("{}", list(&observe::history(dir)?))?,
-        RunsCommand::Show { id } => outln!("{}", show(&observe::find(dir, id)?))?,
+        RunsCommand::List => outln!("{}", list(&history.runs(&session).await?))?,
+        RunsCommand::Show { id } => outln!("{}", show(&history.find(&session, id).await?))?,
         RunsCommand::Compare { first, second } => {
-            let (a, b) = (side(dir, first)?, side(dir, second)?);
+            let runs = history.runs(&session).await?;
+            let place = history.to_string();
+            let (a, b) = (side(&runs, &place, first)?, side(&runs, &place, second)?);
             outln!("{}", compare(&a, &b))?;
         }
     }
@@ -116,11 +122,11 @@ fn show((id, r): &(String, RunRecord)) -> String {
 
 /// The runs `ids` (separated by commas) folded into their medians, with a
 /// label: the run's id, or the first id and how many runs.
-fn side(dir: &Path, ids: &str) -> Result<(String, Profile)> {
+fn side(runs: &[(String, RunRecord)], place: &str, ids: &str) -> Result<(String, Profile)> {
     let mut records = Vec::new();
     let mut first = None;
     for id in ids.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let (found, record) = observe::find(dir, id)?;
+        let (found, record) = observe::pick(runs.to_vec(), id, place)?;
         first.get_or_insert(found);
         records.push(record);
     }

@@ -252,3 +252,74 @@ fn profile_runs_a_command_and_folds_its_records() {
     let (code, _, err) = run(&mut command(&["--runs", "0"]));
     assert_eq!(code, 2, "{err}");
 }
+
+/// Runs started at once keep every record: in the folder (one file each,
+/// claimed exclusively) and in the Delta history table (one row each,
+/// appended by optimistic commits). `runs` reads the table when it is set.
+#[test]
+fn concurrent_runs_append_to_the_history_without_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = sample_panel(dir.path(), 100);
+    let table = dir.path().join("history");
+    let folder = dir.path().join("runs");
+    let history = format!("observability.history={}", table.display());
+    let metrics_dir = format!("observability.metrics_dir={}", folder.display());
+    let table_arg = format!("t={}", p(&panel));
+    let runs = 6;
+    let children: Vec<_> = (0..runs)
+        .map(|_| {
+            scorelake()
+                .args(["--set", &history, "--set", &metrics_dir])
+                .args(["sql", "SELECT count(*) AS n FROM t", "--table", &table_arg])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(!err.contains("cannot"), "{err}");
+    }
+    let ids = |setting: &str| -> Vec<String> {
+        let (code, list, err) = run(scorelake().args(["--set", setting, "runs", "list"]));
+        assert_eq!(code, 0, "{err}");
+        list.lines()
+            .filter(|l| l.starts_with("| 2"))
+            .map(|l| l.split('|').nth(1).unwrap().trim().to_string())
+            .collect()
+    };
+    let from_table = ids(&history);
+    let from_folder = ids(&metrics_dir);
+    assert_eq!(from_table.len(), runs, "{from_table:?}");
+    assert_eq!(from_folder.len(), runs, "{from_folder:?}");
+    let unique: std::collections::BTreeSet<_> = from_table.iter().collect();
+    assert_eq!(unique.len(), runs, "{from_table:?}");
+    // One run from the table, operator by operator.
+    let (code, shown, err) =
+        run(scorelake().args(["--set", &history, "runs", "show", &from_table[0]]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        shown.contains(": sql (") && shown.contains("| operator |"),
+        "{shown}"
+    );
+    let (code, _, err) = run(scorelake().args(["--set", &history, "runs", "show", "19990101"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no run `19990101` in the history table"),
+        "{err}"
+    );
+    // A history that cannot be written: the command's result stands, and
+    // the failure is said.
+    let blocked = format!("observability.history={}/history", p(&panel));
+    let (code, _, err) = run(scorelake()
+        .args(["--set", &blocked, "--log-level", "warn"])
+        .args(["sql", "SELECT 1", "--table", &table_arg]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("cannot append the run record to the history table"),
+        "{err}"
+    );
+}

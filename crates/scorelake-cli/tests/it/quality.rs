@@ -233,7 +233,10 @@ fn html_reports_are_self_contained() {
     let page2 = std::fs::read_to_string(&drift).unwrap();
     let shown = render(&drift);
     assert!(shown.contains("psi (equal-width)") && shown.contains("<svg"));
-    assert!(shown.contains("aria-label=\"value by period\""), "the PSI over time");
+    assert!(
+        shown.contains("aria-label=\"value by period\""),
+        "the PSI over time"
+    );
     // Every period, column and binning with its value, as the JSON has it.
     let figures: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&drift_json).unwrap()).unwrap();

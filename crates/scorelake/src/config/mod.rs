@@ -303,6 +303,10 @@ config_sections! {
         metrics_file: Option<String> = None,
         /// Keep a run record of every command in this folder (one JSON file each).
         metrics_dir: Option<String> = None,
+        /// Append every command's run record to this Delta table (a path or
+        /// `s3://` URL; created by the first run) as one row; `runs` reads it
+        /// instead of `metrics_dir`. Concurrent runs append without loss.
+        history: Option<String> = None,
         /// When to show progress: auto (bars on a terminal), always (bars, or plain lines every few seconds when stderr is not a terminal), never.
         progress: ProgressMode = ProgressMode::Auto,
         /// An MLflow tracking server (`http://host:5000`) that `run` logs

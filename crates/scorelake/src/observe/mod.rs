@@ -170,17 +170,48 @@ impl RunRecord {
         }
         if let Some(dir) = &o.metrics_dir {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            // 20261202-104323.935: the start to the millisecond, sortable.
-            let d: String = self.started.chars().filter(char::is_ascii_digit).collect();
-            let stamp = match (d.get(..8), d.get(8..14), d.get(14..17)) {
-                (Some(day), Some(time), Some(ms)) => format!("{day}-{time}.{ms}"),
-                _ => d,
-            };
-            let name = format!("{stamp}-{}.json", self.name);
-            write(&Path::new(dir).join(name), &text)?;
+            write(&claim(Path::new(dir), &self.id())?, &text)?;
         }
         Ok(())
     }
+
+    /// The record's id: its start to the millisecond and its command
+    /// (`20261202-104323.935-features`), sortable by time.
+    pub fn id(&self) -> String {
+        let d: String = self.started.chars().filter(char::is_ascii_digit).collect();
+        let stamp = match (d.get(..8), d.get(8..14), d.get(14..17)) {
+            (Some(day), Some(time), Some(ms)) => format!("{day}-{time}.{ms}"),
+            _ => d,
+        };
+        format!("{stamp}-{}", self.name)
+    }
+}
+
+/// A file name for the record `id` in `dir` that no other run holds:
+/// `id.json`, or `id-<process>-<n>.json` when another run started in the
+/// same millisecond. Created empty, exclusively, so two runs cannot take it.
+fn claim(dir: &Path, id: &str) -> Result<std::path::PathBuf> {
+    let pid = std::process::id();
+    for n in 0..1000 {
+        let name = match n {
+            0 => format!("{id}.json"),
+            n => format!("{id}-{pid}-{n}.json"),
+        };
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(_) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(path.display(), e)),
+        }
+    }
+    Err(Error::InvalidInput(format!(
+        "{}: no free name for run {id}",
+        dir.display()
+    )))
 }
 
 /// The run records kept in `dir` (`observability.metrics_dir`), oldest
@@ -201,21 +232,17 @@ pub fn history(dir: &Path) -> Result<Vec<(String, RunRecord)>> {
     Ok(runs)
 }
 
-/// The run record in `dir` whose id is or starts with `id` (one only).
-pub fn find(dir: &Path, id: &str) -> Result<(String, RunRecord)> {
-    let mut matching: Vec<_> = history(dir)?
+/// The one run of `runs` (kept in `place`) whose id is or starts with `id`.
+pub fn pick(runs: Vec<(String, RunRecord)>, id: &str, place: &str) -> Result<(String, RunRecord)> {
+    let mut matching: Vec<_> = runs
         .into_iter()
         .filter(|(run, _)| run.starts_with(id))
         .collect();
     match matching.len() {
         1 => Ok(matching.remove(0)),
-        0 => Err(Error::NotFound(format!(
-            "no run `{id}` in {}",
-            dir.display()
-        ))),
+        0 => Err(Error::NotFound(format!("no run `{id}` in {place}"))),
         n => Err(Error::InvalidInput(format!(
-            "{n} runs in {} start with `{id}`: give more of the id",
-            dir.display()
+            "{n} runs in {place} start with `{id}`: give more of the id"
         ))),
     }
 }

@@ -7,6 +7,7 @@ mod demo;
 mod drift;
 mod encode;
 mod features;
+pub mod history;
 mod score;
 mod scorecard;
 mod validate;
