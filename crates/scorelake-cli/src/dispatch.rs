@@ -87,7 +87,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     if o.metrics_file.is_some() || o.metrics_dir.is_some() || o.history.is_some() {
         let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
         let command = std::env::args().collect::<Vec<_>>().join(" ");
-        let record = run.finish(session, name, &command, error);
+        let record = run.finish(session, name, &command, error).await;
         if let Err(e) = record.save(session) {
             tracing::warn!("cannot write the run record: {e}");
         }

@@ -216,16 +216,17 @@ pub(crate) struct RunTracker {
 impl RunTracker {
     #[pyo3(signature = (error=None))]
     fn finish(&self, py: Python<'_>, error: Option<String>) -> PyResult<String> {
-        let record = self
-            .run
-            .finish(&self.session, &self.name, &self.name, error);
-        record.save(&self.session).or_py()?;
-        let (session, kept) = (&self.session, &record);
-        wait(
+        let (run, session, name) = (&self.run, &self.session, &self.name);
+        let record = wait(
             py,
             session.config(),
             "keeping the run record",
-            move || async move { scorelake::pipeline::history::append(session, kept).await },
+            move || async move {
+                let record = run.finish(session, name, name, error).await;
+                record.save(session)?;
+                scorelake::pipeline::history::append(session, &record).await?;
+                Ok(record)
+            },
         )?;
         serde_json::to_string(&record).or_py()
     }

@@ -103,18 +103,15 @@ impl Session {
 
     fn build(config: Config, engine: EngineChoice) -> Result<Self> {
         let runtime = runtime(&config)?;
-        let o = &config.observability;
-        let plans = if o.metrics_file.is_some() || o.metrics_dir.is_some() || o.history.is_some() {
-            Some(Arc::new(PlanLog::keeping_all()))
-        } else if Progress::new(o.progress).shown() {
-            Some(Arc::new(PlanLog::while_watched()))
-        } else {
-            None
-        };
+        let plans = plan_log(&config);
         let ctx = context(session_config(&config)?, runtime, &config, plans.clone());
-        let mut session = Session::from_parts(ctx, config, engine);
-        session.plans = plans;
-        Ok(session)
+        Ok(Session::from_parts(ctx, config, engine).with_plan_log(plans))
+    }
+
+    /// This session keeping its plans in `log`.
+    pub(crate) fn with_plan_log(mut self, log: Option<Arc<PlanLog>>) -> Self {
+        self.plans = log;
+        self
     }
 
     /// The plans this session made, when run records or progress are on.
@@ -303,6 +300,20 @@ impl Session {
     pub fn object_store(&self, url: &Url) -> Result<Arc<dyn ObjectStore>> {
         let root = ObjectStoreUrl::parse(&url[..url::Position::BeforePath])?;
         Ok(self.ctx.runtime_env().object_store(&root)?)
+    }
+}
+
+/// Where a session keeps its plans: all of them when run records are on
+/// (`observability.metrics_file`, `metrics_dir` or `history`), those made
+/// while progress watches when it is shown, none otherwise.
+pub(crate) fn plan_log(config: &Config) -> Option<Arc<PlanLog>> {
+    let o = &config.observability;
+    if o.metrics_file.is_some() || o.metrics_dir.is_some() || o.history.is_some() {
+        Some(Arc::new(PlanLog::keeping_all()))
+    } else if Progress::new(o.progress).shown() {
+        Some(Arc::new(PlanLog::while_watched()))
+    } else {
+        None
     }
 }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use scorelake::config::{Config, EngineKind};
-use scorelake::observe::{self, Profile, RunRecord};
+use scorelake::observe::{self, OperatorRecord, Profile, RunRecord};
 use scorelake::pipeline::history::RunHistory;
 use scorelake::session::Session;
 
@@ -93,31 +93,43 @@ fn show((id, r): &(String, RunRecord)) -> String {
         }
     }
     for (i, plan) in r.plans.iter().enumerate() {
-        let _ = write!(
-            out,
-            "\nplan {}\n\n| operator | rows | compute s | partitions | skew | spilled |\n|---|---|---|---|---|---|\n",
-            i + 1
+        operator_table(&mut out, &format!("plan {}", i + 1), plan);
+    }
+    for s in &r.stages {
+        let title = format!(
+            "job {} stage {} ({} tasks, on the cluster)",
+            s.job, s.stage, s.partitions
         );
-        for o in plan {
-            let _ = writeln!(
-                out,
-                "| {}{} | {} | {} | {} | {} | {} |",
-                "· ".repeat(o.depth),
-                o.name,
-                o.output_rows.map(|n| n.to_string()).unwrap_or_default(),
-                o.elapsed_compute_seconds
-                    .map(|s| format!("{s:.3}"))
-                    .unwrap_or_default(),
-                o.partitions,
-                o.skew().map(|s| format!("{s:.1}×")).unwrap_or_default(),
-                o.counters
-                    .get("spilled_bytes")
-                    .map(|b| human_bytes(*b))
-                    .unwrap_or_default()
-            );
-        }
+        operator_table(&mut out, &title, &s.operators);
     }
     out
+}
+
+/// `operators` under `title` as a Markdown table: rows, compute time,
+/// partitions, skew, spills.
+fn operator_table(out: &mut String, title: &str, operators: &[OperatorRecord]) {
+    let _ = write!(
+        out,
+        "\n{title}\n\n| operator | rows | compute s | partitions | skew | spilled |\n|---|---|---|---|---|---|\n"
+    );
+    for o in operators {
+        let _ = writeln!(
+            out,
+            "| {}{} | {} | {} | {} | {} | {} |",
+            "· ".repeat(o.depth),
+            o.name,
+            o.output_rows.map(|n| n.to_string()).unwrap_or_default(),
+            o.elapsed_compute_seconds
+                .map(|s| format!("{s:.3}"))
+                .unwrap_or_default(),
+            o.partitions,
+            o.skew().map(|s| format!("{s:.1}×")).unwrap_or_default(),
+            o.counters
+                .get("spilled_bytes")
+                .map(|b| human_bytes(*b))
+                .unwrap_or_default()
+        );
+    }
 }
 
 /// The runs `ids` (separated by commas) folded into their medians, with a

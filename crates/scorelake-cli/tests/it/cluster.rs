@@ -287,6 +287,58 @@ fn commands_give_the_same_results_on_a_cluster() {
             "{out}",
         ],
     );
+    // Its run record: the client's job, and the job's stages as the
+    // scheduler measured them (tasks per stage, operators' rows).
+    let metrics = d.join("cluster_run.json");
+    let kept = format!("observability.metrics_dir={}", d.join("runs").display());
+    let (code, _, err) = run(cluster
+        .client()
+        .args(["--metrics", p(&metrics), "--set", &kept])
+        .args([
+            "features",
+            "--recipes",
+            p(&recipes),
+            "--input",
+            p(&panel),
+            "--output",
+            p(&d.join("ballista/features_again.parquet")),
+        ]));
+    assert_eq!(code, 0, "{err}");
+    let record = json(&metrics);
+    assert!(
+        record["engine"].as_str().unwrap().starts_with("ballista"),
+        "{record}"
+    );
+    let client_ops: Vec<&str> = record["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|plan| plan.as_array().unwrap())
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        client_ops.contains(&"DistributedQueryExec"),
+        "{client_ops:?}"
+    );
+    let stages = record["stages"].as_array().unwrap();
+    assert!(!stages.is_empty(), "{record}");
+    assert!(
+        stages
+            .iter()
+            .all(|s| s["partitions"].as_u64().unwrap() >= 1)
+    );
+    let panel_rows = cell(&sql("SELECT count(*) FROM t", &[("t", p(&panel))]));
+    let temporal = stages
+        .iter()
+        .flat_map(|s| s["operators"].as_array().unwrap())
+        .find(|o| o["name"] == "TemporalExec")
+        .unwrap_or_else(|| panic!("no TemporalExec in the stages: {stages:?}"));
+    assert_eq!(
+        temporal["output_rows"].as_u64(),
+        Some(panel_rows),
+        "{temporal}"
+    );
+
     let query = "SELECT product, count(*) AS n, sum(days_past_due) AS dpd FROM t GROUP BY product";
     let table = format!("t={}", p(&a));
     same_on_both(

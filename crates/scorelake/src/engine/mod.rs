@@ -51,8 +51,9 @@ pub async fn start(
         return Session::new_embedded(config).map(|s| s.with_engine(choice));
     };
     ballista::reach_starting(url, config.ballista.connect_timeout).await?;
-    let ctx = ballista::client_context(&config, url)?;
-    Ok(Session::from_parts(ctx, config, choice))
+    let log = crate::session::plan_log(&config);
+    let ctx = ballista::client_context(&config, url, log.clone())?;
+    Ok(Session::from_parts(ctx, config, choice).with_plan_log(log))
 }
 
 /// Chooses the engine for a command whose inputs hold `input_bytes` (see

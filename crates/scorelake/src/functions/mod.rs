@@ -102,6 +102,33 @@ impl QueryPlanner for ScoreLakePlanner {
     }
 }
 
+/// Another planner (a cluster client's) whose plans are kept in a
+/// [`PlanLog`]: the job each ran as, for run records.
+#[derive(Debug)]
+pub(crate) struct RecordingPlanner {
+    inner: Arc<dyn QueryPlanner + Send + Sync>,
+    log: Arc<PlanLog>,
+}
+
+impl RecordingPlanner {
+    pub(crate) fn new(inner: Arc<dyn QueryPlanner + Send + Sync>, log: Arc<PlanLog>) -> Self {
+        RecordingPlanner { inner, log }
+    }
+}
+
+#[async_trait]
+impl QueryPlanner for RecordingPlanner {
+    async fn create_physical_plan(
+        &self,
+        plan: &LogicalPlan,
+        session: &dyn EngineSession,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let physical = self.inner.create_physical_plan(plan, session).await?;
+        self.log.push(Arc::clone(&physical));
+        Ok(physical)
+    }
+}
+
 /// A list of numbers as one scalar: the state and value of the aggregates
 /// that sum fixed-length vectors ([`bin_weights`], [`logistic_moments`]).
 pub(crate) fn float_list(values: &[f64]) -> ScalarValue {

@@ -3,8 +3,9 @@
 //! physical plan it runs ([`PlanLog`](crate::functions::PlanLog)); when the command ends, [`RunRecord`]
 //! reads each operator's metrics from them (rows, compute time, spills,
 //! rows per partition) beside the wall and CPU time, the peak memory of the
-//! process and the configuration, credentials masked. Plans run on a
-//! cluster are not seen here (the record names the engine).
+//! process and the configuration, credentials masked. On a cluster the
+//! client's side of each job is kept, and its stages' metrics are asked of
+//! the scheduler when the command ends ([`StageRecord`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,13 +13,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::metrics::MetricValue;
+use datafusion::physical_plan::metrics::{MetricValue, MetricsSet};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::CacheStats;
+use crate::engine_choice::Engine;
 use crate::error::{Error, Result};
 use crate::session::Session;
 
+mod cluster;
+pub use cluster::StageRecord;
 pub mod mlflow;
 mod profile;
 
@@ -96,6 +100,9 @@ pub struct RunRecord {
     /// What the session's cache of intermediate results did (`engine.cache`).
     #[serde(default)]
     pub cache: CacheStats,
+    /// On a cluster: every job's stages as the scheduler measured them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageRecord>,
 }
 
 /// Measures one command from [`Run::start`] to [`Run::finish`].
@@ -121,9 +128,10 @@ impl Run {
     }
 
     /// The record of the command `name` (its command line `command`) that
-    /// ran on `session` (its plans' metrics) and ended with `error` (`None`:
-    /// it succeeded).
-    pub fn finish(
+    /// ran on `session` (its plans' metrics; on a cluster, its jobs' stages
+    /// as the scheduler measured them) and ended with `error` (`None`: it
+    /// succeeded).
+    pub async fn finish(
         &self,
         session: &Session,
         name: &str,
@@ -132,10 +140,19 @@ impl Run {
     ) -> RunRecord {
         let config = session.config();
         let (cpu, peak) = usage();
-        let plans = session
+        let wall = self.started.elapsed().as_secs_f64();
+        let kept = session
             .plan_log()
-            .map(|log| log.since(self.first_plan).iter().map(operators).collect())
+            .map(|log| log.since(self.first_plan))
             .unwrap_or_default();
+        let plans = kept.iter().map(operators).collect();
+        let stages = match &session.engine().engine {
+            Engine::Ballista { url } => cluster::stages(url, &kept).await.unwrap_or_else(|why| {
+                tracing::warn!("the run record has no stage metrics: {why}");
+                Vec::new()
+            }),
+            Engine::Embedded => Vec::new(),
+        };
         RunRecord {
             name: name.to_string(),
             command: config.redact(command),
@@ -143,7 +160,7 @@ impl Run {
             started: self.at.clone(),
             ok: error.is_none(),
             error: error.map(|e| config.redact(&e)),
-            wall_seconds: self.started.elapsed().as_secs_f64(),
+            wall_seconds: wall,
             cpu_seconds: cpu - self.cpu,
             peak_rss_bytes: peak,
             config: config
@@ -153,6 +170,7 @@ impl Run {
                 .collect(),
             plans,
             cache: session.cache_stats(),
+            stages,
         }
     }
 }
@@ -265,58 +283,69 @@ fn operators(plan: &Arc<dyn ExecutionPlan>) -> Vec<OperatorRecord> {
     let mut out = Vec::new();
     let mut stack = vec![(0, Arc::clone(plan))];
     while let Some((depth, p)) = stack.pop() {
-        let mut record = OperatorRecord {
+        out.push(operator_record(
             depth,
-            name: p.name().to_string(),
-            partitions: p.properties().output_partitioning().partition_count(),
-            output_rows: None,
-            elapsed_compute_seconds: None,
-            rows_per_partition: Vec::new(),
-            counters: BTreeMap::new(),
-        };
-        if let Some(metrics) = p.metrics() {
-            let mut per_partition: BTreeMap<usize, u64> = BTreeMap::new();
-            for m in metrics.iter() {
-                match m.value() {
-                    MetricValue::OutputRows(c) => {
-                        *record.output_rows.get_or_insert(0) += c.value() as u64;
-                        if let Some(part) = m.partition() {
-                            *per_partition.entry(part).or_default() += c.value() as u64;
-                        }
-                    }
-                    MetricValue::ElapsedCompute(t) => {
-                        *record.elapsed_compute_seconds.get_or_insert(0.0) +=
-                            t.value() as f64 / 1e9;
-                    }
-                    MetricValue::Count { name, count } => {
-                        *record.counters.entry(name.to_string()).or_default() +=
-                            count.value() as u64;
-                    }
-                    MetricValue::SpillCount(c) => {
-                        *record.counters.entry("spill_count".into()).or_default() +=
-                            c.value() as u64;
-                    }
-                    MetricValue::SpilledBytes(c) => {
-                        *record.counters.entry("spilled_bytes".into()).or_default() +=
-                            c.value() as u64;
-                    }
-                    MetricValue::SpilledRows(c) => {
-                        *record.counters.entry("spilled_rows".into()).or_default() +=
-                            c.value() as u64;
-                    }
-                    _ => {}
-                }
-            }
-            if per_partition.len() > 1 {
-                record.rows_per_partition = per_partition.into_values().collect();
-            }
-        }
-        out.push(record);
+            p.name().to_string(),
+            p.properties().output_partitioning().partition_count(),
+            p.metrics(),
+        ));
         for child in p.children().into_iter().rev() {
             stack.push((depth + 1, Arc::clone(child)));
         }
     }
     out
+}
+
+/// One operator's record from its metrics (summed over partitions; rows
+/// per partition kept where there are several).
+fn operator_record(
+    depth: usize,
+    name: String,
+    partitions: usize,
+    metrics: Option<MetricsSet>,
+) -> OperatorRecord {
+    let mut record = OperatorRecord {
+        depth,
+        name,
+        partitions,
+        output_rows: None,
+        elapsed_compute_seconds: None,
+        rows_per_partition: Vec::new(),
+        counters: BTreeMap::new(),
+    };
+    if let Some(metrics) = metrics {
+        let mut per_partition: BTreeMap<usize, u64> = BTreeMap::new();
+        for m in metrics.iter() {
+            match m.value() {
+                MetricValue::OutputRows(c) => {
+                    *record.output_rows.get_or_insert(0) += c.value() as u64;
+                    if let Some(part) = m.partition() {
+                        *per_partition.entry(part).or_default() += c.value() as u64;
+                    }
+                }
+                MetricValue::ElapsedCompute(t) => {
+                    *record.elapsed_compute_seconds.get_or_insert(0.0) += t.value() as f64 / 1e9;
+                }
+                MetricValue::Count { name, count } => {
+                    *record.counters.entry(name.to_string()).or_default() += count.value() as u64;
+                }
+                MetricValue::SpillCount(c) => {
+                    *record.counters.entry("spill_count".into()).or_default() += c.value() as u64;
+                }
+                MetricValue::SpilledBytes(c) => {
+                    *record.counters.entry("spilled_bytes".into()).or_default() += c.value() as u64;
+                }
+                MetricValue::SpilledRows(c) => {
+                    *record.counters.entry("spilled_rows".into()).or_default() += c.value() as u64;
+                }
+                _ => {}
+            }
+        }
+        if per_partition.len() > 1 {
+            record.rows_per_partition = per_partition.into_values().collect();
+        }
+    }
+    record
 }
 
 /// CPU seconds (user + system) and peak resident bytes of this process.

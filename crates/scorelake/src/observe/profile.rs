@@ -539,6 +539,7 @@ mod tests {
             ]),
             plans: vec![plan],
             cache: Default::default(),
+            stages: Vec::new(),
         }
     }
 

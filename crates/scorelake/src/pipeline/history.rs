@@ -14,7 +14,7 @@
 //! let session = Session::new(config)?;
 //! let run = Run::start(&session);
 //! session.ctx().sql("SELECT 1").await?.collect().await?;
-//! history::append(&session, &run.finish(&session, "sql", "scorelake sql", None)).await?;
+//! history::append(&session, &run.finish(&session, "sql", "scorelake sql", None).await).await?;
 //! let history = RunHistory::of(session.config()).unwrap();
 //! let runs = history.runs(&session).await?;
 //! assert_eq!(runs.len(), 1);

@@ -139,7 +139,7 @@ async fn declared_order_is_recorded_used_and_checked() {
     let run = scorelake::observe::Run::start(&recording);
     let out = dir.path().join("from_sorted.parquet");
     let from_sorted = features(&recording, &sorted, &out).await.unwrap();
-    let record = run.finish(&recording, "features", "test", None);
+    let record = run.finish(&recording, "features", "test", None).await;
     let operators: Vec<String> = record
         .plans
         .iter()

@@ -43,7 +43,7 @@ pub use scheduler::{SchedulerOptions, run_scheduler};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::functions::ScoreLakePlanner;
+use crate::functions::{PlanLog, RecordingPlanner, ScoreLakePlanner};
 use crate::session;
 
 /// The ScoreLake version every process of a cluster must share.
@@ -115,10 +115,21 @@ pub(crate) fn client_config(sc: SessionConfig) -> SessionConfig {
 /// A context whose queries become jobs of the cluster whose scheduler is at
 /// `url`, with `config`'s engine settings, and ScoreLake's formats and
 /// functions (registered after Ballista reset the function lists).
-pub(crate) fn client_context(config: &Config, url: &str) -> Result<SessionContext> {
+/// With `log`, the jobs' plans are kept there.
+pub(crate) fn client_context(
+    config: &Config,
+    url: &str,
+    log: Option<Arc<PlanLog>>,
+) -> Result<SessionContext> {
     let sc = client_config(session::session_config(config)?);
     let state = session::state_builder(sc, session::runtime(config)?).build();
-    let state = state.upgrade_for_ballista(scheduler_http(url)?)?;
+    let mut state = state.upgrade_for_ballista(scheduler_http(url)?)?;
+    if let Some(log) = log {
+        let planner = RecordingPlanner::new(Arc::clone(state.query_planner()), log);
+        state = SessionStateBuilder::new_from_existing(state)
+            .with_query_planner(Arc::new(planner))
+            .build();
+    }
     let ctx = SessionContext::new_with_state(state);
     session::register_extensions(&ctx, config);
     Ok(ctx)
