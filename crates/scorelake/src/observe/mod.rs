@@ -25,6 +25,7 @@ mod cluster;
 pub use cluster::StageRecord;
 pub mod mlflow;
 mod profile;
+mod scans;
 
 pub use profile::{OperatorProfile, Profile};
 
@@ -337,6 +338,18 @@ fn operator_record(
                 }
                 MetricValue::SpilledRows(c) => {
                     *record.counters.entry("spilled_rows".into()).or_default() += c.value() as u64;
+                }
+                MetricValue::PruningMetrics {
+                    name,
+                    pruning_metrics,
+                } => {
+                    // Row groups, files or pages skipped and read by statistics.
+                    *record.counters.entry(format!("{name}.pruned")).or_default() +=
+                        pruning_metrics.pruned() as u64;
+                    *record
+                        .counters
+                        .entry(format!("{name}.matched"))
+                        .or_default() += pruning_metrics.matched() as u64;
                 }
                 _ => {}
             }

@@ -502,6 +502,7 @@ fn findings(p: &Profile, first: &RunRecord) -> Vec<Advice> {
                 .into(),
         });
     }
+    out.extend(super::scans::scan_findings(first));
     out
 }
 
