@@ -28,6 +28,7 @@ pub mod formats;
 pub mod functions;
 mod html;
 pub mod io;
+mod ledger;
 pub mod observe;
 pub mod pipeline;
 pub mod quality;

@@ -51,6 +51,7 @@ use crate::engine_choice::{Engine, EngineChoice};
 use crate::error::{Error, Result};
 use crate::formats::ncf::NcfFormatFactory;
 use crate::functions::{self, PlanLog, ScoreLakePlanner};
+use crate::ledger::Ledger;
 
 /// An engine session built from a [`Config`]. Cheap to clone.
 #[derive(Clone)]
@@ -62,6 +63,8 @@ pub struct Session {
     plans: Option<Arc<PlanLog>>,
     /// Intermediate results cached by [`Session::cache_if_reused`].
     cache: Arc<Cache>,
+    /// The tables read and written, when run records are on.
+    ledger: Arc<Ledger>,
 }
 
 impl std::fmt::Debug for Session {
@@ -142,13 +145,20 @@ impl Session {
 
     /// A session of `ctx`, built from `config`, running on `engine`.
     pub(crate) fn from_parts(ctx: SessionContext, config: Config, engine: EngineChoice) -> Self {
+        let ledger = Arc::new(Ledger::new(records_runs(&config)));
         Session {
             ctx,
             config: Arc::new(config),
             engine: Arc::new(engine),
             plans: None,
             cache: Arc::default(),
+            ledger,
         }
+    }
+
+    /// The tables this session read and wrote (kept when run records are on).
+    pub(crate) fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     /// `df`, or its result cached as `engine.cache` says: each call counts a
@@ -303,14 +313,20 @@ impl Session {
     }
 }
 
+/// Whether commands keep run records (`observability.metrics_file`,
+/// `metrics_dir` or `history`).
+fn records_runs(config: &Config) -> bool {
+    let o = &config.observability;
+    o.metrics_file.is_some() || o.metrics_dir.is_some() || o.history.is_some()
+}
+
 /// Where a session keeps its plans: all of them when run records are on
 /// (`observability.metrics_file`, `metrics_dir` or `history`), those made
 /// while progress watches when it is shown, none otherwise.
 pub(crate) fn plan_log(config: &Config) -> Option<Arc<PlanLog>> {
-    let o = &config.observability;
-    if o.metrics_file.is_some() || o.metrics_dir.is_some() || o.history.is_some() {
+    if records_runs(config) {
         Some(Arc::new(PlanLog::keeping_all()))
-    } else if Progress::new(o.progress).shown() {
+    } else if Progress::new(config.observability.progress).shown() {
         Some(Arc::new(PlanLog::while_watched()))
     } else {
         None

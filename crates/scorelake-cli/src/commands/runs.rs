@@ -71,6 +71,15 @@ fn show((id, r): &(String, RunRecord)) -> String {
     if let Some(e) = &r.error {
         let _ = writeln!(out, "error: {e}");
     }
+    for (verb, tables) in [("read", &r.inputs), ("wrote", &r.outputs)] {
+        for t in tables {
+            let mut figures = vec![t.format.clone()];
+            figures.extend(t.rows.map(|n| format!("{n} rows")));
+            figures.extend(t.bytes.map(human_bytes));
+            figures.extend(t.version.map(|v| format!("version {v}")));
+            let _ = writeln!(out, "{verb} {} ({})", t.location, figures.join(", "));
+        }
+    }
     let c = &r.cache;
     if !c.entries.is_empty() {
         let _ = writeln!(out, "cache: {} hits, {} misses", c.hits, c.misses);

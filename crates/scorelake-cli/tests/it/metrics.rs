@@ -54,6 +54,27 @@ fn run_records_carry_plan_metrics() {
     assert!(r["cpu_seconds"].as_f64().unwrap() > 0.0);
     assert!(r["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
     assert_eq!(r["config"]["engine.kind"], "embedded");
+    // The table read, with its files' bytes; the table written, with its
+    // rows and bytes as on disk.
+    let inputs = r["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 1, "{inputs:?}");
+    assert_eq!(inputs[0]["location"], p(&panel));
+    assert_eq!(inputs[0]["format"], "parquet");
+    assert_eq!(
+        inputs[0]["bytes"].as_u64(),
+        Some(std::fs::metadata(&panel).unwrap().len())
+    );
+    let outputs = r["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    assert_eq!(outputs[0]["rows"].as_u64(), Some(rows));
+    assert_eq!(
+        outputs[0]["bytes"].as_u64(),
+        Some(
+            std::fs::metadata(dir.path().join("f.parquet"))
+                .unwrap()
+                .len()
+        )
+    );
     // The temporal operator saw every row once, and the scan read them all.
     let ops = operators(&r);
     let temporal = ops

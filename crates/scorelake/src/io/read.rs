@@ -20,6 +20,7 @@ use crate::config::Format;
 use crate::engine_choice::Engine;
 use crate::error::{Error, Result, engine_message, invalid_err};
 use crate::expr::column;
+use crate::ledger::TableUse;
 use crate::session::Session;
 
 /// How to read a location. Unset fields come from the session's config.
@@ -142,6 +143,16 @@ pub(crate) async fn read_listing(
         }
     };
     let file_format = scan_format.file_format();
+    session.ledger().note(
+        false,
+        TableUse {
+            location: loc.to_string(),
+            format: format.to_string(),
+            bytes: Some(listing.total_bytes()),
+            rows: None,
+            version: None,
+        },
+    );
     tracing::debug!(
         location = %loc,
         files = listing.files.len(),

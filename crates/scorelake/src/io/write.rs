@@ -21,6 +21,7 @@ use crate::config::Format;
 use crate::engine_choice::Engine;
 use crate::error::{Error, Remedy, Result, ensure, invalid};
 use crate::expr::column_names;
+use crate::ledger::TableUse;
 use crate::session::Session;
 
 /// Executes `df` and writes it to `location`.
@@ -41,7 +42,26 @@ pub async fn write(
     location: impl IntoLocation,
     options: &WriteOptions,
 ) -> Result<WriteSummary> {
-    let loc = location.into_location()?;
+    let written = write_table(session, df, location.into_location()?, options).await?;
+    session.ledger().note(
+        true,
+        TableUse {
+            location: written.location.clone(),
+            format: written.format.to_string(),
+            bytes: Some(written.bytes),
+            rows: Some(written.rows),
+            version: written.version,
+        },
+    );
+    Ok(written)
+}
+
+async fn write_table(
+    session: &Session,
+    df: DataFrame,
+    loc: Location,
+    options: &WriteOptions,
+) -> Result<WriteSummary> {
     let store = store::open(session, &loc)?;
     let is_delta = delta::is_table(session, &loc).await?;
     let named = options

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::session::Session;
 
 mod cluster;
+pub use crate::ledger::TableUse;
 pub use cluster::StageRecord;
 pub mod mlflow;
 mod profile;
@@ -104,6 +105,12 @@ pub struct RunRecord {
     /// On a cluster: every job's stages as the scheduler measured them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<StageRecord>,
+    /// The tables read: location, format, bytes, Delta version.
+    #[serde(default)]
+    pub inputs: Vec<TableUse>,
+    /// The tables written: location, format, rows, bytes, Delta version.
+    #[serde(default)]
+    pub outputs: Vec<TableUse>,
 }
 
 /// Measures one command from [`Run::start`] to [`Run::finish`].
@@ -114,6 +121,8 @@ pub struct Run {
     cpu: f64,
     /// Plans the session made before the run started (not the run's).
     first_plan: u64,
+    /// Tables the session read or wrote before the run started.
+    first_table: usize,
 }
 
 impl Run {
@@ -125,6 +134,7 @@ impl Run {
             at: chrono::Utc::now().to_rfc3339(),
             cpu: usage().0,
             first_plan: session.plan_log().map_or(0, |log| log.made()),
+            first_table: session.ledger().len(),
         }
     }
 
@@ -147,6 +157,7 @@ impl Run {
             .map(|log| log.since(self.first_plan))
             .unwrap_or_default();
         let plans = kept.iter().map(operators).collect();
+        let (inputs, outputs) = session.ledger().since(self.first_table);
         let stages = match &session.engine().engine {
             Engine::Ballista { url } => cluster::stages(url, &kept).await.unwrap_or_else(|why| {
                 tracing::warn!("the run record has no stage metrics: {why}");
@@ -172,6 +183,8 @@ impl Run {
             plans,
             cache: session.cache_stats(),
             stages,
+            inputs,
+            outputs,
         }
     }
 }

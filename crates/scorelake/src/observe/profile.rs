@@ -541,6 +541,8 @@ mod tests {
             plans: vec![plan],
             cache: Default::default(),
             stages: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
         }
     }
 

@@ -22,6 +22,7 @@ use crate::error::{Error, Result, engine_message, redact_urls};
 use crate::io::listing::{self, Listing};
 use crate::io::location::Location;
 use crate::io::store::{self, exists, store_error};
+use crate::ledger::TableUse;
 use crate::session::Session;
 
 /// delta-rs ships log stores for `file://` and `memory://` only. S3 commits
@@ -302,6 +303,16 @@ pub(crate) async fn read(
             reason: engine_message(&e),
         })?;
     tracing::debug!(table = %loc, version, "opening Delta table");
+    session.ledger().note(
+        false,
+        TableUse {
+            location: loc.to_string(),
+            format: "delta".into(),
+            bytes: None,
+            rows: None,
+            version,
+        },
+    );
     Ok(session.ctx().read_table(provider)?)
 }
 
