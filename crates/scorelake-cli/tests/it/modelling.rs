@@ -27,6 +27,21 @@ fn demo_runs_on_the_embedded_engine() {
     assert!(out.join("delinquent_accounts.csv").is_file());
     assert!(out.join("features.parquet").is_file());
     assert!(stdout.contains("worst_dpd_6m"), "{stdout}");
+    // It writes its reports as pages and names them; each opens offline.
+    let listed: Vec<&str> = stdout
+        .split("Reports (self-contained HTML):")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.ends_with(".html"))
+        .collect();
+    assert_eq!(listed.len(), 3, "{stdout}");
+    for page in ["validation.html", "drift.html"] {
+        let path = out.join(page);
+        assert!(listed.contains(&p(&path)), "{listed:?}");
+        assert!(render(&path).contains("<table>"), "{page}");
+    }
     // The card passes the selection safeguards: every coefficient on a WoE
     // column is negative (a higher WoE is safer) and significant, and the
     // report gives the trail.

@@ -9,9 +9,11 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use std::path::Path;
 
 use super::scorecard::{ScorecardPipeline, ScorecardPipelineReport, run_scorecard_pipeline};
+use crate::docfile::write_whole;
 use crate::error::{Error, Result, invalid};
 use crate::features::{FeatureEngineer, RecipeFile};
 use crate::io::{self, ReadOptions, WriteMode, WriteOptions};
+use crate::quality::{self, DriftOptions, ValidateOptions};
 use crate::sample::{self, SampleSpec};
 use crate::scorecard::{Settings, VariableSpec, bin_column, woe_column};
 use crate::session::Session;
@@ -49,6 +51,9 @@ pub struct DemoReport {
     pub delinquency: String,
     /// The scorecard built from the features (local output folders only).
     pub scorecard: Option<ScorecardPipelineReport>,
+    /// The self-contained HTML reports written (local output folders only):
+    /// validation of the features, drift of the panel by month, the scorecard.
+    pub reports: Vec<String>,
 }
 
 /// The scorecard pipeline the demo runs (also shipped as
@@ -265,6 +270,51 @@ pub async fn demo(
             .into_view(),
     )?;
 
+    let mut reports = Vec::new();
+    if !out.contains("://") {
+        on_step("validating the features and measuring drift by month");
+        let t = Instant::now();
+        let features_df = io::read(session, &features_url, &ReadOptions::default()).await?;
+        let validation = quality::validate(&features_df, &ValidateOptions::default()).await?;
+        let validation_page = format!("{out}/validation.html");
+        write_whole(Path::new(&validation_page), &validation.to_html())?;
+        let panel_df = io::read(session, &panel_url, &ReadOptions::default()).await?;
+        let baseline: Vec<String> = (0..2)
+            .filter_map(|n| {
+                options
+                    .sample
+                    .start
+                    .with_day(1)
+                    .and_then(|d| d.checked_add_months(Months::new(n)))
+            })
+            .map(|d| d.to_string())
+            .collect();
+        let columns = ["balance", "utilization", "product"].map(String::from);
+        let drift = quality::drift_by_period(
+            &panel_df,
+            "month",
+            &baseline,
+            Some(&columns),
+            &DriftOptions::default(),
+        )
+        .await?;
+        let drift_page = format!("{out}/drift.html");
+        write_whole(Path::new(&drift_page), &drift.to_html())?;
+        step(
+            "validation and drift reports",
+            format!(
+                "features {} ({} columns); drift by month of {} against {} → {validation_page}, {drift_page}",
+                validation.status,
+                validation.columns.len(),
+                columns.join(", "),
+                baseline.join(" and ")
+            ),
+            t,
+        );
+        reports.push(validation_page);
+        reports.push(drift_page);
+    }
+
     let scorecard = if out.contains("://") {
         None
     } else {
@@ -273,6 +323,7 @@ pub async fn demo(
         match demo_pipeline(&features_url, out, &engineer, &options.sample)? {
             Some(spec) => {
                 let report = run_scorecard_pipeline(session, &spec).await?;
+                reports.push(format!("{out}/scorecard/report.html"));
                 step(
                     "scorecard pipeline",
                     format!(
@@ -356,6 +407,7 @@ pub async fn demo(
     Ok(DemoReport {
         steps,
         scorecard,
+        reports,
         delinquency: pretty_format_batches(&delinquency)?.to_string(),
         profile: pretty_format_batches(&profile)?.to_string(),
         by_product: pretty_format_batches(&by_product)?.to_string(),
@@ -407,6 +459,12 @@ impl fmt::Display for DemoReport {
                 write!(f, "; out of time: Gini {:.3}, KS {:.3}", o.gini, o.ks)?;
             }
             write!(f, "\nArtifacts: {}", card.output.display())?;
+        }
+        if !self.reports.is_empty() {
+            write!(f, "\n\nReports (self-contained HTML):")?;
+            for r in &self.reports {
+                write!(f, "\n  {r}")?;
+            }
         }
         Ok(())
     }
