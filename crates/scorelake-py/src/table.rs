@@ -7,8 +7,10 @@ use arrow_schema::SchemaRef;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
 use scorelake::config::{CacheLevel, ConfigValue, Format};
+use scorelake::datafusion::logical_expr::JoinType;
 use scorelake::datafusion::prelude::DataFrame;
 use scorelake::io::{self, WriteMode, WriteOptions};
+use scorelake::salting::{SaltOptions, salted_join};
 use scorelake::session::Session;
 
 use crate::arrow_io::{self, Batches, PlanReader};
@@ -126,6 +128,46 @@ impl Table {
             session.persist(df, &name, level).await
         })?;
         Ok(self.with(cached))
+    }
+
+    /// This table joined to `other` on the columns `on` (inner or left);
+    /// with `salts` > 1, the key values holding at least `hot_share` of this
+    /// table's rows are salted over that many partitions (for a cluster).
+    #[pyo3(signature = (other, on, how="inner", salts=0, hot_share=0.05))]
+    fn join(
+        &self,
+        py: Python<'_>,
+        other: &Table,
+        on: Vec<String>,
+        how: &str,
+        salts: usize,
+        hot_share: f64,
+    ) -> PyResult<Table> {
+        let join_type = match how {
+            "inner" => JoinType::Inner,
+            "left" => JoinType::Left,
+            other => {
+                return Err(crate::errors::ScoreLakeError::new_err(format!(
+                    "how: expected inner or left, got `{other}`"
+                )));
+            }
+        };
+        let options = SaltOptions {
+            salts,
+            hot_share,
+            ..SaltOptions::default()
+        };
+        let (left, right) = (self.df.clone(), other.df.clone());
+        let (joined, _) = wait(
+            py,
+            self.session.config(),
+            "planning the join",
+            move || async move {
+                let keys: Vec<&str> = on.iter().map(String::as_str).collect();
+                salted_join(left, right, &keys, join_type, &options).await
+            },
+        )?;
+        Ok(self.with(joined))
     }
 
     /// The logical plan, as text.

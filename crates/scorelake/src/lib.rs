@@ -33,6 +33,7 @@ pub mod observe;
 pub mod pipeline;
 pub mod quality;
 mod results;
+pub mod salting;
 pub mod sample;
 pub mod scorecard;
 pub mod session;

@@ -143,3 +143,39 @@ async fn every_custom_piece_survives_the_codecs() {
     let memory = session.ctx().read_batches(batches).unwrap();
     assert_round_trip(&session, memory, &["DataSourceExec"]).await;
 }
+
+/// A salted join (random salts, the small side repeated per salt) is made
+/// of standard pieces a cluster runs, with the plain join's rows.
+#[tokio::test]
+async fn a_salted_join_survives_the_codecs() {
+    use scorelake::datafusion::logical_expr::JoinType;
+    use scorelake::salting::{SaltOptions, salted_join};
+    let s = session();
+    let left_rows: Vec<String> = (0..60)
+        .map(|i| format!("({}, {i})", if i % 3 == 0 { i } else { 1 }))
+        .collect();
+    let left = s
+        .ctx()
+        .sql(&format!(
+            "SELECT * FROM (VALUES {}) AS t(k, v)",
+            left_rows.join(", ")
+        ))
+        .await
+        .unwrap();
+    let right = s
+        .ctx()
+        .sql("SELECT * FROM (VALUES (1, 'a'), (1, 'b'), (3, 'c'), (6, 'd')) AS t(k, w)")
+        .await
+        .unwrap();
+    let options = SaltOptions {
+        salts: 4,
+        hot_share: 0.2,
+        ..SaltOptions::default()
+    };
+    let (joined, salting) = salted_join(left, right, &["k"], JoinType::Inner, &options)
+        .await
+        .unwrap();
+    assert_eq!(salting.hot_keys, 1);
+    assert_eq!(joined.clone().count().await.unwrap(), 40 * 2 + 2);
+    assert_round_trip(&s, joined, &["HashJoinExec"]).await;
+}

@@ -110,8 +110,8 @@ pub(super) fn rules(a: &LayoutAdvice) -> Vec<Advice> {
                     k.max_over_median
                 ),
                 change: format!(
-                    "on a cluster, salt the hot values of `{}` for joins: add a salt (0..S) to the large side's rows, \
-                     repeat the small side's matching rows once per salt, and join on the key and the salt; \
+                    "on a cluster, salt the hot values of `{}` for joins (`scorelake::salting::salted_join`, Python `Table.join(..., salts=16)`): \
+                     a salt (0..S) on the large side's rows, the small side's matching rows repeated once per salt, the join on the key and the salt; \
                      grouping is two-phase already (partial aggregates before the shuffle), so salting does not \
                      help it, nor anything on the embedded engine",
                     k.column
