@@ -23,7 +23,7 @@
 //! assert_eq!((stats.hits, stats.misses), (1, 2));
 //! assert_eq!(stats.entries[0].level, CacheLevel::Memory.as_str());
 //! session.unpersist("one");
-//! assert!(session.cache_stats().entries.is_empty());
+//! assert_eq!(session.cache_stats().entries[0].note.as_deref(), Some("unpersisted"));
 //! # Ok::<(), scorelake::Error>(())
 //! # }).unwrap();
 //! ```
@@ -61,6 +61,8 @@ pub(crate) struct Cache {
     in_memory: Arc<AtomicUsize>,
     hits: AtomicUsize,
     misses: AtomicUsize,
+    /// What unpersisted entries did, for the run record.
+    released: Mutex<Vec<CacheEntryStats>>,
 }
 
 /// What the cache knows of one plan.
@@ -216,18 +218,40 @@ impl Cache {
     }
 
     /// Drops the entries cached under `name`: their memory goes back to the
-    /// pool and their files are deleted. False when there was none.
+    /// pool and their files are deleted (what they did stays in the
+    /// statistics, noted `unpersisted`). False when there was none.
     pub(crate) fn unpersist(&self, name: &str) -> bool {
         let mut entries = self.lock();
-        let before = entries.len();
-        entries.retain(|_, e| e.name != name);
-        entries.len() < before
+        let gone: Vec<u64> = entries
+            .iter()
+            .filter(|(_, e)| e.name == name)
+            .map(|(k, _)| *k)
+            .collect();
+        let mut released = self.released.lock().unwrap_or_else(|e| e.into_inner());
+        for key in &gone {
+            if let Some(e) = entries.remove(key) {
+                let mut stats = e.stats();
+                stats.note = Some(match stats.note.take() {
+                    Some(n) => format!("unpersisted; {n}"),
+                    None => "unpersisted".into(),
+                });
+                released.push(stats);
+            }
+        }
+        !gone.is_empty()
     }
 
     /// What the cache did so far.
     pub(crate) fn stats(&self) -> CacheStats {
         let entries = self.lock();
         let mut list: Vec<CacheEntryStats> = entries.values().map(Entry::stats).collect();
+        list.extend(
+            self.released
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .cloned(),
+        );
         list.sort_by(|a, b| a.name.cmp(&b.name));
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed) as u64,
@@ -598,7 +622,11 @@ mod tests {
         assert!(s.unpersist("panel"));
         assert!(!s.unpersist("panel"));
         assert_eq!(reserved(&s), before);
-        assert!(s.cache_stats().entries.is_empty());
+        // What it did stays in the statistics.
+        let stats = s.cache_stats();
+        assert_eq!(stats.entries.len(), 1);
+        assert_eq!(stats.entries[0].note.as_deref(), Some("unpersisted"));
+        assert_eq!(stats.entries[0].hits, 1);
         Ok(())
     }
 

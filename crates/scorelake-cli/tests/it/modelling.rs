@@ -588,6 +588,11 @@ fn the_pipeline_caches_its_modelling_table_with_the_same_results() {
         }
         let level = ["off", "memory", "memory-and-disk", "disk"][i];
         assert_eq!(entry["level"], level, "{flags:?}: {cache}");
+        // Released when the run ended.
+        assert!(
+            entry["note"].as_str().unwrap().starts_with("unpersisted"),
+            "{cache}"
+        );
         if i >= 2 {
             assert!(entry["disk_bytes"].as_u64().unwrap() > 0, "{cache}");
         }

@@ -179,11 +179,22 @@ struct Modelling<'s> {
     train_rows: u64,
 }
 
+impl Drop for Modelling<'_> {
+    /// The cached table goes when the run ends, whatever its end: a
+    /// session that runs several pipelines (a notebook) holds none of them.
+    fn drop(&mut self) {
+        self.session.unpersist(MODELLING_TABLE);
+    }
+}
+
+/// The cache entry of the modelling table.
+const MODELLING_TABLE: &str = "modelling table";
+
 impl Modelling<'_> {
     /// The whole table (from the cache once it is there).
     async fn all(&self) -> Result<DataFrame> {
         self.session
-            .reuse(self.table.clone(), "modelling table")
+            .reuse(self.table.clone(), MODELLING_TABLE)
             .await
     }
 
