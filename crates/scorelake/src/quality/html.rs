@@ -238,13 +238,19 @@ fn bars(c: &ColumnDrift) -> String {
 }
 
 impl DriftReport {
-    /// The report as one self-contained HTML page: PSI/CSI per column (and
-    /// period) with the verdict coloured, each column's value over the
-    /// periods as lines, then each comparison's bins as a table and paired
-    /// bars.
+    /// The report as one self-contained HTML page: with periods, each
+    /// column's value over them as lines; PSI/CSI per column (and period)
+    /// with the verdict coloured; then each comparison's bins as a table and
+    /// paired bars.
     pub fn to_html(&self) -> String {
         let periods = self.columns.iter().any(|c| c.period.is_some());
-        let mut body = String::from("<table><tr>");
+        // With periods, the values over time come first, then the table.
+        let mut body = if periods {
+            over_time(&self.columns)
+        } else {
+            String::new()
+        };
+        body.push_str("<table><tr>");
         if periods {
             body.push_str("<th>period</th>");
         }
@@ -265,9 +271,6 @@ impl DriftReport {
             );
         }
         body.push_str("</table>\n");
-        if periods {
-            body.push_str(&over_time(&self.columns));
-        }
         for c in &self.columns {
             let at = c
                 .period
