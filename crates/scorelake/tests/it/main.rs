@@ -1,6 +1,7 @@
 //! Integration tests of the library: real files, a real S3 server.
 
 mod advise;
+mod cache;
 mod cluster_codecs;
 mod cluster_s3;
 mod delta;

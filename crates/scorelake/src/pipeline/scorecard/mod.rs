@@ -11,8 +11,7 @@ mod spec;
 mod stability;
 mod tracking;
 
-pub use report::{Published, Sample, ScorecardPipelineReport};
+pub use report::{Published, Sample, ScorecardPipelineReport, Tracking};
 pub use run::run_scorecard_pipeline;
 pub use spec::{BinningSection, Holdout, Publish, ScorecardPipeline, Validation};
 pub use stability::BinStability;
-pub use tracking::Tracking;

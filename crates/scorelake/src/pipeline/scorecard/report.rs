@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::stability::{BinStability, to_markdown};
-use super::tracking::Tracking;
+use crate::observe::mlflow::Logged;
 use crate::scorecard::{CompressionReport, Evaluation, LogisticModel, Selection, VariableBins};
 
 /// What a scorecard pipeline run produced.
@@ -47,6 +47,17 @@ pub struct ScorecardPipelineReport {
     /// The MLflow run it was logged to (`observability.mlflow_url`), or why not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking: Option<Tracking>,
+}
+
+/// Where the run was logged, or why it was not (the pipeline's result
+/// stands either way; the caller says it once).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tracking {
+    /// Logged to this MLflow run.
+    Logged(Logged),
+    /// Not logged: the error, once.
+    Failed(String),
 }
 
 /// One sample's figures, beside the others in the report.

@@ -7,21 +7,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::report::ScorecardPipelineReport;
+use super::report::{ScorecardPipelineReport, Tracking};
 use super::spec::ScorecardPipeline;
-use crate::observe::mlflow::{self, Logged, TrackedRun};
+use crate::observe::mlflow::{self, TrackedRun};
 use crate::session::Session;
-
-/// Where the run was logged, or why it was not (the pipeline's result
-/// stands either way; the caller says it once).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tracking {
-    /// Logged to this MLflow run.
-    Logged(Logged),
-    /// Not logged: the error, once.
-    Failed(String),
-}
 
 /// Logs the run when `observability.mlflow_url` is set.
 pub(super) async fn track(
