@@ -84,7 +84,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         }
     };
     let o = &session.config().observability;
-    if o.metrics_file.is_some() || o.metrics_dir.is_some() || o.history.is_some() {
+    if o.keeps_run_records() {
         let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
         let command = std::env::args().collect::<Vec<_>>().join(" ");
         let record = run.finish(session, name, &command, error).await;

@@ -145,7 +145,7 @@ impl Session {
 
     /// A session of `ctx`, built from `config`, running on `engine`.
     pub(crate) fn from_parts(ctx: SessionContext, config: Config, engine: EngineChoice) -> Self {
-        let ledger = Arc::new(Ledger::new(records_runs(&config)));
+        let ledger = Arc::new(Ledger::new(config.observability.keeps_run_records()));
         Session {
             ctx,
             config: Arc::new(config),
@@ -313,18 +313,11 @@ impl Session {
     }
 }
 
-/// Whether commands keep run records (`observability.metrics_file`,
-/// `metrics_dir` or `history`).
-fn records_runs(config: &Config) -> bool {
-    let o = &config.observability;
-    o.metrics_file.is_some() || o.metrics_dir.is_some() || o.history.is_some()
-}
-
 /// Where a session keeps its plans: all of them when run records are on
 /// (`observability.metrics_file`, `metrics_dir` or `history`), those made
 /// while progress watches when it is shown, none otherwise.
 pub(crate) fn plan_log(config: &Config) -> Option<Arc<PlanLog>> {
-    if records_runs(config) {
+    if config.observability.keeps_run_records() {
         Some(Arc::new(PlanLog::keeping_all()))
     } else if Progress::new(config.observability.progress).shown() {
         Some(Arc::new(PlanLog::while_watched()))

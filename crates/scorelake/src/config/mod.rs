@@ -319,6 +319,21 @@ config_sections! {
     }
 }
 
+impl ObservabilityConfig {
+    /// Whether commands keep run records: `metrics_file`, `metrics_dir` or
+    /// `history` is set.
+    ///
+    /// ```
+    /// # use scorelake::config::ConfigBuilder;
+    /// let c = ConfigBuilder::new().set("observability.metrics_dir", "runs", "example")?.build()?;
+    /// assert!(c.observability.keeps_run_records());
+    /// # Ok::<(), scorelake::Error>(())
+    /// ```
+    pub fn keeps_run_records(&self) -> bool {
+        self.metrics_file.is_some() || self.metrics_dir.is_some() || self.history.is_some()
+    }
+}
+
 impl EngineConfig {
     /// The memory the engine may use: `memory_fraction` of `memory_limit`,
     /// or `None` when there is no limit.
