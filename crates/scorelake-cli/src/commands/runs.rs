@@ -147,7 +147,7 @@ fn side(runs: &[(String, RunRecord)], place: &str, ids: &str) -> Result<(String,
     let mut records = Vec::new();
     let mut first = None;
     for id in ids.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let (found, record) = observe::pick(runs.to_vec(), id, place)?;
+        let (found, record) = observe::pick(runs, id, place)?;
         first.get_or_insert(found);
         records.push(record);
     }

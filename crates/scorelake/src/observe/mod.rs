@@ -265,16 +265,14 @@ pub fn history(dir: &Path) -> Result<Vec<(String, RunRecord)>> {
 }
 
 /// The one run of `runs` (kept in `place`) whose id is or starts with `id`.
-pub fn pick(runs: Vec<(String, RunRecord)>, id: &str, place: &str) -> Result<(String, RunRecord)> {
-    let mut matching: Vec<_> = runs
-        .into_iter()
-        .filter(|(run, _)| run.starts_with(id))
-        .collect();
-    match matching.len() {
-        1 => Ok(matching.remove(0)),
-        0 => Err(Error::NotFound(format!("no run `{id}` in {place}"))),
-        n => Err(Error::InvalidInput(format!(
-            "{n} runs in {place} start with `{id}`: give more of the id"
+pub fn pick(runs: &[(String, RunRecord)], id: &str, place: &str) -> Result<(String, RunRecord)> {
+    let matching: Vec<_> = runs.iter().filter(|(run, _)| run.starts_with(id)).collect();
+    match matching.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(Error::NotFound(format!("no run `{id}` in {place}"))),
+        several => Err(Error::InvalidInput(format!(
+            "{} runs in {place} start with `{id}`: give more of the id",
+            several.len()
         ))),
     }
 }

@@ -69,7 +69,7 @@ impl RunHistory {
 
     /// The run whose id is or starts with `id` (one only).
     pub async fn find(&self, session: &Session, id: &str) -> Result<(String, RunRecord)> {
-        observe::pick(self.runs(session).await?, id, &self.to_string())
+        observe::pick(&self.runs(session).await?, id, &self.to_string())
     }
 }
 
