@@ -15,6 +15,7 @@ use datafusion_proto::protobuf::LogicalPlanNode;
 use serde::{Deserialize, Serialize};
 
 use super::{OperatorRecord, operator_record};
+use crate::engine_choice::scheduler_http;
 
 /// One stage of a cluster job.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -56,7 +57,7 @@ pub(crate) async fn stages(
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    let endpoint = url.replacen("df://", "http://", 1);
+    let endpoint = scheduler_http(url).map_err(|e| e.to_string())?;
     let mut client = SchedulerGrpcClient::connect(endpoint)
         .await
         .map_err(|e| format!("cannot reach the scheduler at {url}: {e}"))?

@@ -42,6 +42,7 @@ pub use executor::{ExecutorOptions, run_executor};
 pub use scheduler::{SchedulerOptions, run_scheduler};
 
 use crate::config::Config;
+use crate::engine_choice::scheduler_http;
 use crate::error::{Error, Result};
 use crate::functions::{PlanLog, RecordingPlanner, ScoreLakePlanner};
 use crate::session;
@@ -188,29 +189,6 @@ fn check_version(sc: &SessionConfig) -> datafusion::common::Result<()> {
     )))
 }
 
-/// `df://host:port` (or `http://`) as the `http://host:port` Ballista's
-/// client connects to; a malformed URL is refused naming `ballista.url`.
-pub(crate) fn scheduler_http(url: &str) -> Result<String> {
-    let bad = |why: &str| {
-        Error::Config(format!(
-            "bad ballista.url `{url}`: {why} (expected df://HOST:PORT, e.g. df://127.0.0.1:50050)"
-        ))
-    };
-    let parsed = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
-    if !matches!(parsed.scheme(), "df" | "http") {
-        return Err(bad(&format!("unknown scheme `{}`", parsed.scheme())));
-    }
-    let host = parsed
-        .host_str()
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| bad("no host"))?;
-    if !parsed.path().trim_matches('/').is_empty() {
-        return Err(bad("a scheduler URL has no path"));
-    }
-    let port = parsed.port().unwrap_or(50050);
-    Ok(format!("http://{host}:{port}"))
-}
-
 /// Checks that a Ballista scheduler answers at `url` within `timeout`, so an
 /// unreachable cluster fails before any work, naming the URL.
 pub(crate) async fn reach(url: &str, timeout: Duration) -> Result<()> {
@@ -266,22 +244,6 @@ fn transport_cause(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scheduler_urls_are_checked() {
-        assert_eq!(
-            scheduler_http("df://127.0.0.1:50077").unwrap(),
-            "http://127.0.0.1:50077"
-        );
-        assert_eq!(
-            scheduler_http("df://cluster").unwrap(),
-            "http://cluster:50050"
-        );
-        for bad in ["127.0.0.1:50050", "s3://x:1", "df://", "df://h:1/x"] {
-            let e = scheduler_http(bad).unwrap_err().to_string();
-            assert!(e.contains("ballista.url") && e.contains(bad), "{e}");
-        }
-    }
 
     #[test]
     fn other_versions_are_refused() {
