@@ -282,10 +282,10 @@ impl Entry {
             State::Waiting => s.note = Some("not reused enough yet".into()),
             State::Refused(why) => s.note = Some(why.clone()),
             State::Stored(t) => {
-                s.level = match (t.memory_bytes > 0 || t.disk_bytes == 0, t.disk_bytes > 0) {
-                    (true, false) => CacheLevel::Memory,
+                s.level = match (t.memory_bytes > 0, t.disk_bytes > 0) {
+                    (_, false) => CacheLevel::Memory,
                     (true, true) => CacheLevel::MemoryAndDisk,
-                    (false, _) => CacheLevel::Disk,
+                    (false, true) => CacheLevel::Disk,
                 }
                 .as_str()
                 .into();
