@@ -4,7 +4,6 @@
 //! missing, misconfigured or loses an executor.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -71,7 +70,7 @@ impl Cluster {
     fn add_executor(&mut self, scheduler: &str, i: usize) {
         let dir = self._work.path().join(format!("executor-{i}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let bind = format!("127.0.0.1:{}", crate::free_ports(2));
+        let bind = format!("127.0.0.1:{}", crate::ports::free_ports(2));
         let child = scorelake()
             .args([
                 "cluster",
@@ -629,11 +628,7 @@ fn modelling_and_quality_commands_agree_on_a_cluster() {
 
 #[test]
 fn an_unreachable_scheduler_is_named_before_any_work() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::ports::free_ports(1);
     let url = format!("df://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.parquet");
@@ -856,11 +851,7 @@ fn edge_cases_and_auto_selection_on_a_cluster() {
     );
     assert!(err.contains("> engine.auto_threshold"), "{err}");
     // A cluster chosen by auto that does not answer is an error, not a fallback.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::ports::free_ports(1);
     let gone = format!("df://127.0.0.1:{port}");
     let (code, _, err) = auto("1k", &gone);
     assert_eq!(code, 1, "{err}");

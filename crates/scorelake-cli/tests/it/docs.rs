@@ -70,7 +70,7 @@ fn readme_tour_runs_top_to_bottom() {
     std::fs::create_dir_all(&tour_dir).unwrap();
 
     // As written, with fewer customers and ports that are free here.
-    let scheduler = crate::free_ports(3);
+    let scheduler = crate::ports::free_ports(3);
     let tour = block_after(&readme(), "## Tour", "sh")
         .replace("--customers 500000", "--customers 3000")
         .replace("127.0.0.1:50050", &format!("127.0.0.1:{scheduler}"))
@@ -89,7 +89,7 @@ fn readme_tour_runs_top_to_bottom() {
         .arg(&script)
         .current_dir(&tour_dir)
         .env("PATH", path)
-        .env("LOCAL_S3_PORT", crate::free_ports(11).to_string())
+        .env("LOCAL_S3_PORT", crate::ports::free_ports(11).to_string())
         .env("LOCAL_S3_DIR", root.path().join("s3"))
         .process_group(0);
     for (k, _) in std::env::vars() {

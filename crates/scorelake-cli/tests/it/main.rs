@@ -10,6 +10,8 @@ mod metrics;
 mod mlflow;
 mod modelling;
 mod partitions;
+#[path = "../../../scorelake/tests/it/ports.rs"]
+mod ports;
 mod quality;
 mod tables;
 
@@ -80,20 +82,4 @@ fn sample_panel_with(dir: &Path, customers: u64, extra: &[&str]) -> (PathBuf, St
 /// A sample panel of `customers` customers in `dir/panel.parquet`.
 fn sample_panel(dir: &Path, customers: u64) -> PathBuf {
     sample_panel_with(dir, customers, &[]).0
-}
-
-/// A port `p` with the `n - 1` ports above it free too (an executor takes
-/// two; a local S3 server eleven).
-fn free_ports(n: u16) -> u16 {
-    loop {
-        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = first.local_addr().unwrap().port();
-        let rest_free = (1..n).all(|i| {
-            port.checked_add(i)
-                .is_some_and(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
-        });
-        if rest_free {
-            return port;
-        }
-    }
 }

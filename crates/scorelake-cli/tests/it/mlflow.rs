@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{free_ports, p, run, sample_panel, scorelake};
+use super::ports::free_ports;
+use super::{p, run, sample_panel, scorelake};
 
 /// `mlflow server` (SQLite store, artifacts proxied into a temporary
 /// folder), stopped when dropped or when the test process ends.

@@ -30,11 +30,13 @@ pub fn redact(text: &str) -> String {
 pub fn init(config: &Config) {
     install(config);
     let level = config.observability.log_level.as_str();
-    // delta-rs logs a commit that lost a race as an error before returning
-    // it; ScoreLake reports it (a create refused as existing), so below
-    // info that log is noise.
+    // Below info, two dependencies' logs repeat what the error says: delta-rs
+    // logs a commit that lost a race as an error before returning it
+    // (ScoreLake reports it: a create refused as existing), and Ballista's
+    // client warns of each shuffle fetch it retries (a fetch that fails for
+    // good is the command's error).
     let quiet = if matches!(level, "error" | "warn") {
-        ",deltalake_core::kernel::transaction=off"
+        ",deltalake_core::kernel::transaction=off,ballista_core::client=error"
     } else {
         ""
     };

@@ -2,7 +2,7 @@
 //! and writing a real S3 server: directory writes by the executors committed
 //! by the client, NCF and Parquet, read back identical to the embedded engine.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use scorelake::config::{Config, Format};
@@ -12,17 +12,6 @@ use scorelake::io::{self, ReadOptions, WriteMode, WriteOptions};
 use scorelake::sample::{self, SampleSpec};
 
 use crate::support::{BUCKET, collect, shared_s3, sorted_rows};
-
-/// A port `p` with `p + 1` also free.
-fn free_pair() -> u16 {
-    loop {
-        let first = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = first.local_addr().unwrap().port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
 
 /// Starts a scheduler and one executor with `config` on this runtime; the
 /// scheduler's URL.
@@ -40,8 +29,12 @@ async fn start_cluster(config: &Config) -> String {
         .await
         .unwrap()
         .unwrap();
-    let mut options =
-        ExecutorOptions::new(addr, format!("127.0.0.1:{}", free_pair()).parse().unwrap());
+    let mut options = ExecutorOptions::new(
+        addr,
+        format!("127.0.0.1:{}", crate::ports::free_ports(2))
+            .parse()
+            .unwrap(),
+    );
     options.concurrent_tasks = 2;
     let executor_config = config.clone();
     tokio::spawn(async move {

@@ -18,6 +18,7 @@ mod input_order;
 mod io_local;
 mod ncf_engine;
 mod parquet_corruption;
+mod ports;
 mod quality;
 mod readme;
 mod s3;

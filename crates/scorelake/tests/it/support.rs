@@ -128,22 +128,6 @@ fn weed_binary() -> PathBuf {
     })
 }
 
-fn free_port_block() -> u16 {
-    // Ports are handed out in blocks of 20 per server, from a range unlikely
-    // to be busy: below the kernel's ephemeral ports (32768 and up), which
-    // outgoing connections take, so a restarted server finds its ports free.
-    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-    let base = 20000 + (std::process::id() % 100) as u16 * 100;
-    loop {
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let start = base + n * 20;
-        let free = (0..12).all(|i| std::net::TcpListener::bind(("127.0.0.1", start + i)).is_ok());
-        if free {
-            return start;
-        }
-    }
-}
-
 impl Seaweed {
     pub(crate) fn start() -> Seaweed {
         let dir = tempfile::tempdir().unwrap();
@@ -155,7 +139,7 @@ impl Seaweed {
             ),
         )
         .unwrap();
-        let p = free_port_block();
+        let p = crate::ports::free_ports(12);
         let weed = weed_binary();
         let args = format!(
             "-dir={d} -ip=127.0.0.1 -ip.bind=127.0.0.1 -webdav=false -admin.ui=false \
