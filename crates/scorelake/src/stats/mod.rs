@@ -5,7 +5,6 @@
 
 mod profile;
 mod profile_by_queries;
-mod sort_keys;
 
 pub(crate) use profile::{Wanted, budget};
 

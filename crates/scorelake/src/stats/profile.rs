@@ -1,13 +1,14 @@
-//! Exact profiles of numeric columns by sorting: each column's values are
-//! gathered (streamed from the engine, every partition at once), radix
-//! sorted, and read off: count, distinct count, min, max, mean, standard
-//! deviation and any quantiles. Columns are taken in groups sized to a
-//! memory budget, each group one scan reading only its columns; the columns
-//! of a group are sorted in parallel while the next group is read. When
-//! only quantiles are wanted (bin edges), unweighted columns are not
-//! sorted: selection moves the values each quantile reads into place.
+//! Exact profiles of numeric columns: each column's values are gathered
+//! (streamed from the engine, every partition at once) as sortable keys,
+//! sorted and read off: count, distinct count, min, max, mean, standard
+//! deviation and any quantiles. When only quantiles are wanted (bin edges),
+//! unweighted columns are not sorted: selection moves the values each
+//! quantile reads into place. Columns are taken in groups sized to a memory
+//! budget, each group one scan reading only its columns; the columns of a
+//! group are summarised in parallel while the next group is read.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Float64Type;
@@ -16,11 +17,11 @@ use datafusion::logical_expr::Expr;
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 
-use super::sort_keys::{key, radix_sort, value};
 use crate::checks::{WeightCheck, weight_or_one};
 use crate::error::{Error, Result};
 use crate::expr::number;
 use crate::functions::quantile::quantile_by_position;
+use crate::functions::sort_key::{key, value};
 
 /// Exact metrics of one numeric column (NaN counts as missing; with weights,
 /// of the rows expanded by their weights).
@@ -69,21 +70,18 @@ pub(crate) fn budget(df: &DataFrame) -> usize {
     }
 }
 
-/// What one partition gathered for one group of columns.
+/// Counts of one scan (a partition's, then all of them).
 #[derive(Default)]
-struct Gathered {
+struct Totals {
     rows: u64,
     weight: f64,
     weight_nulls: u64,
     weight_nonfinite: u64,
     weight_min: Option<f64>,
-    /// Per column: sortable keys and (weighted) their weights.
-    keys: Vec<Vec<u64>>,
-    weights: Vec<Vec<f64>>,
 }
 
-impl Gathered {
-    fn absorb(&mut self, mut other: Gathered) {
+impl Totals {
+    fn add(&mut self, other: &Totals) {
         self.rows += other.rows;
         self.weight += other.weight;
         self.weight_nulls += other.weight_nulls;
@@ -92,16 +90,40 @@ impl Gathered {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        if self.keys.is_empty() {
-            self.keys = std::mem::take(&mut other.keys);
-            self.weights = std::mem::take(&mut other.weights);
-            return;
+    }
+}
+
+/// What one scan gathered for one group of columns: per column, sortable
+/// keys and (weighted) their weights, in no particular order.
+struct Gathered {
+    totals: Totals,
+    keys: Vec<Vec<u64>>,
+    weights: Vec<Vec<f64>>,
+}
+
+/// Buffers with room for every row, passed from a summarised group to the
+/// next group's scan: the memory is reused instead of being handed back to
+/// the system and faulted in again page by page.
+#[derive(Clone, Default)]
+struct Spare {
+    keys: Arc<Mutex<Vec<Vec<u64>>>>,
+    weights: Arc<Mutex<Vec<Vec<f64>>>>,
+}
+
+impl Spare {
+    fn take<T>(pool: &Mutex<Vec<Vec<T>>>, rows: usize) -> Vec<T> {
+        match pool.lock().ok().and_then(|mut p| p.pop()) {
+            Some(mut v) => {
+                v.clear();
+                v
+            }
+            None => Vec::with_capacity(rows),
         }
-        for (mine, theirs) in self.keys.iter_mut().zip(other.keys) {
-            mine.extend_from_slice(&theirs);
-        }
-        for (mine, theirs) in self.weights.iter_mut().zip(other.weights) {
-            mine.extend_from_slice(&theirs);
+    }
+
+    fn give<T>(pool: &Mutex<Vec<Vec<T>>>, v: Vec<T>) {
+        if let Ok(mut p) = pool.lock() {
+            p.push(v);
         }
     }
 }
@@ -120,12 +142,11 @@ pub(crate) async fn sorted_profile(
 ) -> Result<Profiles> {
     let rows = df.clone().count().await?;
     let per_column = rows.max(1) * if weight.is_some() { 16 } else { 8 };
-    // Every column in one scan when they fit (with the sort's second buffer
-    // per thread where columns are sorted); else groups of which two are in
+    // Every column in one scan when they fit (with a copy per thread where
+    // weighted columns are sorted as pairs); else groups of which two are in
     // memory at a time, one read while the other is summarised.
-    let sorted = wanted == Wanted::All || weight.is_some();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let buffers = if sorted {
+    let buffers = if weight.is_some() {
         threads.min(columns.len())
     } else {
         0
@@ -140,42 +161,48 @@ pub(crate) async fn sorted_profile(
         weight: 0.0,
         columns: Vec::with_capacity(columns.len()),
     };
-    // While one group is sorted, the next is read: two groups in memory.
-    let mut sorting: Option<tokio::task::JoinHandle<Vec<Profile>>> = None;
+    let spare = Spare::default();
+    // While one group is summarised, the next is read: two groups in memory.
+    let mut summarising: Option<tokio::task::JoinHandle<Vec<Profile>>> = None;
     for (g, names) in columns.chunks(group).enumerate() {
-        let gathered = gather(df, names, weight, rows).await?;
+        let gathered = gather(df, names, weight, rows, &spare).await?;
+        let totals = &gathered.totals;
         if let Some(check) = weight {
             check.verify_counts(
-                gathered.weight_nulls as f64,
-                gathered.weight_nonfinite as f64,
-                gathered.weight_min,
+                totals.weight_nulls as f64,
+                totals.weight_nonfinite as f64,
+                totals.weight_min,
             )?;
         }
         if g == 0 {
-            out.rows = gathered.rows;
-            out.weight = gathered.weight;
+            out.rows = totals.rows;
+            out.weight = totals.weight;
         }
-        if let Some(previous) = sorting.take() {
+        if let Some(previous) = summarising.take() {
             out.columns.extend(previous.await.map_err(stopped)?);
         }
         let weighted = weight.is_some();
         let ps = ps.to_vec();
-        sorting = Some(tokio::task::spawn_blocking(move || {
-            summarise(gathered, weighted, &ps, wanted)
+        let spare = spare.clone();
+        summarising = Some(tokio::task::spawn_blocking(move || {
+            summarise(gathered, weighted, &ps, wanted, &spare)
         }));
     }
-    if let Some(last) = sorting {
+    if let Some(last) = summarising {
         out.columns.extend(last.await.map_err(stopped)?);
     }
     Ok(out)
 }
 
-/// Streams `names` (and the weight) from every partition at once into sortable keys.
+/// Streams `names` (and the weight) from every partition at once into
+/// sortable keys, each partition appending its batches to one buffer per
+/// column (taken from `spare`).
 async fn gather(
     df: &DataFrame,
     names: &[String],
     weight: Option<&WeightCheck>,
     rows: usize,
+    spare: &Spare,
 ) -> Result<Gathered> {
     let mut exprs: Vec<Expr> = names
         .iter()
@@ -192,37 +219,43 @@ async fn gather(
         .await?;
     let k = names.len();
     let weighted = weight.is_some();
+    let sinks: Arc<Vec<Sink>> = Arc::new(
+        (0..k)
+            .map(|_| {
+                let keys = Spare::take(&spare.keys, rows);
+                let weights = if weighted {
+                    Spare::take(&spare.weights, rows)
+                } else {
+                    Vec::new()
+                };
+                Mutex::new((keys, weights))
+            })
+            .collect(),
+    );
     let tasks: Vec<_> = streams
         .into_iter()
         .map(|mut stream| {
+            let sinks = Arc::clone(&sinks);
             tokio::spawn(async move {
-                // Room for every row: untouched capacity costs no memory, and
-                // the other partitions are appended to the first without a copy
-                // of what is there.
-                let mut g = Gathered {
-                    keys: (0..k).map(|_| Vec::with_capacity(rows)).collect(),
-                    weights: (0..if weighted { k } else { 0 })
-                        .map(|_| Vec::with_capacity(rows))
-                        .collect(),
-                    ..Gathered::default()
-                };
+                let mut t = Totals::default();
                 while let Some(batch) = stream.next().await {
                     let batch = batch?;
-                    g.rows += batch.num_rows() as u64;
+                    t.rows += batch.num_rows() as u64;
                     let w = weighted.then(|| batch.column(k).as_primitive::<Float64Type>());
                     if let Some(w) = w {
-                        g.weight_nulls += w.null_count() as u64;
+                        t.weight_nulls += w.null_count() as u64;
                         for v in w.iter().flatten() {
-                            g.weight_nonfinite += u64::from(!v.is_finite());
-                            g.weight += v;
-                            g.weight_min = Some(g.weight_min.map_or(v, |m: f64| m.min(v)));
+                            t.weight_nonfinite += u64::from(!v.is_finite());
+                            t.weight += v;
+                            t.weight_min = Some(t.weight_min.map_or(v, |m: f64| m.min(v)));
                         }
                     } else {
-                        g.weight += batch.num_rows() as f64;
+                        t.weight += batch.num_rows() as f64;
                     }
-                    for c in 0..k {
+                    for (c, sink) in sinks.iter().enumerate() {
                         let x = batch.column(c).as_primitive::<Float64Type>();
-                        let keys = &mut g.keys[c];
+                        let mut sink = sink.lock().map_err(|_| poisoned())?;
+                        let (keys, weights) = &mut *sink;
                         match w {
                             None if x.null_count() == 0 => {
                                 keys.extend(x.values().iter().map(|v| key(*v)));
@@ -234,27 +267,46 @@ async fn gather(
                                         && w > 0.0
                                     {
                                         keys.push(key(v));
-                                        g.weights[c].push(w);
+                                        weights.push(w);
                                     }
                                 }
                             }
                         }
                     }
                 }
-                Ok::<_, datafusion::error::DataFusionError>(g)
+                Ok::<_, datafusion::error::DataFusionError>(t)
             })
         })
         .collect();
-    let mut all = Gathered::default();
+    let mut totals = Totals::default();
     for task in tasks {
-        let part = task.await.map_err(stopped)??;
-        all.absorb(part);
+        totals.add(&task.await.map_err(stopped)??);
     }
-    if all.keys.is_empty() {
-        all.keys = vec![Vec::new(); k];
-        all.weights = vec![Vec::new(); if weighted { k } else { 0 }];
+    let sinks = Arc::into_inner(sinks).ok_or_else(poisoned)?;
+    let mut keys = Vec::with_capacity(k);
+    let mut weights = Vec::with_capacity(if weighted { k } else { 0 });
+    for sink in sinks {
+        let (k, w) = sink.into_inner().map_err(|_| poisoned())?;
+        keys.push(k);
+        if weighted {
+            weights.push(w);
+        }
     }
-    Ok(all)
+    Ok(Gathered {
+        totals,
+        keys,
+        weights,
+    })
+}
+
+/// One column's keys and (weighted) weights as the partitions append them.
+type Sink = Mutex<(Vec<u64>, Vec<f64>)>;
+
+/// A buffer left behind by a scan task that stopped half-way.
+fn poisoned() -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::Internal(
+        "a profile's scan stopped while appending values".into(),
+    )
 }
 
 fn stopped(e: tokio::task::JoinError) -> Error {
@@ -264,20 +316,26 @@ fn stopped(e: tokio::task::JoinError) -> Error {
 /// One column's gathered keys and (weighted) weights.
 type Column = (Vec<u64>, Option<Vec<f64>>);
 
-/// Sorts and reads off every column of a group, the columns spread over the cores.
-fn summarise(g: Gathered, weighted: bool, ps: &[f64], wanted: Wanted) -> Vec<Profile> {
+/// Summarises every column of a group, the columns spread over the cores;
+/// their buffers go back to `spare`.
+fn summarise(
+    g: Gathered,
+    weighted: bool,
+    ps: &[f64],
+    wanted: Wanted,
+    spare: &Spare,
+) -> Vec<Profile> {
     let k = g.keys.len();
     let mut weights = g.weights.into_iter();
-    let work: Vec<std::sync::Mutex<Option<Column>>> = g
+    let work: Vec<Mutex<Option<Column>>> = g
         .keys
         .into_iter()
         .map(|keys| {
             let w = if weighted { weights.next() } else { None };
-            std::sync::Mutex::new(Some((keys, w)))
+            Mutex::new(Some((keys, w)))
         })
         .collect();
-    let results: Vec<std::sync::Mutex<Profile>> =
-        (0..k).map(|_| std::sync::Mutex::default()).collect();
+    let results: Vec<Mutex<Profile>> = (0..k).map(|_| Mutex::default()).collect();
     let next = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -285,18 +343,20 @@ fn summarise(g: Gathered, weighted: bool, ps: &[f64], wanted: Wanted) -> Vec<Pro
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                // The sort's second buffer, kept for the thread's next column.
-                let mut scratch = Scratch::default();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= k {
                         break;
                     }
                     let taken = work[i].lock().ok().and_then(|mut slot| slot.take());
-                    if let Some((keys, w)) = taken {
-                        let p = column_profile(keys, w, ps, wanted, &mut scratch);
+                    if let Some((mut keys, mut w)) = taken {
+                        let p = column_profile(&mut keys, w.as_deref_mut(), ps, wanted);
                         if let Ok(mut slot) = results[i].lock() {
                             *slot = p;
+                        }
+                        Spare::give(&spare.keys, keys);
+                        if let Some(w) = w {
+                            Spare::give(&spare.weights, w);
                         }
                     }
                 }
@@ -309,37 +369,35 @@ fn summarise(g: Gathered, weighted: bool, ps: &[f64], wanted: Wanted) -> Vec<Pro
         .collect()
 }
 
-/// Buffers a sorting thread reuses from column to column.
-#[derive(Default)]
-struct Scratch {
-    keys: Vec<u64>,
-    pairs: Vec<(u64, f64)>,
-}
-
-/// One column's profile from its keys (and weights).
+/// One column's profile from its keys (and weights), which it reorders:
+/// sorted and read off, or, when only quantiles of an unweighted column are
+/// wanted, selected. (Rust's unstable sort beat an 11-bit LSD radix sort by
+/// 2.8× and a hash set's distinct count by 1.7× on 4.6M distinct floats, and
+/// equalled the hash set on a hundred distinct values.)
 fn column_profile(
-    mut keys: Vec<u64>,
-    weights: Option<Vec<f64>>,
+    keys: &mut [u64],
+    weights: Option<&mut [f64]>,
     ps: &[f64],
     wanted: Wanted,
-    scratch: &mut Scratch,
 ) -> Profile {
-    if wanted == Wanted::Quantiles && weights.is_none() {
-        return selected(keys, ps);
-    }
-    let weights = match weights {
+    let all = match weights {
+        None if wanted == Wanted::Quantiles => return selected(keys, ps),
         None => {
-            radix_sort(&mut keys, &mut scratch.keys, |k| *k);
-            None
+            keys.sort_unstable();
+            read_off(keys, None, ps)
         }
         Some(w) => {
-            let mut pairs: Vec<(u64, f64)> = keys.iter().copied().zip(w).collect();
-            radix_sort(&mut pairs, &mut scratch.pairs, |p| p.0);
-            keys = pairs.iter().map(|p| p.0).collect();
-            Some(pairs.into_iter().map(|p| p.1).collect::<Vec<f64>>())
+            // By key, then weight: the same order whatever order the
+            // partitions appended the values in.
+            let mut pairs: Vec<(u64, f64)> = keys.iter().copied().zip(w.iter().copied()).collect();
+            pairs.sort_unstable_by_key(|p| (p.0, p.1.to_bits()));
+            for ((k, x), (pk, px)) in keys.iter_mut().zip(w.iter_mut()).zip(pairs) {
+                *k = pk;
+                *x = px;
+            }
+            read_off(keys, Some(w), ps)
         }
     };
-    let all = read_off(&keys, weights.as_deref(), ps);
     match wanted {
         Wanted::All => all,
         Wanted::Quantiles => Profile {
@@ -353,7 +411,7 @@ fn column_profile(
 
 /// Present count, extremes and quantiles of unsorted keys: the positions
 /// the quantiles read are selected into place, not sorted.
-fn selected(mut keys: Vec<u64>, ps: &[f64]) -> Profile {
+fn selected(keys: &mut [u64], ps: &[f64]) -> Profile {
     let n = keys.len();
     // The positions each quantile reads, as it reads them from sorted keys.
     let read = std::cell::RefCell::new(Vec::new());
@@ -367,7 +425,7 @@ fn selected(mut keys: Vec<u64>, ps: &[f64]) -> Profile {
     let mut positions = read.into_inner();
     positions.sort_unstable();
     positions.dedup();
-    select_positions(&mut keys, &positions);
+    select_positions(keys, &positions);
     let (lo, hi) = keys
         .iter()
         .fold((u64::MAX, u64::MIN), |(lo, hi), k| (lo.min(*k), hi.max(*k)));
@@ -482,10 +540,16 @@ mod tests {
         }
     }
 
-    /// Quantiles by selection equal those read off the sorted keys, on
-    /// random columns with ties, ±0.0, infinities and every size from empty.
-    #[test]
-    fn selected_quantiles_equal_sorted_ones() {
+    /// Keys sorted and read off: the reference the faster paths are held to.
+    fn sorted_reference(keys: &[u64], ps: &[f64]) -> Profile {
+        let mut sorted = keys.to_vec();
+        sorted.sort_unstable();
+        read_off(&sorted, None, ps)
+    }
+
+    /// Random columns with ties, ±0.0 and infinities, of every size from
+    /// empty, with few distinct values and many.
+    fn random_columns() -> Vec<(usize, u64, Vec<u64>)> {
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -493,31 +557,37 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let ps = [0.0, 0.01, 0.1, 0.25, 0.5, 0.5, 0.75, 0.9, 0.99, 1.0];
-        for n in [0usize, 1, 2, 3, 10, 999, 5000, 20_000] {
-            for distinct in [1u64, 3, 1000, u64::MAX] {
-                let values: Vec<f64> = (0..n)
+        let mut out = Vec::new();
+        for n in [0usize, 1, 2, 3, 10, 999, 5000, 20_000, 100_000] {
+            for distinct in [1u64, 3, 1000, 40_000, u64::MAX] {
+                let keys = (0..n)
                     .map(|_| match next() % distinct.min(1 << 40) {
                         0 => -0.0,
                         1 => 0.0,
                         2 if distinct > 100 => f64::INFINITY,
                         v => (v as f64 - 500.0) * 0.37,
                     })
+                    .map(key)
                     .collect();
-                let keys: Vec<u64> = values.iter().map(|v| key(*v)).collect();
-                let want = column_profile(
-                    keys.clone(),
-                    None,
-                    &ps,
-                    Wanted::All,
-                    &mut Scratch::default(),
-                );
-                let got = selected(keys, &ps);
-                assert_eq!(got.quantiles, want.quantiles, "n {n}, distinct {distinct}");
-                assert_eq!((got.min, got.max), (want.min, want.max));
-                assert_eq!(got.present, want.present);
-                assert_eq!((got.unique, got.mean, got.std), (None, None, None));
+                out.push((n, distinct, keys));
             }
+        }
+        out
+    }
+
+    const PS: [f64; 10] = [0.0, 0.01, 0.1, 0.25, 0.5, 0.5, 0.75, 0.9, 0.99, 1.0];
+
+    /// Quantiles by selection equal those read off the sorted keys.
+    #[test]
+    fn selected_quantiles_equal_sorted_ones() {
+        for (n, distinct, keys) in random_columns() {
+            let want = sorted_reference(&keys, &PS);
+            let mut keys = keys;
+            let got = selected(&mut keys, &PS);
+            assert_eq!(got.quantiles, want.quantiles, "n {n}, distinct {distinct}");
+            assert_eq!((got.min, got.max), (want.min, want.max));
+            assert_eq!(got.present, want.present);
+            assert_eq!((got.unique, got.mean, got.std), (None, None, None));
         }
     }
 }

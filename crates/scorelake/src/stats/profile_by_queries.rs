@@ -26,12 +26,12 @@ use datafusion::prelude::DataFrame;
 use datafusion::scalar::ScalarValue;
 
 use super::profile::{Profile, Profiles, Wanted};
-use super::sort_keys::value;
 use crate::checks::{WeightCheck, weight_or_one};
 use crate::error::Result;
 use crate::expr::number;
 use crate::functions::quantile::between;
 use crate::functions::sort_key::sort_key;
+use crate::functions::sort_key::value;
 use crate::results::first_number;
 
 /// Bits the radix descent fixes per pass.
