@@ -393,7 +393,7 @@ mod tests {
             .map(|p| {
                 let rows: Vec<usize> = (0..n).filter(|r| r % 3 == p).collect();
                 let batch = RecordBatch::try_new(
-                    schema.clone(),
+                    Arc::clone(&schema),
                     vec![
                         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| g[*r]))),
                         Arc::new(Float64Array::from_iter(rows.iter().map(|r| x[*r]))),
