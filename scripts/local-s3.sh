@@ -15,10 +15,19 @@ port="${LOCAL_S3_PORT:-8333}"
 key=local-s3-key
 secret=local-s3-secret
 
+# A failed start says why on stderr and prints `false` for the caller's
+# eval, so `eval "$(local-s3.sh start)"` fails too instead of going on
+# without an endpoint.
+fail() {
+    echo "$1" >&2
+    echo false
+    exit 1
+}
+
 case "${1:-}" in
 start)
     weed="${SCORELAKE_WEED:-$here/.venv/bin/weed}"
-    [ -x "$weed" ] || { echo "no SeaweedFS at $weed: run $here/scripts/setup-test-tools.sh" >&2; exit 1; }
+    [ -x "$weed" ] || fail "no SeaweedFS at $weed: run $here/scripts/setup-test-tools.sh"
     if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
         echo "already running (pid $(cat "$dir/pid"); $0 stop ends it)" >&2
     else
@@ -38,10 +47,10 @@ start)
             code="$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" \
                 --user "$key:$secret" "http://127.0.0.1:$port/lake?list-type=2&max-keys=1" || true)"
             [ "$code" = 200 ] && break
-            kill -0 "$(cat "$dir/pid")" 2>/dev/null || { cat "$dir/weed.log" >&2; exit 1; }
+            kill -0 "$(cat "$dir/pid")" 2>/dev/null || fail "$(cat "$dir/weed.log")"
             sleep 0.2
         done
-        [ "$code" = 200 ] || { echo "the server did not answer in 60 s; log: $dir/weed.log" >&2; exit 1; }
+        [ "$code" = 200 ] || fail "the server did not answer in 60 s; log: $dir/weed.log"
         echo "S3 at http://127.0.0.1:$port, bucket lake (log: $dir/weed.log)" >&2
     fi
     echo "export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ALLOW_HTTP=true AWS_REGION=us-east-1"
