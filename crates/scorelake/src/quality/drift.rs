@@ -283,8 +283,10 @@ pub async fn drift_between_periods(
     {
         return invalid_err!("period {p} is both a baseline and a current period");
     }
-    let base = in_periods(df, period_column, baseline_periods, "baseline").await?;
-    let now = in_periods(df, period_column, current_periods, "current").await?;
+    let (base, now) = futures::try_join!(
+        in_periods(df, period_column, baseline_periods, "baseline"),
+        in_periods(df, period_column, current_periods, "current"),
+    )?;
     let (names, left_out) = shared_columns(df, None, columns, options)?;
     let names: Vec<String> = names.into_iter().filter(|n| n != period_column).collect();
     check_weight(df, "input", options).await?;
@@ -434,8 +436,9 @@ async fn check_weight(df: &DataFrame, which: &str, options: &DriftOptions) -> Re
     }
 }
 
-/// Numeric edges from the baseline: exact quantiles from one sorted copy of
-/// each column ([`profile`]), equal widths and the categorical columns'
+/// Numeric edges from the baseline: exact quantiles from one profile of
+/// the columns ([`profile`]), which also gives their range for equal
+/// widths; the ranges of columns not profiled and the categorical columns'
 /// presence from one aggregate.
 async fn plan_bins(
     baseline: &DataFrame,
@@ -511,7 +514,7 @@ async fn plan_bins(
             let present = when(x.clone().is_not_null(), weight(options)).otherwise(lit(0.0))?;
             aggs.push(sum(present).alias(format!("__{i}_n")));
         }
-        if numeric(n) && widths {
+        if numeric(n) && widths && !profiled.contains(n) {
             // Equal widths (quantile edges are profiled).
             let x = when(weight(options).gt(lit(0.0)), x.clone())
                 .otherwise(lit(ScalarValue::Float64(None)))?;
@@ -553,8 +556,15 @@ async fn plan_bins(
                     p.quantiles.iter().flatten().copied().collect()
                 }
                 _ => {
-                    let lo = first_number(&row, &format!("__{i}_lo")).unwrap_or(0.0);
-                    let hi = first_number(&row, &format!("__{i}_hi")).unwrap_or(0.0);
+                    // The range of the values of weight above 0.
+                    let (lo, hi) = match profiled {
+                        Some(p) => (p.min, p.max),
+                        None => (
+                            first_number(&row, &format!("__{i}_lo")),
+                            first_number(&row, &format!("__{i}_hi")),
+                        ),
+                    };
+                    let (lo, hi) = (lo.unwrap_or(0.0), hi.unwrap_or(0.0));
                     let k = options.bins as f64;
                     (1..options.bins)
                         .map(|j| lo + (hi - lo) * j as f64 / k)
