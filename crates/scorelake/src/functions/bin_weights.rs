@@ -5,24 +5,26 @@
 //! every ScoreLake binning). A row's bin is found by a branch-free count of
 //! the edges below it (a binary search beyond 32 edges), so the cost per row
 //! stays small however many bins there are, and one pass computes the bins
-//! of many columns (and per group, with GROUP BY).
+//! of many columns (and per group, with GROUP BY). Built with [`bin_weights`]
+//! the function carries its edges and is called with `(x, w)` alone.
 //!
 //! Rows with a null weight add nothing; callers check weights first.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray};
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::logical_expr::expr::AggregateFunctionParams;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, Expr, GroupsAccumulator, Signature,
-    Volatility,
+    Volatility, udaf_default_display_name, udaf_default_human_display, udaf_default_schema_name,
 };
 use datafusion::physical_expr::expressions::Literal;
-use datafusion::prelude::lit;
 
 use super::{add_float_lists, float_list, float_list_type};
 
@@ -67,6 +69,36 @@ fn bins_of(xs: &[f64], edges: &[f64], out: &mut Vec<usize>) {
     }
 }
 
+/// The bins of `x` ([`bin_of`]: 0 where null or NaN) into `bins`, and the
+/// weight each row adds: `w`, or 0 where the weight is null or `filter`
+/// leaves the row out. The values are binned whole and the validity applied
+/// after, so nulls do not take the rows one by one.
+fn bins_and_weights<'a>(
+    x: &Float64Array,
+    w: &'a Float64Array,
+    edges: &[f64],
+    filter: Option<&BooleanArray>,
+    bins: &mut Vec<usize>,
+) -> Cow<'a, [f64]> {
+    bins_of(x.values(), edges, bins);
+    if let Some(valid) = x.nulls() {
+        for (b, v) in bins.iter_mut().zip(valid.iter()) {
+            *b *= usize::from(v);
+        }
+    }
+    if w.null_count() == 0 && filter.is_none() {
+        return Cow::Borrowed(w.values());
+    }
+    let kept = |r: usize| w.is_valid(r) && filter.is_none_or(|f| f.is_valid(r) && f.value(r));
+    Cow::Owned(
+        w.values()
+            .iter()
+            .enumerate()
+            .map(|(r, v)| if kept(r) { *v } else { 0.0 })
+            .collect(),
+    )
+}
+
 /// Inner edges as [`bin_weights`] and `bin_index` need them: ascending,
 /// equal ones (and −0.0 / 0.0) merged.
 pub(crate) fn ascending_edges(mut edges: Vec<f64>) -> Vec<f64> {
@@ -75,26 +107,70 @@ pub(crate) fn ascending_edges(mut edges: Vec<f64>) -> Vec<f64> {
     edges
 }
 
-/// The aggregate function, to call with [`bin_weights`].
+/// The aggregate function, to call with [`bin_weights`] (the edges carried
+/// by the function) or from SQL as `bin_weights(x, w, e1, …, ek)` (the
+/// edges as literal arguments).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct BinWeights {
     signature: Signature,
+    /// The inner edges' bit patterns when the function carries them: the
+    /// engine evaluates every argument of an aggregate into a column per
+    /// batch, so edges given as arguments would cost a column each.
+    edges: Option<Vec<u64>>,
 }
 
 impl Default for BinWeights {
     fn default() -> Self {
         BinWeights {
             signature: Signature::variadic_any(Volatility::Immutable),
+            edges: None,
         }
     }
 }
 
-/// `bin_weights(x, w, edges…)` as an expression: `x` and `w` Float64, the
-/// edges literals in ascending order. Its value is a list of k + 2 weights.
+impl BinWeights {
+    /// The function with its ascending inner `edges`, called with `(x, w)`.
+    pub(crate) fn with_edges(edges: &[f64]) -> Self {
+        BinWeights {
+            edges: Some(edges.iter().map(|e| e.to_bits()).collect()),
+            ..BinWeights::default()
+        }
+    }
+
+    /// The edges the function carries, if it does.
+    pub(crate) fn edges(&self) -> Option<Vec<f64>> {
+        self.edges
+            .as_ref()
+            .map(|bits| bits.iter().map(|b| f64::from_bits(*b)).collect())
+    }
+
+    /// The edges of one call: carried, or the literal arguments after `x`
+    /// and `w`; strictly ascending numbers either way.
+    fn edges_of(&self, args: &AccumulatorArgs) -> Result<Vec<f64>> {
+        let edges = match self.edges() {
+            Some(edges) => edges,
+            None => literal_edges(args)?,
+        };
+        if edges.iter().any(|e| e.is_nan()) || edges.windows(2).any(|p| p[0] >= p[1]) {
+            return plan_err!("bin_weights needs strictly ascending edges, got {edges:?}");
+        }
+        Ok(edges)
+    }
+
+    /// A name or display with the carried edges after it, so two calls
+    /// with different edges never read the same.
+    fn with_carried_edges(&self, text: String) -> String {
+        match self.edges() {
+            Some(edges) => format!("{text} edges {edges:?}"),
+            None => text,
+        }
+    }
+}
+
+/// `bin_weights(x, w)` with the ascending inner `edges` carried by the
+/// function: `x` and `w` Float64. Its value is a list of k + 2 weights.
 pub fn bin_weights(x: Expr, w: Expr, edges: &[f64]) -> Expr {
-    let mut args = vec![x, w];
-    args.extend(edges.iter().map(|e| lit(*e)));
-    AggregateUDF::from(BinWeights::default()).call(args)
+    AggregateUDF::from(BinWeights::with_edges(edges)).call(vec![x, w])
 }
 
 impl AggregateUDFImpl for BinWeights {
@@ -102,12 +178,28 @@ impl AggregateUDFImpl for BinWeights {
         "bin_weights"
     }
 
+    fn schema_name(&self, params: &AggregateFunctionParams) -> Result<String> {
+        Ok(self.with_carried_edges(udaf_default_schema_name(self, params)?))
+    }
+
+    fn display_name(&self, params: &AggregateFunctionParams) -> Result<String> {
+        Ok(self.with_carried_edges(udaf_default_display_name(self, params)?))
+    }
+
+    fn human_display(&self, params: &AggregateFunctionParams) -> Result<String> {
+        Ok(self.with_carried_edges(udaf_default_human_display(self, params)?))
+    }
+
     fn signature(&self) -> &Signature {
         &self.signature
     }
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        if args.len() < 2 || args[..2].iter().any(|t| t != &DataType::Float64) {
+        let arity_ok = match self.edges {
+            Some(_) => args.len() == 2,
+            None => args.len() >= 2,
+        };
+        if !arity_ok || args[..2].iter().any(|t| t != &DataType::Float64) {
             return plan_err!("bin_weights takes (x DOUBLE, w DOUBLE, edges…)");
         }
         Ok(float_list_type())
@@ -125,7 +217,7 @@ impl AggregateUDFImpl for BinWeights {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        let edges = literal_edges(&args)?;
+        let edges = self.edges_of(&args)?;
         let weights = vec![0.0; edges.len() + 2];
         Ok(Box::new(Tally { edges, weights }))
     }
@@ -138,7 +230,7 @@ impl AggregateUDFImpl for BinWeights {
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        let edges = literal_edges(&args)?;
+        let edges = self.edges_of(&args)?;
         Ok(Box::new(GroupTally {
             width: edges.len() + 2,
             edges,
@@ -147,7 +239,7 @@ impl AggregateUDFImpl for BinWeights {
     }
 }
 
-/// The edges `bin_weights` was called with: number literals, strictly ascending.
+/// The edges `bin_weights` was called with in SQL: number literals.
 fn literal_edges(args: &AccumulatorArgs) -> Result<Vec<f64>> {
     let mut edges = Vec::with_capacity(args.exprs.len().saturating_sub(2));
     for e in args.exprs.iter().skip(2) {
@@ -155,9 +247,6 @@ fn literal_edges(args: &AccumulatorArgs) -> Result<Vec<f64>> {
             Some(ScalarValue::Float64(Some(v))) if !v.is_nan() => edges.push(*v),
             _ => return plan_err!("bin_weights needs its edges as number literals"),
         }
-    }
-    if edges.windows(2).any(|p| p[0] >= p[1]) {
-        return plan_err!("bin_weights needs strictly ascending edges, got {edges:?}");
     }
     Ok(edges)
 }
@@ -172,19 +261,10 @@ impl Accumulator for Tally {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let x = values[0].as_primitive::<Float64Type>();
         let w = values[1].as_primitive::<Float64Type>();
-        let (edges, weights) = (&self.edges, &mut self.weights);
-        if w.null_count() == 0 && x.null_count() == 0 {
-            let mut bins = Vec::with_capacity(x.len());
-            bins_of(x.values(), edges, &mut bins);
-            for (b, w) in bins.iter().zip(w.values()) {
-                weights[*b] += w;
-            }
-        } else {
-            for (x, w) in x.iter().zip(w.iter()) {
-                if let Some(w) = w {
-                    weights[bin_of(x, edges)] += w;
-                }
-            }
+        let mut bins = Vec::with_capacity(x.len());
+        let adds = bins_and_weights(x, w, &self.edges, None, &mut bins);
+        for (b, w) in bins.iter().zip(adds.iter()) {
+            self.weights[*b] += w;
         }
         Ok(())
     }
@@ -246,21 +326,11 @@ impl GroupsAccumulator for GroupTally {
         self.weights.resize(total_num_groups * self.width, 0.0);
         let x = values[0].as_primitive::<Float64Type>();
         let w = values[1].as_primitive::<Float64Type>();
-        let (edges, width, weights) = (&self.edges, self.width, &mut self.weights);
-        if w.null_count() == 0 && x.null_count() == 0 && opt_filter.is_none() {
-            let mut bins = Vec::with_capacity(x.len());
-            bins_of(x.values(), edges, &mut bins);
-            for ((b, w), g) in bins.iter().zip(w.values()).zip(group_indices) {
-                weights[g * width + b] += w;
-            }
-            return Ok(());
-        }
-        for (r, g) in group_indices.iter().enumerate() {
-            let kept = opt_filter.is_none_or(|f| f.is_valid(r) && f.value(r));
-            if kept && w.is_valid(r) {
-                let x = x.is_valid(r).then(|| x.value(r));
-                weights[g * width + bin_of(x, edges)] += w.value(r);
-            }
+        let mut bins = Vec::with_capacity(x.len());
+        let adds = bins_and_weights(x, w, &self.edges, opt_filter, &mut bins);
+        let (width, weights) = (self.width, &mut self.weights);
+        for ((b, w), g) in bins.iter().zip(adds.iter()).zip(group_indices) {
+            weights[g * width + b] += w;
         }
         Ok(())
     }
@@ -447,6 +517,20 @@ mod tests {
             }
         }
         assert_eq!(seen, 37);
+        // Without GROUP BY (one accumulator over every row).
+        let sql = "SELECT bin_weights(x, w, 0.5, 1.0, 2.5, 4.0) FROM t";
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let mut all = vec![0.0; edges.len() + 2];
+        for i in 0..n {
+            if let Some(wi) = w[i] {
+                all[bin_of(x[i], &edges)] += wi;
+            }
+        }
+        let got = super::super::float_list_at(batches[0].column(0), 0).unwrap();
+        assert!(
+            got.iter().zip(&all).all(|(a, b)| (a - b).abs() < 1e-9),
+            "{got:?} vs {all:?}"
+        );
     }
 
     /// Rows as groups of their own, and emitting the first groups, keep

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 
-use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast_with_options as arrow_cast;
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::format::DEFAULT_CAST_OPTIONS;
 use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
 use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::DataFrame;
@@ -237,8 +239,9 @@ pub async fn drift_by_period(
     columns: Option<&[String]>,
     options: &DriftOptions,
 ) -> Result<DriftReport> {
-    let in_base = in_periods(df, period_column, baseline_periods, "baseline").await?;
-    let period = cast(column(period_column), DataType::Utf8);
+    let base = Periods::read(df, period_column, baseline_periods, "baseline")?;
+    base.check_present(df, None).await?;
+    let in_base = base.selects();
     let baseline = df.clone().filter(in_base.clone())?;
     let (names, left_out) = shared_columns(df, None, columns, options)?;
     let names: Vec<String> = names.into_iter().filter(|n| n != period_column).collect();
@@ -252,7 +255,7 @@ pub async fn drift_by_period(
         );
     }
     let rest = df.clone().filter(!in_base)?;
-    let by_period = shares(&rest, &plans, Some(period), options).await?;
+    let by_period = shares(&rest, &plans, Some(column(period_column)), options).await?;
     let mut out = Vec::new();
     for (label, current) in &by_period {
         for (i, p) in plans.iter().enumerate() {
@@ -267,8 +270,9 @@ pub async fn drift_by_period(
 }
 
 /// PSI/CSI between two groups of periods of one table (e.g. the first and
-/// the second year of a panel): bins from the baseline periods, then both
-/// sides' bin weights in one grouped pass.
+/// the second year of a panel): bins from the baseline periods, then every
+/// period's bin weights in one pass grouped by the period column as it is
+/// (no filter, no side label computed per row), summed per side here.
 pub async fn drift_between_periods(
     df: &DataFrame,
     period_column: &str,
@@ -283,95 +287,141 @@ pub async fn drift_between_periods(
     {
         return invalid_err!("period {p} is both a baseline and a current period");
     }
-    let (base, now) = futures::try_join!(
-        in_periods(df, period_column, baseline_periods, "baseline"),
-        in_periods(df, period_column, current_periods, "current"),
-    )?;
+    let base = Periods::read(df, period_column, baseline_periods, "baseline")?;
+    let now = Periods::read(df, period_column, current_periods, "current")?;
+    base.check_present(df, Some(&now)).await?;
     let (names, left_out) = shared_columns(df, None, columns, options)?;
     let names: Vec<String> = names.into_iter().filter(|n| n != period_column).collect();
     check_weight(df, "input", options).await?;
-    let baseline = df.clone().filter(base.clone())?;
+    let baseline = df.clone().filter(base.selects())?;
     let plans = plan_bins(&baseline, &names, options).await?;
-    let side = when(base.clone(), lit("baseline")).otherwise(lit("current"))?;
-    let both = df.clone().filter(base.or(now))?;
-    let by_side = shares(&both, &plans, Some(side), options).await?;
-    let pick = |s: &str| by_side.get(&Some(s.to_string()));
+    let by_period = shares(df, &plans, Some(column(period_column)), options).await?;
+    let (b, c) = (
+        base.sum_of(&by_period, plans.len())?,
+        now.sum_of(&by_period, plans.len())?,
+    );
     let rows = |m: &BTreeMap<String, f64>| m.values().sum::<f64>();
-    if pick("current")
-        .and_then(|v| v.first())
-        .is_none_or(|m| rows(m) <= 0.0)
-    {
+    if c.first().is_none_or(|m| rows(m) <= 0.0) {
         return Err(Error::InvalidInput(
             "the current data has no rows (or no weight): nothing to compare".into(),
         ));
     }
-    let (b, c) = (pick("baseline"), pick("current"));
     Ok(DriftReport {
         columns: plans
             .iter()
             .enumerate()
-            .map(|(i, p)| compare(p, b.map(|v| &v[i]), c.map(|v| &v[i]), None, options))
+            .map(|(i, p)| compare(p, Some(&b[i]), Some(&c[i]), None, options))
             .collect(),
         left_out,
     })
 }
 
-/// Rows whose period is one of `periods` (text such as `2024-01-01`, read
-/// as the period column's type, so rows are compared without conversion).
-/// A period no row has is refused by name: a side made of absent periods
-/// would compare against nothing.
-async fn in_periods(
-    df: &DataFrame,
-    period_column: &str,
-    periods: &[String],
-    side: &str,
-) -> Result<Expr> {
-    let ty = df
-        .schema()
-        .field_with_unqualified_name(period_column)
-        .map_err(|_| invalid!("period column `{period_column}` is not in the input"))?
-        .data_type()
-        .clone();
-    if periods.is_empty() {
-        return invalid_err!("no {side} periods given");
-    }
-    let values = periods
-        .iter()
-        .map(|p| {
-            ScalarValue::Utf8(Some(p.clone()))
-                .cast_to(&ty)
-                .ok()
-                .filter(|v| !v.is_null())
-                .ok_or_else(|| {
-                    invalid!("{side} period `{p}` is not a value of period column `{period_column}` ({ty})")
-                })
-        })
-        .collect::<Result<Vec<ScalarValue>>>()?;
-    let selected = column(period_column).in_list(values.iter().cloned().map(lit).collect(), false);
-    let batches = df
-        .clone()
-        .filter(selected.clone())?
-        .aggregate(vec![column(period_column)], vec![])?
-        .collect()
-        .await?;
-    let mut found = Vec::new();
-    for b in &batches {
-        for i in 0..b.num_rows() {
-            found.push(ScalarValue::try_from_array(b.column(0), i)?);
+/// One side's periods: as given (text such as `2024-01-01`) and read as the
+/// period column's type, so rows are compared without conversion.
+struct Periods<'a> {
+    column: &'a str,
+    side: &'a str,
+    given: &'a [String],
+    values: Vec<ScalarValue>,
+}
+
+impl<'a> Periods<'a> {
+    /// Reads `given` as values of `column`; a text that is not one is
+    /// refused by name.
+    fn read(df: &DataFrame, column: &'a str, given: &'a [String], side: &'a str) -> Result<Self> {
+        let ty = df
+            .schema()
+            .field_with_unqualified_name(column)
+            .map_err(|_| invalid!("period column `{column}` is not in the input"))?
+            .data_type()
+            .clone();
+        if given.is_empty() {
+            return invalid_err!("no {side} periods given");
         }
+        let values = given
+            .iter()
+            .map(|p| {
+                ScalarValue::Utf8(Some(p.clone()))
+                    .cast_to(&ty)
+                    .ok()
+                    .filter(|v| !v.is_null())
+                    .ok_or_else(|| {
+                        invalid!(
+                            "{side} period `{p}` is not a value of period column `{column}` ({ty})"
+                        )
+                    })
+            })
+            .collect::<Result<Vec<ScalarValue>>>()?;
+        Ok(Periods {
+            column,
+            side,
+            given,
+            values,
+        })
     }
-    let missing: Vec<&str> = periods
-        .iter()
-        .zip(&values)
-        .filter(|(_, v)| !found.contains(v))
-        .map(|(p, _)| p.as_str())
-        .collect();
-    ensure!(
-        missing.is_empty(),
-        "no row has {side} period {} in period column `{period_column}`",
-        missing.join(", ")
-    );
-    Ok(selected)
+
+    /// Rows whose period is one of these.
+    fn selects(&self) -> Expr {
+        let values = self.values.iter().cloned().map(lit).collect();
+        column(self.column).in_list(values, false)
+    }
+
+    /// Refuses, by name, a period of these (or of `other`) that no row of
+    /// `df` has: a side made of absent periods would compare against
+    /// nothing. One scan of the period column for both sides.
+    async fn check_present(&self, df: &DataFrame, other: Option<&Periods<'_>>) -> Result<()> {
+        let selects = match other {
+            Some(o) => self.selects().or(o.selects()),
+            None => self.selects(),
+        };
+        let batches = df
+            .clone()
+            .filter(selects)?
+            .aggregate(vec![column(self.column)], vec![])?
+            .collect()
+            .await?;
+        let mut found = Vec::new();
+        for b in &batches {
+            for i in 0..b.num_rows() {
+                found.push(ScalarValue::try_from_array(b.column(0), i)?);
+            }
+        }
+        for side in std::iter::once(self).chain(other) {
+            let missing: Vec<&str> = side
+                .given
+                .iter()
+                .zip(&side.values)
+                .filter(|(_, v)| !found.contains(v))
+                .map(|(p, _)| p.as_str())
+                .collect();
+            ensure!(
+                missing.is_empty(),
+                "no row has {} period {} in period column `{}`",
+                side.side,
+                missing.join(", "),
+                self.column
+            );
+        }
+        Ok(())
+    }
+
+    /// The weights per bin of these periods together, from weights grouped
+    /// by the period column (labelled as [`shares`] labels its groups).
+    fn sum_of(&self, by_period: &Shares, plans: usize) -> Result<Vec<BTreeMap<String, f64>>> {
+        let array = ScalarValue::iter_to_array(self.values.iter().cloned())?;
+        let mut out = vec![BTreeMap::new(); plans];
+        for label in labels(&array)?.into_iter().flatten() {
+            for (sum, bins) in out
+                .iter_mut()
+                .zip(by_period.get(&Some(label)).into_iter().flatten())
+            {
+                for (bin, w) in bins {
+                    *sum.entry(bin.clone()).or_insert(0.0) += w;
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// The columns to compare: present (with the same kind) in both data sets.
@@ -599,7 +649,9 @@ async fn shares(
     let mut aggs = Vec::new();
     for (i, p) in plans.iter().enumerate() {
         if let Bins::Numeric(inner) = &p.bins {
-            aggs.push(bin_weights(number(&p.name), w.clone(), inner).alias(format!("__{i}")));
+            // NaN falls in the null bin there: no NaN-to-null step per row.
+            let x = cast(column(&p.name), DataType::Float64);
+            aggs.push(bin_weights(x, w.clone(), inner).alias(format!("__{i}")));
         }
     }
     let ensure = |out: &mut Shares, g: &Option<String>| {
@@ -609,8 +661,9 @@ async fn shares(
     if !aggs.is_empty() {
         let batches = df.clone().aggregate(keys.clone(), aggs)?.collect().await?;
         for b in &batches {
-            for r in 0..b.num_rows() {
-                let g = group_label(b, r, group.is_some());
+            let groups = group_labels(b, group.is_some())?;
+            for (r, g) in groups.into_iter().enumerate() {
+                let Some(g) = g else { continue };
                 ensure(&mut out, &g);
                 for (i, p) in plans.iter().enumerate() {
                     if !matches!(p.bins, Bins::Numeric(_)) {
@@ -647,8 +700,9 @@ async fn shares(
             .collect()
             .await?;
         for b in &batches {
-            for r in 0..b.num_rows() {
-                let g = group_label(b, r, group.is_some());
+            let groups = group_labels(b, group.is_some())?;
+            for (r, g) in groups.into_iter().enumerate() {
+                let Some(g) = g else { continue };
                 ensure(&mut out, &g);
                 let c = text_at(b, "__category", r).unwrap_or_else(|| "(null)".into());
                 let v = number_at(b, "__w", r).unwrap_or(0.0);
@@ -741,12 +795,24 @@ fn compare(
     }
 }
 
-fn group_label(b: &RecordBatch, r: usize, grouped: bool) -> Option<String> {
-    if grouped {
-        Some(text_at(b, "__group", r).unwrap_or_else(|| "null".into()))
-    } else {
-        None
+/// Per row of an aggregate's result, its group: `Some(None)` without
+/// grouping, `Some(Some(label))` for a group's value as text, `None` for
+/// the null group (no period, left out).
+fn group_labels(b: &RecordBatch, grouped: bool) -> Result<Vec<Option<Option<String>>>> {
+    match b.column_by_name("__group") {
+        Some(keys) if grouped => Ok(labels(keys)?.into_iter().map(|l| l.map(Some)).collect()),
+        _ => Ok(vec![Some(None); b.num_rows()]),
     }
+}
+
+/// Values as text, as SQL's `CAST(x AS VARCHAR)` writes them.
+fn labels(values: &ArrayRef) -> Result<Vec<Option<String>>> {
+    let text = arrow_cast(values, &DataType::Utf8, &DEFAULT_CAST_OPTIONS)?;
+    Ok(text
+        .as_string::<i32>()
+        .iter()
+        .map(|t| t.map(str::to_string))
+        .collect())
 }
 
 fn text_at(b: &RecordBatch, name: &str, r: usize) -> Option<String> {

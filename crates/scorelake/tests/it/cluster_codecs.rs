@@ -11,12 +11,14 @@ use datafusion_proto::bytes::{
 };
 use scorelake::config::Format;
 use scorelake::datafusion::arrow::array::RecordBatch;
+use scorelake::datafusion::arrow::datatypes::DataType;
 use scorelake::datafusion::arrow::util::pretty::pretty_format_batches;
 use scorelake::datafusion::physical_plan::{collect, displayable};
-use scorelake::datafusion::prelude::{DataFrame, col, lit};
+use scorelake::datafusion::prelude::{DataFrame, cast, col, lit};
 use scorelake::encoding::{EncoderSpec, fit};
 use scorelake::engine::ballista::{LogicalCodec, PhysicalCodec};
 use scorelake::features::FeatureEngineer;
+use scorelake::functions::bin_weights::bin_weights;
 use scorelake::io::{self, ReadOptions, WriteOptions};
 use scorelake::sample::{SampleSpec, dataframe};
 use scorelake::session::Session;
@@ -131,6 +133,28 @@ async fn every_custom_piece_survives_the_codecs() {
     let mappings = fit(&panel, &spec).await.unwrap();
     let encoded = mappings.transform_out_of_fold(panel.clone()).await.unwrap();
     assert_round_trip(&session, encoded, &["lookup"]).await;
+
+    // Bin weights with the edges carried by the function, per group.
+    let binned = panel
+        .clone()
+        .aggregate(
+            vec![col("product")],
+            vec![
+                bin_weights(
+                    cast(col("balance"), DataType::Float64),
+                    lit(1.0),
+                    &[500.0, 2500.0],
+                )
+                .alias("weights"),
+            ],
+        )
+        .unwrap();
+    assert_round_trip(
+        &session,
+        binned,
+        &["AggregateExec", "edges [500.0, 2500.0]"],
+    )
+    .await;
 
     // An in-memory table.
     let batches = panel

@@ -115,7 +115,7 @@ fn psi_and_csi_match_the_naive_reference_weighted_or_not() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let session = session();
     let row = (
-        prop_oneof![1 => Just(None), 2 => (0i32..8).prop_map(|v| Some(f64::from(v))), 6 => (-50.0..50.0f64).prop_map(Some)],
+        prop_oneof![1 => Just(None), 1 => Just(Some(f64::NAN)), 2 => (0i32..8).prop_map(|v| Some(f64::from(v))), 6 => (-50.0..50.0f64).prop_map(Some)],
         prop_oneof![1 => Just(None), 5 => prop::sample::select(vec!["a", "b", "c", "d"]).prop_map(Some)],
         prop_oneof![1 => Just(0.0), 3 => Just(1.0), 2 => (1u32..5).prop_map(f64::from), 2 => 0.1..3.0f64],
     );
@@ -135,7 +135,8 @@ fn psi_and_csi_match_the_naive_reference_weighted_or_not() {
             let w = |r: &(Option<f64>, Option<&str>, f64)| if weighted { r.2 } else { 1.0 };
             // The baseline needs a value and, weighted, some weight.
             prop_assume!(
-                base.iter().any(|r| r.0.is_some() && w(r) > 0.0)
+                base.iter()
+                    .any(|r| r.0.is_some_and(|x| !x.is_nan()) && w(r) > 0.0)
                     && base.iter().any(|r| r.1.is_some() && w(r) > 0.0)
             );
             prop_assume!(
@@ -157,8 +158,11 @@ fn psi_and_csi_match_the_naive_reference_weighted_or_not() {
             let report = rt
                 .block_on(drift(&df(&base), &df(&now), Some(&cols), &options))
                 .unwrap();
+            // NaN is missing: the null bin.
             let pairs = |rows: &[(Option<f64>, Option<&str>, f64)]| {
-                rows.iter().map(|r| (r.0, w(r))).collect::<Vec<_>>()
+                rows.iter()
+                    .map(|r| (r.0.filter(|x| !x.is_nan()), w(r)))
+                    .collect::<Vec<_>>()
             };
             let want = naive_psi(&pairs(&base), &pairs(&now), binning, n);
             prop_assert!(
@@ -254,7 +258,7 @@ async fn weights_equal_expanded_rows_and_periods_equal_separate_comparisons() {
         .ctx()
         .sql(
             "SELECT * FROM (VALUES (1, 1.0, 'a'), (1, 2.0, 'b'), (1, 3.0, 'a'), (2, 1.5, 'a'), (2, 2.5, 'a'), \
-             (3, 9.0, 'c'), (3, 1.0, NULL), (4, 2.0, 'b')) AS t(p, x, c)",
+             (3, 9.0, 'c'), (3, 1.0, NULL), (4, 2.0, 'b'), (NULL, 5.0, 'z')) AS t(p, x, c)",
         )
         .await
         .unwrap();
@@ -308,6 +312,32 @@ async fn weights_equal_expanded_rows_and_periods_equal_separate_comparisons() {
             x.value,
             y.value
         );
+    }
+    // Rows of other periods and of no period belong to neither side.
+    let first_third = drift_between_periods(
+        &panel,
+        "p",
+        &["1".into()],
+        &["3".into()],
+        Some(&cols),
+        &plain,
+    )
+    .await
+    .unwrap();
+    let only = |p: i64| panel.clone().filter(col("p").eq(lit(p))).unwrap();
+    let direct = drift(&only(1), &only(3), Some(&cols), &plain)
+        .await
+        .unwrap();
+    assert_eq!(first_third.columns.len(), 2);
+    for (x, y) in first_third.columns.iter().zip(&direct.columns) {
+        assert!(
+            close(x.value, y.value),
+            "{}: {} vs {}",
+            x.column,
+            x.value,
+            y.value
+        );
+        assert_eq!(x.bins, y.bins, "{}", x.column);
     }
     let e = drift_between_periods(
         &panel,

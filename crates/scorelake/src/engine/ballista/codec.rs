@@ -52,6 +52,7 @@ use serde::{Deserialize, Serialize};
 
 use super::VERSION;
 use crate::formats::ncf::{NcfFormatFactory, NcfSettings, NcfSink, NcfSource};
+use crate::functions::bin_weights::BinWeights;
 use crate::functions::lookup;
 use crate::functions::temporal::{TemporalExec, TemporalNode, TemporalSpec};
 use crate::io::pinned_listing::{FileTable, PinnedListing, ScanFormat};
@@ -75,6 +76,7 @@ enum Kind {
     NcfSink = 7,
     Panel = 8,
     CsvFormat = 9,
+    BinEdges = 10,
 }
 
 impl Kind {
@@ -90,6 +92,7 @@ impl Kind {
             Kind::NcfSink,
             Kind::Panel,
             Kind::CsvFormat,
+            Kind::BinEdges,
         ]
         .into_iter()
         .find(|k| *k as u8 == byte)
@@ -194,6 +197,40 @@ fn decode_udf(name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
     match open(buf)? {
         (Kind::Lookup, body) => Ok(Arc::new(lookup::from_bytes(body)?)),
         (kind, _) => Err(unexpected(kind, "a function")),
+    }
+}
+
+/// The edges a `bin_weights` aggregate carries, or nothing for aggregates
+/// that travel by name.
+fn encode_udaf(node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+    if let Some(edges) = node
+        .inner()
+        .downcast_ref::<BinWeights>()
+        .and_then(BinWeights::edges)
+    {
+        let bytes: Vec<u8> = edges.iter().flat_map(|e| e.to_le_bytes()).collect();
+        seal(Kind::BinEdges, &bytes, buf);
+    }
+    Ok(())
+}
+
+fn decode_udaf(name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+    if buf.is_empty() {
+        return Err(unknown_function("aggregate function", name));
+    }
+    match open(buf)? {
+        (Kind::BinEdges, body) if body.len() % 8 == 0 => {
+            let edges: Vec<f64> = body
+                .chunks_exact(8)
+                .map(|c| {
+                    let mut raw = [0u8; 8];
+                    raw.copy_from_slice(c);
+                    f64::from_le_bytes(raw)
+                })
+                .collect();
+            Ok(Arc::new(AggregateUDF::from(BinWeights::with_edges(&edges))))
+        }
+        (kind, _) => Err(unexpected(kind, "an aggregate function")),
     }
 }
 
@@ -345,8 +382,12 @@ impl LogicalExtensionCodec for LogicalCodec {
         encode_udf(node, buf)
     }
 
-    fn try_decode_udaf(&self, name: &str, _buf: &[u8]) -> Result<Arc<AggregateUDF>> {
-        Err(unknown_function("aggregate function", name))
+    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+        decode_udaf(name, buf)
+    }
+
+    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+        encode_udaf(node, buf)
     }
 }
 
@@ -635,8 +676,12 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         encode_udf(node, buf)
     }
 
-    fn try_decode_udaf(&self, name: &str, _buf: &[u8]) -> Result<Arc<AggregateUDF>> {
-        Err(unknown_function("aggregate function", name))
+    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+        decode_udaf(name, buf)
+    }
+
+    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+        encode_udaf(node, buf)
     }
 }
 
