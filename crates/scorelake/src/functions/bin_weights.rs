@@ -69,10 +69,21 @@ fn bins_of(xs: &[f64], edges: &[f64], out: &mut Vec<usize>) {
     }
 }
 
-/// The bins of `x` ([`bin_of`]: 0 where null or NaN) into `bins`, and the
-/// weight each row adds: `w`, or 0 where the weight is null or `filter`
-/// leaves the row out. The values are binned whole and the validity applied
-/// after, so nulls do not take the rows one by one.
+/// The bins of `x` ([`bin_of`]: 0 where null or NaN) into `bins`. The
+/// values are binned whole and the validity applied after, so nulls do not
+/// take the rows one by one.
+pub(crate) fn bins_of_array(x: &Float64Array, edges: &[f64], bins: &mut Vec<usize>) {
+    bins_of(x.values(), edges, bins);
+    if let Some(valid) = x.nulls() {
+        for (b, v) in bins.iter_mut().zip(valid.iter()) {
+            *b *= usize::from(v);
+        }
+    }
+}
+
+/// The bins of `x` ([`bins_of_array`]) into `bins`, and the weight each
+/// row adds: `w`, or 0 where the weight is null or `filter` leaves the row
+/// out.
 fn bins_and_weights<'a>(
     x: &Float64Array,
     w: &'a Float64Array,
@@ -80,12 +91,7 @@ fn bins_and_weights<'a>(
     filter: Option<&BooleanArray>,
     bins: &mut Vec<usize>,
 ) -> Cow<'a, [f64]> {
-    bins_of(x.values(), edges, bins);
-    if let Some(valid) = x.nulls() {
-        for (b, v) in bins.iter_mut().zip(valid.iter()) {
-            *b *= usize::from(v);
-        }
-    }
+    bins_of_array(x, edges, bins);
     if w.null_count() == 0 && filter.is_none() {
         return Cow::Borrowed(w.values());
     }
