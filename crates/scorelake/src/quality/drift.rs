@@ -1,7 +1,7 @@
 //! Population stability: PSI of numeric columns and CSI of categorical ones,
 //! between a baseline and a current data set, or per period of one panel.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
@@ -281,14 +281,17 @@ pub async fn drift_between_periods(
     columns: Option<&[String]>,
     options: &DriftOptions,
 ) -> Result<DriftReport> {
-    if let Some(p) = baseline_periods
+    let base = Periods::read(df, period_column, baseline_periods, "baseline")?;
+    let now = Periods::read(df, period_column, current_periods, "current")?;
+    // Compared as values: `1` and `1.0` are one period of a number column.
+    if let Some((p, _)) = base
+        .given
         .iter()
-        .find(|p| current_periods.contains(p))
+        .zip(&base.values)
+        .find(|(_, v)| now.values.contains(v))
     {
         return invalid_err!("period {p} is both a baseline and a current period");
     }
-    let base = Periods::read(df, period_column, baseline_periods, "baseline")?;
-    let now = Periods::read(df, period_column, current_periods, "current")?;
     base.check_present(df, Some(&now)).await?;
     let (names, left_out) = shared_columns(df, None, columns, options)?;
     let names: Vec<String> = names.into_iter().filter(|n| n != period_column).collect();
@@ -410,7 +413,9 @@ impl<'a> Periods<'a> {
     fn sum_of(&self, by_period: &Shares, plans: usize) -> Result<Vec<BTreeMap<String, f64>>> {
         let array = ScalarValue::iter_to_array(self.values.iter().cloned())?;
         let mut out = vec![BTreeMap::new(); plans];
-        for label in labels(&array)?.into_iter().flatten() {
+        // A period given twice (also as `1` and `1.0`) counts once.
+        let periods: BTreeSet<String> = labels(&array)?.into_iter().flatten().collect();
+        for label in periods {
             for (sum, bins) in out
                 .iter_mut()
                 .zip(by_period.get(&Some(label)).into_iter().flatten())

@@ -363,6 +363,41 @@ async fn weights_equal_expanded_rows_and_periods_equal_separate_comparisons() {
     .unwrap_err()
     .to_string();
     assert!(overlap.contains("period 2 is both"), "{overlap}");
+    // The same period written twice counts once; written two ways on a
+    // number column, it is one value on both sides.
+    let twice = drift_between_periods(
+        &panel,
+        "p",
+        &["1".into(), "1".into()],
+        &["3".into()],
+        Some(&cols),
+        &plain,
+    )
+    .await
+    .unwrap();
+    for (x, y) in twice.columns.iter().zip(&first_third.columns) {
+        assert_eq!(x.bins, y.bins, "{}", x.column);
+    }
+    let decimal = panel
+        .clone()
+        .select(vec![
+            cast(col("p"), DataType::Float64).alias("p"),
+            col("x"),
+            col("c"),
+        ])
+        .unwrap();
+    let same = drift_between_periods(
+        &decimal,
+        "p",
+        &["1".into(), "2".into()],
+        &["2.0".into()],
+        Some(&cols),
+        &plain,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(same.contains("period 2 is both"), "{same}");
     let typo = drift_between_periods(
         &panel,
         "p",
