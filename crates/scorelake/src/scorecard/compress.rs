@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::binning::{Binning, FORMAT, bin_column, woe_column};
 use super::fit::Fitting;
+use super::packed_bins::PackedBins;
 use super::spec::BinningSpec;
 use super::totals::{Totals, weight_sum};
 use crate::checks::weight_or_one;
@@ -112,7 +113,7 @@ pub async fn compress_with(
     weight: Option<&str>,
     totals: Totals,
 ) -> Result<(DataFrame, CompressionReport)> {
-    let (schema, batches) = gathered(df, by, target, weight, totals).await?;
+    let (schema, batches) = gathered(df, by, target, weight, totals, None).await?;
     let report = report(&batches, totals);
     Ok((in_memory(df, schema, batches)?, report))
 }
@@ -125,10 +126,14 @@ async fn gathered(
     target: &str,
     weight: Option<&str>,
     totals: Totals,
+    packed: Option<&PackedBins>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     check_keys(df, by, target, weight)?;
     let (input_weight, input_events) = (totals.weight, totals.events);
-    let plan = grouping(df, by, target, weight)?;
+    let plan = match packed {
+        Some(p) => packed_grouping(df, p, by, target, weight)?,
+        None => grouping(df, by, target, weight)?,
+    };
     let schema = std::sync::Arc::new(plan.schema().as_arrow().clone());
     let batches = plan.collect().await?;
     let sum_of = |name: &str| -> f64 {
@@ -225,6 +230,38 @@ pub(crate) fn grouping(
     Ok(grouped.select(out)?)
 }
 
+/// [`grouping`] by the key of the `packed` bin columns and the other
+/// columns of `by`; the bin columns are read back from the key after.
+fn packed_grouping(
+    df: &DataFrame,
+    packed: &PackedBins,
+    by: &[String],
+    target: &str,
+    weight: Option<&str>,
+) -> Result<DataFrame> {
+    const KEY: &str = "__scorelake_packed_bins";
+    let rest: Vec<String> = by.iter().filter(|c| !packed.holds(c)).cloned().collect();
+    let mut input = vec![packed.key().alias(KEY)];
+    input.extend(
+        rest.iter()
+            .chain([target.to_string()].iter())
+            .map(|c| column(c)),
+    );
+    input.extend(weight.map(column));
+    let keys: Vec<String> = [KEY.to_string()].into_iter().chain(rest).collect();
+    let grouped = grouping(&df.clone().select(input)?, &keys, target, weight)?;
+    let mut out: Vec<Expr> = by
+        .iter()
+        .map(|c| {
+            packed
+                .unpacked(col(KEY), c)
+                .unwrap_or_else(|| col(c.as_str()))
+        })
+        .collect();
+    out.extend([SAMPLE_WEIGHT, EVENT_WEIGHT, EVENT_RATE].map(col));
+    Ok(grouped.select(out)?)
+}
+
 /// Fits `spec` on `df` and compresses `df` by every variable's bin column
 /// (and WoE column, `with_woe`) and `segments`, as
 /// [`fit_binning`](super::fit_binning) then
@@ -280,7 +317,11 @@ pub async fn fit_and_compress(
     let binned = uncounted.transform(df.clone(), None)?;
     let weight = spec.weight.as_deref();
     let totals = fitting.totals();
-    let (schema, rows) = gathered(&binned, &by, &spec.target, weight, totals).await?;
+    // Grouped by one key for the bins: one hash and comparison per row
+    // instead of one per variable.
+    let packed = PackedBins::of(&uncounted.variables);
+    let (schema, rows) =
+        gathered(&binned, &by, &spec.target, weight, totals, packed.as_ref()).await?;
     let counts = fitting.counts_of_groups(&rows, bin_column, SAMPLE_WEIGHT, EVENT_WEIGHT)?;
     let binning = fitting.finish(df, counts).await?;
     if !with_woe {

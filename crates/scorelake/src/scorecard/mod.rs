@@ -24,6 +24,7 @@ mod fit;
 mod linalg;
 mod logistic;
 mod optimal;
+mod packed_bins;
 mod points;
 mod scoring;
 mod select;
