@@ -39,6 +39,8 @@ pub mod scorecard;
 pub mod session;
 pub mod sql;
 mod stats;
+#[cfg(test)]
+mod test_rng;
 
 pub use error::{Error, Result};
 

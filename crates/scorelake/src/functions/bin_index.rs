@@ -95,13 +95,7 @@ mod tests {
     /// without nulls, equal [`bin_of`] of each value.
     #[tokio::test]
     async fn bins_equal_bin_of_each_value() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let with_nulls: Vec<Option<f64>> = (0..5000)
             .map(|_| match next() % 40 {
                 0 => None,

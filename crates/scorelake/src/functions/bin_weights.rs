@@ -440,13 +440,7 @@ mod tests {
         use datafusion::catalog::MemTable;
         use datafusion::prelude::SessionContext;
 
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d_u64);
         let n = 20_000;
         let g: Vec<i64> = (0..n).map(|_| (next() % 37) as i64).collect();
         let x: Vec<Option<f64>> = (0..n)
@@ -457,7 +451,7 @@ mod tests {
             })
             .collect();
         let w: Vec<Option<f64>> = (0..n)
-            .map(|_| (next() % 20 != 0).then(|| (next() % 4) as f64 + 0.5))
+            .map(|_| (!next().is_multiple_of(20)).then(|| (next() % 4) as f64 + 0.5))
             .collect();
         let edges = [0.5, 1.0, 2.5, 4.0];
         let schema = Arc::new(Schema::new(vec![

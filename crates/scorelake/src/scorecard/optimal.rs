@@ -270,13 +270,7 @@ mod tests {
 
     #[test]
     fn dynamic_programme_equals_brute_force() {
-        let mut seed = 7u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng::xorshift(7u64);
         for case in 0..300 {
             let p = 1 + (next() % 9) as usize;
             let pre: Vec<Counts> = (0..p)

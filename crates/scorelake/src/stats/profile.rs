@@ -550,13 +550,7 @@ mod tests {
     /// Random columns with ties, ±0.0 and infinities, of every size from
     /// empty, with few distinct values and many.
     fn random_columns() -> Vec<(usize, u64, Vec<u64>)> {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let mut out = Vec::new();
         for n in [0usize, 1, 2, 3, 10, 999, 5000, 20_000, 100_000] {
             for distinct in [1u64, 3, 1000, 40_000, u64::MAX] {
