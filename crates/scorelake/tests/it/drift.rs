@@ -339,29 +339,9 @@ async fn weights_equal_expanded_rows_and_periods_equal_separate_comparisons() {
         );
         assert_eq!(x.bins, y.bins, "{}", x.column);
     }
-    let e = drift_between_periods(
-        &panel,
-        "p",
-        &["1".into()],
-        &["9".into()],
-        Some(&cols),
-        &plain,
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let e = refused(&panel, &["1"], &["9"], &cols, &plain).await;
     assert!(e.contains("no row has current period 9"), "{e}");
-    let overlap = drift_between_periods(
-        &panel,
-        "p",
-        &["1".into(), "2".into()],
-        &["2".into()],
-        Some(&cols),
-        &plain,
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let overlap = refused(&panel, &["1", "2"], &["2"], &cols, &plain).await;
     assert!(overlap.contains("period 2 is both"), "{overlap}");
     // The same period written twice counts once; written two ways on a
     // number column, it is one value on both sides.
@@ -386,33 +366,29 @@ async fn weights_equal_expanded_rows_and_periods_equal_separate_comparisons() {
             col("c"),
         ])
         .unwrap();
-    let same = drift_between_periods(
-        &decimal,
-        "p",
-        &["1".into(), "2".into()],
-        &["2.0".into()],
-        Some(&cols),
-        &plain,
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let same = refused(&decimal, &["1", "2"], &["2.0"], &cols, &plain).await;
     assert!(same.contains("period 2 is both"), "{same}");
-    let typo = drift_between_periods(
-        &panel,
-        "p",
-        &["one".into()],
-        &["3".into()],
-        Some(&cols),
-        &plain,
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let typo = refused(&panel, &["one"], &["3"], &cols, &plain).await;
     assert!(
         typo.contains("baseline period `one`") && typo.contains("`p`"),
         "{typo}"
     );
+}
+
+/// The error of drift in `df` from baseline periods `base` to current
+/// periods `now` of column `p`.
+async fn refused(
+    df: &DataFrame,
+    base: &[&str],
+    now: &[&str],
+    cols: &[String],
+    options: &DriftOptions,
+) -> String {
+    let owned = |v: &[&str]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    drift_between_periods(df, "p", &owned(base), &owned(now), Some(cols), options)
+        .await
+        .unwrap_err()
+        .to_string()
 }
 
 /// Rows x = 1, 2 (categories a, b) of weights 1 and `second`.
