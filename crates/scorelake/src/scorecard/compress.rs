@@ -242,11 +242,8 @@ fn packed_grouping(
     const KEY: &str = "__scorelake_packed_bins";
     let rest: Vec<String> = by.iter().filter(|c| !packed.holds(c)).cloned().collect();
     let mut input = vec![packed.key().alias(KEY)];
-    input.extend(
-        rest.iter()
-            .chain([target.to_string()].iter())
-            .map(|c| column(c)),
-    );
+    input.extend(rest.iter().map(|c| column(c)));
+    input.push(column(target));
     input.extend(weight.map(column));
     let keys: Vec<String> = [KEY.to_string()].into_iter().chain(rest).collect();
     let grouped = grouping(&df.clone().select(input)?, &keys, target, weight)?;
