@@ -402,6 +402,7 @@ pub(crate) fn state_builder(sc: SessionConfig, runtime: Arc<RuntimeEnv>) -> Sess
         .with_runtime_env(runtime)
         .with_default_features()
         .with_query_planner(Arc::new(ScoreLakePlanner::default()))
+        .with_physical_optimizer_rule(Arc::new(functions::temporal::OneStream))
 }
 
 /// Our file formats, found by extension (`'x.ncf'` in SQL, `STORED AS

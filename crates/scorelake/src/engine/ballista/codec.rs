@@ -584,10 +584,13 @@ impl PhysicalExtensionCodec for PhysicalCodec {
                         "temporal features need one input".into(),
                     ));
                 };
-                Ok(Arc::new(TemporalExec::try_new(
-                    Arc::clone(input),
-                    from_json(body)?,
-                )?))
+                let (spec, one_stream): (TemporalSpec, bool) = from_json(body)?;
+                let exec = TemporalExec::try_new(Arc::clone(input), spec)?;
+                Ok(Arc::new(if one_stream {
+                    exec.in_one_stream()
+                } else {
+                    exec
+                }))
             }
             (Kind::NcfScan, body) => self.decode_ncf_scan(body, ctx, converter),
             (Kind::Panel, body) => Ok(Arc::new(PanelExec::new(decode_panel(body)?, None))),
@@ -623,7 +626,8 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
         if let Some(temporal) = node.downcast_ref::<TemporalExec>() {
-            seal(Kind::Temporal, &json(temporal.spec())?, buf);
+            let body = (temporal.spec(), temporal.reads_one_stream());
+            seal(Kind::Temporal, &json(&body)?, buf);
             return Ok(());
         }
         if let Some(panel) = node.downcast_ref::<PanelExec>() {

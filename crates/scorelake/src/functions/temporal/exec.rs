@@ -2,20 +2,13 @@
 //! operator and the planner that turns one into the other.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
-use std::ops::Range;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::make_comparator;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch};
-use datafusion::arrow::buffer::NullBuffer;
-use datafusion::arrow::compute::{SortOptions, cast, concat_batches, partition};
-use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Int64Type, Schema, SchemaRef, TimeUnit,
-};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
+use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DFSchema, DFSchemaRef, DataFusionError, Result, plan_err};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -35,19 +28,10 @@ use datafusion::physical_plan::{
     PlanProperties,
 };
 use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 
-use super::kernel::{self, Frame};
-use super::spec::{Method, TemporalSpec, Window};
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
-
-/// The order the operator needs (the SQL default, so inputs written sorted by
-/// `ORDER BY entity, time` need no sort).
-const ASCENDING: SortOptions = SortOptions {
-    descending: false,
-    nulls_first: false,
-};
+use super::histories::{ASCENDING, Completed, Features, Histories};
+use super::spec::{TemporalSpec, Window};
 
 /// The logical plan node: `input` plus one column per feature of `spec`.
 ///
@@ -210,7 +194,7 @@ impl ExtensionPlanner for TemporalPlanner {
         node: &dyn UserDefinedLogicalNode,
         _logical_inputs: &[&LogicalPlan],
         physical_inputs: &[Arc<dyn ExecutionPlan>],
-        _session: &dyn datafusion::catalog::Session,
+        session: &dyn datafusion::catalog::Session,
         _ctx: &datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext,
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
         let Some(node) = node.as_any().downcast_ref::<TemporalNode>() else {
@@ -219,10 +203,18 @@ impl ExtensionPlanner for TemporalPlanner {
         let [input] = physical_inputs else {
             return plan_err!("Temporal needs one input");
         };
-        Ok(Some(Arc::new(TemporalExec::try_new(
-            Arc::clone(input),
-            node.spec.clone(),
-        )?)))
+        let exec = TemporalExec::try_new(Arc::clone(input), node.spec.clone())?;
+        // A cluster spreads the histories over its executors instead.
+        let clustered = session
+            .config_options()
+            .extensions
+            .get::<ballista_core::config::BallistaConfig>()
+            .is_some();
+        Ok(Some(Arc::new(if clustered {
+            exec
+        } else {
+            exec.in_one_stream()
+        })))
     }
 }
 
@@ -231,10 +223,17 @@ impl ExtensionPlanner for TemporalPlanner {
 /// a spilling sort where needed), then streams: each entity's history is
 /// complete once the next entity starts, and its features are computed in
 /// one pass.
+///
+/// Over an input that comes in (entity, time) order already (a file that
+/// declares it), the embedded engine reads it as one stream instead
+/// ([`TemporalExec::in_one_stream`]): no repartition by entity before the
+/// operator, and no merge of the partitions after it to give the rows back
+/// in order.
 #[derive(Debug)]
 pub struct TemporalExec {
     input: Arc<dyn ExecutionPlan>,
     spec: TemporalSpec,
+    one_stream: bool,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
@@ -265,6 +264,7 @@ impl TemporalExec {
         Ok(TemporalExec {
             input,
             spec,
+            one_stream: false,
             schema,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
@@ -276,40 +276,34 @@ impl TemporalExec {
         &self.spec
     }
 
-    fn column(&self, name: &str) -> Result<Arc<dyn PhysicalExpr>> {
-        Ok(Arc::new(Column::new_with_schema(
-            name,
-            &self.input.schema(),
-        )?))
-    }
-}
-
-impl DisplayAs for TemporalExec {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "TemporalExec: {}", describe(&self.spec))
-    }
-}
-
-impl ExecutionPlan for TemporalExec {
-    fn name(&self) -> &str {
-        "TemporalExec"
+    /// The operator reading its input as one stream when the input comes in
+    /// (entity, time) order: it then needs neither a repartition by entity
+    /// nor a sort, and its output keeps that order without a merge. One
+    /// stream computes every history (the writers after it still use every
+    /// core); an input in another order keeps the partitioned plan.
+    pub fn in_one_stream(mut self) -> Self {
+        self.one_stream = self.input_in_order();
+        self
     }
 
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
+    /// Whether the operator reads its input as one stream (see
+    /// [`TemporalExec::in_one_stream`]).
+    pub fn reads_one_stream(&self) -> bool {
+        self.one_stream
     }
 
-    fn required_input_distribution(&self) -> Vec<Distribution> {
-        if self.spec.entity.is_empty() {
-            return vec![Distribution::SinglePartition];
-        }
-        match self.spec.entity.iter().map(|e| self.column(e)).collect() {
-            Ok(keys) => vec![Distribution::KeyPartitioned(keys)],
-            Err(_) => vec![Distribution::SinglePartition],
-        }
+    /// Whether the input's rows come by entity and time.
+    fn input_in_order(&self) -> bool {
+        let Some(Some(required)) = self.required_ordering().into_iter().next() else {
+            return false;
+        };
+        self.input
+            .equivalence_properties()
+            .ordering_satisfy_requirement(required.into_single())
+            .unwrap_or(false)
     }
 
-    fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
+    fn required_ordering(&self) -> Vec<Option<OrderingRequirements>> {
         let keys = self.spec.entity.iter().chain([&self.spec.time]);
         let reqs: Result<Vec<_>> = keys
             .map(|k| {
@@ -326,12 +320,50 @@ impl ExecutionPlan for TemporalExec {
         ]
     }
 
+    fn column(&self, name: &str) -> Result<Arc<dyn PhysicalExpr>> {
+        Ok(Arc::new(Column::new_with_schema(
+            name,
+            &self.input.schema(),
+        )?))
+    }
+}
+
+impl DisplayAs for TemporalExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let stream = if self.one_stream { ", one stream" } else { "" };
+        write!(f, "TemporalExec: {}{stream}", describe(&self.spec))
+    }
+}
+
+impl ExecutionPlan for TemporalExec {
+    fn name(&self) -> &str {
+        "TemporalExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn required_input_distribution(&self) -> Vec<Distribution> {
+        if self.spec.entity.is_empty() || self.one_stream {
+            return vec![Distribution::SinglePartition];
+        }
+        match self.spec.entity.iter().map(|e| self.column(e)).collect() {
+            Ok(keys) => vec![Distribution::KeyPartitioned(keys)],
+            Err(_) => vec![Distribution::SinglePartition],
+        }
+    }
+
+    fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
+        self.required_ordering()
+    }
+
     fn maintains_input_order(&self) -> Vec<bool> {
         vec![true]
     }
 
     fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![true]
+        vec![!self.one_stream]
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
@@ -352,7 +384,11 @@ impl ExecutionPlan for TemporalExec {
         let input = children
             .pop()
             .ok_or_else(|| DataFusionError::Internal("TemporalExec needs one input".into()))?;
-        Ok(Arc::new(TemporalExec::try_new(input, self.spec.clone())?))
+        let exec = TemporalExec::try_new(input, self.spec.clone())?;
+        Ok(Arc::new(TemporalExec {
+            one_stream: self.one_stream,
+            ..exec
+        }))
     }
 
     fn execute(
@@ -362,39 +398,36 @@ impl ExecutionPlan for TemporalExec {
     ) -> Result<SendableRecordBatchStream> {
         let input = self.input.execute(partition, context)?;
         let metrics = BaselineMetrics::new(&self.metrics, partition);
-        let state = Histories::new(&self.spec, &self.input.schema(), Arc::clone(&self.schema))?;
-        let stream = futures::stream::unfold(Some((input, state, metrics)), |slot| async move {
-            let (mut input, mut state, metrics) = slot?;
-            loop {
-                let step = match input.next().await {
-                    Some(Ok(batch)) => {
+        let features = Arc::new(Features::new(
+            &self.spec,
+            &self.input.schema(),
+            Arc::clone(&self.schema),
+        )?);
+        let histories = Histories::new(Arc::clone(&features));
+        let output = metrics.clone();
+        // The features of complete histories are computed in tasks of their
+        // own, two at a time, so computing overlaps reading the next rows
+        // (and with one stream, computing uses a second core); the rows
+        // come out in input order.
+        let stream = completed(input, histories, metrics.clone())
+            .map(move |done| {
+                let features = Arc::clone(&features);
+                let metrics = metrics.clone();
+                async move {
+                    let done = done?;
+                    let task = SpawnedTask::spawn(async move {
                         let _timer = metrics.elapsed_compute().timer();
-                        state.push(batch)
-                    }
-                    Some(Err(e)) => Err(e),
-                    None => {
-                        let _timer = metrics.elapsed_compute().timer();
-                        let last = state.finish();
-                        return match last {
-                            Ok(Some(b)) => {
-                                metrics.record_output(b.num_rows());
-                                Some((Ok(b), None))
-                            }
-                            Ok(None) => None,
-                            Err(e) => Some((Err(e), None)),
-                        };
-                    }
-                };
-                match step {
-                    Ok(Some(b)) => {
-                        metrics.record_output(b.num_rows());
-                        return Some((Ok(b), Some((input, state, metrics))));
-                    }
-                    Ok(None) => continue,
-                    Err(e) => return Some((Err(e), None)),
+                        features.compute(done)
+                    });
+                    task.join().await.map_err(|e| {
+                        DataFusionError::Execution(format!("temporal features: {e}"))
+                    })?
                 }
-            }
-        });
+            })
+            .buffered(2)
+            .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))
+            .try_flatten()
+            .inspect_ok(move |b| output.record_output(b.num_rows()));
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             Arc::clone(&self.schema),
             stream,
@@ -406,418 +439,34 @@ impl ExecutionPlan for TemporalExec {
     }
 }
 
-/// One partition's state: the rows of the entity whose history may continue
-/// in the next batch.
-struct Histories {
-    spec: TemporalSpec,
-    entity: Vec<usize>,
-    time: usize,
-    sources: Vec<usize>,
-    windows: Vec<WindowGroup>,
-    output: SchemaRef,
-    pending: Vec<RecordBatch>,
-}
-
-/// Features sharing a window share its bounds, lags and axis; which of the
-/// three a window needs is known once, not per history.
-struct WindowGroup {
-    window: Window,
-    bounds: bool,
-    lags: bool,
-    axis: bool,
-    features: Vec<usize>,
-}
-
-impl WindowGroup {
-    fn of(spec: &TemporalSpec) -> Vec<WindowGroup> {
-        let mut groups: Vec<WindowGroup> = Vec::new();
-        for (k, f) in spec.features.iter().enumerate() {
-            let i = match groups.iter().position(|g| g.window == f.window) {
-                Some(i) => i,
-                None => {
-                    groups.push(WindowGroup {
-                        window: f.window,
-                        bounds: false,
-                        lags: false,
-                        axis: false,
-                        features: vec![],
-                    });
-                    groups.len() - 1
-                }
-            };
-            let g = &mut groups[i];
-            let lag = matches!(f.method, Method::Delta | Method::PctChange);
-            g.lags |= lag;
-            g.bounds |= !lag;
-            g.axis |= f.method == Method::TrendSlope;
-            g.features.push(k);
-        }
-        groups
-    }
-}
-
-impl Histories {
-    fn new(spec: &TemporalSpec, input: &SchemaRef, output: SchemaRef) -> Result<Self> {
-        let index = |name: &str| input.index_of(name).map_err(DataFusionError::from);
-        Ok(Histories {
-            entity: spec
-                .entity
-                .iter()
-                .map(|e| index(e))
-                .collect::<Result<_>>()?,
-            time: index(&spec.time)?,
-            sources: spec
-                .features
-                .iter()
-                .map(|f| index(&f.source))
-                .collect::<Result<_>>()?,
-            windows: WindowGroup::of(spec),
-            spec: spec.clone(),
-            output,
-            pending: Vec::new(),
-        })
-    }
-
-    /// Adds a batch; returns the features of every history it completes.
-    ///
-    /// The rows must come by entity: each entity's rows together, entities
-    /// ascending. The engine sorts them so, unless the input declares that
-    /// order (a Parquet file's `sorting_columns`) and it is trusted
-    /// (`engine.use_input_order`); a false declaration is caught here, as an
-    /// entity key lower than the one before it, instead of splitting an
-    /// entity's history.
-    fn push(&mut self, batch: RecordBatch) -> Result<Option<RecordBatch>> {
-        if batch.num_rows() == 0 {
-            return Ok(None);
-        }
-        let runs = if self.entity.is_empty() {
-            std::iter::once(0..batch.num_rows()).collect()
-        } else {
-            partition(&self.keys(&batch))?.ranges()
-        };
-        self.check_entity_order(&batch, &runs)?;
-        if let Some(last) = self.pending.last()
-            && !self.same_entity(last, &batch)?
-        {
-            let done = std::mem::take(&mut self.pending);
-            self.pending.push(batch);
-            return self.compute(&done).map(Some);
-        }
-        let last_start = runs.last().map_or(0, |r| r.start);
-        if last_start == 0 {
-            self.pending.push(batch);
-            return Ok(None);
-        }
-        let mut done = std::mem::take(&mut self.pending);
-        done.push(batch.slice(0, last_start));
-        self.pending
-            .push(batch.slice(last_start, batch.num_rows() - last_start));
-        self.compute(&done).map(Some)
-    }
-
-    fn finish(&mut self) -> Result<Option<RecordBatch>> {
-        let done = std::mem::take(&mut self.pending);
-        if done.is_empty() {
-            return Ok(None);
-        }
-        self.compute(&done).map(Some)
-    }
-
-    fn keys(&self, batch: &RecordBatch) -> Vec<ArrayRef> {
-        self.entity
-            .iter()
-            .map(|&i| Arc::clone(batch.column(i)))
-            .collect()
-    }
-
-    fn same_entity(&self, last: &RecordBatch, next: &RecordBatch) -> Result<bool> {
-        if self.entity.is_empty() {
-            return Ok(true);
-        }
-        let pair = concat_batches(
-            &last.schema(),
-            [&last.slice(last.num_rows() - 1, 1), &next.slice(0, 1)],
-        )?;
-        Ok(partition(&self.keys(&pair))?.len() == 1)
-    }
-
-    /// Fails unless the entities of `batch` (its `runs`) ascend, from the
-    /// last row seen before it.
-    fn check_entity_order(&self, batch: &RecordBatch, runs: &[Range<usize>]) -> Result<()> {
-        if self.entity.is_empty() {
-            return Ok(());
-        }
-        let within = runs.windows(2).map(|w| (batch, w[0].end - 1, w[1].start));
-        let before = self
-            .pending
-            .last()
-            .map(|last| (last, last.num_rows() - 1, 0))
-            .into_iter();
-        for (left, i, j) in before.chain(within) {
-            let mut order = Ordering::Equal;
-            for &k in &self.entity {
-                let compare = make_comparator(left.column(k), batch.column(k), ASCENDING)?;
-                order = compare(i, j);
-                if order != Ordering::Equal {
-                    break;
-                }
-            }
-            if order == Ordering::Greater {
-                return Err(self.out_of_order());
-            }
-        }
-        Ok(())
-    }
-
-    /// The error for rows that do not come by entity and time.
-    fn out_of_order(&self) -> DataFusionError {
-        let mut order = self.spec.entity.clone();
-        order.push(self.spec.time.clone());
-        DataFusionError::Execution(format!(
-            "temporal features: the rows are not in ({}) order, although the input declares it \
-             (a Parquet file's sorting_columns); rewrite the input sorted, or set \
-             engine.use_input_order = false to have it sorted",
-            order.join(", ")
-        ))
-    }
-
-    /// The input rows of complete histories with their features appended.
-    fn compute(&self, parts: &[RecordBatch]) -> Result<RecordBatch> {
-        let Some(first) = parts.first() else {
-            return Ok(RecordBatch::new_empty(Arc::clone(&self.output)));
-        };
-        let batch = if parts.len() == 1 {
-            first.clone()
-        } else {
-            concat_batches(&first.schema(), parts)?
-        };
-        let n = batch.num_rows();
-        // A NULL key would make one history out of unrelated rows.
-        for &i in &self.entity {
-            if batch.column(i).null_count() > 0 {
-                return Err(DataFusionError::Execution(format!(
-                    "entity column `{}` has null values; every row needs an entity key (filter those rows out or give them a key)",
-                    batch.schema().field(i).name()
-                )));
-            }
-        }
-        let runs: Vec<Range<usize>> = if self.entity.is_empty() {
-            std::iter::once(0..n).collect()
-        } else {
-            partition(&self.keys(&batch))?.ranges()
-        };
-        let times = micros(batch.column(self.time), &self.spec.time)?;
-        // The engine sorts the input (or trusts its declared order); a
-        // history out of time order would give wrong windows, so it is an
-        // error rather than an assumption.
-        if runs
-            .iter()
-            .any(|r| times[r.clone()].windows(2).any(|w| w[0] > w[1]))
-        {
-            return Err(self.out_of_order());
-        }
-        let mut values: HashMap<usize, Vec<f64>> = HashMap::new();
-        for &s in &self.sources {
-            if let std::collections::hash_map::Entry::Vacant(e) = values.entry(s) {
-                e.insert(as_f64(batch.column(s))?);
-            }
-        }
-        let mut outs: Vec<Vec<f64>> = vec![Vec::with_capacity(n); self.spec.features.len()];
-        let (mut bounds, mut lags, mut axis) = (Vec::new(), Vec::new(), Vec::new());
-        for run in &runs {
-            let t = &times[run.clone()];
-            let len = run.len();
-            for g in &self.windows {
-                if g.bounds {
-                    kernel::window_bounds(g.window, t, len, &mut bounds);
-                }
-                if g.lags {
-                    kernel::lag_rows(g.window, t, len, &mut lags);
-                }
-                if g.axis {
-                    kernel::slope_axis(g.window, t, len, &mut axis);
-                }
-                let frame = Frame {
-                    bounds: &bounds,
-                    lags: &lags,
-                    axis: &axis,
+/// The complete histories of `input`'s rows, as `histories` cuts them.
+fn completed(
+    input: SendableRecordBatchStream,
+    histories: Histories,
+    metrics: BaselineMetrics,
+) -> impl futures::Stream<Item = Result<Completed>> {
+    futures::stream::unfold(Some((input, histories)), move |slot| {
+        let metrics = metrics.clone();
+        async move {
+            let (mut input, mut histories) = slot?;
+            loop {
+                let batch = match input.next().await {
+                    Some(Ok(batch)) => batch,
+                    Some(Err(e)) => return Some((Err(e), None)),
+                    None => return histories.finish().map(|done| (Ok(done), None)),
                 };
-                for &k in &g.features {
-                    let f = &self.spec.features[k];
-                    let xs = &values[&self.sources[k]][run.clone()];
-                    kernel::evaluate(f.method, f.min_periods, xs, &frame, &mut outs[k]);
+                let _timer = metrics.elapsed_compute().timer();
+                match histories.push(batch) {
+                    Ok(Some(done)) => return Some((Ok(done), Some((input, histories)))),
+                    Ok(None) => continue,
+                    Err(e) => return Some((Err(e), None)),
                 }
             }
         }
-        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-        for (f, out) in self.spec.features.iter().zip(outs) {
-            let valid = NullBuffer::from_iter(out.iter().map(|v| !v.is_nan()));
-            let valid = (valid.null_count() > 0).then_some(valid);
-            columns.push(if f.method.is_integer() {
-                Arc::new(Int64Array::new(
-                    out.iter()
-                        .map(|&v| if v.is_nan() { 0 } else { v as i64 })
-                        .collect(),
-                    valid,
-                ))
-            } else {
-                Arc::new(Float64Array::new(out.into(), valid))
-            });
-        }
-        Ok(RecordBatch::try_new(Arc::clone(&self.output), columns)?)
-    }
-}
-
-/// A numeric column as f64 with NaN for null.
-fn as_f64(array: &ArrayRef) -> Result<Vec<f64>> {
-    let floats = cast(array, &DataType::Float64)?;
-    let floats = floats.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
-    Ok(match floats.nulls() {
-        None => floats.values().to_vec(),
-        Some(nulls) => floats
-            .values()
-            .iter()
-            .zip(nulls.iter())
-            .map(|(&v, ok)| if ok { v } else { f64::NAN })
-            .collect(),
-    })
-}
-
-/// The time column as microseconds since the epoch (dates and timestamps)
-/// or as itself (integer periods). Nulls are refused.
-fn micros(array: &ArrayRef, name: &str) -> Result<Vec<i64>> {
-    if array.null_count() > 0 {
-        return Err(DataFusionError::Execution(format!(
-            "time column `{name}` has {} null values; every row needs a time",
-            array.null_count()
-        )));
-    }
-    Ok(match array.data_type() {
-        DataType::Date32 => array
-            .as_primitive::<Date32Type>()
-            .values()
-            .iter()
-            .map(|&d| i64::from(d) * MICROS_PER_DAY)
-            .collect(),
-        DataType::Date64 => array
-            .as_primitive::<Date64Type>()
-            .values()
-            .iter()
-            .map(|&ms| ms.saturating_mul(1000))
-            .collect(),
-        DataType::Timestamp(unit, _) => {
-            let raw = cast(array, &DataType::Int64)?;
-            let raw = raw.as_primitive::<Int64Type>().values();
-            match unit {
-                TimeUnit::Second => raw.iter().map(|v| v.saturating_mul(1_000_000)).collect(),
-                TimeUnit::Millisecond => raw.iter().map(|v| v.saturating_mul(1000)).collect(),
-                TimeUnit::Microsecond => raw.to_vec(),
-                TimeUnit::Nanosecond => raw.iter().map(|v| v / 1000).collect(),
-            }
-        }
-        _ => cast(array, &DataType::Int64)?
-            .as_primitive::<Int64Type>()
-            .values()
-            .to_vec(),
     })
 }
 
 /// The session's extension planners (registered by [`crate::session`]).
 pub fn planners() -> Vec<Arc<dyn ExtensionPlanner + Send + Sync>> {
     vec![Arc::new(TemporalPlanner)]
-}
-
-#[cfg(test)]
-mod tests {
-    use datafusion::arrow::array::Int32Array;
-    use datafusion::arrow::datatypes::Field;
-
-    use super::*;
-    use crate::functions::temporal::TemporalFeature;
-
-    fn spec() -> TemporalSpec {
-        TemporalSpec {
-            entity: vec!["id".into()],
-            time: "t".into(),
-            features: vec![TemporalFeature {
-                output: "s".into(),
-                source: "x".into(),
-                method: Method::Agg(super::super::Agg::Sum),
-                window: Window::Rows(2),
-                min_periods: 1,
-            }],
-        }
-    }
-
-    fn batch(ids: &[i32], ts: &[i32], xs: &[f64]) -> RecordBatch {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("id", DataType::Int32, false),
-            Field::new("t", DataType::Int32, false),
-            Field::new("x", DataType::Float64, true),
-        ]));
-        RecordBatch::try_new(
-            schema,
-            vec![
-                Arc::new(Int32Array::from(ids.to_vec())),
-                Arc::new(Int32Array::from(ts.to_vec())),
-                Arc::new(Float64Array::from(xs.to_vec())),
-            ],
-        )
-        .unwrap()
-    }
-
-    fn histories(input: &RecordBatch) -> Histories {
-        let out = TemporalExec::try_new(
-            Arc::new(datafusion::physical_plan::empty::EmptyExec::new(
-                input.schema(),
-            )),
-            spec(),
-        )
-        .unwrap()
-        .schema();
-        Histories::new(&spec(), &input.schema(), out).unwrap()
-    }
-
-    fn sums(batches: &[RecordBatch]) -> Vec<f64> {
-        batches
-            .iter()
-            .flat_map(|b| {
-                b.column(3)
-                    .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
-                    .values()
-                    .to_vec()
-            })
-            .collect()
-    }
-
-    #[test]
-    fn histories_split_across_batches_give_the_same_result() {
-        let whole = batch(
-            &[1, 1, 1, 2, 2, 3],
-            &[1, 2, 3, 1, 2, 1],
-            &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
-        );
-        let want = [1.0, 3.0, 6.0, 8.0, 24.0, 32.0];
-        let mut h = histories(&whole);
-        let mut out: Vec<RecordBatch> = h.push(whole.clone()).unwrap().into_iter().collect();
-        out.extend(h.finish().unwrap());
-        assert_eq!(sums(&out), want);
-        // One row per batch: entity 1 spans three batches.
-        let mut h = histories(&whole);
-        let mut out = Vec::new();
-        for i in 0..whole.num_rows() {
-            out.extend(h.push(whole.slice(i, 1)).unwrap());
-        }
-        out.extend(h.finish().unwrap());
-        assert_eq!(sums(&out), want);
-        assert_eq!(out.iter().map(|b| b.num_rows()).sum::<usize>(), 6);
-    }
-
-    #[test]
-    fn a_history_out_of_time_order_is_an_error() {
-        let b = batch(&[1, 1], &[2, 1], &[1.0, 2.0]);
-        let mut h = histories(&b);
-        let err = h.push(b).and_then(|_| h.finish()).unwrap_err().to_string();
-        assert!(err.contains("not in (id, t) order"), "{err}");
-    }
 }

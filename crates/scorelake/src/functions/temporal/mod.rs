@@ -42,9 +42,13 @@
 //! ```
 
 mod exec;
+mod histories;
 mod kernel;
+mod one_stream;
+mod rows_kernel;
 mod spec;
 
 pub use exec::{TemporalExec, TemporalNode, TemporalPlanner, planners};
 pub use kernel::{minus, month_position};
+pub(crate) use one_stream::OneStream;
 pub use spec::{Agg, Method, Span, TemporalFeature, TemporalSpec, Window};
