@@ -286,8 +286,32 @@ fn aggregate(agg: Agg, w: &[f64], minp: usize, scratch: &mut Vec<f64>) -> Option
     }
 }
 
+/// `method` over one history with times `times`, through its bounds,
+/// lags and axis (the reference of the tests of faster paths).
+#[cfg(test)]
+pub(crate) fn evaluate_history(
+    method: Method,
+    window: Window,
+    minp: u32,
+    xs: &[f64],
+    times: &[i64],
+) -> Vec<f64> {
+    let (mut bounds, mut lags, mut axis, mut out) = (vec![], vec![], vec![], vec![]);
+    window_bounds(window, times, xs.len(), &mut bounds);
+    lag_rows(window, times, xs.len(), &mut lags);
+    slope_axis(window, times, xs.len(), &mut axis);
+    let frame = Frame {
+        bounds: &bounds,
+        lags: &lags,
+        axis: &axis,
+    };
+    evaluate(method, minp, xs, &frame, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use super::evaluate_history as run;
     use super::*;
 
     const NA: f64 = f64::NAN;
@@ -297,20 +321,6 @@ mod tests {
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|t| t.and_utc().timestamp_micros())
             .unwrap_or_default()
-    }
-
-    fn run(method: Method, window: Window, minp: u32, xs: &[f64], times: &[i64]) -> Vec<f64> {
-        let (mut bounds, mut lags, mut axis, mut out) = (vec![], vec![], vec![], vec![]);
-        window_bounds(window, times, xs.len(), &mut bounds);
-        lag_rows(window, times, xs.len(), &mut lags);
-        slope_axis(window, times, xs.len(), &mut axis);
-        let frame = Frame {
-            bounds: &bounds,
-            lags: &lags,
-            axis: &axis,
-        };
-        evaluate(method, minp, xs, &frame, &mut out);
-        out
     }
 
     fn same(got: &[f64], want: &[f64]) {

@@ -5,7 +5,9 @@
 //! [`Method`], [`Window`], `min_periods`); [`TemporalNode::plan`] appends them
 //! to a logical plan. The engine partitions the input by entity and sorts it
 //! by entity and time (spilling under the memory limit), and the operator
-//! streams over the sorted rows, one entity history at a time.
+//! streams over the sorted rows, one entity history at a time. An input that
+//! comes in that order already (a file that declares it) is read as one
+//! stream instead, without repartition or merge ([`TemporalExec::in_one_stream`]).
 //!
 //! Semantics (see `docs/features.md`): missing values (null or NaN) are
 //! ignored inside a window; a rows window `n` is the current row and the

@@ -159,25 +159,14 @@ fn count_and_sum(values: &[f64]) -> (usize, f64) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::kernel::{Frame, evaluate, lag_rows, slope_axis, window_bounds};
+    use super::super::kernel::evaluate_history;
     use super::super::spec::{Agg, Window};
     use super::*;
 
     /// The general path (bounds, lags and axis of each history).
     fn general(method: Method, w: u32, minp: u32, history: &[f64]) -> Vec<f64> {
-        let n = history.len();
-        let times: Vec<i64> = (0..n as i64).collect();
-        let (mut bounds, mut lags, mut axis, mut out) = (vec![], vec![], vec![], vec![]);
-        window_bounds(Window::Rows(w), &times, n, &mut bounds);
-        lag_rows(Window::Rows(w), &times, n, &mut lags);
-        slope_axis(Window::Rows(w), &times, n, &mut axis);
-        let frame = Frame {
-            bounds: &bounds,
-            lags: &lags,
-            axis: &axis,
-        };
-        evaluate(method, minp, history, &frame, &mut out);
-        out
+        let times: Vec<i64> = (0..history.len() as i64).collect();
+        evaluate_history(method, Window::Rows(w), minp, history, &times)
     }
 
     /// On random histories of 1 to 40 rows with missing values, ties, zeros
