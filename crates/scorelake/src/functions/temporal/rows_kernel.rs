@@ -42,13 +42,9 @@ pub(crate) fn evaluate_rows(
     let null = f64::NAN;
     let n = xs.len();
     // The first row of each row's window.
-    let lo: Vec<usize> = first
-        .iter()
-        .enumerate()
-        .map(|(i, &f)| f.max((i + 1).saturating_sub(w)))
-        .collect();
+    let lo = |i: usize| first[i].max((i + 1).saturating_sub(w));
     let lag = |i: usize| i.checked_sub(w).filter(|&j| j >= first[i]);
-    let window = |i: usize| &xs[lo[i]..=i];
+    let window = |i: usize| &xs[lo(i)..=i];
     let rows = 0..n;
     match method {
         Method::Delta => out.extend(rows.map(|i| match lag(i) {
@@ -98,7 +94,7 @@ pub(crate) fn evaluate_rows(
         Method::TrendSlope => out.extend(rows.map(|i| {
             let values = window(i);
             // Positions within the history, as the general path's axis.
-            let start = (lo[i] - first[i]) as f64;
+            let start = (lo(i) - first[i]) as f64;
             let (mut count, mut sx, mut sa) = (0usize, 0.0, 0.0);
             let mut at = start;
             for &v in values {
