@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::binning::{Binning, FORMAT, bin_column, woe_column};
 use super::fit::Fitting;
 use super::packed_bins::PackedBins;
+use super::segment_codes;
 use super::spec::BinningSpec;
 use super::totals::{Totals, weight_sum};
 use crate::checks::weight_or_one;
@@ -126,12 +127,12 @@ async fn gathered(
     target: &str,
     weight: Option<&str>,
     totals: Totals,
-    packed: Option<&PackedBins>,
+    packed: Option<(&PackedBins, bool)>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     check_keys(df, by, target, weight)?;
     let (input_weight, input_events) = (totals.weight, totals.events);
     let plan = match packed {
-        Some(p) => packed_grouping(df, p, by, target, weight)?,
+        Some((p, code_segments)) => packed_grouping(df, p, code_segments, by, target, weight)?,
         None => grouping(df, by, target, weight)?,
     };
     let schema = std::sync::Arc::new(plan.schema().as_arrow().clone());
@@ -231,17 +232,35 @@ pub(crate) fn grouping(
 }
 
 /// [`grouping`] by the key of the `packed` bin columns and the other
-/// columns of `by`; the bin columns are read back from the key after.
+/// columns of `by`; the bin columns are read back from the key after. With
+/// `code_segments`, text columns of `by` join the key as codes
+/// ([`segment_codes`]) while it fits an Int64, and are read back too.
 fn packed_grouping(
     df: &DataFrame,
     packed: &PackedBins,
+    code_segments: bool,
     by: &[String],
     target: &str,
     weight: Option<&str>,
 ) -> Result<DataFrame> {
     const KEY: &str = "__scorelake_packed_bins";
-    let rest: Vec<String> = by.iter().filter(|c| !packed.holds(c)).cloned().collect();
-    let mut input = vec![packed.key().alias(KEY)];
+    let mut key = packed.key();
+    let mut stride = packed.span();
+    let mut coded = Vec::new();
+    let mut rest = Vec::new();
+    for c in by.iter().filter(|c| !packed.holds(c)) {
+        let ty = find(df.schema(), c, "grouping column")?;
+        match stride.checked_mul(segment_codes::SPAN) {
+            Some(next) if code_segments && segment_codes::codable(&ty) => {
+                let codes = segment_codes::Codes::new(c);
+                key = key + segment_codes::code(&codes, column(c)) * lit(stride);
+                coded.push((c.clone(), codes, stride, ty));
+                stride = next;
+            }
+            _ => rest.push(c.clone()),
+        }
+    }
+    let mut input = vec![key.alias(KEY)];
     input.extend(rest.iter().map(|c| column(c)));
     input.push(column(target));
     input.extend(weight.map(column));
@@ -250,9 +269,14 @@ fn packed_grouping(
     let mut out: Vec<Expr> = by
         .iter()
         .map(|c| {
-            packed
-                .unpacked(col(KEY), c)
-                .unwrap_or_else(|| col(c.as_str()))
+            let segment = coded.iter().find(|(name, ..)| name == c);
+            match (packed.unpacked(col(KEY), c), segment) {
+                (Some(bin), _) => bin,
+                (None, Some((_, codes, stride, ty))) => {
+                    segment_codes::value(codes, col(KEY), *stride, ty.clone()).alias(c)
+                }
+                (None, None) => col(c.as_str()),
+            }
         })
         .collect();
     out.extend([SAMPLE_WEIGHT, EVENT_WEIGHT, EVENT_RATE].map(col));
@@ -317,8 +341,17 @@ pub async fn fit_and_compress(
     // Grouped by one key for the bins: one hash and comparison per row
     // instead of one per variable.
     let packed = PackedBins::of(&uncounted.variables);
-    let (schema, rows) =
-        gathered(&binned, &by, &spec.target, weight, totals, packed.as_ref()).await?;
+    // Text segments join the key as codes given in this process (not on a
+    // cluster); a segment with more values than codes is grouped as text.
+    let code_segments = !crate::session::runs_elsewhere(df);
+    let packing = packed.as_ref().map(|p| (p, code_segments));
+    let (schema, rows) = match gathered(&binned, &by, &spec.target, weight, totals, packing).await {
+        Err(e) if code_segments && e.to_string().contains(segment_codes::TOO_MANY) => {
+            let packing = packed.as_ref().map(|p| (p, false));
+            gathered(&binned, &by, &spec.target, weight, totals, packing).await?
+        }
+        result => result?,
+    };
     let counts = fitting.counts_of_groups(&rows, bin_column, SAMPLE_WEIGHT, EVENT_WEIGHT)?;
     let binning = fitting.finish(df, counts).await?;
     if !with_woe {

@@ -27,6 +27,7 @@ mod optimal;
 mod packed_bins;
 mod points;
 mod scoring;
+mod segment_codes;
 mod select;
 mod select_figures;
 mod spec;

@@ -50,6 +50,12 @@ impl PackedBins {
         Some(Self { parts })
     }
 
+    /// The number of keys the bin columns take: the stride of anything
+    /// packed after them.
+    pub(crate) fn span(&self) -> i64 {
+        self.parts.last().map_or(1, |p| p.stride * p.span)
+    }
+
     /// Whether `name` is one of the packed bin columns.
     pub(crate) fn holds(&self, name: &str) -> bool {
         self.parts.iter().any(|p| p.column == name)
