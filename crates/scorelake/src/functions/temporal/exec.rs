@@ -396,6 +396,13 @@ impl ExecutionPlan for TemporalExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
+        // One stream computes as many batches at once as the engine has
+        // partitions (cores); each partition of a partitioned input two.
+        let at_once = if self.one_stream {
+            context.session_config().target_partitions().max(2)
+        } else {
+            2
+        };
         let input = self.input.execute(partition, context)?;
         let metrics = BaselineMetrics::new(&self.metrics, partition);
         let features = Arc::new(Features::new(
@@ -406,9 +413,9 @@ impl ExecutionPlan for TemporalExec {
         let histories = Histories::new(Arc::clone(&features));
         let output = metrics.clone();
         // The features of complete histories are computed in tasks of their
-        // own, two at a time, so computing overlaps reading the next rows
-        // (and with one stream, computing uses a second core); the rows
-        // come out in input order.
+        // own, `at_once` at a time, so computing overlaps reading the next
+        // rows (and with one stream, uses the other cores); the rows come
+        // out in input order.
         let stream = completed(input, histories, metrics.clone())
             .map(move |done| {
                 let features = Arc::clone(&features);
@@ -424,7 +431,7 @@ impl ExecutionPlan for TemporalExec {
                     })?
                 }
             })
-            .buffered(2)
+            .buffered(at_once)
             .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))
             .try_flatten()
             .inspect_ok(move |b| output.record_output(b.num_rows()));
