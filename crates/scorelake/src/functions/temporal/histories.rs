@@ -45,6 +45,9 @@ pub(super) struct Features {
     entity: Vec<usize>,
     time: usize,
     sources: Vec<usize>,
+    /// The features with a rows kernel ([`rows_kernel::evaluate_rows`]),
+    /// each with its window's rows.
+    rows: Vec<(usize, usize)>,
     windows: Vec<WindowGroup>,
     output: SchemaRef,
 }
@@ -232,6 +235,12 @@ impl Features {
                 .iter()
                 .map(|f| index(&f.source))
                 .collect::<Result<_>>()?,
+            rows: spec
+                .features
+                .iter()
+                .enumerate()
+                .filter_map(|(k, f)| rows_kernel(f.window, f.method).map(|w| (k, w)))
+                .collect(),
             windows: WindowGroup::of(spec),
             spec: spec.clone(),
             output,
@@ -289,15 +298,14 @@ impl Features {
         }
         let mut outs: Vec<Vec<f64>> = vec![Vec::with_capacity(n); self.spec.features.len()];
         // Rows windows with a kernel of their own: every history at once.
-        let mut first = Vec::new();
-        for (k, f) in self.spec.features.iter().enumerate() {
-            if let Some(w) = rows_kernel(f.window, f.method) {
-                if first.is_empty() {
-                    first.reserve_exact(n);
-                    for r in &runs {
-                        first.extend(std::iter::repeat_n(r.start, r.len()));
-                    }
-                }
+        if !self.rows.is_empty() {
+            // Each row's history starts at `first[row]`.
+            let first: Vec<usize> = runs
+                .iter()
+                .flat_map(|r| std::iter::repeat_n(r.start, r.len()))
+                .collect();
+            for &(k, w) in &self.rows {
+                let f = &self.spec.features[k];
                 let xs = &values[self.sources[k]];
                 rows_kernel::evaluate_rows(f.method, f.min_periods, w, xs, &first, &mut outs[k]);
             }

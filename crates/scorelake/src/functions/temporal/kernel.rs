@@ -204,22 +204,29 @@ fn present(w: &[f64]) -> usize {
     w.iter().filter(|v| !v.is_nan()).count()
 }
 
-fn mean(w: &[f64], minp: usize) -> Option<f64> {
+/// The number and the sum (oldest first) of the values that are not
+/// missing.
+fn count_and_sum(w: &[f64]) -> (usize, f64) {
     let (mut n, mut sum) = (0usize, 0.0);
     for &v in w.iter().filter(|v| !v.is_nan()) {
         n += 1;
         sum += v;
     }
+    (n, sum)
+}
+
+pub(super) fn mean(w: &[f64], minp: usize) -> Option<f64> {
+    let (n, sum) = count_and_sum(w);
     (n >= minp.max(1)).then(|| sum / n as f64)
 }
 
 /// Sample standard deviation, two passes (mean first) for accuracy.
-fn std(w: &[f64], minp: usize) -> Option<f64> {
-    let n = present(w);
+pub(super) fn std(w: &[f64], minp: usize) -> Option<f64> {
+    let (n, sum) = count_and_sum(w);
     if n < minp.max(2) {
         return None;
     }
-    let m = mean(w, 1)?;
+    let m = sum / n as f64;
     let ss: f64 = w
         .iter()
         .filter(|v| !v.is_nan())
@@ -244,7 +251,7 @@ fn slope(xs: &[f64], axis: &[f64], minp: usize) -> Option<f64> {
     (saa > 0.0).then(|| sxy / saa)
 }
 
-fn extremes(w: &[f64], minp: usize) -> Option<(f64, f64)> {
+pub(super) fn extremes(w: &[f64], minp: usize) -> Option<(f64, f64)> {
     let mut n = 0usize;
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for &v in w.iter().filter(|v| !v.is_nan()) {

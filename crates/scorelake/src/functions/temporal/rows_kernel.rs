@@ -9,6 +9,7 @@
 //!
 //! [`kernel::evaluate`]: super::kernel::evaluate
 
+use super::kernel::{extremes, mean, std};
 use super::spec::Method;
 
 /// Whether [`evaluate_rows`] computes `method`.
@@ -68,29 +69,11 @@ pub(crate) fn evaluate_rows(
                 1.0 + above as f64
             }
         })),
-        Method::Momentum => out.extend(rows.map(|i| {
-            let (count, sum) = count_and_sum(window(i));
-            if count >= minp.max(1) {
-                xs[i] - sum / count as f64
-            } else {
-                null
-            }
+        Method::Momentum => out.extend(rows.map(|i| match mean(window(i), minp) {
+            Some(m) => xs[i] - m,
+            None => null,
         })),
-        Method::Volatility => out.extend(rows.map(|i| {
-            let values = window(i);
-            let (count, sum) = count_and_sum(values);
-            if count < minp.max(2) {
-                return null;
-            }
-            let mean = sum / count as f64;
-            let mut ss = 0.0;
-            for &v in values {
-                if !v.is_nan() {
-                    ss += (v - mean) * (v - mean);
-                }
-            }
-            (ss / (count - 1) as f64).sqrt()
-        })),
+        Method::Volatility => out.extend(rows.map(|i| std(window(i), minp.max(2)).unwrap_or(null))),
         Method::TrendSlope => out.extend(rows.map(|i| {
             let values = window(i);
             // Positions within the history, as the general path's axis.
@@ -121,36 +104,12 @@ pub(crate) fn evaluate_rows(
             }
             if saa > 0.0 { sxy / saa } else { null }
         })),
-        Method::MinMaxRange => out.extend(rows.map(|i| {
-            let (mut count, mut low, mut high) = (0usize, f64::INFINITY, f64::NEG_INFINITY);
-            for &v in window(i) {
-                if !v.is_nan() {
-                    count += 1;
-                    low = low.min(v);
-                    high = high.max(v);
-                }
-            }
-            if count >= minp.max(1) {
-                high - low
-            } else {
-                null
-            }
+        Method::MinMaxRange => out.extend(rows.map(|i| match extremes(window(i), minp) {
+            Some((low, high)) => high - low,
+            None => null,
         })),
         _ => {}
     }
-}
-
-/// The number and the sum (oldest first) of the values that are not
-/// missing.
-fn count_and_sum(values: &[f64]) -> (usize, f64) {
-    let (mut count, mut sum) = (0usize, 0.0);
-    for &v in values {
-        if !v.is_nan() {
-            count += 1;
-            sum += v;
-        }
-    }
-    (count, sum)
 }
 
 #[cfg(test)]
