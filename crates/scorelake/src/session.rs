@@ -347,12 +347,7 @@ pub(crate) fn runtime(config: &Config) -> Result<Arc<RuntimeEnv>> {
 
 /// Whether `df` runs on another process than this one (a cluster's).
 pub(crate) fn runs_elsewhere(df: &DataFrame) -> bool {
-    df.task_ctx()
-        .session_config()
-        .options()
-        .extensions
-        .get::<ballista_core::config::BallistaConfig>()
-        .is_some()
+    functions::plans_for_a_cluster(df.task_ctx().session_config().options())
 }
 
 /// The result stream of a plan that runs on a cluster.

@@ -37,6 +37,7 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, ListArray
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type};
 use datafusion::catalog::Session as EngineSession;
+use datafusion::common::config::ConfigOptions;
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::{AggregateUDF, LogicalPlan, ScalarUDF};
@@ -127,6 +128,15 @@ impl QueryPlanner for RecordingPlanner {
         self.log.push(Arc::clone(&physical));
         Ok(physical)
     }
+}
+
+/// Whether a session with these options plans for a cluster (it carries
+/// Ballista's settings): its plans run in other processes.
+pub(crate) fn plans_for_a_cluster(options: &ConfigOptions) -> bool {
+    options
+        .extensions
+        .get::<ballista_core::config::BallistaConfig>()
+        .is_some()
 }
 
 /// A list of numbers as one scalar: the state and value of the aggregates

@@ -29,7 +29,7 @@ pub(crate) const SPAN: i64 = 1 << 24;
 pub(crate) const TOO_MANY: &str = "distinct values to code";
 
 /// One column's dictionary: value → code, and the values by code.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Codes {
     column: String,
     inner: Mutex<(HashMap<String, i64>, Vec<String>)>,

@@ -205,11 +205,7 @@ impl ExtensionPlanner for TemporalPlanner {
         };
         let exec = TemporalExec::try_new(Arc::clone(input), node.spec.clone())?;
         // A cluster spreads the histories over its executors instead.
-        let clustered = session
-            .config_options()
-            .extensions
-            .get::<ballista_core::config::BallistaConfig>()
-            .is_some();
+        let clustered = crate::functions::plans_for_a_cluster(session.config_options());
         Ok(Some(Arc::new(if clustered {
             exec
         } else {
