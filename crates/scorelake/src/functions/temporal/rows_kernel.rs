@@ -2,15 +2,24 @@
 //!
 //! A rows window of `w` rows is the current row and the `w − 1` before it
 //! within its history. These kernels take every row of a set of complete
-//! histories in one call, each with one loop over its window's values and
-//! no bounds, lags or axis built per history, for the methods whose window
-//! is all they need. The arithmetic is that of [`kernel::evaluate`], in the
-//! same order, so the results are the same bit for bit.
+//! histories in one call, for the methods whose window is all they need.
+//! The arithmetic is that of [`kernel::evaluate`], in the same order, so the
+//! results are the same bit for bit.
+//!
+//! Most rows have a full window (`w` rows of their own history) without
+//! missing values; for those the sums and comparisons need no filtering, and
+//! [`together`] computes [`LANES`] neighbouring rows at once, each row still
+//! summing its own window oldest first (independent chains the CPU runs side
+//! by side). Rows near a history's start or a missing value, and the last
+//! few, are computed one by one ([`one_row`]).
 //!
 //! [`kernel::evaluate`]: super::kernel::evaluate
 
 use super::kernel::{extremes, mean, std};
 use super::spec::Method;
+
+/// Rows computed together by [`full_windows`].
+const LANES: usize = 4;
 
 /// Whether [`evaluate_rows`] computes `method`.
 pub(crate) fn has_rows_kernel(method: Method) -> bool {
@@ -40,26 +49,210 @@ pub(crate) fn evaluate_rows(
     out: &mut Vec<f64>,
 ) {
     let minp = min_periods as usize;
-    let null = f64::NAN;
-    let n = xs.len();
-    // The first row of each row's window.
-    let lo = |i: usize| first[i].max((i + 1).saturating_sub(w));
-    let lag = |i: usize| i.checked_sub(w).filter(|&j| j >= first[i]);
-    let window = |i: usize| &xs[lo(i)..=i];
-    let rows = 0..n;
+    let rows = 0..xs.len();
+    // Each arm names its method as a constant, so that `one_row` (inlined)
+    // is that method's loop body alone.
     match method {
-        Method::Delta => out.extend(rows.map(|i| match lag(i) {
+        Method::Delta => out.extend(rows.map(|i| one_row(Method::Delta, minp, w, xs, first, i))),
+        Method::PctChange => {
+            out.extend(rows.map(|i| one_row(Method::PctChange, minp, w, xs, first, i)))
+        }
+        Method::Momentum => together(
+            minp.max(1),
+            w,
+            xs,
+            first,
+            out,
+            |i| one_row(Method::Momentum, minp, w, xs, first, i),
+            |span| {
+                let s = sums(span, w);
+                each(|l| span[w - 1 + l] - s[l] / w as f64)
+            },
+        ),
+        Method::Volatility => together(
+            minp.max(2),
+            w,
+            xs,
+            first,
+            out,
+            |i| one_row(Method::Volatility, minp, w, xs, first, i),
+            |span| {
+                let s = sums(span, w);
+                let m: [f64; LANES] = each(|l| s[l] / w as f64);
+                let mut ss = [0.0; LANES];
+                for k in 0..w {
+                    let v = lanes(span, k);
+                    for l in 0..LANES {
+                        let d = v[l] - m[l];
+                        ss[l] += d * d;
+                    }
+                }
+                each(|l| (ss[l] / (w - 1) as f64).sqrt())
+            },
+        ),
+        Method::TrendSlope => {
+            // Positions relative to their mean: `k − (w − 1) / 2` wherever
+            // the window starts (exact in floating point), so every full
+            // window has the same sum of their squares.
+            let da: Vec<f64> = (0..w).map(|k| k as f64 - (w as f64 - 1.0) / 2.0).collect();
+            let saa = da.iter().fold(0.0, |saa, d| saa + d * d);
+            together(
+                minp.max(2),
+                w,
+                xs,
+                first,
+                out,
+                |i| one_row(Method::TrendSlope, minp, w, xs, first, i),
+                |span| {
+                    let s = sums(span, w);
+                    let mx: [f64; LANES] = each(|l| s[l] / w as f64);
+                    let mut sxy = [0.0; LANES];
+                    for (k, &da) in da.iter().enumerate() {
+                        let v = lanes(span, k);
+                        for l in 0..LANES {
+                            sxy[l] += da * (v[l] - mx[l]);
+                        }
+                    }
+                    each(|l| sxy[l] / saa)
+                },
+            )
+        }
+        Method::RollingRank => together(
+            minp.max(1),
+            w,
+            xs,
+            first,
+            out,
+            |i| one_row(Method::RollingRank, minp, w, xs, first, i),
+            |span| {
+                let x = lanes(span, w - 1);
+                let mut above = [0usize; LANES];
+                for k in 0..w {
+                    let v = lanes(span, k);
+                    for l in 0..LANES {
+                        above[l] += usize::from(v[l] > x[l]);
+                    }
+                }
+                each(|l| 1.0 + above[l] as f64)
+            },
+        ),
+        Method::MinMaxRange => together(
+            minp.max(1),
+            w,
+            xs,
+            first,
+            out,
+            |i| one_row(Method::MinMaxRange, minp, w, xs, first, i),
+            |span| {
+                let (mut low, mut high) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+                for k in 0..w {
+                    let v = lanes(span, k);
+                    for l in 0..LANES {
+                        low[l] = low[l].min(v[l]);
+                        high[l] = high[l].max(v[l]);
+                    }
+                }
+                each(|l| high[l] - low[l])
+            },
+        ),
+        _ => {}
+    }
+}
+
+/// Appends `row(i)` for every row of `xs` to `out`, taking the rows whose
+/// window is full (`w` rows of their own history) and has no missing value
+/// [`LANES`] at a time from `full` (given the `w − 1 + LANES` values their
+/// windows span) when `w` rows are enough for a value (`needs`).
+///
+/// `full` must do the operations of `row` in the same order: sums start at
+/// 0.0 and add a window oldest first.
+fn together(
+    needs: usize,
+    w: usize,
+    xs: &[f64],
+    first: &[usize],
+    out: &mut Vec<f64>,
+    row: impl Fn(usize) -> f64,
+    full: impl Fn(&[f64]) -> [f64; LANES],
+) {
+    let n = xs.len();
+    if w < needs || n < w - 1 + LANES {
+        out.extend((0..n).map(row));
+        return;
+    }
+    let start = out.len();
+    out.resize(start + n, f64::NAN);
+    let out = &mut out[start..];
+    let mut i = w - 1;
+    while i + LANES <= n {
+        out[i..i + LANES].copy_from_slice(&full(&xs[i + 1 - w..i + LANES]));
+        i += LANES;
+    }
+    let done = i;
+    // Rows without a full window of their own history, and the last ones.
+    for i in 0..n {
+        if i >= done || i - first[i] + 1 < w {
+            out[i] = row(i);
+        }
+    }
+    // Rows whose window has a missing value.
+    for j in (0..done).filter(|&j| xs[j].is_nan()) {
+        let end = (j + w).min(done);
+        for (i, o) in out[j..end].iter_mut().enumerate() {
+            *o = row(j + i);
+        }
+    }
+}
+
+/// Value `k` (oldest first) of the windows of [`LANES`] neighbouring rows,
+/// from the `w − 1 + LANES` values `span` their windows cover.
+#[inline(always)]
+fn lanes(span: &[f64], k: usize) -> [f64; LANES] {
+    let v = &span[k..k + LANES];
+    [v[0], v[1], v[2], v[3]]
+}
+
+/// `f` of each lane.
+#[inline(always)]
+fn each(f: impl Fn(usize) -> f64) -> [f64; LANES] {
+    [f(0), f(1), f(2), f(3)]
+}
+
+/// The sums of the `w`-row windows of [`LANES`] neighbouring rows (see
+/// [`lanes`]), each from 0.0, oldest value first.
+#[inline(always)]
+fn sums(span: &[f64], w: usize) -> [f64; LANES] {
+    let mut s = [0.0; LANES];
+    for k in 0..w {
+        let v = lanes(span, k);
+        for l in 0..LANES {
+            s[l] += v[l];
+        }
+    }
+    s
+}
+
+/// `method` at row `i` (see [`evaluate_rows`]).
+#[inline(always)]
+fn one_row(method: Method, minp: usize, w: usize, xs: &[f64], first: &[usize], i: usize) -> f64 {
+    let null = f64::NAN;
+    // The first row of the window.
+    let lo = first[i].max((i + 1).saturating_sub(w));
+    let lag = || i.checked_sub(w).filter(|&j| j >= first[i]);
+    let window = || &xs[lo..=i];
+    match method {
+        Method::Delta => match lag() {
             Some(j) => xs[i] - xs[j],
             None => null,
-        })),
-        Method::PctChange => out.extend(rows.map(|i| match lag(i) {
+        },
+        Method::PctChange => match lag() {
             Some(j) if xs[j] != 0.0 => (xs[i] - xs[j]) / xs[j],
             _ => null,
-        })),
-        Method::RollingRank => out.extend(rows.map(|i| {
+        },
+        Method::RollingRank => {
             let x = xs[i];
             let (mut present, mut above) = (0, 0);
-            for &v in window(i) {
+            for &v in window() {
                 present += usize::from(!v.is_nan());
                 above += usize::from(v > x);
             }
@@ -68,19 +261,18 @@ pub(crate) fn evaluate_rows(
             } else {
                 1.0 + above as f64
             }
-        })),
-        Method::Momentum => out.extend(rows.map(|i| match mean(window(i), minp) {
+        }
+        Method::Momentum => match mean(window(), minp) {
             Some(m) => xs[i] - m,
             None => null,
-        })),
-        Method::Volatility => out.extend(rows.map(|i| std(window(i), minp.max(2)).unwrap_or(null))),
-        Method::TrendSlope => out.extend(rows.map(|i| {
-            let values = window(i);
+        },
+        Method::Volatility => std(window(), minp.max(2)).unwrap_or(null),
+        Method::TrendSlope => {
             // Positions within the history, as the general path's axis.
-            let start = (lo(i) - first[i]) as f64;
+            let start = (lo - first[i]) as f64;
             let (mut count, mut sx, mut sa) = (0usize, 0.0, 0.0);
             let mut at = start;
-            for &v in values {
+            for &v in window() {
                 if !v.is_nan() {
                     count += 1;
                     sx += v;
@@ -94,7 +286,7 @@ pub(crate) fn evaluate_rows(
             let (mx, ma) = (sx / count as f64, sa / count as f64);
             let (mut sxy, mut saa) = (0.0, 0.0);
             let mut at = start;
-            for &v in values {
+            for &v in window() {
                 if !v.is_nan() {
                     let da = at - ma;
                     sxy += da * (v - mx);
@@ -103,12 +295,12 @@ pub(crate) fn evaluate_rows(
                 at += 1.0;
             }
             if saa > 0.0 { sxy / saa } else { null }
-        })),
-        Method::MinMaxRange => out.extend(rows.map(|i| match extremes(window(i), minp) {
+        }
+        Method::MinMaxRange => match extremes(window(), minp) {
             Some((low, high)) => high - low,
             None => null,
-        })),
-        _ => {}
+        },
+        _ => null,
     }
 }
 
@@ -125,8 +317,9 @@ mod tests {
     }
 
     /// On random histories of 1 to 40 rows with missing values, ties, zeros
-    /// and constant stretches, all in one call, every method gives the
-    /// general path's values history by history, bit for bit.
+    /// of both signs, infinities and constant stretches, all in one call,
+    /// every method gives the general path's values history by history, bit
+    /// for bit (full windows computed together, the others row by row).
     #[test]
     fn all_histories_at_once_equal_the_general_path() {
         let mut next = crate::test_rng::xorshift(0x5eed_7e3f);
@@ -143,10 +336,13 @@ mod tests {
         for len in [1, 2, 3, 7, 40].into_iter().cycle().take(60) {
             let start = xs.len();
             for _ in 0..len {
-                xs.push(match next() % 8 {
-                    0 => f64::NAN,
-                    1 => 0.0,
-                    2 => 5.0,
+                xs.push(match next() % 64 {
+                    0..8 => f64::NAN,
+                    8..12 => 0.0,
+                    12..16 => -0.0,
+                    16..24 => 5.0,
+                    24 => f64::INFINITY,
+                    25 => f64::NEG_INFINITY,
                     _ => (next() % 2001) as f64 / 8.0 - 125.0,
                 });
                 first.push(start);
