@@ -181,14 +181,16 @@ fn together(
         return;
     }
     let start = out.len();
-    out.resize(start + n, f64::NAN);
-    let out = &mut out[start..];
+    out.reserve(n);
+    out.extend(std::iter::repeat_n(f64::NAN, w - 1));
     let mut i = w - 1;
     while i + LANES <= n {
-        out[i..i + LANES].copy_from_slice(&full(&xs[i + 1 - w..i + LANES]));
+        out.extend(full(&xs[i + 1 - w..i + LANES]));
         i += LANES;
     }
     let done = i;
+    out.extend(std::iter::repeat_n(f64::NAN, n - done));
+    let out = &mut out[start..];
     // Rows without a full window of their own history, and the last ones.
     for i in 0..n {
         if i >= done || i - first[i] + 1 < w {
