@@ -57,124 +57,91 @@ pub(crate) fn evaluate_rows(
         Method::PctChange => {
             out.extend(rows.map(|i| one_row(Method::PctChange, minp, w, xs, first, i)))
         }
-        Method::Momentum => together(
-            minp.max(1),
-            w,
-            xs,
-            first,
-            out,
-            |i| one_row(Method::Momentum, minp, w, xs, first, i),
-            |span| {
-                let s = sums(span, w);
-                each(|l| span[w - 1 + l] - s[l] / w as f64)
-            },
-        ),
-        Method::Volatility => together(
-            minp.max(2),
-            w,
-            xs,
-            first,
-            out,
-            |i| one_row(Method::Volatility, minp, w, xs, first, i),
-            |span| {
-                let s = sums(span, w);
-                let m: [f64; LANES] = each(|l| s[l] / w as f64);
-                let mut ss = [0.0; LANES];
-                for k in 0..w {
-                    let v = lanes(span, k);
-                    for l in 0..LANES {
-                        let d = v[l] - m[l];
-                        ss[l] += d * d;
-                    }
+        Method::Momentum => together(Method::Momentum, minp, w, xs, first, out, |span| {
+            let s = sums(span, w);
+            each(|l| span[w - 1 + l] - s[l] / w as f64)
+        }),
+        Method::Volatility => together(Method::Volatility, minp, w, xs, first, out, |span| {
+            let s = sums(span, w);
+            let m: [f64; LANES] = each(|l| s[l] / w as f64);
+            let mut ss = [0.0; LANES];
+            for k in 0..w {
+                let v = lanes(span, k);
+                for l in 0..LANES {
+                    let d = v[l] - m[l];
+                    ss[l] += d * d;
                 }
-                each(|l| (ss[l] / (w - 1) as f64).sqrt())
-            },
-        ),
+            }
+            each(|l| (ss[l] / (w - 1) as f64).sqrt())
+        }),
         Method::TrendSlope => {
             // Positions relative to their mean: `k − (w − 1) / 2` wherever
             // the window starts (exact in floating point), so every full
             // window has the same sum of their squares.
             let da: Vec<f64> = (0..w).map(|k| k as f64 - (w as f64 - 1.0) / 2.0).collect();
             let saa = da.iter().fold(0.0, |saa, d| saa + d * d);
-            together(
-                minp.max(2),
-                w,
-                xs,
-                first,
-                out,
-                |i| one_row(Method::TrendSlope, minp, w, xs, first, i),
-                |span| {
-                    let s = sums(span, w);
-                    let mx: [f64; LANES] = each(|l| s[l] / w as f64);
-                    let mut sxy = [0.0; LANES];
-                    for (k, &da) in da.iter().enumerate() {
-                        let v = lanes(span, k);
-                        for l in 0..LANES {
-                            sxy[l] += da * (v[l] - mx[l]);
-                        }
+            together(Method::TrendSlope, minp, w, xs, first, out, |span| {
+                let s = sums(span, w);
+                let mx: [f64; LANES] = each(|l| s[l] / w as f64);
+                let mut sxy = [0.0; LANES];
+                for (k, &da) in da.iter().enumerate() {
+                    let v = lanes(span, k);
+                    for l in 0..LANES {
+                        sxy[l] += da * (v[l] - mx[l]);
                     }
-                    each(|l| sxy[l] / saa)
-                },
-            )
+                }
+                each(|l| sxy[l] / saa)
+            })
         }
-        Method::RollingRank => together(
-            minp.max(1),
-            w,
-            xs,
-            first,
-            out,
-            |i| one_row(Method::RollingRank, minp, w, xs, first, i),
-            |span| {
-                let x = lanes(span, w - 1);
-                let mut above = [0usize; LANES];
-                for k in 0..w {
-                    let v = lanes(span, k);
-                    for l in 0..LANES {
-                        above[l] += usize::from(v[l] > x[l]);
-                    }
+        Method::RollingRank => together(Method::RollingRank, minp, w, xs, first, out, |span| {
+            let x = lanes(span, w - 1);
+            let mut above = [0usize; LANES];
+            for k in 0..w {
+                let v = lanes(span, k);
+                for l in 0..LANES {
+                    above[l] += usize::from(v[l] > x[l]);
                 }
-                each(|l| 1.0 + above[l] as f64)
-            },
-        ),
-        Method::MinMaxRange => together(
-            minp.max(1),
-            w,
-            xs,
-            first,
-            out,
-            |i| one_row(Method::MinMaxRange, minp, w, xs, first, i),
-            |span| {
-                let (mut low, mut high) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
-                for k in 0..w {
-                    let v = lanes(span, k);
-                    for l in 0..LANES {
-                        low[l] = low[l].min(v[l]);
-                        high[l] = high[l].max(v[l]);
-                    }
+            }
+            each(|l| 1.0 + above[l] as f64)
+        }),
+        Method::MinMaxRange => together(Method::MinMaxRange, minp, w, xs, first, out, |span| {
+            let (mut low, mut high) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+            for k in 0..w {
+                let v = lanes(span, k);
+                for l in 0..LANES {
+                    low[l] = low[l].min(v[l]);
+                    high[l] = high[l].max(v[l]);
                 }
-                each(|l| high[l] - low[l])
-            },
-        ),
+            }
+            each(|l| high[l] - low[l])
+        }),
         _ => {}
     }
 }
 
-/// Appends `row(i)` for every row of `xs` to `out`, taking the rows whose
-/// window is full (`w` rows of their own history) and has no missing value
-/// [`LANES`] at a time from `full` (given the `w − 1 + LANES` values their
-/// windows span) when `w` rows are enough for a value (`needs`).
+/// Appends `method` at every row of `xs` to `out` (see [`one_row`]),
+/// taking the rows whose window is full (`w` rows of their own history) and
+/// has no missing value [`LANES`] at a time from `full` (given the
+/// `w − 1 + LANES` values their windows span) when `w` rows are enough for
+/// a value.
 ///
-/// `full` must do the operations of `row` in the same order: sums start at
-/// 0.0 and add a window oldest first.
+/// `full` must do the operations of [`one_row`] in the same order: sums
+/// start at 0.0 and add a window oldest first.
+#[inline(always)]
 fn together(
-    needs: usize,
+    method: Method,
+    minp: usize,
     w: usize,
     xs: &[f64],
     first: &[usize],
     out: &mut Vec<f64>,
-    row: impl Fn(usize) -> f64,
     full: impl Fn(&[f64]) -> [f64; LANES],
 ) {
+    let row = |i: usize| one_row(method, minp, w, xs, first, i);
+    let needs = match method {
+        Method::Volatility | Method::TrendSlope => minp.max(2),
+        _ => minp.max(1),
+    };
     let n = xs.len();
     if w < needs || n < w - 1 + LANES {
         out.extend((0..n).map(row));
