@@ -18,7 +18,7 @@
 use super::kernel::{extremes, mean, std};
 use super::spec::Method;
 
-/// Rows computed together by [`full_windows`].
+/// Rows computed together by [`together`].
 const LANES: usize = 4;
 
 /// Whether [`evaluate_rows`] computes `method`.
