@@ -32,9 +32,11 @@ TOOLS = os.environ.get("BENCH_TOOLS", "scorelake,scorelake-metrics,scorelake-sor
 if "limit" in TOOLS and not LIMIT.exists():
     print(f"no limit kernel at {LIMIT}: build ../shared/limit as its README says to compare with it")
     TOOLS.remove("limit")
-# ScoreLake with a memory limit and smaller row groups: the sort spills and
-# the Parquet writer holds less, for a fraction of the memory.
-LIMITED = ["--memory-limit", "512m", "--set", "io.row_group_size=262144"]
+# ScoreLake with a memory limit: the sort spills, for a fraction of the memory.
+LIMITED = ["--memory-limit", "512m"]
+# Rows per row group of ScoreLake's Parquet outputs (io.row_group_size); the
+# limit kernel writes the same layout.
+ROW_GROUP_ROWS = "262144"
 # ScoreLake ignoring the panel's declared (customer_id, month) order: it sorts.
 SORT = ["--set", "engine.use_input_order=false"]
 SPILL_CUSTOMERS = int(os.environ.get("BENCH_SPILL_CUSTOMERS", "500000"))
@@ -55,7 +57,8 @@ def command(tool, src, dst):
         return [str(BIN), "--progress", "never", *flags, "features", "--recipes", str(HERE / "recipes.yaml"),
                 "--input", str(src), "--output", str(dst), "--overwrite", "--compression", "zstd:1"]
     if tool == "limit":
-        return [str(LIMIT), "--input", str(src), "--output", str(dst), "--zstd-level", "1"]
+        return [str(LIMIT), "--input", str(src), "--output", str(dst), "--zstd-level", "1",
+                "--row-group-rows", ROW_GROUP_ROWS]
     return [PY, str(HERE / f"{tool}_peer.py"), str(src), str(dst)]
 
 

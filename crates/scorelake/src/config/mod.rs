@@ -218,8 +218,10 @@ config_sections! {
         compression: Codec = Codec::Zstd,
         /// Codec level; empty = the codec's default (zstd 3, gzip 6).
         compression_level: Option<i32> = None,
-        /// Rows per Parquet row group.
-        row_group_size: usize = 1 << 20,
+        /// Rows per Parquet row group (fewer under a memory limit). A writer
+        /// holds a whole group until it is complete: smaller groups keep
+        /// memory down and the disk busy while the next group is encoded.
+        row_group_size: usize = 1 << 18,
         /// Rows per NCF row group (the unit that NCF statistics skip).
         ncf_row_group_rows: usize = 128 * 1024,
         /// Encode Parquet row groups and columns in parallel.
