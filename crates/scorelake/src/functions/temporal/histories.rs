@@ -378,7 +378,9 @@ fn lexical(comparators: &[DynComparator], i: usize, j: usize) -> std::cmp::Order
 
 /// A feature's values (NaN for null) as its output column.
 fn feature_array(method: Method, out: Vec<f64>) -> ArrayRef {
-    // Packed 64 rows to a word, in a loop the compiler vectorises.
+    // Packed 64 rows to a word, in a loop the compiler vectorises (arrow's
+    // `BooleanBuffer::collect_bool`, a call per row, made W1's operator
+    // compute 0.68 s against 0.63 s: medians of 6 interleaved runs).
     let words: Vec<u64> = out
         .chunks(64)
         .map(|rows| {
