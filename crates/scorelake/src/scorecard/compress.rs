@@ -346,7 +346,7 @@ pub async fn fit_and_compress(
     let code_segments = !crate::session::runs_elsewhere(df);
     let packing = packed.as_ref().map(|p| (p, code_segments));
     let (schema, rows) = match gathered(&binned, &by, &spec.target, weight, totals, packing).await {
-        Err(e) if code_segments && e.to_string().contains(segment_codes::TOO_MANY) => {
+        Err(Error::Engine(e)) if code_segments && segment_codes::too_many(&e) => {
             let packing = packed.as_ref().map(|p| (p, false));
             gathered(&binned, &by, &spec.target, weight, totals, packing).await?
         }

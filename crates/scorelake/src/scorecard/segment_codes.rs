@@ -25,13 +25,26 @@ use datafusion::logical_expr::{
 /// Codes a column may take (`1..SPAN`; 0 is null).
 pub(crate) const SPAN: i64 = 1 << 24;
 
-/// The words of the error for a column with more values than codes.
-pub(crate) const TOO_MANY: &str = "distinct values to code";
+/// A segment column met more distinct values than it has codes; the
+/// grouping is then done again with the column as text (see [`too_many`]).
+#[derive(Debug, thiserror::Error)]
+#[error("segment column `{column}` has more than {codes} distinct values to code")]
+pub(crate) struct TooManyValues {
+    column: String,
+    codes: i64,
+}
+
+/// Whether `e` was caused by [`TooManyValues`], however the engine wrapped it.
+pub(crate) fn too_many(e: &DataFusionError) -> bool {
+    matches!(e.find_root(), DataFusionError::External(inner) if inner.is::<TooManyValues>())
+}
 
 /// One column's dictionary: value → code, and the values by code.
 #[derive(Debug)]
 pub(crate) struct Codes {
     column: String,
+    /// Codes it may give: `1..limit` ([`SPAN`]).
+    limit: i64,
     inner: Mutex<(HashMap<String, i64>, Vec<String>)>,
 }
 
@@ -40,6 +53,7 @@ impl Codes {
     pub(crate) fn new(column: &str) -> Arc<Self> {
         Arc::new(Codes {
             column: column.to_string(),
+            limit: SPAN,
             inner: Mutex::default(),
         })
     }
@@ -92,12 +106,11 @@ impl Codes {
             return Ok(code);
         }
         let code = values.len() as i64 + 1;
-        if code >= SPAN {
-            return Err(DataFusionError::Execution(format!(
-                "segment column `{}` has more than {} {TOO_MANY}",
-                self.column,
-                SPAN - 1
-            )));
+        if code >= self.limit {
+            return Err(DataFusionError::External(Box::new(TooManyValues {
+                column: self.column.clone(),
+                codes: self.limit - 1,
+            })));
         }
         index.insert(value.to_string(), code);
         values.push(value.to_string());
@@ -291,5 +304,31 @@ mod tests {
             &StringViewArray::from(vec![Some("a"), Some("c"), None])
         );
         assert!(codes.values([9].into_iter(), &DataType::Utf8).is_err());
+    }
+
+    /// A column with more values than codes fails with [`TooManyValues`],
+    /// recognised by [`too_many`] however the engine wraps it; other
+    /// errors are not.
+    #[test]
+    fn too_many_values_are_told_apart_from_other_errors() {
+        let codes = Codes {
+            column: "seg".into(),
+            limit: 3,
+            inner: Mutex::default(),
+        };
+        let two: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "a"]));
+        assert_eq!(codes.code(&two).unwrap().values().to_vec(), vec![1, 2, 1]);
+        let three: ArrayRef = Arc::new(StringArray::from(vec!["b", "c"]));
+        let e = codes.code(&three).unwrap_err();
+        assert!(too_many(&e), "{e}");
+        assert!(
+            e.to_string()
+                .contains("segment column `seg` has more than 2"),
+            "{e}"
+        );
+        let wrapped = DataFusionError::Context("grouping".into(), Box::new(e));
+        assert!(too_many(&wrapped));
+        let other = DataFusionError::Execution("distinct values to code".into());
+        assert!(!too_many(&other));
     }
 }
