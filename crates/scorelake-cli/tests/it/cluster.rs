@@ -286,6 +286,27 @@ fn commands_give_the_same_results_on_a_cluster() {
             "{out}",
         ],
     );
+    // A panel declared sorted, large enough to be scanned in several
+    // partitions (two row groups): shuffled by customer, its rows reach the
+    // features out of order unless the cluster sorts them (a shuffle does
+    // not keep row order, whatever order the input declares).
+    let grouped = d.join("grouped");
+    std::fs::create_dir_all(&grouped).unwrap();
+    let grouped_panel = sample_panel(&grouped, 20_000);
+    same_on_both(
+        &cluster,
+        &grouped,
+        "features.parquet",
+        &[
+            "features",
+            "--recipes",
+            p(&recipes),
+            "--input",
+            p(&grouped_panel),
+            "--output",
+            "{out}",
+        ],
+    );
     // Its run record: the client's job, and the job's stages as the
     // scheduler measured them (tasks per stage, operators' rows).
     let metrics = d.join("cluster_run.json");

@@ -188,7 +188,8 @@ config_sections! {
         parquet_pushdown_filters: bool = false,
         /// Use the sort order inputs declare (Parquet `sorting_columns`, as
         /// `sample` records) instead of sorting them again; the temporal
-        /// operator checks the order as it reads.
+        /// operator checks the order as it reads. The embedded engine only: a
+        /// cluster's shuffles do not keep row order, so clusters sort.
         use_input_order: bool = true,
         /// Largest build side (bytes) that is broadcast to every partition instead of shuffled.
         broadcast_join_threshold: ByteSize = ByteSize(1 << 20),

@@ -98,12 +98,16 @@ impl ExtensionOptions for ScoreLakeOptions {
 }
 
 /// `sc` for a client of the cluster: ScoreLake's codecs, its version, and
-/// Ballista's settings.
+/// Ballista's settings; inputs' declared orders are not used.
 ///
 /// Jobs use Ballista's static stage planner: its adaptive planner (55.0)
 /// loses track of a finished stage that must rerun after an executor died,
 /// and the job then waits forever.
-pub(crate) fn client_config(sc: SessionConfig) -> SessionConfig {
+pub(crate) fn client_config(mut sc: SessionConfig) -> SessionConfig {
+    // A shuffle does not keep row order: the order-preserving repartitions
+    // a declared input order leads the planner to (`engine.use_input_order`)
+    // would hand the next stage its rows out of order. Clusters sort.
+    sc.options_mut().optimizer.prefer_existing_sort = false;
     sc.with_option_extension(ScoreLakeOptions {
         version: VERSION.into(),
     })
