@@ -72,6 +72,15 @@ impl FileSink for NcfSink {
         mut files: DemuxedStreamReceiver,
         object_store: Arc<dyn ObjectStore>,
     ) -> Result<u64> {
+        // A row group's batches (at most 32) may wait while the one before
+        // is encoded, so the plan goes on producing: `convert` of W1's panel
+        // to NCF 1.21 s with 4 queued, 1.08 s with 18 (5 runs; 45 MiB more).
+        let queued = (self
+            .options
+            .row_group_rows
+            .div_ceil(context.session_config().batch_size().max(1))
+            + 2)
+        .min(32);
         let buffer_size = context
             .session_config()
             .options()
@@ -90,7 +99,12 @@ impl FileSink for NcfSink {
             )
             .with_buffer_size(Some(buffer_size))
             .build()?;
-            tasks.spawn(write_file(path.to_string(), rx, (writer, buffer), out));
+            tasks.spawn(write_file(
+                path.to_string(),
+                (rx, queued),
+                (writer, buffer),
+                out,
+            ));
         }
         let mut rows = 0;
         while let Some(result) = tasks.join_next().await {
@@ -109,15 +123,16 @@ impl FileSink for NcfSink {
 }
 
 /// Writes one file: batches go to a blocking thread that encodes row groups
-/// (columns in parallel) while the next batches are being produced; the
-/// encoded bytes come back here and stream to the object store.
+/// (columns in parallel) while the next batches are being produced, up to
+/// `queued` of them waiting; the encoded bytes come back here and stream to
+/// the object store.
 async fn write_file(
     path: String,
-    mut rx: Receiver<RecordBatch>,
+    (mut rx, queued): (Receiver<RecordBatch>, usize),
     (mut writer, buffer): (NcfWriter<SharedBuffer>, SharedBuffer),
     mut out: Box<dyn AsyncWrite + Send + Unpin>,
 ) -> Result<u64> {
-    let (batch_tx, mut batch_rx) = mpsc::channel::<RecordBatch>(4);
+    let (batch_tx, mut batch_rx) = mpsc::channel::<RecordBatch>(queued);
     let (bytes_tx, mut bytes_rx) = mpsc::channel::<Vec<u8>>(2);
     let failed = move |e: ncf::NcfError| DataFusionError::External(format!("{path}: {e}").into());
     let encoder = SpawnedTask::spawn_blocking(move || -> Result<u64> {
