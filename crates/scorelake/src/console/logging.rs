@@ -30,13 +30,15 @@ pub fn redact(text: &str) -> String {
 pub fn init(config: &Config) {
     install(config);
     let level = config.observability.log_level.as_str();
-    // Below info, two dependencies' logs repeat what the error says: delta-rs
-    // logs a commit that lost a race as an error before returning it
-    // (ScoreLake reports it: a create refused as existing), and Ballista's
-    // client warns of each shuffle fetch it retries (a fetch that fails for
-    // good is the command's error).
+    // Below info, dependencies' logs that repeat what the error says are
+    // off: delta-rs logs a commit that lost a race as an error before
+    // returning it (ScoreLake reports it: a create refused as existing),
+    // Ballista's client warns of each shuffle fetch it retries (a fetch that
+    // fails for good is the command's error), and its query logs a failed
+    // job as an error before returning that error.
     let quiet = if matches!(level, "error" | "warn") {
-        ",deltalake_core::kernel::transaction=off,ballista_core::client=error"
+        ",deltalake_core::kernel::transaction=off,ballista_core::client=error,\
+         ballista_core::execution_plans::distributed_query=off"
     } else {
         ""
     };
