@@ -167,7 +167,8 @@ pub(crate) fn engine_message(e: &DataFusionError) -> String {
         // The engine's own operators (ours among them) explain themselves;
         // the kind of error is noise.
         DataFusionError::Execution(text) => {
-            return redact_urls(&without_data(text));
+            let text = cluster_task_error(text).unwrap_or_else(|| text.clone());
+            return redact_urls(&without_data(&text));
         }
         DataFusionError::SchemaError(schema, _) => {
             if let SchemaError::FieldNotFound {
@@ -181,6 +182,37 @@ pub(crate) fn engine_message(e: &DataFusionError) -> String {
         _ => {}
     }
     redact_urls(&without_data(&with_our_keys(&e.strip_backtrace())))
+}
+
+/// What a cluster's task reported, from the cluster's account of a failed
+/// job, which quotes the task's error in its debug form: the innermost
+/// message, unquoted. `None` when `text` is not such an account.
+///
+/// ```
+/// # use scorelake::error::cluster_task_error;
+/// let text = r#"Job 038J failed: Job failed due to stage 2 failed: Task failed due to runtime execution error: DataFusionError(Shared(External(DataFusionError(Execution("column `x` has \"bad\" values")))))"#;
+/// assert_eq!(cluster_task_error(text).unwrap(), r#"column `x` has "bad" values"#);
+/// assert_eq!(cluster_task_error("column `x` has bad values"), None);
+/// ```
+pub fn cluster_task_error(text: &str) -> Option<String> {
+    let detail = &text[text.find("Task failed due to ")?..];
+    // In the debug form a quote inside the message is escaped, so the last
+    // `("` opens the innermost message.
+    let start = detail.rfind("(\"")? + 2;
+    let mut message = String::new();
+    let mut chars = detail[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next()? {
+                'n' => message.push('\n'),
+                't' => message.push('\t'),
+                other => message.push(other),
+            },
+            '"' => return Some(message),
+            c => message.push(c),
+        }
+    }
+    None
 }
 
 /// "column `x` is not in the query's tables" in one line, with the closest
