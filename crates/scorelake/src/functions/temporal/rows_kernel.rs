@@ -138,12 +138,8 @@ fn together(
     full: impl Fn(&[f64]) -> [f64; LANES],
 ) {
     let row = |i: usize| one_row(method, minp, w, xs, first, i);
-    let needs = match method {
-        Method::Volatility | Method::TrendSlope => minp.max(2),
-        _ => minp.max(1),
-    };
     let n = xs.len();
-    if w < needs || n < w - 1 + LANES {
+    if w < needed(method, minp) || n < w - 1 + LANES {
         out.extend((0..n).map(row));
         return;
     }
@@ -201,6 +197,16 @@ fn sums(span: &[f64], w: usize) -> [f64; LANES] {
     s
 }
 
+/// Values a window needs for `method` to have one: `min_periods`, at least
+/// one, and two for a spread or a slope.
+#[inline(always)]
+fn needed(method: Method, minp: usize) -> usize {
+    match method {
+        Method::Volatility | Method::TrendSlope => minp.max(2),
+        _ => minp.max(1),
+    }
+}
+
 /// `method` at row `i` (see [`evaluate_rows`]).
 #[inline(always)]
 fn one_row(method: Method, minp: usize, w: usize, xs: &[f64], first: &[usize], i: usize) -> f64 {
@@ -235,7 +241,7 @@ fn one_row(method: Method, minp: usize, w: usize, xs: &[f64], first: &[usize], i
             Some(m) => xs[i] - m,
             None => null,
         },
-        Method::Volatility => std(window(), minp.max(2)).unwrap_or(null),
+        Method::Volatility => std(window(), needed(method, minp)).unwrap_or(null),
         Method::TrendSlope => {
             // Positions within the history, as the general path's axis.
             let start = (lo - first[i]) as f64;
@@ -249,7 +255,7 @@ fn one_row(method: Method, minp: usize, w: usize, xs: &[f64], first: &[usize], i
                 }
                 at += 1.0;
             }
-            if count < minp.max(2) {
+            if count < needed(method, minp) {
                 return null;
             }
             let (mx, ma) = (sx / count as f64, sa / count as f64);
