@@ -101,7 +101,8 @@ impl FileSink for NcfSink {
             .build()?;
             tasks.spawn(write_file(
                 path.to_string(),
-                (rx, queued),
+                rx,
+                queued,
                 (writer, buffer),
                 out,
             ));
@@ -128,7 +129,8 @@ impl FileSink for NcfSink {
 /// the object store.
 async fn write_file(
     path: String,
-    (mut rx, queued): (Receiver<RecordBatch>, usize),
+    mut rx: Receiver<RecordBatch>,
+    queued: usize,
     (mut writer, buffer): (NcfWriter<SharedBuffer>, SharedBuffer),
     mut out: Box<dyn AsyncWrite + Send + Unpin>,
 ) -> Result<u64> {
